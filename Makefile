@@ -1,0 +1,59 @@
+# PlugPool: the small verbs. `make run` to try it, `make test` before you push.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+export FLASK_APP := wsgi:app
+
+.PHONY: help venv system-deps run test pytest lint fmt migrate-check bench bench-search bench-gateway bench-booking bench-ocpi clean
+
+help:
+	@echo "make run     start PlugPool with demo data (embedded SQLite + SpatiaLite by default)"
+	@echo "make test    lint + the whole test suite on a throwaway PostgreSQL + PostGIS database"
+	@echo "make lint    ruff check and format check;  make fmt  reformat"
+	@echo "make bench   run the benchmarks (see bench/)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	@bash scripts/ensure-system-deps.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+pytest: venv system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+run: venv system-deps
+	$(BIN)/python -m scripts.run
+
+bench: bench-search bench-gateway bench-booking bench-ocpi
+
+bench-search: venv system-deps
+	$(BIN)/python -m bench.search --chargers 1000000
+
+bench-gateway: venv
+	$(BIN)/python -m bench.gateway --chargers 10000
+
+bench-booking: venv system-deps
+	$(BIN)/python -m bench.booking_race
+
+bench-ocpi: venv system-deps
+	$(BIN)/python -m bench.ocpi_pull --locations 100000
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""PlugPool: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+import config
+from app.core import spatial
+from app.core.db import json_dumps, json_loads
+from app.core.errors import register_error_handlers
+from app.extensions import api, db, login_manager, migrate
+
+__version__ = "0.1.0"
+
+
+def create_app(profile: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build a PlugPool app for a settings profile (default, testing, production)."""
+    settings = config.load(profile, overrides)
+    app = Flask(__name__, template_folder="../web/templates", static_folder="../web/static")
+    app.config.update(settings)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **spatial.engine_options(settings["DATABASE_URL"]),
+        "json_serializer": json_dumps,
+        "json_deserializer": json_loads,
+    }
+    app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
+    _init_extensions(app)
+    _register_modules(app)
+    register_error_handlers(app)
+    logging.getLogger("plugpool").setLevel(logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401 -- every model must be in the metadata before use
+
+    db.init_app(app)
+    with app.app_context():
+        spatial.install_spatialite(db.engine, app.config["SPATIALITE_LIBRARY_PATH"])
+    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+
+def _register_modules(app: Flask) -> None:
+    """Register every domain's blueprints and commands, from one explicit list."""
+    from app import cli
+    from app.core import health
+
+    app.register_blueprint(health.blp)
+    cli.init_app(app)
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

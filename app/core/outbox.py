@@ -1,0 +1,68 @@
+"""Transactional outbox: events written in the same transaction as the change they announce."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.core.clock import utcnow
+from app.core.db import Base, JSONType, UTCDateTime
+
+
+class OutboxEvent(Base):
+    """One fact another process or a partner must hear about; delivered by a job with retries."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    topic: Mapped[str] = mapped_column(String(64))
+    aggregate_type: Mapped[str] = mapped_column(String(32))
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # Workers scan only undelivered rows in order; the partial index stays small.
+        Index(
+            "ix_outbox_events_pending",
+            "available_at",
+            "id",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+
+def emit(
+    session: Session, topic: str, aggregate_type: str, aggregate_id: str, payload: dict[str, Any]
+) -> OutboxEvent:
+    """Add an event to the caller's transaction; it is committed or rolled back with it."""
+    event = OutboxEvent(
+        topic=topic,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        payload=payload,
+    )
+    session.add(event)
+    return event
+
+
+def pending(session: Session, limit: int = 100, now: datetime | None = None) -> list[OutboxEvent]:
+    """Return undelivered events that are due, oldest first."""
+    due = now or utcnow()
+    query = (
+        select(OutboxEvent)
+        .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.available_at <= due)
+        .order_by(OutboxEvent.available_at, OutboxEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,47 @@
+"""Embedded defaults: what `make run` uses on a laptop with nothing configured."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = str(ROOT / "var")
+
+SECRET_KEY = "dev-only-not-secret"  # noqa: S105 -- replaced in production, which refuses to start without one
+REQUIRE_SECRET_KEY = False
+
+DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'plugpool.sqlite'}"
+SPATIALITE_LIBRARY_PATH = "mod_spatialite"
+SQL_ECHO = False
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+CELERY_BROKER_URL = ""  # empty: derived from REDIS_URL
+CELERY_ALWAYS_EAGER = True
+
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+PORT = 5000
+
+# PlugPool's own OCPI party.
+OWN_COUNTRY_CODE = "NL"
+OWN_PARTY_ID = "PLG"
+OWN_PARTY_NAME = "PlugPool"
+
+GATEWAY_HOST = "127.0.0.1"
+GATEWAY_PORT = 9000
+GATEWAY_PUBLIC_URL = "ws://127.0.0.1:9000/ocpp"
+
+STRIPE_SECRET_KEY = ""
+STRIPE_PUBLISHABLE_KEY = ""
+STRIPE_WEBHOOK_SECRET = ""
+STRIPE_API_BASE = ""  # empty: Stripe's own API; a URL points the SDK at a local stand-in
+PLATFORM_FEE_PERCENT = "15"
+
+LOGIN_MAX_ATTEMPTS = 5
+LOGIN_WINDOW_SECONDS = 300
+API_TOKEN_TTL_DAYS = 30
+
+API_TITLE = "PlugPool API"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.0.3"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+OPENAPI_SWAGGER_UI_PATH = "docs"
+OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
