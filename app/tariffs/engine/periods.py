@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ZERO = Decimal(0)
@@ -90,7 +91,7 @@ def validate(periods: Sequence[SessionPeriod]) -> None:
         raise PeriodError("periods: at least one period is required")
     for index, period in enumerate(periods):
         _validate_one(period, f"periods[{index}]")
-    for index, (before, after) in enumerate(zip(periods, periods[1:], strict=False), 1):
+    for index, (before, after) in enumerate(pairwise(periods), 1):
         if after.start < before.end:
             raise PeriodError(f"periods[{index}]: starts before the previous period ends")
         if before.state is not PeriodState.RESERVATION and after.state is PeriodState.RESERVATION:

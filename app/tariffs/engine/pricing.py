@@ -31,8 +31,8 @@ from app.tariffs.engine.periods import (
     cut_at_energy,
     cut_at_instants,
     to_datetime,
-    to_segments,
     to_seconds,
+    to_segments,
     validate,
 )
 from app.tariffs.engine.result import Cost, PricedDimension, PricedPeriod, PriceResult
@@ -128,11 +128,10 @@ def _quote_periods(
     charging = min(energy_kwh * HOUR / power_kw, window)
     delivered = min(energy_kwh, power_kw * window / HOUR)
     stop = min(start + timedelta(microseconds=int(charging.scaleb(6))), end)
-    periods = []
+    periods: list[SessionPeriod] = []
     if stop > start:
-        periods.append(
-            SessionPeriod(start, stop, delivered, PeriodState.CHARGING, power_kw, current_a)
-        )
+        charging = SessionPeriod(start, stop, delivered, PeriodState.CHARGING, power_kw, current_a)
+        periods.append(charging)
     if stop < end:
         periods.append(SessionPeriod(stop, end, ZERO, PeriodState.PARKING))
     return periods
