@@ -130,8 +130,8 @@ def _quote_periods(
     stop = min(start + timedelta(microseconds=int(charging.scaleb(6))), end)
     periods: list[SessionPeriod] = []
     if stop > start:
-        charging = SessionPeriod(start, stop, delivered, PeriodState.CHARGING, power_kw, current_a)
-        periods.append(charging)
+        charge = SessionPeriod(start, stop, delivered, PeriodState.CHARGING, power_kw, current_a)
+        periods.append(charge)
     if stop < end:
         periods.append(SessionPeriod(stop, end, ZERO, PeriodState.PARKING))
     return periods
