@@ -50,8 +50,10 @@ def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
     from app import cli
     from app.core import health
+    from app.search import api as search_api
 
     app.register_blueprint(health.blp)
+    api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     cli.init_app(app)
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from app.core.money import to_minor_units
 from app.search import queries
 from app.search.criteria import Window
-from app.tariffs.engine import parse_tariff, quote_window
+from app.tariffs.engine import TariffError, parse_tariff, quote_window
+
+log = logging.getLogger("plugpool.search")
 
 TariffKey = tuple[str, str, str]  # (country_code, party_id, OCPI tariff id)
 
@@ -53,12 +59,13 @@ class QuoteBook:
         self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
     ) -> Quote | None:
         tariff = self._tariffs.get(key)
-        if tariff is None:
+        if tariff is None or not tariff.is_active_at(window.start):
             return None
         # A connector cannot deliver more than its power over the window.
         hours = Decimal((window.end - window.start).total_seconds()) / 3600
         energy = min(energy_kwh, power_kw * hours)
-        price = quote_window(tariff, window.start, window.end, time_zone, energy, power_kw)
+        zone = _zone(time_zone)
+        price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
         return Quote(
             amount_minor=price.minor_units(),
             currency=tariff.currency,
@@ -80,5 +87,20 @@ def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, Any]:
         if len(_PARSED) + len(missing) > _PARSED_LIMIT:
             _PARSED.clear()
         for tariff in queries.tariffs_by_id(missing):
-            _PARSED[(tariff.id, tariff.last_updated)] = parse_tariff(tariff.to_ocpi())
+            try:
+                _PARSED[(tariff.id, tariff.last_updated)] = parse_tariff(tariff.to_ocpi())
+            except TariffError as error:
+                # A stored tariff the engine rejects leaves its connectors unpriced, not the
+                # whole search failing.
+                log.warning("tariff %s not priceable: %s", tariff.id, error)
     return {key: _PARSED[version] for key, version in versions.items() if version in _PARSED}
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """A price cap in currency units as integer minor units."""
+    return to_minor_units(amount, currency)

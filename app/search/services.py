@@ -12,7 +12,7 @@ from app.core.clock import utcnow
 from app.search import queries
 from app.search.availability import fits_schedule, hits_blackout
 from app.search.criteria import REFERENCE_HOURS, SearchCriteria, Window
-from app.search.pricing import Quote, QuoteBook
+from app.search.pricing import Quote, QuoteBook, minor_units
 
 # When Python-side filters (schedule, price) drop rows, fetch candidates in bigger batches.
 _MIN_FILTERED_BATCH = 200
@@ -129,13 +129,7 @@ def _available(window: Window, results: list[SearchResult]) -> list[SearchResult
 def _affordable(criteria: SearchCriteria, quote: Quote | None) -> bool:
     if quote is None or criteria.max_price is None or quote.currency != criteria.currency:
         return False
-    return quote.amount_minor <= _minor(criteria.max_price, quote.currency)
-
-
-def _minor(amount: Decimal, currency: str) -> int:
-    from app.core.money import to_minor_units
-
-    return to_minor_units(amount, currency)
+    return quote.amount_minor <= minor_units(criteria.max_price, quote.currency)
 
 
 def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]) -> None:
