@@ -72,7 +72,7 @@ class SearchArgsSchema(Schema):
     cursor = fields.String()
     count = fields.Boolean(load_default=False)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_rules(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         _check_area(data, errors)
