@@ -126,6 +126,16 @@ def _nearest_locations(criteria: SearchCriteria, sql: SpatialSql, k: int) -> Sel
     return select(Location.id).where(*where).order_by(order).limit(k)
 
 
+def _party_column(column: Any) -> Any:
+    """A party attribute as a per-row lookup: joining the tiny parties table instead lets
+    the planner drive the search from it and skip the spatial index."""
+    return (
+        select(column)
+        .where(Party.country_code == Location.country_code, Party.party_id == Location.party_id)
+        .scalar_subquery()
+    )
+
+
 def _filtered(criteria: SearchCriteria, sql: SpatialSql, nearest_k: int | None) -> Select[Any]:
     distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon).label("distance")
     stmt = (
@@ -145,15 +155,11 @@ def _filtered(criteria: SearchCriteria, sql: SpatialSql, nearest_k: int | None) 
             Location.time_zone,
             Location.country_code,
             Location.party_id,
-            Party.name.label("network_name"),
-            Party.is_own,
+            _party_column(Party.name).label("network_name"),
+            _party_column(Party.is_own).label("is_own"),
             distance,
         )
         .join_from(Evse, Location, Evse.location_id == Location.id)
-        .join(
-            Party,
-            and_(Party.country_code == Location.country_code, Party.party_id == Location.party_id),
-        )
         .where(*_evse_conditions(criteria))
     )
     if nearest_k is not None:
