@@ -68,3 +68,18 @@ def test_radius_query_uses_the_gist_index(db, app, place):
     db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(db.execute(text(f"EXPLAIN {compiled}")).scalars())
     assert "ix_locations_geog" in plan
+
+
+def test_bbox_edges_follow_the_parallels_not_great_circles(make_location, found):
+    # A great circle from (50 N, 0 E) to (50 N, 20 E) bulges to about 50.5 N at 10 E, so
+    # an undensified geography rectangle would leave out this point just inside the box.
+    inside = make_location(lat="50.050000", lon="10.000000")
+    outside = make_location(lat="49.990000", lon="10.000000")
+    assert found(bbox="0,50,20,55") == [uid(inside)]
+    assert uid(outside) in found(bbox="0,49,20,55")
+
+
+def test_openapi_documents_the_search(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = {p["name"] for p in spec["paths"]["/api/v1/chargers"]["get"]["parameters"]}
+    assert {"lat", "lon", "radius_m", "bbox", "nearest", "available_from", "cursor"} <= parameters
