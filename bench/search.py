@@ -95,31 +95,35 @@ class Spec:
 def main() -> None:
     args = _arguments()
     rng = random.Random(args.seed)
-    name = f"plugpool_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = args.reuse or f"plugpool_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
     sa_url = url.render_as_string(hide_password=False)
     pg_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    _admin(f'CREATE DATABASE "{name}"')
+    if not args.reuse:
+        _admin(f'CREATE DATABASE "{name}"')
     try:
-        _migrate(sa_url)
         started = time.perf_counter()
-        points = _load(pg_url, args.chargers, rng)
+        if args.reuse:
+            points = _points(pg_url)
+        else:
+            _migrate(sa_url)
+            points = _load(pg_url, args.chargers, rng)
         load_s = time.perf_counter() - started
-        print(f"loaded {args.chargers} chargers in {load_s:.1f} s (COPY, index built after)")
+        print(f"loaded {len(points)} chargers in {load_s:.1f} s (COPY, index built after)")
         warmup = [_spec(points, rng) for _ in range(args.warmup)]
         specs = [_spec(points, rng) for _ in range(args.searches)]
         raw = _time_raw(pg_url, warmup, specs, args.radius)
         service, hits = _time_service(sa_url, warmup, specs, args.radius)
         http_times, rps = _time_http(sa_url, warmup, specs, args)
     finally:
-        if not args.keep:
+        if not args.keep and not args.reuse:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _report("raw PostGIS radius query", raw)
     _report("search service in-process", service)
     _report(f"HTTP API, gunicorn, {args.clients} clients", http_times)
     print(f"HTTP throughput: {rps:.0f} requests/s; mean results per service search: {hits:.1f}")
     summary = {
-        "chargers": args.chargers,
+        "chargers": len(points),
         "searches": args.searches,
         "radius_m": args.radius,
         "load_s": round(load_s, 1),
@@ -152,6 +156,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", metavar="DATABASE", help="time against a database kept by --keep (no load)"
+    )
     return parser.parse_args()
 
 
@@ -174,7 +181,9 @@ def _migrate(sa_url: str) -> None:
 
 def _load(pg_url: str, n: int, rng: random.Random) -> list[tuple[float, float]]:
     """COPY parties, tariffs, locations, EVSEs, connectors, schedules and blackouts."""
-    points = [_europe_point(rng) for _ in range(n)]
+    # Ids follow 0.1-degree latitude bands, west to east, as `CLUSTER locations USING
+    # ix_locations_geog` would leave a production table: neighbours share heap pages.
+    points = sorted((_europe_point(rng) for _ in range(n)), key=lambda p: (int(p[0] * 10), p[1]))
     with psycopg.connect(pg_url) as connection:
         connection.execute("SET session_replication_role = replica")  # skip FK triggers
         connection.execute("DROP INDEX ix_locations_geog")
@@ -195,6 +204,12 @@ def _load(pg_url: str, n: int, rng: random.Random) -> list[tuple[float, float]]:
         connection.autocommit = True
         connection.execute("VACUUM ANALYZE")
     return points
+
+
+def _points(pg_url: str) -> list[tuple[float, float]]:
+    with psycopg.connect(pg_url) as connection:
+        sql = "SELECT latitude::float8, longitude::float8 FROM locations ORDER BY id"
+        return [(lat, lon) for lat, lon in connection.execute(sql)]
 
 
 def _copy(connection: psycopg.Connection, table: str, rows: Iterator[str], columns: str) -> None:

@@ -14,8 +14,9 @@ from app.search.availability import fits_schedule, hits_blackout
 from app.search.criteria import REFERENCE_HOURS, SearchCriteria, Window
 from app.search.pricing import Quote, QuoteBook, minor_units
 
-# When Python-side filters (schedule, price) drop rows, fetch candidates in bigger batches.
-_MIN_FILTERED_BATCH = 200
+# When Python-side filters (schedule, blackout, price) may drop rows, fetch twice a page;
+# the loop doubles the batch while too few survive.
+_FILTERED_BATCH_FACTOR = 2
 _MAX_NEAREST_LOCATIONS = 10_000
 
 
@@ -64,7 +65,7 @@ def _reference_window() -> Window:
 def _page(criteria: SearchCriteria, window: Window) -> tuple[list[SearchResult], bool]:
     """Fetch keyset batches until a page (plus one, to know if more follow) survives."""
     wanted = criteria.limit + 1
-    batch = max(4 * wanted, _MIN_FILTERED_BATCH) if criteria.filters_after_sql else wanted
+    batch = wanted * _FILTERED_BATCH_FACTOR if criteria.filters_after_sql else wanted
     after, kept = criteria.after, []
     while True:
         rows = queries.candidate_evses(criteria, after=after, limit=batch)
