@@ -113,15 +113,17 @@ def main() -> None:
         warmup = [_spec(points, rng) for _ in range(args.warmup)]
         specs = [_spec(points, rng) for _ in range(args.searches)]
         raw = _time_raw(pg_url, warmup, specs, args.radius)
-        service, hits = _time_service(sa_url, warmup, specs, args.radius)
+        service, hits, service_cpu = _time_service(sa_url, warmup, specs, args.radius)
         http_times, rps = _time_http(sa_url, warmup, specs, args)
     finally:
         if not args.keep and not args.reuse:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    load = os.getloadavg()  # this machine is shared: say how busy it was
     _report("raw PostGIS radius query", raw)
     _report("search service in-process", service)
     _report(f"HTTP API, gunicorn, {args.clients} clients", http_times)
     print(f"HTTP throughput: {rps:.0f} requests/s; mean results per service search: {hits:.1f}")
+    print(f"service Python CPU per search: {service_cpu:.2f} ms; load average {load}")
     summary = {
         "chargers": len(points),
         "searches": args.searches,
@@ -138,6 +140,8 @@ def main() -> None:
         "http_p95_ms": _pct(http_times, 95),
         "http_p99_ms": _pct(http_times, 99),
         "http_rps": round(rps, 1),
+        "service_cpu_ms": round(service_cpu, 2),
+        "loadavg_1m": load[0],
         "http_workers": args.workers,
         "http_clients": args.clients,
     }
@@ -390,7 +394,8 @@ def _time_raw(pg_url: str, warmup: list[Spec], specs: list[Spec], radius: int) -
 
 def _time_service(
     sa_url: str, warmup: list[Spec], specs: list[Spec], radius: int
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, float]:
+    """The search service in-process; also its own CPU time per search (Python side)."""
     from app import create_app
     from app.extensions import db
     from app.search.criteria import SearchCriteria, Window
@@ -413,9 +418,13 @@ def _time_service(
             found.append(len(page.results))
             db.session.remove()  # what the request teardown does
 
-        times = _timed(run, warmup, specs)
+        for spec in warmup:
+            run(spec)
+        cpu_started = time.process_time()
+        times = _timed(run, [], specs)
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / len(specs)
         db.engine.dispose()
-    return times, statistics.mean(found[len(warmup) :]) if specs else 0.0
+    return times, statistics.mean(found[len(warmup) :]), cpu_ms
 
 
 def _time_http(

@@ -9,14 +9,20 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Select,
+    SmallInteger,
+    Time,
     and_,
     case,
+    cast,
     exists,
     func,
+    null,
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -221,37 +227,40 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[Any]]:
     return grouped
 
 
-def schedules_of(location_ids: Iterable[int]) -> dict[int, list[tuple[int, time, time]]]:
-    """Weekly availability slots of the locations, in one query."""
+def availability_of(
+    location_ids: Iterable[int], window: Window
+) -> tuple[dict[int, list[tuple[int, time, time]]], dict[int, list[tuple[date, date]]]]:
+    """Weekly slots and nearby blackouts of the locations, in one round trip."""
     ids = list(location_ids)
     slots: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
+    blackouts: dict[int, list[tuple[date, date]]] = defaultdict(list)
     if not ids:
-        return slots
-    stmt = select(
+        return slots, blackouts
+    # A day either side of the UTC dates covers every time zone's local dates.
+    first = window.start.date() - timedelta(days=1)
+    last = window.end.date() + timedelta(days=1)
+    weekly = select(
         AvailabilityWindow.location_id,
         AvailabilityWindow.weekday,
         AvailabilityWindow.start_time,
         AvailabilityWindow.end_time,
+        cast(null(), Date).label("start_date"),
+        cast(null(), Date).label("end_date"),
     ).where(AvailabilityWindow.location_id.in_(ids))
-    for location_id, weekday, start, end in _execute(stmt):
-        slots[location_id].append((weekday, start, end))
-    return slots
-
-
-def blackouts_of(location_ids: Iterable[int], window: Window) -> dict[int, list[tuple[date, date]]]:
-    """Blackouts of the locations near the window's dates (a day either side for zones)."""
-    ids = list(location_ids)
-    found: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    if not ids:
-        return found
-    first = window.start.date() - timedelta(days=1)
-    last = window.end.date() + timedelta(days=1)
-    stmt = select(Blackout.location_id, Blackout.start_date, Blackout.end_date).where(
-        Blackout.location_id.in_(ids), Blackout.end_date >= first, Blackout.start_date <= last
-    )
-    for location_id, start, end in _execute(stmt):
-        found[location_id].append((start, end))
-    return found
+    dates = select(
+        Blackout.location_id,
+        cast(null(), SmallInteger),
+        cast(null(), Time),
+        cast(null(), Time),
+        Blackout.start_date,
+        Blackout.end_date,
+    ).where(Blackout.location_id.in_(ids), Blackout.end_date >= first, Blackout.start_date <= last)
+    for location_id, weekday, start, end, first_day, last_day in _execute(union_all(weekly, dates)):
+        if weekday is None:
+            blackouts[location_id].append((first_day, last_day))
+        else:
+            slots[location_id].append((weekday, start, end))
+    return slots, blackouts
 
 
 def tariff_versions(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:

@@ -114,8 +114,7 @@ def _keep(criteria: SearchCriteria, window: Window, rows: Sequence[Any]) -> list
 
 def _available(window: Window, results: list[SearchResult]) -> list[SearchResult]:
     zones = {result.row.location_id: result.row.time_zone for result in results}
-    schedules = queries.schedules_of(zones)
-    blackouts = queries.blackouts_of(zones, window)
+    schedules, blackouts = queries.availability_of(zones, window)
     verdicts: dict[int, bool] = {}
     for location_id, row_zone in zones.items():
         slots = schedules.get(location_id)
