@@ -67,7 +67,7 @@ class SpatialSql:
     """SQL expressions for distance, radius, rectangle and nearest-first on point columns."""
 
     def distance_m(self, geog: Any, lat: float, lon: float) -> ColumnElement[float]:
-        """Distance in metres on the ellipsoid from the point (lat, lon)."""
+        """Distance in metres from the point (lat, lon)."""
         raise NotImplementedError
 
     def within_radius(
@@ -86,19 +86,24 @@ class SpatialSql:
 
 
 class PostGISSql(SpatialSql):
-    """PostGIS geography: ST_DWithin and the `<->` KNN operator use the GiST index."""
+    """PostGIS geography: ST_DWithin and the `<->` KNN operator use the GiST index.
+
+    Distances are on the sphere (use_spheroid false): several times cheaper than the
+    spheroid, within 0.3 % of it, and exactly what `<->` returns, so the radius, the
+    order, the keyset and the distance shown always agree.
+    """
 
     def _point(self, lat: float, lon: float) -> ColumnElement[Any]:
         point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
         return cast(point, Geography(geometry_type="POINT", srid=SRID))
 
     def distance_m(self, geog: Any, lat: float, lon: float) -> ColumnElement[float]:
-        return func.ST_Distance(geog, self._point(lat, lon), type_=Float)
+        return func.ST_Distance(geog, self._point(lat, lon), False, type_=Float)
 
     def within_radius(
         self, geog: Any, row_id: Any, lat: float, lon: float, radius_m: float
     ) -> ColumnElement[bool]:
-        return func.ST_DWithin(geog, self._point(lat, lon), radius_m, type_=Boolean)
+        return func.ST_DWithin(geog, self._point(lat, lon), radius_m, False, type_=Boolean)
 
     def within_bbox(self, geog: Any, row_id: Any, bbox: BBox) -> ColumnElement[bool]:
         # Geography polygons have great-circle edges; densify the rectangle so its edges
@@ -109,7 +114,7 @@ class PostGISSql(SpatialSql):
             0.05,
         )
         polygon = cast(envelope, Geography(srid=SRID))
-        return func.ST_DWithin(geog, polygon, 50.0, type_=Boolean)
+        return func.ST_DWithin(geog, polygon, 50.0, False, type_=Boolean)
 
     def nearest_first(self, geog: Any, lat: float, lon: float) -> ColumnElement[Any]:
         return geog.op("<->")(self._point(lat, lon))

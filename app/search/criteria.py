@@ -43,7 +43,7 @@ class SearchCriteria:
     energy_kwh: Decimal = REFERENCE_ENERGY_KWH
     network: str | None = None  # "own" or "roaming"
     limit: int = DEFAULT_LIMIT
-    after: tuple[float, int] | None = None
+    after: tuple[float, int, int] | None = None  # (distance, location id, evse id)
     with_count: bool = False
 
     @property

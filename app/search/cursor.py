@@ -1,4 +1,4 @@
-"""Opaque keyset cursors: (distance, evse id), bound to the search they came from."""
+"""Opaque keyset cursors: (distance, location id, evse id), bound to their search."""
 
 from __future__ import annotations
 
@@ -22,19 +22,20 @@ def fingerprint(criteria: SearchCriteria) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def encode_cursor(key: tuple[float, int], criteria: SearchCriteria) -> str:
+def encode_cursor(key: tuple[float, int, int], criteria: SearchCriteria) -> str:
     """Encode the last key of a page for the next request."""
-    raw = json.dumps([key[0], key[1], fingerprint(criteria)], separators=(",", ":"))
+    raw = json.dumps([*key, fingerprint(criteria)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str) -> tuple[tuple[float, int], str]:
+def decode_cursor(token: str) -> tuple[tuple[float, int, int], str]:
     """Return (key, fingerprint) from a cursor, or raise BadCursor."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        distance, evse_pk, digest = json.loads(raw)
+        distance, location_id, evse_pk, digest = json.loads(raw)
     except (ValueError, TypeError) as error:
         raise BadCursor("not a cursor issued by this API") from error
-    if not isinstance(evse_pk, int) or not isinstance(distance, int | float):
+    ids_ok = all(type(value) is int for value in (location_id, evse_pk))
+    if not ids_ok or type(distance) not in (int, float):
         raise BadCursor("not a cursor issued by this API")
-    return (float(distance), evse_pk), str(digest)
+    return (float(distance), location_id, evse_pk), str(digest)

@@ -148,29 +148,33 @@ def _party_column(column: Any) -> Any:
     )
 
 
+def _row_columns(distance: ColumnElement[float]) -> list[Any]:
+    return [
+        Evse.id.label("evse_pk"),
+        Evse.uid,
+        Evse.evse_id,
+        Evse.status,
+        Location.id.label("location_id"),
+        Location.name,
+        Location.address,
+        Location.city,
+        Location.postal_code,
+        Location.country,
+        Location.latitude,
+        Location.longitude,
+        Location.time_zone,
+        Location.country_code,
+        Location.party_id,
+        _party_column(Party.name).label("network_name"),
+        _party_column(Party.is_own).label("is_own"),
+        distance.label("distance"),
+    ]
+
+
 def _filtered(criteria: SearchCriteria, sql: SpatialSql, nearest_k: int | None) -> Select[Any]:
-    distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon).label("distance")
+    distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon)
     stmt = (
-        select(
-            Evse.id.label("evse_pk"),
-            Evse.uid,
-            Evse.evse_id,
-            Evse.status,
-            Location.id.label("location_id"),
-            Location.name,
-            Location.address,
-            Location.city,
-            Location.postal_code,
-            Location.country,
-            Location.latitude,
-            Location.longitude,
-            Location.time_zone,
-            Location.country_code,
-            Location.party_id,
-            _party_column(Party.name).label("network_name"),
-            _party_column(Party.is_own).label("is_own"),
-            distance,
-        )
+        select(*_row_columns(distance))
         .join_from(Evse, Location, Evse.location_id == Location.id)
         .where(*_evse_conditions(criteria))
     )
@@ -179,22 +183,53 @@ def _filtered(criteria: SearchCriteria, sql: SpatialSql, nearest_k: int | None) 
     return stmt.where(*_location_conditions(criteria), *_area_conditions(criteria, sql))
 
 
-def candidate_evses(
-    criteria: SearchCriteria,
-    after: tuple[float, int] | None = None,
-    limit: int | None = None,
-    nearest_k: int | None = None,
+def nearest_evses(criteria: SearchCriteria, k: int) -> list[Any]:
+    """EVSEs passing the SQL filters at the k nearest usable locations (KNN on the index)."""
+    stmt = _filtered(criteria, spatial(), k)
+    return list(_execute(stmt.order_by(stmt.selected_columns.distance, Evse.id)))
+
+
+def all_evses(criteria: SearchCriteria) -> list[Any]:
+    """Every EVSE in the area passing the SQL filters, nearest first (for counting)."""
+    stmt = _filtered(criteria, spatial(), None)
+    return list(_execute(stmt.order_by(stmt.selected_columns.distance, Evse.id)))
+
+
+def evses_near(
+    criteria: SearchCriteria, after: tuple[float, int, int] | None, locations: int
 ) -> list[Any]:
-    """EVSEs that pass the SQL filters, nearest first, after the keyset (distance, evse id)."""
+    """The next `locations` locations in the area from the keyset, each with its matching EVSEs.
+
+    Locations are ranked first (a cheap indexed scan over the area), and only those are
+    joined to EVSEs and connectors. A location with no matching EVSE still comes back once,
+    with evse_pk NULL, so the caller knows how far the batch reached. Rows are ordered by
+    (distance, location id, evse id); the caller drops EVSEs at or before the keyset.
+    """
+    return list(_execute(near_statement(criteria, after, locations)))
+
+
+def near_statement(
+    criteria: SearchCriteria, after: tuple[float, int, int] | None, locations: int
+) -> Select[Any]:
+    """The statement of evses_near."""
     sql = spatial()
-    stmt = _filtered(criteria, sql, nearest_k)
+    distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon)
+    ranked = select(Location.id.label("id"), distance.label("distance")).where(
+        *_location_conditions(criteria), *_area_conditions(criteria, sql)
+    )
     if after is not None:
-        distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon)
-        stmt = stmt.where(or_(distance > after[0], and_(distance == after[0], Evse.id > after[1])))
-    stmt = stmt.order_by(stmt.selected_columns.distance, Evse.id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(_execute(stmt))
+        ranked = ranked.where(
+            or_(distance > after[0], and_(distance == after[0], Location.id >= after[1]))
+        )
+    near = ranked.order_by(distance, Location.id).limit(locations).subquery("near")
+    columns = _row_columns(near.c.distance)
+    return (
+        select(*columns)
+        .select_from(near)
+        .join(Location, Location.id == near.c.id)
+        .outerjoin(Evse, and_(Evse.location_id == near.c.id, *_evse_conditions(criteria)))
+        .order_by(near.c.distance, near.c.id, Evse.id)
+    )
 
 
 def count_candidates(criteria: SearchCriteria) -> int:

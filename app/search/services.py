@@ -17,6 +17,10 @@ from app.search.pricing import Quote, QuoteBook, minor_units
 # When Python-side filters (schedule, blackout, price) may drop rows, fetch twice a page;
 # the loop doubles the batch while too few survive.
 _FILTERED_BATCH_FACTOR = 2
+# An EVSE id above any real one: "after every EVSE of this location".
+_LAST = 2**63 - 1
+
+Key = tuple[float, int, int]  # (distance, location id, evse id)
 _MAX_NEAREST_LOCATIONS = 10_000
 
 
@@ -29,9 +33,9 @@ class SearchResult:
     quote: Quote | None = None
 
     @property
-    def key(self) -> tuple[float, int]:
-        """The keyset position (distance, evse id)."""
-        return (float(self.row.distance), self.row.evse_pk)
+    def key(self) -> Key:
+        """The keyset position (distance, location id, evse id)."""
+        return _key(self.row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,7 @@ class SearchPage:
     """A page of results, the key to continue after, and the total when asked for."""
 
     results: list[SearchResult]
-    next_key: tuple[float, int] | None
+    next_key: Key | None
     count: int | None
     quote_window: Window
 
@@ -63,16 +67,25 @@ def _reference_window() -> Window:
 
 
 def _page(criteria: SearchCriteria, window: Window) -> tuple[list[SearchResult], bool]:
-    """Fetch keyset batches until a page (plus one, to know if more follow) survives."""
+    """Walk the area in keyset batches of locations until a page (plus one) survives."""
     wanted = criteria.limit + 1
     batch = wanted * _FILTERED_BATCH_FACTOR if criteria.filters_after_sql else wanted
     after, kept = criteria.after, []
     while True:
-        rows = queries.candidate_evses(criteria, after=after, limit=batch)
-        kept += _keep(criteria, window, rows)
-        if len(kept) >= wanted or len(rows) < batch:
+        rows = queries.evses_near(criteria, after, batch)
+        evses = [row for row in rows if row.evse_pk is not None]
+        if after is not None:
+            evses = [row for row in evses if _key(row) > after]
+        kept += _keep(criteria, window, evses)
+        reached = len({row.location_id for row in rows})
+        if len(kept) >= wanted or reached < batch:
             return kept[: criteria.limit], len(kept) > criteria.limit
-        after, batch = (float(rows[-1].distance), rows[-1].evse_pk), batch * 2
+        # Past every EVSE of the last location ranked: the next batch starts after it.
+        after, batch = (float(rows[-1].distance), rows[-1].location_id, _LAST), batch * 2
+
+
+def _key(row: Any) -> Key:
+    return (float(row.distance), row.location_id, row.evse_pk)
 
 
 def _nearest(criteria: SearchCriteria, window: Window) -> list[SearchResult]:
@@ -80,7 +93,7 @@ def _nearest(criteria: SearchCriteria, window: Window) -> list[SearchResult]:
     wanted = criteria.nearest or 0
     k = wanted
     while True:
-        rows = queries.candidate_evses(criteria, nearest_k=k)
+        rows = queries.nearest_evses(criteria, k)
         kept = _keep(criteria, window, rows)
         if len(kept) >= wanted or len({row.location_id for row in rows}) < k:
             break
@@ -98,7 +111,7 @@ def _count(criteria: SearchCriteria, window: Window) -> int | None:
         return None
     if not criteria.filters_after_sql:
         return queries.count_candidates(criteria)
-    return len(_keep(criteria, window, queries.candidate_evses(criteria)))
+    return len(_keep(criteria, window, queries.all_evses(criteria)))
 
 
 def _keep(criteria: SearchCriteria, window: Window, rows: Sequence[Any]) -> list[SearchResult]:

@@ -84,3 +84,16 @@ def test_nearest_widens_until_enough_chargers_pass_the_filters(place, found):
     open_ = [place(km) for km in (5, 6)]
     window = {"available_from": "2026-11-23T08:00:00Z", "available_to": "2026-11-23T09:00:00Z"}
     assert found(nearest=2, **window) == [uid(location) for location in open_]
+
+
+def test_pages_cover_locations_at_exactly_the_same_distance(make_location, search, found):
+    # Two listings in one building: same point, same distance, several EVSEs each.
+    for _ in range(4):
+        make_location(lat="52.380000", lon="4.895000", evses=2)
+    make_location(lat="52.390000", lon="4.895000", evses=3)
+    everything = found()
+    assert len(everything) == 11
+    for limit in (1, 2, 3, 5):
+        assert walk(search, limit=limit) == everything
+    window = {"available_from": "2026-11-23T08:00:00Z", "available_to": "2026-11-23T09:00:00Z"}
+    assert walk(search, limit=3, **window) == everything
