@@ -53,6 +53,9 @@ def verify_event(
     if not isinstance(payload, bytes | bytearray):
         # A decoded or re-serialised body no longer matches what Stripe signed.
         raise TypeError("verify_event needs the raw request bytes (Flask: request.get_data())")
+    if tolerance <= 0:
+        # The SDK treats a falsy tolerance as "no timestamp check": replays would pass.
+        raise ValueError("tolerance must be a positive number of seconds")
     try:
         event = stripe.Webhook.construct_event(payload, sig_header, secret, tolerance)
     except stripe.SignatureVerificationError as exc:
