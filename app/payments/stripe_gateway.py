@@ -8,6 +8,7 @@ to their Connect Express account (separate charges and transfers).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -105,8 +106,31 @@ class StripeSettings:
         )
 
 
+class _NoBodiesFilter(logging.Filter):
+    """Drop the SDK's debug records that carry request and response bodies."""
+
+    # Bodies hold onboarding URLs and client secrets (bearer secrets) and drivers' emails.
+    BODY_MESSAGES = ("message='API response body'", "message='Post details'")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for a record that would print a body."""
+        text = record.getMessage()
+        return not any(marker in text for marker in self.BODY_MESSAGES)
+
+
+def keep_bodies_out_of_logs() -> None:
+    """Filter Stripe SDK logs so no body reaches a handler, even at DEBUG level."""
+    sdk_logger = logging.getLogger("stripe")
+    if not any(isinstance(f, _NoBodiesFilter) for f in sdk_logger.filters):
+        sdk_logger.addFilter(_NoBodiesFilter())
+    if "debug" in (stripe.log, os.environ.get("STRIPE_LOG")):
+        # The SDK then prints bodies to stderr itself, past any logging filter.
+        log.warning("STRIPE_LOG=debug prints Stripe bodies, secrets included, to stderr")
+
+
 def make_client(settings: StripeSettings) -> stripe.StripeClient:
     """Build a StripeClient whose base URL comes from the settings, not from module globals."""
+    keep_bodies_out_of_logs()
     bases: dict[str, str] = {}
     if settings.api_base:
         # Connect endpoints (/v1/accounts, /v1/transfers) live on the api base; the
