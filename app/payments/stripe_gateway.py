@@ -8,20 +8,16 @@ to their Connect Express account (separate charges and transfers).
 from __future__ import annotations
 
 import logging
-import os
-import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
 
-from app.payments.errors import (
-    AuthenticationRequired,
-    InvalidAmount,
-    stripe_errors_as_domain_errors,
-)
+from app.payments.amounts import require_amount, require_currency
+from app.payments.errors import AuthenticationRequired, stripe_errors_as_domain_errors
+from app.payments.idempotency import idempotency_key
+from app.payments.stripe_client import StripeSettings, make_client
 from app.payments.stripe_objects import (
     CardSetup,
     ConnectAccount,
@@ -35,113 +31,10 @@ from app.payments.stripe_objects import (
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_PREFIX = "plugpool"
-# Stripe caps idempotency keys at 255 characters.
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-# Stripe's largest amount for most currencies (eight digits of minor units).
-MAX_AMOUNT = 99_999_999
-
-_KEY_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
-_CURRENCY = re.compile(r"^[a-z]{3}$")
-
-
-def idempotency_key(kind: str, domain_id: str | int, operation: str, *qualifiers: str | int) -> str:
-    """Return the Stripe idempotency key of one operation on one domain object."""
-    parts = [str(p) for p in (kind, domain_id, operation, *qualifiers)]
-    for part in parts:
-        # A colon inside a part would let two different operations share a key.
-        if not _KEY_PART.match(part):
-            raise ValueError(f"idempotency key part {part!r} must match {_KEY_PART.pattern}")
-    key = ":".join([IDEMPOTENCY_PREFIX, *parts])
-    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise ValueError("idempotency key longer than Stripe's 255 characters")
-    return key
-
-
-def require_amount(amount: object, name: str = "amount") -> int:
-    """Return amount if it is a positive int of minor units, else raise InvalidAmount."""
-    # bool is an int subclass; True must not become a one-cent charge.
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidAmount(f"{name} must be an int of minor units, not {type(amount).__name__}")
-    if amount <= 0:
-        raise InvalidAmount(f"{name} must be positive, got {amount}")
-    if amount > MAX_AMOUNT:
-        raise InvalidAmount(f"{name} {amount} exceeds Stripe's maximum of {MAX_AMOUNT}")
-    return amount
-
-
-def require_currency(currency: str) -> str:
-    """Return the ISO 4217 code in Stripe's lower case, or raise InvalidAmount."""
-    code = currency.lower() if isinstance(currency, str) else ""
-    if not _CURRENCY.match(code):
-        raise InvalidAmount(f"currency must be a three-letter ISO code, got {currency!r}")
-    return code
-
 
 def transfer_group(booking_id: str | int) -> str:
     """Return the transfer_group that ties a booking's charges and transfers together."""
     return f"booking_{booking_id}"
-
-
-@dataclass(frozen=True)
-class StripeSettings:
-    """What the gateway needs from the app config."""
-
-    secret_key: str = field(repr=False)
-    api_base: str | None = None
-    max_network_retries: int = 2
-    timeout_seconds: float = 20.0
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> StripeSettings:
-        """Read STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_MAX_NETWORK_RETRIES, STRIPE_TIMEOUT."""
-        secret_key = config.get("STRIPE_SECRET_KEY")
-        if not secret_key:
-            raise ValueError("STRIPE_SECRET_KEY is not set")
-        return cls(
-            secret_key=secret_key,
-            api_base=config.get("STRIPE_API_BASE") or None,
-            max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
-            timeout_seconds=float(config.get("STRIPE_TIMEOUT", 20.0)),
-        )
-
-
-class _NoBodiesFilter(logging.Filter):
-    """Drop the SDK's debug records that carry request and response bodies."""
-
-    # Bodies hold onboarding URLs and client secrets (bearer secrets) and drivers' emails.
-    BODY_MESSAGES = ("message='API response body'", "message='Post details'")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Return False for a record that would print a body."""
-        text = record.getMessage()
-        return not any(marker in text for marker in self.BODY_MESSAGES)
-
-
-def keep_bodies_out_of_logs() -> None:
-    """Filter Stripe SDK logs so no body reaches a handler, even at DEBUG level."""
-    sdk_logger = logging.getLogger("stripe")
-    if not any(isinstance(f, _NoBodiesFilter) for f in sdk_logger.filters):
-        sdk_logger.addFilter(_NoBodiesFilter())
-    if "debug" in (stripe.log, os.environ.get("STRIPE_LOG")):
-        # The SDK then prints bodies to stderr itself, past any logging filter.
-        log.warning("STRIPE_LOG=debug prints Stripe bodies, secrets included, to stderr")
-
-
-def make_client(settings: StripeSettings) -> stripe.StripeClient:
-    """Build a StripeClient whose base URL comes from the settings, not from module globals."""
-    keep_bodies_out_of_logs()
-    bases: dict[str, str] = {}
-    if settings.api_base:
-        # Connect endpoints (/v1/accounts, /v1/transfers) live on the api base; the
-        # connect base only serves OAuth, which PlugPool does not use.
-        bases = {"api": settings.api_base, "connect": settings.api_base}
-    return stripe.StripeClient(
-        settings.secret_key,
-        base_addresses=bases,  # type: ignore[arg-type]
-        max_network_retries=settings.max_network_retries,
-        http_client=stripe.RequestsClient(timeout=settings.timeout_seconds),
-    )
 
 
 def _metadata(**ids: str | int) -> dict[str, str]:

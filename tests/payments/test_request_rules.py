@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.payments.amounts import require_amount, require_currency
 from app.payments.errors import InvalidAmount
-from app.payments.stripe_gateway import (
-    StripeSettings,
-    idempotency_key,
-    require_amount,
-    require_currency,
-    transfer_group,
-)
+from app.payments.idempotency import idempotency_key
+from app.payments.stripe_client import StripeSettings
+from app.payments.stripe_gateway import transfer_group
 
 
 def test_idempotency_key_names_the_object_and_the_operation():
