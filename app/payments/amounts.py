@@ -9,7 +9,7 @@ from app.payments.errors import InvalidAmount
 # Stripe's largest amount for most currencies (eight digits of minor units).
 MAX_AMOUNT = 99_999_999
 
-_CURRENCY = re.compile(r"^[a-z]{3}$")
+_CURRENCY = re.compile(r"[a-z]{3}")
 
 
 def require_amount(amount: object, name: str = "amount") -> int:
@@ -27,6 +27,6 @@ def require_amount(amount: object, name: str = "amount") -> int:
 def require_currency(currency: str) -> str:
     """Return the ISO 4217 code in Stripe's lower case, or raise InvalidAmount."""
     code = currency.lower() if isinstance(currency, str) else ""
-    if not _CURRENCY.match(code):
+    if not _CURRENCY.fullmatch(code):
         raise InvalidAmount(f"currency must be a three-letter ISO code, got {currency!r}")
     return code

@@ -8,7 +8,7 @@ IDEMPOTENCY_PREFIX = "plugpool"
 # Stripe caps idempotency keys at 255 characters.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
-_KEY_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
+_KEY_PART = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def idempotency_key(kind: str, domain_id: str | int, operation: str, *qualifiers: str | int) -> str:
@@ -16,7 +16,7 @@ def idempotency_key(kind: str, domain_id: str | int, operation: str, *qualifiers
     parts = [str(p) for p in (kind, domain_id, operation, *qualifiers)]
     for part in parts:
         # A colon inside a part would let two different operations share a key.
-        if not _KEY_PART.match(part):
+        if not _KEY_PART.fullmatch(part):
             raise ValueError(f"idempotency key part {part!r} must match {_KEY_PART.pattern}")
     key = ":".join([IDEMPOTENCY_PREFIX, *parts])
     if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:

@@ -37,6 +37,16 @@ def transfer_group(booking_id: str | int) -> str:
     return f"booking_{booking_id}"
 
 
+def _attempt(attempt: int) -> tuple[str, ...]:
+    """Return the key qualifier of a retry after a definitive failure (none for the first)."""
+    # Stripe stores the answer of a key for 24 h, declines and 500s included, so a new
+    # attempt (another card, a re-authorisation) needs a new key. A timeout is not a new
+    # attempt: the same key then makes the retry safe.
+    if attempt < 1:
+        raise ValueError("attempt counts from 1")
+    return () if attempt == 1 else (str(attempt),)
+
+
 def _metadata(**ids: str | int) -> dict[str, str]:
     """Return Stripe metadata naming our domain objects, so the dashboard links back to us."""
     return {name: str(value) for name, value in ids.items()}
@@ -127,21 +137,24 @@ class StripeGateway:
         amount: int,
         currency: str,
         off_session: bool = True,
+        attempt: int = 1,
     ) -> Payment:
         """Place a hold of amount on the driver's saved card (manual-capture PaymentIntent)."""
         params = self._intent_params(booking_id, customer_id, payment_method_id, amount, currency)
         params["capture_method"] = "manual"
         if off_session:
             params["off_session"] = True
-        key = idempotency_key("booking", booking_id, "authorise")
+        key = idempotency_key("booking", booking_id, "authorise", *_attempt(attempt))
         return self._confirmed(
             self._post(self._stripe.v1.payment_intents.create, params=params, key=key)
         )
 
-    def capture(self, booking_id: str | int, payment_intent_id: str, amount: int) -> Payment:
+    def capture(
+        self, booking_id: str | int, payment_intent_id: str, amount: int, *, attempt: int = 1
+    ) -> Payment:
         """Capture amount (at most the hold; the caller decides) and release the rest."""
         params = {"amount_to_capture": require_amount(amount, "amount_to_capture")}
-        key = idempotency_key("booking", booking_id, "capture")
+        key = idempotency_key("booking", booking_id, "capture", *_attempt(attempt))
         return Payment.from_stripe(
             self._post(
                 self._stripe.v1.payment_intents.capture, payment_intent_id, params=params, key=key
@@ -186,12 +199,13 @@ class StripeGateway:
         payment_method_id: str,
         amount: int,
         currency: str,
+        attempt: int = 1,
     ) -> Payment:
         """Charge the part of the final price above the hold, as a second, captured payment."""
         params = self._intent_params(booking_id, customer_id, payment_method_id, amount, currency)
         params["capture_method"] = "automatic"
         params["off_session"] = True
-        key = idempotency_key("booking", booking_id, "charge_difference")
+        key = idempotency_key("booking", booking_id, "charge_difference", *_attempt(attempt))
         return self._confirmed(
             self._post(self._stripe.v1.payment_intents.create, params=params, key=key)
         )

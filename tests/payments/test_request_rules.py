@@ -21,7 +21,7 @@ def test_idempotency_key_appends_qualifiers():
     assert key == "plugpool:booking:b-7:refund:owner_cancelled"
 
 
-@pytest.mark.parametrize("part", ["", "a:b", "a b", "é"])
+@pytest.mark.parametrize("part", ["", "a:b", "a b", "é", "42\n"])
 def test_idempotency_key_refuses_parts_that_could_collide(part):
     with pytest.raises(ValueError):
         idempotency_key("booking", part, "capture")
@@ -50,7 +50,7 @@ def test_invalid_amount_is_also_a_value_error():
 
 def test_currency_is_lowered_and_checked():
     assert require_currency("EUR") == "eur"
-    for bad in ("eu", "euro", "", "€€€"):
+    for bad in ("eu", "euro", "", "€€€", "eur\n"):
         with pytest.raises(InvalidAmount):
             require_currency(bad)
 

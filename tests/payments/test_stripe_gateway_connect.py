@@ -280,3 +280,32 @@ def test_refused_credentials_are_a_misconfiguration_without_the_key(connect_stan
     assert secret not in str(caught.value)
     assert secret not in caplog.text
     assert secret not in repr(gateway)
+
+
+def test_a_new_attempt_gets_a_new_key_and_the_first_keeps_the_plain_one(
+    connect_gateway, connect_standin
+):
+    """Stripe keeps a key's answer (a decline too) for 24 h: a retry with another card is
+    a new attempt and needs a new key. The stand-in 404s the PaymentIntent; keys count."""
+    for attempt in (1, 2):
+        with pytest.raises(PaymentRejected):
+            connect_gateway.authorise(
+                42,
+                customer_id="cus_1",
+                payment_method_id=f"pm_{attempt}",
+                amount=3000,
+                currency="eur",
+                attempt=attempt,
+            )
+
+    assert [r.headers["idempotency-key"] for r in connect_standin.posts] == [
+        "plugpool:booking:42:authorise",
+        "plugpool:booking:42:authorise:2",
+    ]
+
+
+def test_attempts_count_from_one(connect_gateway, connect_standin):
+    with pytest.raises(ValueError, match="attempt"):
+        connect_gateway.capture(42, "pi_1", 100, attempt=0)
+
+    assert connect_standin.requests == []
