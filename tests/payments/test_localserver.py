@@ -9,7 +9,9 @@ import pytest
 from app.payments.errors import PaymentRejected
 from app.payments.localserver import LOCAL_SECRET_KEY, start_localstripe, wait_until_ready
 from app.payments.stripe_gateway import StripeGateway
+from app.payments.webhooks import verify_event
 from tests.support.http_server import free_port
+from tests.support.localstripe import serving_receiver
 
 
 def run_localstripe(state_file: Path):
@@ -59,6 +61,26 @@ def test_a_fresh_state_file_starts_empty(tmp_path):
             gateway.list_cards(customer_id)
     finally:
         stop(process)
+
+
+def test_webhook_given_at_start_receives_signed_events(tmp_path):
+    with serving_receiver() as receiver:
+        port = free_port()
+        process = start_localstripe(
+            port, webhook_url=receiver.url, webhook_secret="whsec_demo", state_file=tmp_path / "s"
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_ready(process, url)
+            gateway = StripeGateway.from_config(
+                {"STRIPE_SECRET_KEY": LOCAL_SECRET_KEY, "STRIPE_API_BASE": url}
+            )
+            customer_id = gateway.create_customer("demo", email="demo@example.test")
+            webhook = receiver.wait_for(lambda w: customer_id.encode() in w.body)
+        finally:
+            stop(process)
+
+    assert verify_event(webhook.body, webhook.signature, "whsec_demo").object_id == customer_id
 
 
 def test_a_server_that_exits_is_reported_at_once():

@@ -115,10 +115,17 @@ def _receiver_handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]
 
 
 @contextmanager
-def receiving_webhooks(localstripe: LocalStripe, secret: str) -> Iterator[WebhookReceiver]:
-    """Register a loopback receiver with localstripe for the duration of the block."""
+def serving_receiver() -> Iterator[WebhookReceiver]:
+    """Run a webhook receiver on a free loopback port; its URL is in .url."""
     receiver = WebhookReceiver()
     with serving(_receiver_handler(receiver)) as server:
         receiver.url = f"{base_url(server)}/webhooks/stripe"
+        yield receiver
+
+
+@contextmanager
+def receiving_webhooks(localstripe: LocalStripe, secret: str) -> Iterator[WebhookReceiver]:
+    """Register a loopback receiver with a running localstripe for the block."""
+    with serving_receiver() as receiver:
         register_webhook(localstripe.url, "plugpool-tests", receiver.url, secret)
         yield receiver
