@@ -61,8 +61,8 @@ def wait_until_ready(process: subprocess.Popen, base_url: str, timeout: float = 
             answer = requests.get(f"{base_url}/v1/events?limit=1", headers=headers, timeout=1)
             if answer.status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not listening yet, or still starting
         time.sleep(0.05)
     raise RuntimeError(f"localstripe did not answer at {base_url} within {timeout} s")
 
