@@ -92,7 +92,8 @@ def validate(periods: Sequence[SessionPeriod]) -> None:
     for index, period in enumerate(periods):
         _validate_one(period, f"periods[{index}]")
     for index, (before, after) in enumerate(pairwise(periods), 1):
-        if after.start < before.end:
+        # Compare as POSIX seconds: aware datetimes sharing a tzinfo compare by wall clock.
+        if to_seconds(after.start) < to_seconds(before.end):
             raise PeriodError(f"periods[{index}]: starts before the previous period ends")
         if before.state is not PeriodState.RESERVATION and after.state is PeriodState.RESERVATION:
             raise PeriodError(f"periods[{index}]: a reservation cannot follow charging")
@@ -102,7 +103,7 @@ def _validate_one(period: SessionPeriod, path: str) -> None:
     """Check one period's instants, energy and measurements."""
     if period.start.tzinfo is None or period.end.tzinfo is None:
         raise PeriodError(f"{path}: start and end must be timezone-aware")
-    if period.end < period.start:
+    if to_seconds(period.end) < to_seconds(period.start):
         raise PeriodError(f"{path}: ends before it starts")
     _require_decimal(period.energy_kwh, f"{path}.energy_kwh")
     if period.state is not PeriodState.CHARGING and period.energy_kwh != 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from app.tariffs.engine import restrictions as rules
@@ -108,7 +108,7 @@ def quote_window(
         raise PeriodError("power_kw: must be positive")
     if energy_kwh < 0:
         raise PeriodError("energy_kwh: must not be negative")
-    if end <= start:
+    if to_seconds(end) <= to_seconds(start):
         raise PeriodError("end: must be after start")
     with localcontext() as context:
         context.prec = PRECISION
@@ -127,6 +127,8 @@ def _quote_periods(
     window = to_seconds(end) - to_seconds(start)
     charging = min(energy_kwh * HOUR / power_kw, window)
     delivered = min(energy_kwh, power_kw * window / HOUR)
+    # In UTC: adding a timedelta to a local aware datetime adds wall-clock time.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     stop = min(start + timedelta(microseconds=int(charging.scaleb(6))), end)
     periods: list[SessionPeriod] = []
     if stop > start:
