@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from itertools import pairwise
 
@@ -80,9 +80,10 @@ def to_seconds(instant: datetime) -> Decimal:
     return whole + Decimal(delta.microseconds).scaleb(-6)
 
 
-def to_datetime(seconds: Decimal) -> datetime:
+def to_datetime(seconds: Decimal, rounding: str = ROUND_HALF_EVEN) -> datetime:
     """Return the UTC datetime of a Decimal POSIX timestamp, to the microsecond."""
-    return EPOCH + timedelta(microseconds=int(seconds.scaleb(6).to_integral_value()))
+    micros = seconds.scaleb(6).to_integral_value(rounding=rounding)
+    return EPOCH + timedelta(microseconds=int(micros))
 
 
 def validate(periods: Sequence[SessionPeriod]) -> None:
