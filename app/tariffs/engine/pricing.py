@@ -40,6 +40,7 @@ from app.tariffs.engine.taxes import cost_of, limit_total
 
 # Enough digits that hours (seconds / 3600) and pro-rata energy never lose a cent.
 PRECISION = 50
+RESOLUTION = Decimal("1e-20")  # finer than any meter: 1e-20 kWh, 1e-20 s
 HOUR = Decimal(3600)
 WH_PER_KWH = Decimal(1000)
 _CONSUMED = {
@@ -267,7 +268,9 @@ def _round_last(lines: list[_Line]) -> _Line:
     if last.dimension is Dimension.ENERGY:
         step /= WH_PER_KWH  # ENERGY steps are in Wh, volumes in kWh
     used = sum((line.volume for line in lines), ZERO)
-    return replace(last, billed=last.billed + _ceil_to(used, step) - used)
+    # Pro-rata cuts leave noise in the 50th digit; it must not cost a whole extra step.
+    billed = _ceil_to(used.quantize(RESOLUTION), step)
+    return replace(last, billed=last.billed + billed - used)
 
 
 def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
