@@ -209,23 +209,33 @@ def _first_match(
 
 def _lines(tariff: Tariff, groups: list[_Group]) -> list[_Line]:
     """Turn groups into billing lines: consumed dimensions, plus FLAT once per phase."""
+    flats = {_flat_group(groups, reservation) for reservation in (False, True)}
     lines: list[_Line] = []
-    flat_phases: set[bool] = set()
     for number, group in enumerate(groups):
-        segment = group.segment
         for dimension, index in group.picks:
-            if dimension is Dimension.FLAT and segment.is_reservation in flat_phases:
+            volume = _volume(group.segment, dimension)
+            if dimension is Dimension.FLAT and number not in flats:
                 continue
-            volume = _volume(segment, dimension)
-            if volume == 0 and dimension is not Dimension.FLAT:
+            if volume == 0:
                 continue  # nothing used: must not decide which step_size applies
-            flat_phases.update([segment.is_reservation] if dimension is Dimension.FLAT else [])
             component = tariff.elements[index].component(dimension)
             assert component is not None  # picked because the element has one
-            lines.append(
-                _Line(number, dimension, index, component, volume, volume, segment.is_reservation)
-            )
+            reservation = group.segment.is_reservation
+            lines.append(_Line(number, dimension, index, component, volume, volume, reservation))
     return lines
+
+
+def _flat_group(groups: list[_Group], reservation: bool) -> int | None:
+    """Return the group whose FLAT component is charged for a phase, if any.
+
+    The first FLAT that applies in the phase; periods in which nothing happened (no
+    time, no energy) only count when the phase has nothing else, so that cutting a
+    period at its very start or end cannot change the fee.
+    """
+    phase = [(n, g) for n, g in enumerate(groups) if g.segment.is_reservation is reservation]
+    used = [(n, g) for n, g in phase if g.segment.seconds or g.segment.energy] or phase
+    flat = (n for n, g in used if any(d is Dimension.FLAT for d, _ in g.picks))
+    return next(flat, None)
 
 
 def _volume(segment: Segment, dimension: Dimension) -> Decimal:
