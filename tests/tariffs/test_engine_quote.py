@@ -140,3 +140,24 @@ def test_impossible_quotes_are_refused(hours: int, energy: str, power: str, mess
             Decimal(energy),
             Decimal(power),
         )
+
+
+def test_quote_refuses_floats_and_naive_datetimes() -> None:
+    one_hour = tariff("tariff_1_simple_2hour")
+    with pytest.raises(PeriodError, match="power_kw"):
+        quote_window(one_hour, NOON, NOON + timedelta(hours=1), BERLIN, Decimal(1), 11.0)  # type: ignore[arg-type]
+    naive = NOON.replace(tzinfo=None)
+    with pytest.raises(PeriodError, match="timezone-aware"):
+        quote_window(one_hour, naive, naive + timedelta(hours=1), BERLIN, Decimal(1), Decimal(1))
+
+
+def test_pricing_needs_a_time_zone() -> None:
+    with pytest.raises(PeriodError, match="tz"):
+        quote_window(
+            tariff("tariff_1_simple_2hour"),
+            NOON,
+            NOON + timedelta(hours=1),
+            "Europe/Berlin",  # type: ignore[arg-type]
+            Decimal(1),
+            Decimal(1),
+        )
