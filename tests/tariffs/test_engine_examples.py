@@ -455,3 +455,13 @@ def test_cdr_example_charging_period_and_totals() -> None:
     (period,) = result.periods
     assert period.cdr_dimensions[0] == ("ENERGY", Decimal("15.342"))
     assert period.cdr_dimensions[1][0] == "TIME"
+
+
+def test_reservation_expires_elements_win_whatever_their_position() -> None:
+    # The spec's note: for an expired reservation the RESERVATION_EXPIRES TIME price is used.
+    data = json.loads(
+        (EXAMPLES / "2.2.1" / "tariff_18_reservation_with_expire_time.json").read_text()
+    )
+    data["elements"] = [data["elements"][1], data["elements"][0], data["elements"][2]]
+    result = price_session(parse_tariff(data), session(MONDAY, (RESERVATION, 90, "0")), BERLIN)
+    assert result.total_excl_tax == Decimal("9.00")

@@ -110,6 +110,17 @@ def sessions(draw: st.DrawFn) -> list[SessionPeriod]:
     return periods
 
 
+def assert_not_cheaper(before: PriceResult, after: PriceResult) -> None:
+    """Check after >= before; after taxes only when no limit scaled the taxes.
+
+    A clamped total keeps its session's tax ratio, and a bigger session may have a
+    lower one (more 10% energy next to a 20% fee), so after taxes may dip by a hair.
+    """
+    assert after.total_excl_tax >= before.total_excl_tax
+    if before.price_limit is None and after.price_limit is None:
+        assert after.total_incl_tax >= before.total_incl_tax
+
+
 def totals(result: PriceResult) -> tuple[Decimal, Decimal]:
     return result.total_excl_tax, result.total_incl_tax
 
@@ -154,8 +165,7 @@ def test_more_energy_never_costs_less(
         price_session(tariff, periods, AMSTERDAM),
         price_session(tariff, more, AMSTERDAM),
     )
-    assert after.total_excl_tax >= before.total_excl_tax
-    assert after.total_incl_tax >= before.total_incl_tax
+    assert_not_cheaper(before, after)
 
 
 @settings(max_examples=150, deadline=None)
@@ -174,8 +184,7 @@ def test_a_longer_last_period_never_costs_less(
         price_session(tariff, periods, AMSTERDAM),
         price_session(tariff, longer, AMSTERDAM),
     )
-    assert after.total_excl_tax >= before.total_excl_tax
-    assert after.total_incl_tax >= before.total_incl_tax
+    assert_not_cheaper(before, after)
 
 
 @settings(max_examples=150, deadline=None)
