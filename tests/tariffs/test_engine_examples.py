@@ -267,11 +267,10 @@ CASES: list[tuple[str, Sequence[str], Sequence[Step], datetime, str, str]] = [
 @pytest.mark.parametrize(
     ("name", "version", "steps", "start", "excl", "incl"),
     [
-        (name, version, steps, start, excl, incl)
+        pytest.param(name, version, steps, start, excl, incl, id=f"{version}-{name}-{excl}")
         for name, versions, steps, start, excl, incl in CASES
         for version in versions
     ],
-    ids=lambda value: value if isinstance(value, str) and "_" in value else None,
 )
 def test_spec_worked_example_totals(
     name: str, version: str, steps: Sequence[Step], start: datetime, excl: str, incl: str
