@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,25 +92,27 @@ def create_listing(owner: User, data: dict[str, Any], password: str | None = Non
     """Create a location with its EVSEs, price, schedule and charge station identity."""
     if not owner.has_role(Role.OWNER):
         raise NotYourListing("Only owners can list chargers")
-    party = ensure_own_party()
-    location = Location(
-        country_code=party.country_code,
-        party_id=party.party_id,
-        ocpi_id=str(uuid.uuid4()),
-        owner_id=owner.id,
-        publish=data.get("publish", False),
-    )
-    _apply_location_fields(location, data)
-    tariff = put_owner_tariff(party.country_code, party.party_id, data["price"])
-    new_station = _new_station(location, password)
-    for number, evse_data in enumerate(data["evses"], start=1):
-        location.evses.append(_new_evse(location, new_station.station, number, evse_data, tariff))
-    _apply_schedule(location, data)
-    db.session.add(location)
-    db.session.flush()
-    _emit_location(location, "created")
-    _emit_tariff(tariff)
-    _commit()
+    with _one_transaction():
+        party = ensure_own_party()
+        tariff = put_owner_tariff(party.country_code, party.party_id, data["price"])
+        location = Location(
+            country_code=party.country_code,
+            party_id=party.party_id,
+            ocpi_id=str(uuid.uuid4()),
+            owner_id=owner.id,
+            publish=data.get("publish", False),
+        )
+        _apply_location_fields(location, data)
+        new_station = _new_station(location, password)
+        for number, evse_data in enumerate(data["evses"], start=1):
+            location.evses.append(
+                _new_evse(location, new_station.station, number, evse_data, tariff)
+            )
+        _apply_schedule(location, data)
+        db.session.add(location)
+        db.session.flush()
+        _emit_location(location, "created")
+        _emit_tariff(tariff)
     return NewListing(location=location, station=new_station)
 
 
@@ -128,42 +132,42 @@ def list_listings(user: User) -> list[Location]:
 def update_listing(user: User, listing_id: int, changes: dict[str, Any]) -> Location:
     """Change a listing's fields; a list given (evses, availability, blackouts) replaces the old."""
     location = get_listing(user, listing_id)
-    _apply_location_fields(location, changes)
-    _apply_schedule(location, changes)
-    if "evses" in changes:
-        _replace_evses(location, changes["evses"])
-    if "price" in changes:
-        _emit_tariff(_update_price(location, changes["price"]))
-    location.last_updated = utcnow()
-    db.session.flush()
-    _emit_location(location, "updated")
-    _commit()
+    with _one_transaction():
+        _apply_location_fields(location, changes)
+        _apply_schedule(location, changes)
+        if "evses" in changes:
+            _replace_evses(location, changes["evses"])
+        if "price" in changes:
+            _emit_tariff(_update_price(location, changes["price"]))
+        location.last_updated = utcnow()
+        db.session.flush()
+        _emit_location(location, "updated")
     return location
 
 
 def set_published(user: User, listing_id: int, publish: bool) -> Location:
     """Publish a listing to drivers and partners, or take it off."""
     location = get_listing(user, listing_id)
-    if location.publish != publish:
-        location.publish = publish
-        db.session.flush()
-        _emit_location(location, "published" if publish else "unpublished")
-    _commit()
+    with _one_transaction():
+        if location.publish != publish:
+            location.publish = publish
+            db.session.flush()
+            _emit_location(location, "published" if publish else "unpublished")
     return location
 
 
 def remove_listing(user: User, listing_id: int) -> None:
     """Soft-delete: keep the rows for history, mark EVSEs REMOVED, stop the station."""
     location = get_listing(user, listing_id)
-    location.deleted_at = utcnow()
-    location.publish = False
-    for evse in location.evses:
-        evse.status = EvseStatus.REMOVED.value
-    for station in location.stations:
-        station.approved = False
-    db.session.flush()
-    _emit_location(location, "removed")
-    _commit()
+    with _one_transaction():
+        location.deleted_at = utcnow()
+        location.publish = False
+        for evse in location.evses:
+            evse.status = EvseStatus.REMOVED.value
+        for station in location.stations:
+            station.approved = False
+        db.session.flush()
+        _emit_location(location, "removed")
 
 
 def create_station(location_id: int, password: str | None = None) -> NewStation:
@@ -173,14 +177,14 @@ def create_station(location_id: int, password: str | None = None) -> NewStation:
         raise ListingNotFound(f"No listing {location_id}")
     if location.deleted_at is not None:
         raise ListingRemoved(f"Listing {location_id} was removed")
-    new_station = _new_station(location, password)
-    unlinked = [e for e in location.evses if e.station is None and e.status != EvseStatus.REMOVED]
-    for number, evse in enumerate(unlinked, start=1):
-        evse.station = new_station.station
-        evse.ocpp_evse_id = number
-    db.session.flush()
-    _emit_location(location, "station_created")
-    _commit()
+    with _one_transaction():
+        new_station = _new_station(location, password)
+        live = [e for e in location.evses if e.station is None and e.status != EvseStatus.REMOVED]
+        for number, evse in enumerate(live, start=1):
+            evse.station = new_station.station
+            evse.ocpp_evse_id = number
+        db.session.flush()
+        _emit_location(location, "station_created")
     return new_station
 
 
@@ -325,9 +329,15 @@ def _emit_tariff(tariff: Tariff) -> None:
     )
 
 
-def _commit() -> None:
+@contextmanager
+def _one_transaction() -> Iterator[None]:
+    """Commit everything the block did, or nothing: any error rolls the whole change back."""
     try:
+        yield
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict("The change conflicts with existing data") from error
+    except BaseException:
+        db.session.rollback()
+        raise
