@@ -1,6 +1,8 @@
 """Account request and response bodies."""
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
 
 
 class SignUpSchema(Schema):
@@ -8,6 +10,13 @@ class SignUpSchema(Schema):
     password = fields.String(required=True, load_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(load_default="driver", validate=validate.OneOf(["driver", "owner"]))
+
+    @pre_load
+    def _trim_email(self, data: Any, **_: Any) -> Any:
+        # Pasted addresses often carry spaces; the service lower-cases them.
+        if isinstance(data, dict) and isinstance(data.get("email"), str):
+            return {**data, "email": data["email"].strip()}
+        return data
 
 
 class UserSchema(Schema):
