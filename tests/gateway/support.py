@@ -7,7 +7,7 @@ import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import websockets
 from ocpp.routing import on
@@ -22,13 +22,14 @@ from app.gateway.memory import MemoryStation, MemoryStationPort
 from app.gateway.ports import AuthorizationStatus, OcppVersion
 from app.gateway.server import Gateway, GatewayConfig, run_gateway
 
+T = TypeVar("T")
 PASSWORD = "s3cret-password-16+"
 ACCEPTED_TOKEN = "DRIVER1"
 
 
-def run(scenario: Callable[[], Awaitable[None]], timeout: float = 20) -> None:
-    """Run an async test scenario on a fresh event loop, bounded in time."""
-    asyncio.run(asyncio.wait_for(scenario(), timeout))
+def run(scenario: Callable[[], Awaitable[T]], timeout: float = 20) -> T:
+    """Run an async test scenario on a fresh event loop, bounded in time, and return its value."""
+    return asyncio.run(asyncio.wait_for(scenario(), timeout))  # type: ignore[arg-type]
 
 
 def seeded_port() -> MemoryStationPort:
