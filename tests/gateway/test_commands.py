@@ -82,8 +82,10 @@ def test_password_rotation_uses_each_versions_key(
             assert result.accepted
             action, payload = cp.received[0]
             if version is OcppVersion.V16:
+                assert action == "ChangeConfiguration"
                 assert payload == {"key": "AuthorizationKey", "value": NEW_PASSWORD}
             else:
+                assert action == "SetVariables"
                 (data,) = payload["set_variable_data"]
                 assert data["variable"]["name"] == "BasicAuthPassword"
                 assert data["attribute_value"] == NEW_PASSWORD
