@@ -3,7 +3,8 @@
 GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (9000), GATEWAY_BUS (local | redis),
 REDIS_URL (redis://127.0.0.1:6379/0), GATEWAY_REDIS_PREFIX (plugpool:gw:),
 GATEWAY_PORT_IMPL (memory | package.module:factory) and, for memory,
-GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...").
+GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...") and/or
+GATEWAY_SEED_FILE (the same entries, one per line).
 See app/gateway/README.md.
 """
 
@@ -15,6 +16,7 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
+from pathlib import Path
 
 from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisKeys
 from app.gateway.memory import MemoryStationPort, parse_seed
@@ -38,7 +40,10 @@ def port_from_env(env: Mapping[str, str]) -> StationPort:
     """Build the station port: the seeded in-memory one, or a factory named by import path."""
     impl = env.get("GATEWAY_PORT_IMPL", "memory")
     if impl == "memory":
-        return MemoryStationPort(parse_seed(env.get("GATEWAY_SEED_STATIONS", "")))
+        seed = env.get("GATEWAY_SEED_STATIONS", "")
+        if "GATEWAY_SEED_FILE" in env:  # for thousands of stations (the benchmark)
+            seed += "," + Path(env["GATEWAY_SEED_FILE"]).read_text().replace("\n", ",")
+        return MemoryStationPort(parse_seed(seed))
     module_name, _, factory = impl.partition(":")
     return getattr(importlib.import_module(module_name), factory)()  # type: ignore[no-any-return]
 

@@ -235,6 +235,7 @@ class Gateway:
         """Close this process's connection of a station that connected to another node."""
         link = self.links.get(station_id)
         if link is not None:
+            log.info("%s: connected to another node; closing it here", station_id)
             await link.close(1000, "connected to another gateway node")
 
     async def _in_thread(self, method: Any, *args: Any) -> Any:
