@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geography, Geometry
+from geoalchemy2.elements import WKTElement
 from sqlalchemy import Boolean, Float, and_, cast, column, event, func, select, table
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -46,6 +48,11 @@ def install_spatialite(engine: Engine, library_path: str) -> None:
         dbapi_connection.enable_load_extension(False)
         # Foreign keys are off by default in SQLite; the model relies on them.
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def point_value(lat: Decimal | float | str, lon: Decimal | float | str) -> WKTElement:
+    """A WGS84 point for a geog column, on either database."""
+    return WKTElement(f"POINT({lon} {lat})", srid=SRID)
 
 
 @dataclass(frozen=True, slots=True)
