@@ -48,11 +48,24 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
-    from app import cli
+    from app import cli, ocpi
     from app.core import health
+    from app.ocpi import cli as ocpi_cli
+    from app.ocpi import versions as ocpi_versions
+    from app.ocpi.credentials import api as ocpi_credentials
+    from app.ocpi.locations import api as ocpi_locations
+    from app.ocpi.tariffs import api as ocpi_tariffs
+    from app.ocpi.tokens import api as ocpi_tokens
 
     app.register_blueprint(health.blp)
+    ocpi.init_app(app)
+    app.register_blueprint(ocpi_versions.blp)
+    app.register_blueprint(ocpi_credentials.blp)
+    app.register_blueprint(ocpi_locations.blp)
+    app.register_blueprint(ocpi_tariffs.blp)
+    app.register_blueprint(ocpi_tokens.blp)
     cli.init_app(app)
+    ocpi_cli.init_app(app)
 
 
 def _migrations_dir() -> Any:
