@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from app.search import services
 from app.search.criteria import SearchCriteria
-from app.search.schemas import SearchArgsSchema, ChargerPageSchema, page_json
+from app.search.schemas import ChargerPageSchema, SearchArgsSchema, page_json
 
 blp = Blueprint("search", __name__, description="Find chargers near a place, priced")
 

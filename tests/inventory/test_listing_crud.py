@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.core.security import verify_secret
 from app.extensions import db
+from app.inventory.services import LOCATION_CHANGED
 from app.models import ChargeStation, Evse, Location, OutboxEvent, Tariff
 
 
@@ -213,7 +214,7 @@ def test_every_write_emits_a_location_event(client, create_listing, owner_header
     events = db.session.scalars(
         select(OutboxEvent)
         .where(
-            OutboxEvent.topic == "location.changed", OutboxEvent.aggregate_id == created["ocpi_id"]
+            OutboxEvent.topic == LOCATION_CHANGED, OutboxEvent.aggregate_id == str(created["id"])
         )
         .order_by(OutboxEvent.id)
     ).all()
@@ -224,9 +225,10 @@ def test_every_write_emits_a_location_event(client, create_listing, owner_header
         "removed",
     ]
     tariff_events = db.session.scalars(
-        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed")
+        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed").order_by(OutboxEvent.id)
     ).all()
-    assert [event.aggregate_id for event in tariff_events] == [created["price"]["tariff_id"]]
+    assert {event.aggregate_id for event in tariff_events} == {created["price"]["tariff_id"]}
+    assert [event.payload["change"] for event in tariff_events] == ["created", "removed"]
 
 
 def test_unknown_listing_is_404(client, owner_headers, own_party):
