@@ -233,3 +233,45 @@ def test_unknown_listing_is_404(client, owner_headers, own_party):
     response = client.get("/api/v1/listings/999999", headers=owner_headers)
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_price_change_rewrites_the_tariff_and_announces_it(client, create_listing, owner_headers):
+    created = create_listing()
+    tariff_id = created["price"]["tariff_id"]
+    response = client.patch(
+        f"/api/v1/listings/{created['id']}",
+        json={"price": {"currency": "GBP", "per_kwh": "0.2950", "vat": "20"}},
+        headers=owner_headers,
+    )
+    assert response.get_json()["price"] == {
+        "currency": "GBP",
+        "per_kwh": "0.295",
+        "per_hour": None,
+        "per_session": None,
+        "vat": "20",
+        "tariff_id": tariff_id,
+    }
+    tariff = db.session.scalars(select(Tariff).where(Tariff.ocpi_id == tariff_id)).one()
+    db.session.refresh(tariff)
+    assert tariff.currency == "GBP"
+    assert tariff.elements == [
+        {"price_components": [{"type": "ENERGY", "price": Decimal("0.295"), "step_size": 1,
+                               "vat": Decimal("20")}]}
+    ]  # fmt: skip
+    events = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed").order_by(OutboxEvent.id)
+    ).all()
+    assert [event.aggregate_id for event in events] == [tariff_id, tariff_id]
+
+
+def test_publish_cannot_be_patched(client, create_listing, owner_headers):
+    created = create_listing()
+    response = client.patch(
+        f"/api/v1/listings/{created['id']}", json={"publish": True}, headers=owner_headers
+    )
+    assert response.status_code == 422
+    assert "publish" in response.get_json()["errors"]
+
+
+def test_create_can_publish_at_once(create_listing):
+    assert create_listing(publish=True)["published"] is True
