@@ -57,6 +57,8 @@ def test_station_password_is_stored_only_as_an_argon2_hash(create_listing):
     assert verify_secret(station.password_hash, password)
     evse = db.session.scalars(select(Evse).where(Evse.uid == body["evses"][0]["uid"])).one()
     assert evse.station_id == station.id
+    payloads = db.session.scalars(select(OutboxEvent.payload)).all()
+    assert payloads and all(password not in str(payload) for payload in payloads)
 
 
 def test_price_is_stored_as_an_ocpi_tariff(create_listing):
