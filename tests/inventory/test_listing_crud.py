@@ -76,15 +76,27 @@ def test_price_is_stored_as_an_ocpi_tariff(create_listing):
     }
 
 
-def test_tariff_of_a_listing_parses_with_the_pricing_engine(create_listing):
-    from app.tariffs.engine.parse import parse_tariff
+def test_listing_price_quotes_as_the_owner_meant_with_the_pricing_engine(create_listing):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.tariffs.engine import parse_tariff, quote_window
 
     body = create_listing()
     tariff = db.session.scalars(
         select(Tariff).where(Tariff.ocpi_id == body["price"]["tariff_id"])
     ).one()
-    parsed = parse_tariff(tariff.to_ocpi())
-    assert parsed.currency == "EUR"
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    quote = quote_window(
+        parse_tariff(tariff.to_ocpi()),
+        start,
+        start.replace(hour=10),
+        ZoneInfo("Europe/Amsterdam"),
+        energy_kwh=Decimal(10),
+        power_kw=Decimal(10),
+    )
+    # 10 kWh x 0.30 + 1 h x 1.00 + 0.50 per session
+    assert quote.minor_units() == 450
 
 
 def test_read_listing_back(client, create_listing, owner_headers):
