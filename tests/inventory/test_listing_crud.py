@@ -238,9 +238,22 @@ def test_every_write_emits_a_location_event(client, create_listing, owner_header
         "removed",
     ]
     tariff_events = db.session.scalars(
-        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed")
+        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed").order_by(OutboxEvent.id)
     ).all()
-    assert [event.aggregate_id for event in tariff_events] == [created["price"]["tariff_id"]]
+    assert {event.aggregate_id for event in tariff_events} == {created["price"]["tariff_id"]}
+    assert [event.payload["change"] for event in tariff_events] == ["created", "removed"]
+    tariff = db.session.scalars(
+        select(Tariff).where(Tariff.ocpi_id == created["price"]["tariff_id"])
+    ).one()
+    db.session.refresh(tariff)
+    assert tariff.deleted_at is not None
+
+
+def test_empty_patch_changes_nothing(client, create_listing, owner_headers):
+    created = create_listing()
+    response = client.patch(f"/api/v1/listings/{created['id']}", json={}, headers=owner_headers)
+    assert response.status_code == 200
+    assert response.get_json()["last_updated"] == created["last_updated"]
 
 
 def test_unknown_listing_is_404(client, owner_headers, own_party):
