@@ -55,12 +55,14 @@ def _register_modules(app: Flask) -> None:
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
+    from app.search import api as search_api
 
     app.register_blueprint(health.blp)
     web.init_app(app)
     auth.init_app(app)
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
+    api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
     cli.init_app(app)
