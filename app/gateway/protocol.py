@@ -183,7 +183,7 @@ class StationLink:
             await self._refuse_frame(error)
             return
         if not isinstance(msg, Call):
-            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+            self._queue_response(msg)
             return
         refusal = self._check_call(msg)
         if refusal is not None:
@@ -193,7 +193,18 @@ class StationLink:
         try:
             await self._handle_call(msg)  # type: ignore[attr-defined]
         except OCPPError as error:
-            await self._send(msg.create_call_error(error).to_json())  # type: ignore[attr-defined]
+            await self._send(msg.create_call_error(error).to_json())
+
+    def _queue_response(self, msg: CallResult | CallError) -> None:
+        """Hand a reply to the waiting `call()`; drop it when none waits.
+
+        A reply that arrives after its call timed out, or one the station made up, would
+        otherwise sit in the library's queue (and a flood of them would grow it without end).
+        """
+        if self._call_lock.locked():  # type: ignore[attr-defined]
+            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+        else:
+            log.info("%s: dropped a reply nobody waits for (%s)", self.id, msg.unique_id)
 
     def _check_call(self, msg: Call) -> tuple[ViolationKind, Violation] | None:
         """Return why a CALL must be refused before it reaches a handler, if it must."""
@@ -233,7 +244,7 @@ class StationLink:
             "%s: refused %s (%s): %s", self.id, unique_id, violation.code, violation.description
         )
         frame = CallError(unique_id, violation.code, violation.description, {})
-        await self._send(frame.to_json())  # type: ignore[attr-defined]
+        await self._send(frame.to_json())
         try:
             await self.call_port(self.port.record_violation, kind)
         except Exception:  # a failing counter must not close the charger's connection
