@@ -11,6 +11,7 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.ocpi.models import OcpiCommand, OcpiPartner, PartnerEndpoint, PartnerRole, Token
 from app.tariffs.models import Tariff
 
 __all__ = [
@@ -22,8 +23,13 @@ __all__ = [
     "Evse",
     "Location",
     "LoginAttempt",
+    "OcpiCommand",
+    "OcpiPartner",
     "OutboxEvent",
+    "PartnerEndpoint",
+    "PartnerRole",
     "Party",
     "Tariff",
+    "Token",
     "User",
 ]

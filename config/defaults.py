@@ -46,3 +46,13 @@ OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
 OPENAPI_SWAGGER_UI_PATH = "docs"
 OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+
+# OCPI: page size cap (X-Limit), outbound timeouts (seconds), GET retries, and whether partner
+# URLs may be plain HTTP or private addresses (only for tests and local peers: SSRF guard).
+OCPI_PAGE_LIMIT = 1000
+OCPI_HTTP_TIMEOUT = 10.0
+OCPI_RTA_TIMEOUT = 2.0
+OCPI_GET_RETRIES = 2
+OCPI_ALLOW_INSECURE_URLS = False
+# Seconds we promise in a CommandResponse and give a station to answer.
+OCPI_COMMAND_TIMEOUT = 30
