@@ -56,8 +56,8 @@ class LocalExecutor(Protocol):
         """Send a command to a station held by this process."""
         ...
 
-    def evict(self, station_id: str) -> Awaitable[None]:
-        """Close this process's connection of a station that moved to another node."""
+    def evict(self, station_id: str, claim: int | None) -> Awaitable[None]:
+        """Close this process's connection of a station claimed later by another node."""
         ...
 
 
@@ -72,8 +72,8 @@ class CommandBus(Protocol):
         """Stop serving and forget this node's stations."""
         ...
 
-    async def attach(self, station_id: str) -> None:
-        """Announce that this process now holds the station's connection."""
+    async def attach(self, station_id: str) -> int | None:
+        """Announce that this process now holds the station; return the claim's number, if any."""
         ...
 
     async def detach(self, station_id: str) -> None:
@@ -103,8 +103,9 @@ class LocalBus:
         """Unbind; later sends find every station offline."""
         self._executor = None
 
-    async def attach(self, station_id: str) -> None:
+    async def attach(self, station_id: str) -> int | None:
         """Nothing to announce in-process."""
+        return None
 
     async def detach(self, station_id: str) -> None:
         """Nothing to announce in-process."""
@@ -159,6 +160,10 @@ class RedisKeys:
         """List the answer to one request is pushed to."""
         return f"{self.prefix}reply:{correlation_id}"
 
+    def claim(self, station_id: str) -> str:
+        """Counter numbering the station's connections across nodes (one small key a station)."""
+        return f"{self.prefix}claim:{station_id}"
+
 
 REPLY_TTL = 60
 
@@ -167,6 +172,14 @@ REPLY_TTL = 60
 _REFRESH_IF_MINE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+)
+# Take a station over and number the claim in one step: an eviction then names the claim
+# it comes from, and a node closes only connections claimed before it (a late eviction
+# from an older claim must not close the station's newest connection).
+_CLAIM = (
+    "local previous = redis.call('get', KEYS[1]) "
+    "redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
+    "return {previous or '', redis.call('incr', KEYS[2])}"
 )
 _DELETE_IF_MINE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
@@ -232,6 +245,7 @@ class RedisBus:
         )  # BLPOP holds a connection
         self._refresh_script = self._redis.register_script(_REFRESH_IF_MINE)
         self._delete_script = self._redis.register_script(_DELETE_IF_MINE)
+        self._claim_script = self._redis.register_script(_CLAIM)
         self._held: set[str] = set()
         self._executor: LocalExecutor | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -257,15 +271,17 @@ class RedisBus:
         await self._redis.aclose()
         await self._blocking.aclose()
 
-    async def attach(self, station_id: str) -> None:
-        """Claim the station; tell a node that held it before to close its old socket."""
+    async def attach(self, station_id: str) -> int | None:
+        """Claim the station; tell a node that held it before to close its older socket."""
         self._held.add(station_id)
-        previous = await self._redis.set(
-            self.keys.presence(station_id), self.node_id, ex=self.presence_ttl, get=True
+        previous, claim = await self._claim_script(
+            keys=[self.keys.presence(station_id), self.keys.claim(station_id)],
+            args=[self.node_id, self.presence_ttl],
         )
         if previous and previous != self.node_id:
-            evict = json.dumps({"kind": "evict", "station_id": station_id})
+            evict = json.dumps({"kind": "evict", "station_id": station_id, "claim": claim})
             await self._redis.rpush(self.keys.queue(previous), evict)
+        return int(claim)
 
     async def detach(self, station_id: str) -> None:
         """Release the station unless another node has claimed it since."""
@@ -305,7 +321,7 @@ class RedisBus:
         """Execute one request and push its reply (or close an evicted station's socket)."""
         assert self._executor is not None
         if request["kind"] == "evict":
-            await self._executor.evict(request["station_id"])
+            await self._executor.evict(request["station_id"], request.get("claim"))
             return
         remaining = request["deadline"] - time.time()
         if remaining <= 0:

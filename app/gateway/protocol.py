@@ -201,6 +201,7 @@ class StationLink:
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._recent_size = recent_ids
         self.commands: set[asyncio.Task[CommandResult]] = set()
+        self.claim: int | None = None  # this connection's number on a Redis bus, once attached
 
     async def _send(self, message: str) -> None:
         """Send a frame without the library's per-frame log line: a rotation carries a secret."""

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakValueDictionary
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -124,6 +124,9 @@ class Gateway:
         self.server: Server | None = None
         self.executor = ThreadPoolExecutor(config.port_threads, thread_name_prefix="gateway-port")
         self._admissions: WeakKeyDictionary[ServerConnection, Admission] = WeakKeyDictionary()
+        # One lock a station while its connections come and go, so that the port and the
+        # bus learn "online" and "offline" in the order the connections really changed.
+        self._station_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -174,8 +177,11 @@ class Gateway:
         admission = self._admissions.pop(connection)
         link = self._open_link(admission, connection)
         try:
-            await self._in_thread(self.port.connection_changed, link.id, True, admission.version)
-            await self.bus.attach(link.id)
+            async with self._station_lock(link.id):
+                await self._in_thread(
+                    self.port.connection_changed, link.id, True, admission.version
+                )
+                link.claim = await self.bus.attach(link.id)
             await link.start()  # type: ignore[attr-defined]
         except ConnectionClosed:
             pass
@@ -204,12 +210,20 @@ class Gateway:
         """Forget a closed link; a replaced link leaves its successor's state alone."""
         for task in list(link.commands):
             task.cancel()  # the socket is gone: fail waiting callers now, not at response_timeout
-        if self.links.get(link.id) is not link:
-            return
-        del self.links[link.id]
-        log.info("%s: disconnected", link.id)
-        await self.bus.detach(link.id)
-        await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
+        async with self._station_lock(link.id):
+            if self.links.get(link.id) is not link:
+                return
+            del self.links[link.id]
+            log.info("%s: disconnected", link.id)
+            await self.bus.detach(link.id)
+            await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
+
+    def _station_lock(self, station_id: str) -> asyncio.Lock:
+        """Return the station's connect/disconnect lock (kept while anyone holds a reference)."""
+        lock = self._station_locks.get(station_id)
+        if lock is None:
+            lock = self._station_locks[station_id] = asyncio.Lock()
+        return lock
 
     async def execute(self, station_id: str, command: Command, timeout: float) -> CommandResult:
         """Send a command to a station held by this process and wait up to `timeout` seconds."""
@@ -231,12 +245,20 @@ class Gateway:
                 raise StationOffline(f"{station_id} disconnected before answering") from None
             raise
 
-    async def evict(self, station_id: str) -> None:
-        """Close this process's connection of a station that connected to another node."""
+    async def evict(self, station_id: str, claim: int | None = None) -> None:
+        """Close this process's connection of a station that connected to another node since.
+
+        `claim` numbers the other node's connection; a connection here claimed after it (or
+        still claiming) is newer and stays: the eviction is late, the station came back.
+        """
         link = self.links.get(station_id)
-        if link is not None:
-            log.info("%s: connected to another node; closing it here", station_id)
-            await link.close(1000, "connected to another gateway node")
+        if link is None:
+            return
+        if claim is not None and (link.claim is None or link.claim > claim):
+            log.info("%s: ignored an eviction older than this connection", station_id)
+            return
+        log.info("%s: connected to another node; closing it here", station_id)
+        await link.close(1000, "connected to another gateway node")
 
     async def _in_thread(self, method: Any, *args: Any) -> Any:
         """Run a blocking port method in the port thread pool."""

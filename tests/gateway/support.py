@@ -25,11 +25,29 @@ from app.gateway.server import Gateway, GatewayConfig, run_gateway
 T = TypeVar("T")
 PASSWORD = "s3cret-password-16+"
 ACCEPTED_TOKEN = "DRIVER1"
+# How long a test waits for what should happen at once. CI runs everything on two loaded
+# cores, where a process can wait seconds for a CPU: deadlines are generous, never a sleep.
+DEADLINE = 30.0
 
 
-def run(scenario: Callable[[], Awaitable[T]], timeout: float = 20) -> T:
+def run(scenario: Callable[[], Awaitable[T]], timeout: float = 4 * DEADLINE) -> T:
     """Run an async test scenario on a fresh event loop, bounded in time, and return its value."""
     return asyncio.run(asyncio.wait_for(scenario(), timeout))  # type: ignore[arg-type]
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool] | bool], what: str, deadline: float = DEADLINE
+) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `deadline` seconds."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    while True:
+        outcome = condition()
+        if outcome if isinstance(outcome, bool) else await outcome:
+            return
+        if loop.time() > give_up:
+            raise AssertionError(f"{what}: still not true after {deadline}s")
+        await asyncio.sleep(0.02)
 
 
 def seeded_port() -> MemoryStationPort:
@@ -78,7 +96,7 @@ async def open_socket(
         url(gateway, station_id),
         subprotocols=subprotocols,  # type: ignore[arg-type]
         additional_headers=headers,
-        open_timeout=5,
+        open_timeout=DEADLINE,
     )
 
 
@@ -145,7 +163,7 @@ async def charger(
     """Connect an `ocpp` library ChargePoint as a client and run its receive loop."""
     socket = await open_socket(gateway, station_id, [version.value])
     client_cls = cls or (Charger16 if version is OcppVersion.V16 else Charger201)
-    client = client_cls(station_id, socket, response_timeout=5)
+    client = client_cls(station_id, socket, response_timeout=DEADLINE)
     task = asyncio.create_task(client.start())
     try:
         yield client
@@ -159,7 +177,7 @@ async def charger(
 async def exchange(socket: ClientConnection, frame: Any) -> list[Any]:
     """Send one raw frame (a string is sent as is) and return the decoded reply."""
     await socket.send(frame if isinstance(frame, str) else json.dumps(frame))
-    return json.loads(await asyncio.wait_for(socket.recv(), 5))  # type: ignore[no-any-return]
+    return json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))  # type: ignore[no-any-return]
 
 
 BOOT16 = {"chargePointVendor": "PlugPool", "chargePointModel": "Test"}

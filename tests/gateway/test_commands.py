@@ -19,6 +19,7 @@ from app.gateway.memory import MemoryStationPort
 from app.gateway.ports import OcppVersion
 from tests.gateway.support import (
     BOOT201,
+    DEADLINE,
     PASSWORD,
     charger,
     exchange,
@@ -46,7 +47,7 @@ def test_remote_start_reaches_16_charger_and_answer_returns(port: MemoryStationP
     async def scenario() -> None:
         async with serving(port) as gateway, charger(gateway, "CP16", OcppVersion.V16) as cp:
             await cp.call(boot16())
-            result = await gateway.bus.send("CP16", cmd.RemoteStart("DRIVER1", evse_id=1), 5)
+            result = await gateway.bus.send("CP16", cmd.RemoteStart("DRIVER1", evse_id=1), DEADLINE)
             assert result.accepted
             assert cp.received == [
                 ("RemoteStartTransaction", {"id_tag": "DRIVER1", "connector_id": 1})
@@ -60,7 +61,7 @@ def test_remote_start_reaches_201_station_and_answer_returns(port: MemoryStation
         async with serving(port) as gateway, charger(gateway, "CP201", OcppVersion.V201) as cp:
             await cp.call(boot201())
             command = cmd.RemoteStart("DRIVER1", evse_id=1, remote_start_id=42)
-            result = await gateway.bus.send("CP201", command, 5)
+            result = await gateway.bus.send("CP201", command, DEADLINE)
             assert result.status == "Accepted"
             assert result.payload["transaction_id"] == "tx-remote"
             action, payload = cp.received[0]
@@ -79,7 +80,7 @@ def test_password_rotation_uses_each_versions_key(
     async def scenario() -> None:
         async with serving(port) as gateway, charger(gateway, station, version) as cp:
             await cp.call(boot16() if version is OcppVersion.V16 else boot201())
-            result = await gateway.bus.send(station, cmd.RotatePassword(NEW_PASSWORD), 5)
+            result = await gateway.bus.send(station, cmd.RotatePassword(NEW_PASSWORD), DEADLINE)
             assert result.accepted
             action, payload = cp.received[0]
             if version is OcppVersion.V16:
@@ -111,7 +112,7 @@ def test_charging_profile_is_translated_to_a_valid_16_call(port: MemoryStationPo
     async def scenario() -> None:
         async with serving(port) as gateway, charger(gateway, "CP16", OcppVersion.V16) as cp:
             await cp.call(boot16())
-            result = await gateway.bus.send("CP16", cmd.SetChargingProfile(1, profile), 5)
+            result = await gateway.bus.send("CP16", cmd.SetChargingProfile(1, profile), DEADLINE)
             assert result.accepted
             sent = cp.received[0][1]["cs_charging_profiles"]
             periods = sent["charging_schedule"]["charging_schedule_period"]
@@ -148,8 +149,10 @@ def test_disconnect_while_waiting_fails_the_command_as_offline(port: MemoryStati
         async with serving(port) as gateway:
             silent = await open_socket(gateway, "CP201", ["ocpp2.0.1"])
             await exchange(silent, [2, "boot", "BootNotification", BOOT201])
-            pending = asyncio.create_task(gateway.bus.send("CP201", cmd.CancelReservation(3), 5))
-            await asyncio.sleep(0.1)
+            pending = asyncio.create_task(
+                gateway.bus.send("CP201", cmd.CancelReservation(3), DEADLINE)
+            )
+            await asyncio.wait_for(silent.recv(), DEADLINE)  # the CALL is out: now hang up
             await silent.close()
             with pytest.raises(StationOffline):
                 await pending
@@ -163,11 +166,11 @@ def test_second_connection_replaces_the_first(port: MemoryStationPort) -> None:
             first = await open_socket(gateway, "CP201", ["ocpp2.0.1"])
             async with charger(gateway, "CP201", OcppVersion.V201) as cp:
                 with pytest.raises(websockets.ConnectionClosed):
-                    await asyncio.wait_for(first.recv(), 2)
+                    await asyncio.wait_for(first.recv(), DEADLINE)
                 assert first.close_reason == "replaced by a newer connection"
                 await cp.call(boot201())
                 trigger = cmd.TriggerMessage(cmd.TriggerableMessage.HEARTBEAT)
-                assert (await gateway.bus.send("CP201", trigger, 5)).accepted
+                assert (await gateway.bus.send("CP201", trigger, DEADLINE)).accepted
                 assert port.online["CP201"] is OcppVersion.V201  # the old close left it online
 
     run(scenario)
@@ -180,10 +183,10 @@ def test_sync_facade_sends_from_another_thread(port: MemoryStationPort) -> None:
             bus = gateway.bus
             assert isinstance(bus, LocalBus)
             command = cmd.RemoteStart("DRIVER1", evse_id=1)
-            result = await asyncio.to_thread(bus.send_command, "CP16", command, 5)
+            result = await asyncio.to_thread(bus.send_command, "CP16", command, DEADLINE)
             assert result.accepted
             with pytest.raises(StationOffline):
-                await asyncio.to_thread(bus.send_command, "NOBODY", command, 5)
+                await asyncio.to_thread(bus.send_command, "NOBODY", command, DEADLINE)
 
     run(scenario)
 
@@ -208,7 +211,7 @@ def test_late_reply_after_timeout_does_not_answer_the_next_command(
 ) -> None:
     async def answer_next_call(socket: websockets.ClientConnection, status: str) -> str:
         """Read the next CALL from the gateway and answer it; return its message id."""
-        frame = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        frame = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
         await socket.send(json.dumps([3, frame[1], {"status": status}]))
         return str(frame[1])
 
@@ -223,7 +226,11 @@ def test_late_reply_after_timeout_does_not_answer_the_next_command(
                 await gateway.bus.send("CP201", cmd.CancelReservation(1), 5)
             late = json.loads(await station.recv())
             await station.send(json.dumps([3, late[1], {"status": "Accepted"}]))  # too late
-            pending = asyncio.create_task(gateway.bus.send("CP201", cmd.CancelReservation(2), 5))
+            # The next command must be answered in time even when this machine is loaded.
+            gateway.links["CP201"]._response_timeout = DEADLINE  # type: ignore[attr-defined]
+            pending = asyncio.create_task(
+                gateway.bus.send("CP201", cmd.CancelReservation(2), DEADLINE)
+            )
             await answer_next_call(station, "Rejected")
             assert (await pending).status == "Rejected"
             await station.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -13,13 +15,14 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 import websockets
 from ocpp.v201 import call
 
 from app.gateway import commands as cmd
 from app.gateway.bus import RedisBus, RedisCommandClient, RedisKeys
 from app.gateway.errors import StationOffline
-from tests.gateway.support import PASSWORD, Charger201, auth_header, run
+from tests.gateway.support import DEADLINE, PASSWORD, Charger201, auth_header, run, wait_until
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +76,11 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     finally:
         for proc, _ in started:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 async def connect_201(port: int) -> tuple[Charger201, asyncio.Task[None]]:
@@ -82,8 +89,9 @@ async def connect_201(port: int) -> tuple[Charger201, asyncio.Task[None]]:
         f"ws://127.0.0.1:{port}/ocpp/CP201",
         subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
         additional_headers=auth_header("CP201", PASSWORD),
+        open_timeout=DEADLINE,
     )
-    station = Charger201("CP201", socket, response_timeout=5)
+    station = Charger201("CP201", socket, response_timeout=DEADLINE)
     task = asyncio.create_task(station.start())
     boot = call.BootNotification(
         charging_station={"vendor_name": "PlugPool", "model": "Home"}, reason="PowerUp"
@@ -92,17 +100,38 @@ async def connect_201(port: int) -> tuple[Charger201, asyncio.Task[None]]:
     return station, task
 
 
+async def disconnect(station: Charger201, task: asyncio.Task[None], keys: RedisKeys) -> None:
+    """Close a station's socket, end its receive loop and wait until no node claims it.
+
+    The node notices the close a moment later; the next test must not find the station
+    still claimed (its connection would then be evicted by that stale claim's node).
+    """
+    await station._connection.close()
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await asyncio.wait_for(task, DEADLINE)
+    presence = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        key = keys.presence("CP201")
+        await wait_until(lambda: _absent(presence, key), "node released CP201")
+    finally:
+        await presence.aclose()
+
+
+async def _absent(presence: aioredis.Redis, key: str) -> bool:
+    """Tell whether a Redis key is gone."""
+    return not await presence.exists(key)
+
+
 def test_command_from_third_party_reaches_station_on_other_node(nodes: Nodes) -> None:
     client = RedisCommandClient(REDIS_URL, keys=nodes.keys)
 
     async def scenario() -> None:
         station, task = await connect_201(nodes.ports[1])
         command = cmd.RemoteStart("DRIVER1", evse_id=1, remote_start_id=7)
-        result = await asyncio.to_thread(client.send_command, "CP201", command, 5)
+        result = await asyncio.to_thread(client.send_command, "CP201", command, DEADLINE)
         assert result.accepted
         assert station.received[0][0] == "RequestStartTransaction"
-        await station._connection.close()
-        task.cancel()
+        await disconnect(station, task, nodes.keys)
 
     run(scenario)
     client.close()
@@ -115,17 +144,45 @@ def test_station_moving_to_another_node_is_reached_there(nodes: Nodes) -> None:
         old, old_task = await connect_201(nodes.ports[0])
         new, new_task = await connect_201(nodes.ports[1])
         with pytest.raises(websockets.ConnectionClosed):  # node 0 was told to drop it
-            await asyncio.wait_for(old_task, 5)
+            await asyncio.wait_for(old_task, DEADLINE)
         assert old._connection.close_reason == "connected to another gateway node"
         trigger = cmd.TriggerMessage(cmd.TriggerableMessage.STATUS_NOTIFICATION, evse_id=1)
-        result = await asyncio.to_thread(client.send_command, "CP201", trigger, 5)
+        result = await asyncio.to_thread(client.send_command, "CP201", trigger, DEADLINE)
         assert result.accepted
         assert new.received[0][0] == "TriggerMessage"
-        await new._connection.close()
-        new_task.cancel()
-        await asyncio.sleep(0.3)  # let node 1 release its presence key
+        await disconnect(new, new_task, nodes.keys)  # waits until node 1 released it
         with pytest.raises(StationOffline):
-            await asyncio.to_thread(client.send_command, "CP201", trigger, 2)
+            await asyncio.to_thread(client.send_command, "CP201", trigger, DEADLINE)
+
+    run(scenario)
+    client.close()
+
+
+def test_late_eviction_from_an_older_claim_leaves_the_newer_connection(nodes: Nodes) -> None:
+    client = RedisCommandClient(REDIS_URL, keys=nodes.keys)
+    trigger = cmd.TriggerMessage(cmd.TriggerableMessage.HEARTBEAT)
+
+    async def scenario() -> None:
+        _, first_task = await connect_201(nodes.ports[1])
+        _, moved_task = await connect_201(nodes.ports[0])  # node 1 is told to drop it
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(first_task, DEADLINE)
+        back, back_task = await connect_201(nodes.ports[1])  # and back: node 0 drops it
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(moved_task, DEADLINE)
+        # The eviction node 0's claim sent to node 1, arriving only now (a loaded node 1,
+        # or the previous connection's close still in flight) must not close `back`.
+        store = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+        node_1 = store.get(nodes.keys.presence("CP201"))
+        newest = int(store.get(nodes.keys.claim("CP201")) or 0)
+        late = {"kind": "evict", "station_id": "CP201", "claim": newest - 1}
+        store.rpush(nodes.keys.queue(str(node_1)), json.dumps(late))
+        await wait_until(lambda: store.llen(nodes.keys.queue(str(node_1))) == 0, "node 1 popped")
+        result = await asyncio.to_thread(client.send_command, "CP201", trigger, DEADLINE)
+        assert result.accepted  # served after the eviction request: the socket stayed
+        assert back._connection.close_code is None
+        store.close()
+        await disconnect(back, back_task, nodes.keys)
 
     run(scenario)
     client.close()
@@ -145,7 +202,7 @@ class NoStations:
         """Fail like a gateway that lost the station."""
         raise StationOffline(station_id)
 
-    async def evict(self, station_id: str) -> None:
+    async def evict(self, station_id: str, claim: int | None) -> None:
         """Nothing to close."""
 
 
@@ -174,9 +231,10 @@ def test_async_send_from_another_process_reaches_the_station(nodes: Nodes) -> No
     async def scenario() -> None:
         station, task = await connect_201(nodes.ports[0])
         caller = RedisBus(REDIS_URL, keys=nodes.keys)  # not started: a caller only
-        result = await caller.send("CP201", cmd.TriggerMessage(cmd.TriggerableMessage.HEARTBEAT), 5)
+        trigger = cmd.TriggerMessage(cmd.TriggerableMessage.HEARTBEAT)
+        result = await caller.send("CP201", trigger, DEADLINE)
         assert result.accepted
-        await station._connection.close()
-        task.cancel()
+        await caller.close()
+        await disconnect(station, task, nodes.keys)
 
     run(scenario)

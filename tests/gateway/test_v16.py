@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ocpp.v16 import call
 
 from app.gateway.memory import MemoryStationPort
@@ -72,7 +70,6 @@ def test_messages_resent_after_reconnect_count_once(port: MemoryStationPort) -> 
                     stop = call.StopTransaction(4000, "2026-11-21T11:00:00Z", start.transaction_id)
                     await cp.call(stop)
                     ids.append(start.transaction_id)
-                await asyncio.sleep(0.05)
             return ids[0], ids[1]
 
     first, second = run(session)

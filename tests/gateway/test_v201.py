@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ocpp.v201 import call
@@ -74,7 +73,6 @@ def test_events_resent_after_reconnect_apply_once(port: MemoryStationPort) -> No
                 await cp.call(boot())
                 for e in session_events()[:2]:
                     await cp.call(e)
-            await asyncio.sleep(0.05)
             async with charger(gateway, "CP201", V201) as cp:
                 await cp.call(boot())
                 for e in session_events():  # the queue is resent from seqNo 0
