@@ -135,6 +135,7 @@ async def server_process(kind: str, chargers: int) -> AsyncIterator[tuple[int, i
         "GATEWAY_PORT_IMPL": "memory",
         "GATEWAY_SEED_FILE": seed.name,
         "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_IP_CONNECT_RATE": "0",  # every simulated charger connects from 127.0.0.1
     }
     module = ["-m", "app.gateway"] if kind == "gateway" else ["-m", "bench.gateway", "--serve-bare"]
     proc = await asyncio.create_subprocess_exec(

@@ -11,6 +11,7 @@ See app/gateway/README.md.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import importlib
 import logging
@@ -18,6 +19,7 @@ import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisKeys
 from app.gateway.memory import MemoryStationPort, parse_seed
@@ -28,13 +30,31 @@ log = logging.getLogger("app.gateway")
 
 
 def config_from_env(env: Mapping[str, str]) -> GatewayConfig:
-    """Read the network settings."""
-    return GatewayConfig(
-        host=env.get("GATEWAY_HOST", "127.0.0.1"),
-        port=int(env.get("GATEWAY_PORT", "9000")),
-        response_timeout=float(env.get("GATEWAY_RESPONSE_TIMEOUT", "30")),
-        port_threads=int(env.get("GATEWAY_PORT_THREADS", "32")),
-    )
+    """Read the network settings; what is not set keeps the `GatewayConfig` default."""
+    fields = {f.name: f for f in dataclasses.fields(GatewayConfig)}
+    settings: dict[str, Any] = {}
+    for name, field in fields.items():
+        raw = env.get(f"GATEWAY_{name.upper()}")
+        if raw is not None:
+            settings[name] = _parse_setting(name, str(field.type), raw)
+    return GatewayConfig(**settings)
+
+
+def _parse_setting(name: str, kind: str, raw: str) -> Any:
+    """Convert one GATEWAY_* value to its field's type (annotations are strings here)."""
+    if kind == "bool":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "frozenset[str]":
+        return frozenset(item.strip() for item in raw.split(",") if item.strip())
+    if kind == "float | None" and raw.strip().lower() in {"", "none", "off"}:
+        return None  # ping_interval / ping_timeout: no keepalive pings
+    if kind in {"float", "float | None"}:
+        return float(raw)
+    if kind == "int":
+        return int(raw)
+    if kind == "str":
+        return raw
+    raise SystemExit(f"GATEWAY_{name.upper()}: unsupported setting type {kind}")
 
 
 def port_from_env(env: Mapping[str, str]) -> StationPort:

@@ -41,11 +41,21 @@ from ocpp.v201.enums import Action as Action201
 
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandFailed, CommandTimeout, Violation, error_code
-from app.gateway.ports import MeterSample, OcppVersion, StationPort, ViolationKind
+from app.gateway.ports import (
+    MeterSample,
+    OcppVersion,
+    SecurityEvent,
+    StationPort,
+    ViolationKind,
+)
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_MESSAGE_ID = "-1"
+# Type of the security event the gateway itself records when a connection passes the
+# violation limit (stations' own events arrive through SecurityEventNotification).
+VIOLATION_LIMIT_EVENT = "GatewayViolationLimit"
+POLICY_VIOLATION = 1008  # WebSocket close code
 
 # Which CallError kind a failed JSON-schema keyword maps to (see errors.error_code).
 _SCHEMA_KINDS: dict[str, str] = {
@@ -193,6 +203,8 @@ class StationLink:
         executor: Executor,
         response_timeout: float = 30,
         recent_ids: int = 32,
+        violation_limit: int = 0,
+        disconnect_on_violations: bool = False,
     ) -> None:
         super().__init__(station_id, connection, response_timeout)  # type: ignore[call-arg]
         self.port = port
@@ -202,6 +214,9 @@ class StationLink:
         self._recent_size = recent_ids
         self.commands: set[asyncio.Task[CommandResult]] = set()
         self.claim: int | None = None  # this connection's number on a Redis bus, once attached
+        self.violations = 0  # refusals on this connection
+        self._violation_limit = violation_limit
+        self._disconnect_on_violations = disconnect_on_violations
 
     async def _send(self, message: str) -> None:
         """Send a frame without the library's per-frame log line: a rotation carries a secret."""
@@ -316,6 +331,27 @@ class StationLink:
             await self.call_port(self.port.record_violation, kind)
         except Exception:  # a failing counter must not close the charger's connection
             log.exception("%s: could not record a %s violation", self.id, kind.value)
+        self.violations += 1
+        if self.violations == self._violation_limit:
+            await self._violation_limit_reached(kind)
+
+    async def _violation_limit_reached(self, last: ViolationKind) -> None:
+        """Raise a security event (no payload: it may hold tokens); maybe hang up."""
+        log.warning(
+            "%s: security: %d messages refused on this connection (last: %s)%s",
+            self.id,
+            self.violations,
+            last.value,
+            "; closing it" if self._disconnect_on_violations else "",
+        )
+        info = f"{self.violations} messages refused on one connection; last: {last.value}"
+        event = SecurityEvent(VIOLATION_LIMIT_EVENT, datetime.now(UTC), info)
+        try:
+            await self.call_port(self.port.security_event, event)
+        except Exception:
+            log.exception("%s: could not record the violation-limit event", self.id)
+        if self._disconnect_on_violations:
+            await self.close(POLICY_VIOLATION, "too many protocol violations")
 
     def _code(self, kind: str) -> str:
         """Return this version's CallError code for a kind of violation."""

@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 from app.gateway.bus import CommandBus
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandTimeout, StationOffline
+from app.gateway.limits import KeyedTokenBucket, retry_after
 from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth, StationPort
 from app.gateway.protocol import StationLink
 from app.gateway.v16 import StationV16
@@ -58,6 +59,19 @@ class GatewayConfig:
     response_timeout: float = 30.0  # how long a station may take to answer our CALL
     recent_ids: int = 32  # message ids remembered per connection for duplicate detection
     port_threads: int = 32  # blocking port calls in flight at once
+    # Handshakes allowed per client address and per station id: a burst, then a rate per
+    # second (0 turns a limit off). They are checked before the password, so a flood costs
+    # no Argon2 work; the excess gets 429 with Retry-After.
+    ip_connect_rate: float = 5.0
+    ip_connect_burst: int = 100
+    station_connect_rate: float = 0.1
+    station_connect_burst: int = 10
+    # Peers (the TLS proxy) whose X-Forwarded-For names the client address.
+    trusted_proxies: frozenset[str] = frozenset()
+    # Refusals on one connection that raise a security event (0: never), and whether the
+    # connection is then closed (1008) as well.
+    violation_limit: int = 20
+    disconnect_on_violations: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +138,10 @@ class Gateway:
         self.server: Server | None = None
         self.executor = ThreadPoolExecutor(config.port_threads, thread_name_prefix="gateway-port")
         self._admissions: WeakKeyDictionary[ServerConnection, Admission] = WeakKeyDictionary()
+        self._ip_limit = KeyedTokenBucket(config.ip_connect_rate, config.ip_connect_burst)
+        self._station_limit = KeyedTokenBucket(
+            config.station_connect_rate, config.station_connect_burst
+        )
         # One lock a station while its connections come and go, so that the port and the
         # bus learn "online" and "offline" in the order the connections really changed.
         self._station_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
@@ -144,6 +162,9 @@ class Gateway:
             return reject(connection, http.HTTPStatus.NOT_FOUND, "no such path", request.path)
         if not STATION_ID.fullmatch(station_id):
             return reject(connection, http.HTTPStatus.BAD_REQUEST, "invalid station id", station_id)
+        throttled = self._throttle(connection, request, station_id)
+        if throttled is not None:
+            return throttled
         username, password = basic_credentials(request.headers)
         secret = password if username == station_id else None
         auth = await self._in_thread(self.port.authenticate, station_id, secret)
@@ -163,6 +184,22 @@ class Gateway:
         self._admissions[connection] = Admission(
             station_id, admission.version, admission.subprotocol
         )
+        return None
+
+    def _throttle(
+        self, connection: ServerConnection, request: Request, station_id: str
+    ) -> Response | None:
+        """Refuse with 429 a client address or station id past its connect rate."""
+        client = client_address(connection, request.headers, self.config.trusted_proxies)
+        for limit, key, what in (
+            (self._ip_limit, client, "too many connections from this address"),
+            (self._station_limit, station_id, "too many connections for this station"),
+        ):
+            wait = limit.take(key)
+            if wait:
+                response = reject(connection, http.HTTPStatus.TOO_MANY_REQUESTS, what, station_id)
+                response.headers["Retry-After"] = retry_after(wait)
+                return response
         return None
 
     def select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
@@ -197,6 +234,8 @@ class Gateway:
             executor=self.executor,
             response_timeout=self.config.response_timeout,
             recent_ids=self.config.recent_ids,
+            violation_limit=self.config.violation_limit,
+            disconnect_on_violations=self.config.disconnect_on_violations,
         )
         previous = self.links.get(admission.station_id)
         self.links[admission.station_id] = link
@@ -280,6 +319,19 @@ def _finish_command(link: StationLink) -> Any:
             log.debug("%s: command ended with %r", link.id, task.exception())
 
     return done
+
+
+def client_address(
+    connection: ServerConnection, headers: Headers, trusted_proxies: frozenset[str]
+) -> str:
+    """Return the client's address: the peer's, or the proxy's X-Forwarded-For when trusted."""
+    peer = connection.remote_address
+    address = str(peer[0]) if peer else ""
+    forwarded = headers.get("X-Forwarded-For")
+    if forwarded and address in trusted_proxies:
+        # The proxy appends the address it saw last; earlier entries are the client's to forge.
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return address
 
 
 def reject(
