@@ -11,6 +11,7 @@ and maps schema errors to one code for both versions; and its dispatch step
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import inspect
 import json
@@ -36,14 +37,19 @@ from ocpp.exceptions import (
     UnknownCallErrorCodeError,
 )
 from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
+from ocpp.routing import on
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201.enums import Action as Action201
 
+from app.gateway import commands as cmd
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandFailed, CommandTimeout, Violation, error_code
 from app.gateway.ports import (
+    BootDecision,
+    BootInfo,
     MeterSample,
     OcppVersion,
+    RegistrationStatus,
     SecurityEvent,
     StationPort,
     ViolationKind,
@@ -188,8 +194,32 @@ def _sample(stamp: datetime, sampled: dict[str, Any]) -> MeterSample:
     )
 
 
+def charging_schedule(spec: cmd.ChargingProfile) -> dict[str, Any]:
+    """Build the schedule fields both versions share (snake_case; the library camel-cases)."""
+    schedule: dict[str, Any] = {
+        "charging_rate_unit": spec.unit,
+        "charging_schedule_period": [
+            {"start_period": start, "limit": float(limit)} for start, limit in spec.periods
+        ],
+    }
+    if spec.duration is not None:
+        schedule["duration"] = spec.duration
+    if spec.start_schedule is not None:
+        schedule["start_schedule"] = spec.start_schedule.isoformat()
+    return schedule
+
+
+def response_payload(response: Any) -> dict[str, Any]:
+    """Return a typed call result's fields that the station filled in."""
+    return {k: v for k, v in dataclasses.asdict(response).items() if v is not None}
+
+
 class StationLink:
-    """Mixin for one station's connection, placed before the library's ChargePoint."""
+    """Mixin for one station's connection, placed before the library's ChargePoint.
+
+    It also handles the two messages that read the same in 1.6 and 2.0.1 (Heartbeat,
+    SecurityEventNotification); the version classes hold every other handler.
+    """
 
     version: ClassVar[OcppVersion]
     _ocpp_version: str  # set by the library's ChargePoint subclass
@@ -230,6 +260,25 @@ class StationLink:
         """Run a blocking port method for this station in the port thread pool."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, method, self.id, *args)
+
+    async def accept_boot(self, info: BootInfo) -> BootDecision:
+        """Ask the port whether this station is accepted; open the boot gate if it is."""
+        decision: BootDecision = await self.call_port(self.port.boot, info)
+        self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        return decision
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, **extra: Any) -> Any:
+        """Note the heartbeat and tell the time."""
+        await self.call_port(self.port.heartbeat)
+        return self._call_result.Heartbeat(current_time=now_iso())  # type: ignore[attr-defined]
+
+    @on("SecurityEventNotification")
+    async def on_security_event_notification(self, type: str, timestamp: str, **extra: Any) -> Any:
+        """Keep a security event (2.0.1, and 1.6 with the security whitepaper)."""
+        event = SecurityEvent(type, parse_time(timestamp), extra.get("tech_info"))
+        await self.call_port(self.port.security_event, event)
+        return self._call_result.SecurityEventNotification()  # type: ignore[attr-defined]
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one frame: refuse broken or unwelcome calls, queue replies, handle calls."""
@@ -376,5 +425,5 @@ class StationLink:
         raise NotImplementedError
 
     def to_result(self, command: Command, response: Any) -> CommandResult:
-        """Translate this version's call result into a CommandResult."""
-        raise NotImplementedError
+        """Translate this version's call result: most answer with a `status` field."""
+        return CommandResult(str(response.status), response_payload(response))

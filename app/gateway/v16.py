@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from ocpp.routing import on
@@ -10,7 +9,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from app.gateway import commands as cmd
-from app.gateway.commands import Command, CommandResult
+from app.gateway.commands import Command
 from app.gateway.errors import UnsupportedCommand
 from app.gateway.ports import (
     AuthorizationResult,
@@ -18,13 +17,17 @@ from app.gateway.ports import (
     EvseStatus,
     MeterReport,
     OcppVersion,
-    RegistrationStatus,
-    SecurityEvent,
     StatusReport,
     TransactionStart,
     TransactionStop,
 )
-from app.gateway.protocol import StationLink, now_iso, parse_samples, parse_time
+from app.gateway.protocol import (
+    StationLink,
+    charging_schedule,
+    now_iso,
+    parse_samples,
+    parse_time,
+)
 
 STATUS_MAP: dict[str, EvseStatus] = {
     "Available": EvseStatus.AVAILABLE,
@@ -50,7 +53,10 @@ def id_tag_info(result: AuthorizationResult) -> dict[str, Any]:
 
 
 class StationV16(StationLink, ChargePoint):
-    """One OCPP 1.6J charger connected to the gateway."""
+    """One OCPP 1.6J charger connected to the gateway.
+
+    Heartbeat and SecurityEventNotification, the same in both versions, are in StationLink.
+    """
 
     version = OcppVersion.V16
 
@@ -65,15 +71,8 @@ class StationV16(StationLink, ChargePoint):
             serial_number=extra.get("charge_point_serial_number"),
             firmware_version=extra.get("firmware_version"),
         )
-        decision = await self.call_port(self.port.boot, info)
-        self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        decision = await self.accept_boot(info)
         return call_result.BootNotification(now_iso(), decision.interval, decision.status.value)
-
-    @on(Action.heartbeat)
-    async def on_heartbeat(self) -> call_result.Heartbeat:
-        """Note the heartbeat and tell the time."""
-        await self.call_port(self.port.heartbeat)
-        return call_result.Heartbeat(current_time=now_iso())
 
     @on(Action.status_notification)
     async def on_status_notification(
@@ -141,15 +140,6 @@ class StationV16(StationLink, ChargePoint):
         info = None if result is None else id_tag_info(result)
         return call_result.StopTransaction(id_tag_info=info)
 
-    @on(Action.security_event_notification)
-    async def on_security_event_notification(
-        self, type: str, timestamp: str, **extra: Any
-    ) -> call_result.SecurityEventNotification:
-        """Keep a security event (1.6 security whitepaper)."""
-        event = SecurityEvent(type, parse_time(timestamp), extra.get("tech_info"))
-        await self.call_port(self.port.security_event, event)
-        return call_result.SecurityEventNotification()
-
     def to_call(self, command: Command) -> Any:
         """Translate a command into a 1.6 CALL."""
         match command:
@@ -187,11 +177,6 @@ class StationV16(StationLink, ChargePoint):
                 return call.ChangeConfiguration(key=AUTHORIZATION_KEY, value=command.new_password)
         raise UnsupportedCommand(f"{type(command).__name__} has no OCPP 1.6 equivalent")
 
-    def to_result(self, command: Command, response: Any) -> CommandResult:
-        """Every 1.6 command answers with a `status` field."""
-        payload = {k: v for k, v in asdict(response).items() if v is not None}
-        return CommandResult(status=str(response.status), payload=payload)
-
 
 def profile(spec: cmd.ChargingProfile) -> dict[str, Any]:
     """Build a 1.6 csChargingProfiles object (snake_case; the library camel-cases it)."""
@@ -200,22 +185,12 @@ def profile(spec: cmd.ChargingProfile) -> dict[str, Any]:
         if spec.purpose is cmd.ProfilePurpose.STATION_MAX
         else spec.purpose.value
     )
-    schedule: dict[str, Any] = {
-        "charging_rate_unit": spec.unit,
-        "charging_schedule_period": [
-            {"start_period": start, "limit": float(limit)} for start, limit in spec.periods
-        ],
-    }
-    if spec.duration is not None:
-        schedule["duration"] = spec.duration
-    if spec.start_schedule is not None:
-        schedule["start_schedule"] = spec.start_schedule.isoformat()
     result: dict[str, Any] = {
         "charging_profile_id": spec.profile_id,
         "stack_level": spec.stack_level,
         "charging_profile_purpose": purpose,
         "charging_profile_kind": spec.kind,
-        "charging_schedule": schedule,
+        "charging_schedule": charging_schedule(spec),
     }
     if spec.transaction_id is not None:
         result["transaction_id"] = int(spec.transaction_id)

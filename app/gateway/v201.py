@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from ocpp.routing import on
@@ -18,13 +17,18 @@ from app.gateway.ports import (
     EvseStatus,
     MeterReport,
     OcppVersion,
-    RegistrationStatus,
-    SecurityEvent,
     StatusReport,
     TransactionEvent,
     TransactionEventType,
 )
-from app.gateway.protocol import StationLink, now_iso, parse_samples, parse_time
+from app.gateway.protocol import (
+    StationLink,
+    charging_schedule,
+    now_iso,
+    parse_samples,
+    parse_time,
+    response_payload,
+)
 
 STATUS_MAP: dict[str, EvseStatus] = {
     "Available": EvseStatus.AVAILABLE,
@@ -50,7 +54,10 @@ def id_token_info(result: AuthorizationResult) -> dict[str, Any]:
 
 
 class StationV201(StationLink, ChargePoint):
-    """One OCPP 2.0.1 charging station connected to the gateway."""
+    """One OCPP 2.0.1 charging station connected to the gateway.
+
+    Heartbeat and SecurityEventNotification, the same in both versions, are in StationLink.
+    """
 
     version = OcppVersion.V201
 
@@ -66,15 +73,8 @@ class StationV201(StationLink, ChargePoint):
             firmware_version=charging_station.get("firmware_version"),
             reason=reason,
         )
-        decision = await self.call_port(self.port.boot, info)
-        self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        decision = await self.accept_boot(info)
         return call_result.BootNotification(now_iso(), decision.interval, decision.status.value)
-
-    @on(Action.heartbeat)
-    async def on_heartbeat(self, **extra: Any) -> call_result.Heartbeat:
-        """Note the heartbeat and tell the time."""
-        await self.call_port(self.port.heartbeat)
-        return call_result.Heartbeat(current_time=now_iso())
 
     @on(Action.status_notification)
     async def on_status_notification(
@@ -141,15 +141,6 @@ class StationV201(StationLink, ChargePoint):
         )
         return call_result.MeterValues()
 
-    @on(Action.security_event_notification)
-    async def on_security_event_notification(
-        self, type: str, timestamp: str, **extra: Any
-    ) -> call_result.SecurityEventNotification:
-        """Keep a security event."""
-        event = SecurityEvent(type, parse_time(timestamp), extra.get("tech_info"))
-        await self.call_port(self.port.security_event, event)
-        return call_result.SecurityEventNotification()
-
     def to_call(self, command: Command) -> Any:
         """Translate a command into a 2.0.1 CALL."""
         match command:
@@ -193,10 +184,10 @@ class StationV201(StationLink, ChargePoint):
 
     def to_result(self, command: Command, response: Any) -> CommandResult:
         """Use the response's `status`; SetVariables reports one per variable."""
-        payload = {k: v for k, v in asdict(response).items() if v is not None}
         if isinstance(response, call_result.SetVariables):
-            return CommandResult(str(response.set_variable_result[0]["attribute_status"]), payload)
-        return CommandResult(str(response.status), payload)
+            status = str(response.set_variable_result[0]["attribute_status"])
+            return CommandResult(status, response_payload(response))
+        return super().to_result(command, response)
 
 
 def password_variable(command: cmd.RotatePassword) -> dict[str, Any]:
@@ -210,17 +201,7 @@ def password_variable(command: cmd.RotatePassword) -> dict[str, Any]:
 
 def profile(spec: cmd.ChargingProfile) -> dict[str, Any]:
     """Build a 2.0.1 chargingProfile object (snake_case; the library camel-cases it)."""
-    schedule: dict[str, Any] = {
-        "id": spec.profile_id,
-        "charging_rate_unit": spec.unit,
-        "charging_schedule_period": [
-            {"start_period": start, "limit": float(limit)} for start, limit in spec.periods
-        ],
-    }
-    if spec.duration is not None:
-        schedule["duration"] = spec.duration
-    if spec.start_schedule is not None:
-        schedule["start_schedule"] = spec.start_schedule.isoformat()
+    schedule = {"id": spec.profile_id, **charging_schedule(spec)}
     result: dict[str, Any] = {
         "id": spec.profile_id,
         "stack_level": spec.stack_level,

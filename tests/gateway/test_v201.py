@@ -97,3 +97,19 @@ def test_pending_201_station_gets_security_error_until_accepted(
     run(scenario)
     assert port.heartbeats["PENDING"] == 0
     assert port.statuses == {}
+
+
+def test_heartbeat_and_security_event_are_answered_and_kept(port: MemoryStationPort) -> None:
+    async def scenario() -> None:
+        async with serving(port) as gateway, charger(gateway, "CP201", V201) as cp:
+            await cp.call(boot())
+            assert (await cp.call(call.Heartbeat())).current_time
+            event = call.SecurityEventNotification(
+                "FirmwareUpdated", "2026-11-21T09:00:00Z", tech_info="v2"
+            )
+            await cp.call(event)  # the client validates the answer against the schema
+
+    run(scenario)
+    assert port.heartbeats["CP201"] == 1
+    (station, kept), *_ = port.security_events
+    assert (station, kept.type, kept.tech_info) == ("CP201", "FirmwareUpdated", "v2")
