@@ -56,8 +56,12 @@ def _spawn(cmd: list[str], env: dict[str, str], out: Any) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
 
 
-def wait_until_ready(process: subprocess.Popen, base_url: str, timeout: float = 15.0) -> None:
-    """Block until localstripe answers an authenticated GET, or raise RuntimeError."""
+def wait_until_ready(process: subprocess.Popen, base_url: str, timeout: float = 60.0) -> None:
+    """Block until localstripe answers an authenticated GET, or raise RuntimeError.
+
+    The deadline is generous: it ends at the first answer (or at once if the process exits),
+    and starting the server takes a few seconds when the machine is busy.
+    """
     deadline = time.monotonic() + timeout
     headers = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
     while time.monotonic() < deadline:

@@ -62,7 +62,8 @@ def test_a_silent_partner_times_out(app):
             started = time.monotonic()
             with pytest.raises(PartnerCallFailed):
                 OcpiClient("t", timeout=0.3).post(f"http://127.0.0.1:{port}/x", {})
-            assert time.monotonic() - started < 5
+            # Without the timeout the call would hang for good; the bound is loose on purpose.
+            assert time.monotonic() - started < 30
     finally:
         listener.close()
 

@@ -19,7 +19,7 @@ from app.gateway.ports import OcppVersion
 from app.inventory.models import ChargeStation
 from app.ocpi.models import OcpiCommand
 from app.ocpi.tasks import run_commands
-from tests.gateway.support import Charger16, charger, seeded_port, serving
+from tests.gateway.support import DEADLINE, Charger16, charger, seeded_port, serving
 from tests.ocpi.conftest import token_header
 from tests.ocpi.test_tokens_receiver import token_body
 
@@ -53,7 +53,7 @@ class LiveGateway:
 
     def __enter__(self) -> LiveGateway:
         self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(DEADLINE)
         return self
 
     async def _start(self) -> None:
@@ -64,9 +64,9 @@ class LiveGateway:
         await self.charger.call(call16.BootNotification("PlugPool", "Home"))
 
     def __exit__(self, *exc: Any) -> None:
-        asyncio.run_coroutine_threadsafe(self.stack.aclose(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self.stack.aclose(), self.loop).result(DEADLINE)
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.thread.join(DEADLINE)
 
     @property
     def bus(self) -> Any:

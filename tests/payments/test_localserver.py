@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,13 @@ def run_localstripe(state_file: Path):
 
 
 def stop(process) -> None:
-    """Stop a localstripe process and wait for it."""
+    """Stop a localstripe process and wait for it (a busy machine may need a while)."""
     process.terminate()
-    process.wait(timeout=5)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def test_state_survives_a_restart_in_the_chosen_file(tmp_path):

@@ -55,7 +55,7 @@ def running_localstripe() -> Iterator[LocalStripe]:
     finally:
         process.terminate()
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -84,7 +84,7 @@ class WebhookReceiver:
             self._arrived.notify_all()
 
     def wait_for(
-        self, accept: Callable[[ReceivedWebhook], bool], timeout: float = 10.0
+        self, accept: Callable[[ReceivedWebhook], bool], timeout: float = 30.0
     ) -> ReceivedWebhook:
         """Return the first webhook, received before or within timeout, that accept() takes."""
         # Nothing is consumed: events of other tests stay for them, whatever the order.
