@@ -1,10 +1,10 @@
 """`python -m app.gateway`: run one gateway process configured from the environment.
 
-GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (9000), GATEWAY_BUS (local | redis),
-REDIS_URL (redis://127.0.0.1:6379/0), GATEWAY_REDIS_PREFIX (plugpool:gw:),
-GATEWAY_PORT_IMPL (memory | package.module:factory) and, for memory,
-GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...") and/or
-GATEWAY_SEED_FILE (the same entries, one per line).
+GATEWAY_BUS (local | redis), REDIS_URL (redis://127.0.0.1:6379/0),
+GATEWAY_REDIS_PREFIX (plugpool:gw:), GATEWAY_PORT_IMPL (memory | package.module:factory)
+and, for memory, GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...") and/or
+GATEWAY_SEED_FILE (the same entries, one per line). Every `server.GatewayConfig` field
+is GATEWAY_<FIELD> (GATEWAY_HOST, GATEWAY_PORT, GATEWAY_IP_CONNECT_RATE, ...).
 See app/gateway/README.md.
 """
 
