@@ -7,13 +7,14 @@ import base64
 import pytest
 from websockets.datastructures import Headers
 
+from app.gateway.__main__ import config_from_env
 from app.gateway.bus import decode_reply, encode_reply
 from app.gateway.commands import CommandResult
 from app.gateway.errors import CommandFailed, StationOffline
 from app.gateway.memory import parse_seed
 from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth
 from app.gateway.protocol import FrameError, parse_frame
-from app.gateway.server import basic_credentials, negotiate, station_from_path
+from app.gateway.server import GatewayConfig, basic_credentials, negotiate, station_from_path
 
 
 def test_station_id_is_taken_from_the_path_and_unquoted() -> None:
@@ -75,3 +76,23 @@ def test_replies_carry_results_and_errors_across_processes() -> None:
     assert failed.value.code == "NotSupported"
     with pytest.raises(StationOffline):
         decode_reply(encode_reply(None, StationOffline("gone")))
+
+
+def test_every_config_field_is_read_from_its_environment_variable() -> None:
+    env = {
+        "GATEWAY_PORT": "0",
+        "GATEWAY_PORT_THREADS": "8",
+        "GATEWAY_MAX_FRAME_BYTES": "65536",
+        "GATEWAY_PING_INTERVAL": "none",
+        "GATEWAY_OPEN_TIMEOUT": "20",
+        "GATEWAY_IP_CONNECT_RATE": "0",
+        "GATEWAY_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
+        "GATEWAY_DISCONNECT_ON_VIOLATIONS": "true",
+    }
+    config = config_from_env(env)
+    assert (config.port, config.port_threads, config.max_frame_bytes) == (0, 8, 65536)
+    assert (config.ping_interval, config.ping_timeout, config.open_timeout) == (None, 30, 20)
+    assert config.ip_connect_rate == 0
+    assert config.trusted_proxies == {"10.0.0.1", "10.0.0.2"}
+    assert config.disconnect_on_violations is True
+    assert config_from_env({}) == GatewayConfig()
