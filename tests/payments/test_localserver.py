@@ -92,5 +92,10 @@ def test_a_server_that_exits_is_reported_at_once():
     port = free_port()
     process = start_localstripe(port, host="256.0.0.1")
 
-    with pytest.raises(RuntimeError, match="exited"):
-        wait_until_ready(process, f"http://127.0.0.1:{port}", timeout=10)
+    # The deadline is far beyond the child's start-up (seconds on a loaded machine, where a
+    # 10 s deadline once ran out first): the wait must end when the process exits.
+    try:
+        with pytest.raises(RuntimeError, match="exited"):
+            wait_until_ready(process, f"http://127.0.0.1:{port}", timeout=120)
+    finally:
+        stop(process)
