@@ -24,9 +24,9 @@ from app.tariffs.models import Tariff
 __all__ = [
     "ApiToken",
     "AvailabilityWindow",
+    "Blackout",
     "Booking",
     "BookingPayment",
-    "Blackout",
     "ChargeStation",
     "Connector",
     "Evse",

@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.models import User
 from app.bookings.enums import HOLDING_SQL, HOLDING_STATUSES, BookingStatus
@@ -134,7 +134,7 @@ for _name, _timing in SQLITE_TRIGGERS.items():
 
 
 class Review(Base):
-    """One side's review of a completed booking: the driver rates the charger, the owner the driver."""
+    """A review of a completed booking: the driver rates the charger, the owner the driver."""
 
     __tablename__ = "booking_reviews"
 
