@@ -112,7 +112,7 @@ def _overlap_trigger(name: str, timing: str) -> DDL:
 def sqlite_overlap_trigger(name: str, timing: str) -> str:
     """Return the CREATE TRIGGER statement (also used verbatim by the migration)."""
     return (
-        f"CREATE TRIGGER {name} {timing} ON bookings "
+        f"CREATE TRIGGER {name} {timing} ON bookings "  # noqa: S608 -- constants only
         f"WHEN NEW.status IN ({HOLDING_SQL}) AND EXISTS ("
         "SELECT 1 FROM bookings b WHERE b.evse_id = NEW.evse_id AND b.id IS NOT NEW.id "
         f"AND b.status IN ({HOLDING_SQL}) "

@@ -39,7 +39,7 @@ def _during_column():
 
 def _sqlite_trigger(name, timing):
     return (
-        f"CREATE TRIGGER {name} {timing} ON bookings "
+        f"CREATE TRIGGER {name} {timing} ON bookings "  # noqa: S608 -- constants only
         f"WHEN NEW.status IN ({HOLDING}) AND EXISTS ("
         "SELECT 1 FROM bookings b WHERE b.evse_id = NEW.evse_id AND b.id IS NOT NEW.id "
         f"AND b.status IN ({HOLDING}) "
