@@ -49,9 +49,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
     from app import cli
+    from app.bookings.api import blp as bookings_api
     from app.core import health
+    from app.payments.api import webhooks_blp
 
     app.register_blueprint(health.blp)
+    api.register_blueprint(bookings_api, url_prefix="/api/v1/bookings")
+    app.register_blueprint(webhooks_blp)
     cli.init_app(app)
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.bookings.models import Booking
 from app.core.clock import utcnow
 from app.core.db import Base, Timestamped, UTCDateTime
 
@@ -85,6 +86,8 @@ class BookingPayment(Timestamped, Base):
     capture_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     disputed: Mapped[bool] = mapped_column(default=False)
+
+    booking: Mapped[Booking] = relationship()
 
 
 class LedgerEntry(Base):
