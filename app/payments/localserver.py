@@ -29,15 +29,22 @@ def start_localstripe(
     *,
     host: str = "127.0.0.1",
     state_file: Path | None = None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
     log_file: Path | None = None,
 ) -> subprocess.Popen:
     """Start localstripe on host:port as a child process and return it (not yet ready)."""
     cmd = [sys.executable, "-m", "app.payments.localserver", "--host", host, "--port", str(port)]
+    env = dict(os.environ)
     if state_file is not None:
         cmd += ["--state-file", str(state_file)]
+    if webhook_url is not None:
+        cmd += ["--webhook-url", webhook_url]
+        # Through the environment, not argv, which any local user can read with ps.
+        env["STRIPE_WEBHOOK_SECRET"] = webhook_secret or ""
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     try:
-        return subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
     finally:
         if log_file:
             out.close()  # type: ignore[union-attr]
@@ -99,12 +106,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--state-file", type=Path, default=None)
+    parser.add_argument(
+        "--webhook-url", default=None, help="POST events here, signed with $STRIPE_WEBHOOK_SECRET"
+    )
     args = parser.parse_args(argv)
 
     from aiohttp import web
-    from localstripe import server
+    from localstripe import server, webhooks
 
+    if args.state_file is not None:
+        args.state_file.parent.mkdir(parents=True, exist_ok=True)
     _keep_state_in(args.state_file)
+    if args.webhook_url:
+        secret = os.environ.get("STRIPE_WEBHOOK_SECRET")
+        if not secret:
+            parser.error("--webhook-url needs STRIPE_WEBHOOK_SECRET in the environment")
+        # Registrations live in memory only: make them at every start.
+        webhooks.register_webhook("plugpool", args.webhook_url, secret, None)
     web.run_app(server.app, host=args.host, port=args.port, print=None)
 
 

@@ -8,19 +8,16 @@ to their Connect Express account (separate charges and transfers).
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
 
-from app.payments.errors import (
-    AuthenticationRequired,
-    InvalidAmount,
-    stripe_errors_as_domain_errors,
-)
+from app.payments.amounts import require_amount, require_currency
+from app.payments.errors import AuthenticationRequired, stripe_errors_as_domain_errors
+from app.payments.idempotency import idempotency_key
+from app.payments.stripe_client import StripeSettings, make_client
 from app.payments.stripe_objects import (
     CardSetup,
     ConnectAccount,
@@ -34,90 +31,20 @@ from app.payments.stripe_objects import (
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_PREFIX = "plugpool"
-# Stripe caps idempotency keys at 255 characters.
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-# Stripe's largest amount for most currencies (eight digits of minor units).
-MAX_AMOUNT = 99_999_999
-
-_KEY_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
-_CURRENCY = re.compile(r"^[a-z]{3}$")
-
-
-def idempotency_key(kind: str, domain_id: str | int, operation: str, *qualifiers: str | int) -> str:
-    """Return the Stripe idempotency key of one operation on one domain object."""
-    parts = [str(p) for p in (kind, domain_id, operation, *qualifiers)]
-    for part in parts:
-        # A colon inside a part would let two different operations share a key.
-        if not _KEY_PART.match(part):
-            raise ValueError(f"idempotency key part {part!r} must match {_KEY_PART.pattern}")
-    key = ":".join([IDEMPOTENCY_PREFIX, *parts])
-    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise ValueError("idempotency key longer than Stripe's 255 characters")
-    return key
-
-
-def require_amount(amount: object, name: str = "amount") -> int:
-    """Return amount if it is a positive int of minor units, else raise InvalidAmount."""
-    # bool is an int subclass; True must not become a one-cent charge.
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidAmount(f"{name} must be an int of minor units, not {type(amount).__name__}")
-    if amount <= 0:
-        raise InvalidAmount(f"{name} must be positive, got {amount}")
-    if amount > MAX_AMOUNT:
-        raise InvalidAmount(f"{name} {amount} exceeds Stripe's maximum of {MAX_AMOUNT}")
-    return amount
-
-
-def require_currency(currency: str) -> str:
-    """Return the ISO 4217 code in Stripe's lower case, or raise InvalidAmount."""
-    code = currency.lower() if isinstance(currency, str) else ""
-    if not _CURRENCY.match(code):
-        raise InvalidAmount(f"currency must be a three-letter ISO code, got {currency!r}")
-    return code
-
 
 def transfer_group(booking_id: str | int) -> str:
     """Return the transfer_group that ties a booking's charges and transfers together."""
     return f"booking_{booking_id}"
 
 
-@dataclass(frozen=True)
-class StripeSettings:
-    """What the gateway needs from the app config."""
-
-    secret_key: str = field(repr=False)
-    api_base: str | None = None
-    max_network_retries: int = 2
-    timeout_seconds: float = 20.0
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> StripeSettings:
-        """Read STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_MAX_NETWORK_RETRIES, STRIPE_TIMEOUT."""
-        secret_key = config.get("STRIPE_SECRET_KEY")
-        if not secret_key:
-            raise ValueError("STRIPE_SECRET_KEY is not set")
-        return cls(
-            secret_key=secret_key,
-            api_base=config.get("STRIPE_API_BASE") or None,
-            max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
-            timeout_seconds=float(config.get("STRIPE_TIMEOUT", 20.0)),
-        )
-
-
-def make_client(settings: StripeSettings) -> stripe.StripeClient:
-    """Build a StripeClient whose base URL comes from the settings, not from module globals."""
-    bases: dict[str, str] = {}
-    if settings.api_base:
-        # Connect endpoints (/v1/accounts, /v1/transfers) live on the api base; the
-        # connect base only serves OAuth, which PlugPool does not use.
-        bases = {"api": settings.api_base, "connect": settings.api_base}
-    return stripe.StripeClient(
-        settings.secret_key,
-        base_addresses=bases,  # type: ignore[arg-type]
-        max_network_retries=settings.max_network_retries,
-        http_client=stripe.RequestsClient(timeout=settings.timeout_seconds),
-    )
+def _attempt(attempt: int) -> tuple[str, ...]:
+    """Return the key qualifier of a retry after a definitive failure (none for the first)."""
+    # Stripe stores the answer of a key for 24 h, declines and 500s included, so a new
+    # attempt (another card, a re-authorisation) needs a new key. A timeout is not a new
+    # attempt: the same key then makes the retry safe.
+    if attempt < 1:
+        raise ValueError("attempt counts from 1")
+    return () if attempt == 1 else (str(attempt),)
 
 
 def _metadata(**ids: str | int) -> dict[str, str]:
@@ -210,21 +137,24 @@ class StripeGateway:
         amount: int,
         currency: str,
         off_session: bool = True,
+        attempt: int = 1,
     ) -> Payment:
         """Place a hold of amount on the driver's saved card (manual-capture PaymentIntent)."""
         params = self._intent_params(booking_id, customer_id, payment_method_id, amount, currency)
         params["capture_method"] = "manual"
         if off_session:
             params["off_session"] = True
-        key = idempotency_key("booking", booking_id, "authorise")
+        key = idempotency_key("booking", booking_id, "authorise", *_attempt(attempt))
         return self._confirmed(
             self._post(self._stripe.v1.payment_intents.create, params=params, key=key)
         )
 
-    def capture(self, booking_id: str | int, payment_intent_id: str, amount: int) -> Payment:
+    def capture(
+        self, booking_id: str | int, payment_intent_id: str, amount: int, *, attempt: int = 1
+    ) -> Payment:
         """Capture amount (at most the hold; the caller decides) and release the rest."""
         params = {"amount_to_capture": require_amount(amount, "amount_to_capture")}
-        key = idempotency_key("booking", booking_id, "capture")
+        key = idempotency_key("booking", booking_id, "capture", *_attempt(attempt))
         return Payment.from_stripe(
             self._post(
                 self._stripe.v1.payment_intents.capture, payment_intent_id, params=params, key=key
@@ -269,12 +199,13 @@ class StripeGateway:
         payment_method_id: str,
         amount: int,
         currency: str,
+        attempt: int = 1,
     ) -> Payment:
         """Charge the part of the final price above the hold, as a second, captured payment."""
         params = self._intent_params(booking_id, customer_id, payment_method_id, amount, currency)
         params["capture_method"] = "automatic"
         params["off_session"] = True
-        key = idempotency_key("booking", booking_id, "charge_difference")
+        key = idempotency_key("booking", booking_id, "charge_difference", *_attempt(attempt))
         return self._confirmed(
             self._post(self._stripe.v1.payment_intents.create, params=params, key=key)
         )

@@ -10,7 +10,12 @@ import secrets
 
 import pytest
 
-from app.payments.errors import CardDeclined, InvalidAmount, PaymentRejected
+from app.payments.errors import (
+    AuthenticationRequired,
+    CardDeclined,
+    InvalidAmount,
+    PaymentRejected,
+)
 from app.payments.stripe_gateway import StripeGateway
 from tests.support.localstripe import LocalStripe
 
@@ -171,3 +176,28 @@ def test_bad_amounts_are_refused_before_calling_stripe(stripe_gateway, make_driv
 
     with pytest.raises(InvalidAmount):
         hold(stripe_gateway, driver, amount=amount)
+
+
+def test_card_that_needs_3ds_raises_authentication_required(stripe_gateway, localstripe):
+    """localstripe answers requires_action for 3-D Secure test cards; the real API answers
+    an off-session confirm with a card_error authentication_required. Both become
+    AuthenticationRequired naming the PaymentIntent. The raw card number is sent only to
+    localstripe: the real API refuses raw numbers from a server."""
+    client = localstripe.gateway()._stripe
+    card = {"number": "4000002500003155", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    pm_id = client.v1.payment_methods.create(params={"type": "card", "card": card}).id
+    customer_id = stripe_gateway.create_customer(booking_id(), email="3ds@example.test")
+    stripe_gateway.attach_payment_method(pm_id, customer_id)
+
+    with pytest.raises(AuthenticationRequired) as caught:
+        stripe_gateway.authorise(
+            booking_id(),
+            customer_id=customer_id,
+            payment_method_id=pm_id,
+            amount=1000,
+            currency="eur",
+        )
+
+    assert stripe_gateway.retrieve_payment(caught.value.payment_intent_id).status == (
+        "requires_action"
+    )

@@ -26,12 +26,32 @@ def event_body(event_id: str = "evt_1", event_type: str = "payment_intent.succee
     return json.dumps(event).encode()
 
 
-def test_event_signed_by_localstripe_verifies(
-    stripe_gateway, stripe_webhooks, stripe_webhook_secret
-):
+@pytest.fixture(scope="module")
+def localstripe_objects(stripe_gateway, stripe_webhooks):
+    """Create, once for the module, objects whose events localstripe sends about 1 s later."""
+    # stripe_webhooks is requested first so the receiver is registered before any event.
     customer_id = stripe_gateway.create_customer("wh1", email="wh1@example.test")
+    card = stripe_gateway.attach_payment_method("pm_card_visa", customer_id)
+    payment = stripe_gateway.authorise(
+        "wh2", customer_id=customer_id, payment_method_id=card.id, amount=1200, currency="eur"
+    )
+    stripe_gateway.capture("wh2", payment.id, 1200)
+    return {"customer": customer_id, "payment": payment.id}
 
-    webhook = stripe_webhooks.wait_for(lambda w: customer_id.encode() in w.body)
+
+def webhook_about(receiver, object_id: str, event_type: str):
+    """Wait for the webhook of event_type about object_id."""
+    return receiver.wait_for(
+        lambda w: object_id.encode() in w.body and f'"{event_type}"'.encode() in w.body
+    )
+
+
+def test_event_signed_by_localstripe_verifies(
+    localstripe_objects, stripe_webhooks, stripe_webhook_secret
+):
+    customer_id = localstripe_objects["customer"]
+    webhook = webhook_about(stripe_webhooks, customer_id, "customer.created")
+
     event = verify_event(webhook.body, webhook.signature, stripe_webhook_secret)
 
     assert event.type == "customer.created"
@@ -41,29 +61,20 @@ def test_event_signed_by_localstripe_verifies(
 
 
 def test_capture_event_from_localstripe_names_the_payment(
-    stripe_gateway, stripe_webhooks, stripe_webhook_secret, make_driver
+    localstripe_objects, stripe_webhooks, stripe_webhook_secret
 ):
-    driver = make_driver()
-    payment = stripe_gateway.authorise(
-        "wh2",
-        customer_id=driver.customer_id,
-        payment_method_id=driver.payment_method_id,
-        amount=1200,
-        currency="eur",
-    )
-    stripe_gateway.capture("wh2", payment.id, 1200)
+    payment_id = localstripe_objects["payment"]
+    webhook = webhook_about(stripe_webhooks, payment_id, "payment_intent.succeeded")
 
-    webhook = stripe_webhooks.wait_for(lambda w: payment.id.encode() in w.body)
     event = verify_event(webhook.body, webhook.signature, stripe_webhook_secret)
 
-    assert (event.type, event.object_id) == ("payment_intent.succeeded", payment.id)
+    assert (event.type, event.object_id) == ("payment_intent.succeeded", payment_id)
 
 
 def test_localstripe_event_replayed_after_the_tolerance_is_rejected(
-    stripe_gateway, stripe_webhooks, stripe_webhook_secret, monkeypatch
+    localstripe_objects, stripe_webhooks, stripe_webhook_secret, monkeypatch
 ):
-    customer_id = stripe_gateway.create_customer("wh3", email="wh3@example.test")
-    webhook = stripe_webhooks.wait_for(lambda w: customer_id.encode() in w.body)
+    webhook = webhook_about(stripe_webhooks, localstripe_objects["customer"], "customer.created")
     later = time.time() + 301
 
     # Move only the SDK's clock: the captured request is replayed five minutes later.

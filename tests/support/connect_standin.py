@@ -246,7 +246,16 @@ class ConnectStandIn:
 
     def _create_transfer(self, params: dict[str, str]) -> dict[str, Any]:
         """POST /v1/transfers: move the owner's share to their account."""
-        _only(params, "amount", "currency", "destination", "source_transaction", "transfer_group")
+        _only(
+            params,
+            "amount",
+            "currency",
+            "destination",
+            "source_transaction",
+            "transfer_group",
+            "metadata",
+            "description",
+        )
         _require(params, "amount", "currency", "destination")
         amount = _positive_int(params, "amount")
         if not re.match(r"^[a-z]{3}$", params["currency"]):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import queue
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -70,18 +70,31 @@ class ReceivedWebhook:
 
 
 class WebhookReceiver:
-    """Collects webhook POSTs in a queue so a test can wait for the one it expects."""
+    """Keeps every webhook POST so each test can wait for the one it expects."""
 
     def __init__(self) -> None:
-        self.received: queue.Queue[ReceivedWebhook] = queue.Queue()
+        self.received: list[ReceivedWebhook] = []
+        self._arrived = threading.Condition()
         self.url = ""
 
-    def wait_for(self, accept, timeout: float = 10.0) -> ReceivedWebhook:
-        """Return the first received webhook for which accept(webhook) is true."""
-        while True:
-            webhook = self.received.get(timeout=timeout)
-            if accept(webhook):
-                return webhook
+    def add(self, webhook: ReceivedWebhook) -> None:
+        """Store a webhook and wake the waiting tests."""
+        with self._arrived:
+            self.received.append(webhook)
+            self._arrived.notify_all()
+
+    def wait_for(
+        self, accept: Callable[[ReceivedWebhook], bool], timeout: float = 10.0
+    ) -> ReceivedWebhook:
+        """Return the first webhook, received before or within timeout, that accept() takes."""
+        # Nothing is consumed: events of other tests stay for them, whatever the order.
+        with self._arrived:
+            found = self._arrived.wait_for(
+                lambda: next((w for w in self.received if accept(w)), None), timeout
+            )
+        if found is None:
+            raise TimeoutError("no matching webhook arrived")
+        return found
 
 
 def _receiver_handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
@@ -90,7 +103,7 @@ def _receiver_handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            receiver.received.put(ReceivedWebhook(body, self.headers.get("Stripe-Signature")))
+            receiver.add(ReceivedWebhook(body, self.headers.get("Stripe-Signature")))
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -102,10 +115,17 @@ def _receiver_handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]
 
 
 @contextmanager
-def receiving_webhooks(localstripe: LocalStripe, secret: str) -> Iterator[WebhookReceiver]:
-    """Register a loopback receiver with localstripe for the duration of the block."""
+def serving_receiver() -> Iterator[WebhookReceiver]:
+    """Run a webhook receiver on a free loopback port; its URL is in .url."""
     receiver = WebhookReceiver()
     with serving(_receiver_handler(receiver)) as server:
         receiver.url = f"{base_url(server)}/webhooks/stripe"
+        yield receiver
+
+
+@contextmanager
+def receiving_webhooks(localstripe: LocalStripe, secret: str) -> Iterator[WebhookReceiver]:
+    """Register a loopback receiver with a running localstripe for the block."""
+    with serving_receiver() as receiver:
         register_webhook(localstripe.url, "plugpool-tests", receiver.url, secret)
         yield receiver
