@@ -17,7 +17,7 @@ from app.bookings.enums import (
     BookingStatus,
     Party,
 )
-from app.bookings.errors import InvalidTransition, SlotTaken
+from app.bookings.errors import InvalidTransition, PaymentRequired, SlotTaken
 from app.bookings.models import Booking, ProblemReport, Review
 from app.bookings.pricing import Quote, price_window
 from app.bookings.schedule import blacked_out, within_schedule
@@ -227,7 +227,13 @@ def confirm_booking(driver: User, booking_id: int) -> Booking:
     _expire_if_stale(booking, now)
     card = payments.card_of(booking.driver_id)
     # The row is committed and holds the slot: only now may money be reserved.
-    hold = payments.place_hold(booking, card) if _authorise_now(booking, now) else None
+    hold = None
+    if _authorise_now(booking, now):
+        try:
+            hold = payments.place_hold(booking, card)
+        except PaymentRequired as error:
+            payments.record_declined(booking.id, error)
+            raise
     try:
         booking = queries.get_booking(booking_id, for_update=True)
         _require_status(booking, BookingStatus.PENDING)

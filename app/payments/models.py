@@ -83,6 +83,8 @@ class BookingPayment(Timestamped, Base):
     fee_minor: Mapped[int] = mapped_column(Integer, default=0)
     transfer_id: Mapped[str | None] = mapped_column(String(64))
     transferred_minor: Mapped[int] = mapped_column(Integer, default=0)
+    # A declined authorisation is retried under a new idempotency key (attempt + 1).
+    auth_attempts: Mapped[int] = mapped_column(Integer, default=0)
     capture_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     disputed: Mapped[bool] = mapped_column(default=False)

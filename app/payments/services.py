@@ -101,6 +101,7 @@ def open_payment(booking: Booking) -> BookingPayment:
 
 def place_hold(booking: Booking, card: StripeCustomer) -> Payment:
     """Authorise the booking's quote on the driver's card (manual capture); no DB write."""
+    attempt = _payment(booking.id).auth_attempts + 1
     try:
         return gateway().authorise(
             booking.id,
@@ -108,9 +109,18 @@ def place_hold(booking: Booking, card: StripeCustomer) -> Payment:
             payment_method_id=card.payment_method_id or "",
             amount=booking.amount_minor,
             currency=booking.currency,
+            attempt=attempt,
         )
     except PaymentError as error:
         raise _stripe_failure(error) from error
+
+
+def record_declined(booking_id: int, error: PaymentRequired) -> None:
+    """Count a declined authorisation, so the next one is a new attempt (new key)."""
+    payment = _payment(booking_id, for_update=True)
+    payment.auth_attempts += 1
+    payment.last_error = f"declined: {error.extra.get('code', 'card_declined')}"
+    db.session.commit()
 
 
 def record_hold(booking: Booking, hold: Payment | None) -> None:
@@ -120,6 +130,7 @@ def record_hold(booking: Booking, hold: Payment | None) -> None:
         payment.state = PaymentState.SCHEDULED
         return
     payment.state = PaymentState.AUTHORISED
+    payment.auth_attempts += 1
     payment.payment_intent_id = hold.id
     payment.charge_id = hold.charge_id
     payment.authorised_minor = hold.amount
@@ -156,10 +167,14 @@ def authorise_booking(booking_id: int) -> BookingPayment:
     card = card_of(booking.driver_id)
     try:
         hold = place_hold(booking, card)
-    except (PaymentRequired, PaymentUnavailable) as error:
-        payment.state = PaymentState.AUTH_FAILED
+    except PaymentUnavailable as error:
         payment.last_error = error.detail
         db.session.commit()
+        return payment
+    except PaymentRequired as error:
+        payment.state = PaymentState.AUTH_FAILED
+        db.session.commit()
+        record_declined(booking_id, error)
         return payment
     payment = _payment(booking_id, for_update=True)
     record_hold(booking, hold)

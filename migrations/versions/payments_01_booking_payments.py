@@ -80,6 +80,7 @@ def upgrade():
         sa.Column("fee_minor", sa.Integer(), nullable=False),
         sa.Column("transfer_id", sa.String(length=64), nullable=True),
         sa.Column("transferred_minor", sa.Integer(), nullable=False),
+        sa.Column("auth_attempts", sa.Integer(), nullable=False),
         sa.Column("capture_attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("disputed", sa.Boolean(), nullable=False),
