@@ -24,7 +24,7 @@ WEBHOOK_SECRET = "whsec_bookings_tests"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def app_on_localstripe(app: Any, localstripe: Any) -> Iterator[None]:
+def app_on_localstripe(app: Any, localstripe: Any) -> Iterator[None]:  # noqa: F811
     """Point the app's Stripe gateway at the session's localstripe (real SDK, real HTTP)."""
     saved = {key: app.config.get(key) for key in [*localstripe.config, "STRIPE_WEBHOOK_SECRET"]}
     app.config.update(localstripe.config, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
