@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time as clock_time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 
 from flask import Flask
@@ -118,7 +119,7 @@ def attempt(
             result = ("booked", booking.id)
         except SlotTaken:
             result = ("conflict", None)
-        except Exception as error:  # noqa: BLE001 -- every unexpected failure is reported
+        except Exception as error:
             result = ("error", f"{type(error).__name__}: {error}")
         finally:
             elapsed = (time.perf_counter() - started) * 1000
@@ -151,4 +152,4 @@ def race(app: Flask, driver_ids: list[int], evse_id: int, window, *, pay: bool) 
 def p99(values: list[float]) -> float:
     """Return the 99th percentile (nearest rank)."""
     ordered = sorted(values)
-    return ordered[max(0, int(round(0.99 * len(ordered))) - 1)]
+    return ordered[max(0, round(0.99 * len(ordered)) - 1)]
