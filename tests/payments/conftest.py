@@ -9,3 +9,16 @@ from tests.support.stripe_fixtures import (  # noqa: F401 (pytest finds fixtures
     stripe_webhook_secret,
     stripe_webhooks,
 )
+from tests.bookings.conftest import (  # noqa: E402, F401 (booking money-path fixtures)
+    admin,
+    app_on_localstripe,
+    clock,
+    driver,
+    evse_id,
+    listing,
+    make_driver_with_card,
+    make_listing,
+    owner,
+    token_for,
+    tomorrow_at,
+)
