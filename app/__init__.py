@@ -9,6 +9,7 @@ from flask import Flask
 
 import config
 from app.core import spatial
+from app.core.celery import init_celery
 from app.core.db import json_dumps, json_loads
 from app.core.errors import register_error_handlers
 from app.extensions import api, db, login_manager, migrate
@@ -44,6 +45,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     login_manager.init_app(app)
     api.init_app(app)
+    init_celery(app)
 
 
 def _register_modules(app: Flask) -> None:

@@ -464,3 +464,21 @@ def resolve_problem(
     if refund_minor:
         payments.refund_booking(report.booking_id, refund_minor, reason_ref=f"problem{report.id}")
     return report
+
+
+def mark_due_no_shows() -> list[int]:
+    """Mark every confirmed booking past its grace period as a no-show (job)."""
+    grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES"))
+    ids = queries.due_no_shows(utcnow() - grace)
+    for booking_id in ids:
+        mark_no_show(booking_id)
+    return ids
+
+
+def complete_due_bookings() -> list[int]:
+    """Complete active bookings well past their end, at the quoted price (job)."""
+    late = timedelta(minutes=_setting("BOOKING_AUTO_COMPLETE_MINUTES"))
+    ids = queries.due_completions(utcnow() - late)
+    for booking_id in ids:
+        complete_booking(booking_id)
+    return ids

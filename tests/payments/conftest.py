@@ -1,15 +1,6 @@
 """Fixtures of the payments tests: the shared Stripe fixtures from tests/support."""
 
-from tests.support.stripe_fixtures import (  # noqa: F401 (pytest finds fixtures by name)
-    connect_gateway,
-    connect_standin,
-    localstripe,
-    make_driver,
-    stripe_gateway,
-    stripe_webhook_secret,
-    stripe_webhooks,
-)
-from tests.bookings.conftest import (  # noqa: E402, F401 (booking money-path fixtures)
+from tests.bookings.conftest import (  # noqa: F401 (booking money-path fixtures)
     admin,
     app_on_localstripe,
     clock,
@@ -21,4 +12,13 @@ from tests.bookings.conftest import (  # noqa: E402, F401 (booking money-path fi
     owner,
     token_for,
     tomorrow_at,
+)
+from tests.support.stripe_fixtures import (  # noqa: F401 (pytest finds fixtures by name)
+    connect_gateway,
+    connect_standin,
+    localstripe,
+    make_driver,
+    stripe_gateway,
+    stripe_webhook_secret,
+    stripe_webhooks,
 )
