@@ -8,7 +8,7 @@ from app.bookings.models import Booking
 from app.extensions import db
 from app.payments.models import BookingPayment, StripeCustomer
 from app.payments.services import gateway
-from tests.bookings.race import make_drivers, make_slot_listing, race, slot_tomorrow
+from tests.support.booking_race import make_drivers, make_slot_listing, race, slot_tomorrow
 
 ATTEMPTS = 200
 

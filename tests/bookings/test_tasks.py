@@ -14,7 +14,7 @@ from app.core.celery import celery_app, init_celery
 from app.extensions import db as ext
 from app.payments import queries as payment_queries
 from app.payments import services as payments
-from tests.bookings.race import make_drivers, make_slot_listing, slot_tomorrow
+from tests.support.booking_race import make_drivers, make_slot_listing, slot_tomorrow
 
 
 def test_expire_holds_frees_only_timed_out_holds(
