@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import uuid
 
 import psycopg
@@ -54,7 +55,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--switch-interval-ms", type=float, default=5.0)
     args = parser.parse_args()
+    sys.setswitchinterval(args.switch_interval_ms / 1000)
     name = f"plugpool_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     _admin(f'CREATE DATABASE "{name}"')
     try:
