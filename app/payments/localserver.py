@@ -9,6 +9,7 @@ localstripe is a dev dependency: it is imported only when the server really star
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import pickle
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -42,12 +44,16 @@ def start_localstripe(
         cmd += ["--webhook-url", webhook_url]
         # Through the environment, not argv, which any local user can read with ps.
         env["STRIPE_WEBHOOK_SECRET"] = webhook_secret or ""
-    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    finally:
-        if log_file:
-            out.close()  # type: ignore[union-attr]
+    if log_file is None:
+        return _spawn(cmd, env, subprocess.DEVNULL)
+    with open(log_file, "ab") as out:
+        # The child inherits its own copy of the descriptor; ours can close.
+        return _spawn(cmd, env, out)
+
+
+def _spawn(cmd: list[str], env: dict[str, str], out: Any) -> subprocess.Popen:
+    """Start cmd from the project root with stdout and stderr sent to out."""
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
 
 
 def wait_until_ready(process: subprocess.Popen, base_url: str, timeout: float = 15.0) -> None:
@@ -61,8 +67,8 @@ def wait_until_ready(process: subprocess.Popen, base_url: str, timeout: float = 
             answer = requests.get(f"{base_url}/v1/events?limit=1", headers=headers, timeout=1)
             if answer.status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not listening yet, or still starting
         time.sleep(0.05)
     raise RuntimeError(f"localstripe did not answer at {base_url} within {timeout} s")
 
@@ -117,6 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.state_file is not None:
         args.state_file.parent.mkdir(parents=True, exist_ok=True)
     _keep_state_in(args.state_file)
+    # Access lines (method, path, status) help a newcomer follow the demo; no headers.
+    logging.basicConfig(level=logging.INFO, format="localstripe %(message)s")
     if args.webhook_url:
         secret = os.environ.get("STRIPE_WEBHOOK_SECRET")
         if not secret:

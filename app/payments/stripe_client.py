@@ -61,14 +61,12 @@ def keep_bodies_out_of_logs() -> None:
 def make_client(settings: StripeSettings) -> stripe.StripeClient:
     """Build a StripeClient whose base URL comes from the settings, not from module globals."""
     keep_bodies_out_of_logs()
-    bases: dict[str, str] = {}
-    if settings.api_base:
-        # Connect endpoints (/v1/accounts, /v1/transfers) live on the api base; the
-        # connect base only serves OAuth, which PlugPool does not use.
-        bases = {"api": settings.api_base, "connect": settings.api_base}
+    base = settings.api_base
     return stripe.StripeClient(
         settings.secret_key,
-        base_addresses=bases,  # type: ignore[arg-type]
+        # Connect endpoints (/v1/accounts, /v1/transfers) live on the api base; the
+        # connect base only serves OAuth, which PlugPool does not use.
+        base_addresses={"api": base, "connect": base} if base else None,
         max_network_retries=settings.max_network_retries,
         http_client=stripe.RequestsClient(timeout=settings.timeout_seconds),
     )

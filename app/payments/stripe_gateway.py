@@ -63,14 +63,18 @@ class StripeGateway:
         """Build a gateway from the app config (see StripeSettings.from_config)."""
         return cls(make_client(StripeSettings.from_config(config)))
 
-    def _post(self, call: Callable[..., Any], *args: str, params: dict[str, Any], key: str) -> dict:
+    def _post(
+        self, call: Callable[..., Any], *args: str, params: dict[str, Any], key: str
+    ) -> dict[str, Any]:
         """POST through the SDK with an idempotency key and return the answer as a dict."""
         log.info("stripe POST %s", key)
         with stripe_errors_as_domain_errors():
             result = call(*args, params=params, options={"idempotency_key": key})
         return result.to_dict()
 
-    def _get(self, call: Callable[..., Any], *args: str, params: dict | None = None) -> dict:
+    def _get(
+        self, call: Callable[..., Any], *args: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """GET through the SDK and return the answer as a dict."""
         with stripe_errors_as_domain_errors():
             return call(*args, params=params or {}).to_dict()

@@ -6,6 +6,7 @@ what the real API adds.
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import pytest
@@ -59,6 +60,18 @@ def test_card_setup_confirmed_with_a_test_card_succeeds(stripe_gateway):
     assert "client_secret" not in repr(setup)
     assert confirmed.status == "succeeded"
     assert confirmed.payment_method_id.startswith("pm_")
+
+
+def test_card_setup_client_secret_stays_out_of_logs_even_at_debug(stripe_gateway, caplog):
+    """The SDK logs whole response bodies at DEBUG; the gateway filters them out."""
+    caplog.set_level(logging.DEBUG)
+    customer_id = stripe_gateway.create_customer(booking_id(), email="log@example.test")
+
+    setup = stripe_gateway.start_card_setup("d4", customer_id)
+
+    assert setup.client_secret not in caplog.text
+    assert "log@example.test" not in caplog.text
+    assert "plugpool:driver:d4:setup_intent:" in caplog.text
 
 
 def test_attached_card_is_listed_on_the_customer(stripe_gateway):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from itertools import pairwise
 
@@ -80,9 +80,10 @@ def to_seconds(instant: datetime) -> Decimal:
     return whole + Decimal(delta.microseconds).scaleb(-6)
 
 
-def to_datetime(seconds: Decimal) -> datetime:
+def to_datetime(seconds: Decimal, rounding: str = ROUND_HALF_EVEN) -> datetime:
     """Return the UTC datetime of a Decimal POSIX timestamp, to the microsecond."""
-    return EPOCH + timedelta(microseconds=int(seconds.scaleb(6).to_integral_value()))
+    micros = seconds.scaleb(6).to_integral_value(rounding=rounding)
+    return EPOCH + timedelta(microseconds=int(micros))
 
 
 def validate(periods: Sequence[SessionPeriod]) -> None:
@@ -92,29 +93,34 @@ def validate(periods: Sequence[SessionPeriod]) -> None:
     for index, period in enumerate(periods):
         _validate_one(period, f"periods[{index}]")
     for index, (before, after) in enumerate(pairwise(periods), 1):
-        if after.start < before.end:
+        # Compare as POSIX seconds: aware datetimes sharing a tzinfo compare by wall clock.
+        if to_seconds(after.start) < to_seconds(before.end):
             raise PeriodError(f"periods[{index}]: starts before the previous period ends")
         if before.state is not PeriodState.RESERVATION and after.state is PeriodState.RESERVATION:
             raise PeriodError(f"periods[{index}]: a reservation cannot follow charging")
 
 
 def _validate_one(period: SessionPeriod, path: str) -> None:
-    """Check one period's instants, energy and measurements."""
+    """Check one period's state, instants, energy and measurements."""
+    if not isinstance(period.state, PeriodState):
+        raise PeriodError(f"{path}.state: expected a PeriodState, got {period.state!r}")
+    if not all(isinstance(instant, datetime) for instant in (period.start, period.end)):
+        raise PeriodError(f"{path}: start and end must be datetimes")
     if period.start.tzinfo is None or period.end.tzinfo is None:
         raise PeriodError(f"{path}: start and end must be timezone-aware")
-    if period.end < period.start:
+    if to_seconds(period.end) < to_seconds(period.start):
         raise PeriodError(f"{path}: ends before it starts")
-    _require_decimal(period.energy_kwh, f"{path}.energy_kwh")
+    require_decimal(period.energy_kwh, f"{path}.energy_kwh")
     if period.state is not PeriodState.CHARGING and period.energy_kwh != 0:
         raise PeriodError(f"{path}.energy_kwh: only charging periods deliver energy")
     for name in ("power_kw", "current_a"):
         value = getattr(period, name)
         if value is not None:
-            _require_decimal(value, f"{path}.{name}")
+            require_decimal(value, f"{path}.{name}")
 
 
-def _require_decimal(value: object, path: str) -> None:
-    """Refuse floats and negative numbers among the measurements."""
+def require_decimal(value: object, path: str) -> None:
+    """Refuse floats, NaN and negative numbers among the measurements."""
     if not isinstance(value, Decimal) or not value.is_finite():
         raise PeriodError(f"{path}: expected a finite Decimal, got {value!r}")
     if value < 0:

@@ -11,8 +11,9 @@ Rules (OCPI 2.2.1 and 2.3.0 agree):
 A restriction on a quantity the engine was not told (current, or power in a
 zero-length period) does not match: we do not guess which element applies.
 
-Each segment is judged at its midpoint. Segments are cut at every instant and
-energy level where a judgement can flip, so the midpoint stands for all of it.
+Segments are cut at every instant and energy level where a judgement can flip, so
+one point stands for a whole segment: its start for calendar restrictions, its
+midpoint for energy and duration (which also works for zero-length segments).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from app.tariffs.engine.model import DayOfWeek, Restrictions, Tariff
 from app.tariffs.engine.periods import Segment, to_datetime, to_seconds
@@ -41,10 +42,12 @@ class Moment:
 
 
 def moment_of(segment: Segment, tz: tzinfo) -> Moment:
-    """Return the moment at the middle of segment, in the location's time zone."""
+    """Return the moment that stands for all of segment, in the location's time zone."""
     middle = (segment.start + segment.end) / 2
     return Moment(
-        local=to_datetime(middle).astimezone(tz),
+        # Calendar flips fall on whole seconds, so flooring the start to the microsecond
+        # never crosses one; a midpoint rounded to the microsecond could, by a hair.
+        local=to_datetime(segment.start, ROUND_FLOOR).astimezone(tz),
         elapsed=middle - segment.origin,
         energy=segment.energy_before + segment.energy / 2,
         power_kw=segment.power_kw,
