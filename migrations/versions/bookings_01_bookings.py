@@ -65,18 +65,18 @@ def _create_overlap_guard():
 
 
 def upgrade():
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("instant_book", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "cancellation_policy",
-                sa.String(length=16),
-                server_default="moderate",
-                nullable=False,
-            )
-        )
+    # Plain ADD COLUMN with constant defaults: a batch rebuild of locations on SQLite would
+    # drop SpatiaLite's registration and spatial index of its geometry column.
+    op.add_column(
+        "locations",
+        sa.Column("instant_book", sa.Boolean(), server_default="1", nullable=False),
+    )
+    op.add_column(
+        "locations",
+        sa.Column(
+            "cancellation_policy", sa.String(length=16), server_default="moderate", nullable=False
+        ),
+    )
 
     op.create_table(
         "bookings",
@@ -180,6 +180,5 @@ def downgrade():
     op.drop_table("booking_problem_reports")
     op.drop_table("booking_reviews")
     op.drop_table("bookings")
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.drop_column("cancellation_policy")
-        batch_op.drop_column("instant_book")
+    op.drop_column("locations", "cancellation_policy")
+    op.drop_column("locations", "instant_book")
