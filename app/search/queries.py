@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,6 +38,12 @@ UnavailabilityHook = Callable[[Window], Select[Any]]
 _UNAVAILABILITY_HOOKS: list[UnavailabilityHook] = []
 
 
+# Aliases built once (aliased() is costly per call). The connector alias keeps the filter's
+# EXISTS correlated to the EVSE even in statements that also join connectors.
+_MATCHING_CONNECTOR = aliased(Connector)
+_NETWORK_PARTY = aliased(Party)
+
+
 def register_unavailability(hook: UnavailabilityHook) -> None:
     """Let another domain (bookings) exclude EVSEs taken in a window, inside the search SQL."""
     if hook not in _UNAVAILABILITY_HOOKS:
@@ -65,32 +71,47 @@ def spatial() -> SpatialSql:
     return spatial_sql(db.session.get_bind().dialect.name)
 
 
-def power_w() -> ColumnElement[int]:
+def power_w(connector: Any = Connector) -> ColumnElement[int]:
     """A connector's maximum power in W: declared, or volts x amps x phases."""
-    phases = case((Connector.power_type == "AC_3_PHASE", 3), else_=1)
+    if connector is Connector:
+        return _POWER_W
+    if connector is _MATCHING_CONNECTOR:
+        return _MATCHING_POWER_W
+    return _power_w(connector)
+
+
+def _power_w(connector: Any) -> ColumnElement[int]:
+    phases = case((connector.power_type == "AC_3_PHASE", 3), else_=1)
     return func.coalesce(
-        Connector.max_electric_power, Connector.max_voltage * Connector.max_amperage * phases
+        connector.max_electric_power, connector.max_voltage * connector.max_amperage * phases
     )
 
 
-def connector_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
+# SQL expressions are immutable: the parameterless ones are built once, not per search.
+_POWER_W = _power_w(Connector)
+_MATCHING_POWER_W = _power_w(_MATCHING_CONNECTOR)
+
+
+def connector_conditions(
+    criteria: SearchCriteria, connector: Any = Connector
+) -> list[ColumnElement[bool]]:
     """Conditions one connector must meet for the EVSE to match the connector filters."""
     conditions: list[ColumnElement[bool]] = []
     if criteria.standards:
-        conditions.append(Connector.standard.in_(criteria.standards))
+        conditions.append(connector.standard.in_(criteria.standards))
     if criteria.min_power_kw is not None:
-        conditions.append(power_w() >= criteria.min_power_kw * 1000)
+        conditions.append(power_w(connector) >= criteria.min_power_kw * 1000)
     if criteria.current == "DC":
-        conditions.append(Connector.power_type == "DC")
+        conditions.append(connector.power_type == "DC")
     elif criteria.current == "AC":
-        conditions.append(Connector.power_type.startswith("AC"))
+        conditions.append(connector.power_type.startswith("AC"))
     return conditions
 
 
 def _location_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
     conditions = [Location.publish.is_(True), Location.deleted_at.is_(None)]
     if criteria.network is not None:
-        party = aliased(Party)
+        party = _NETWORK_PARTY
         conditions.append(
             exists().where(
                 party.country_code == Location.country_code,
@@ -125,9 +146,10 @@ def _evse_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
         # One comparison each rather than NOT IN: a stable statement without expanding lists.
         conditions += [Evse.status != status.value for status in sorted(UNUSABLE_STATUSES)]
         conditions += unavailable_evses(criteria.window)
-    wanted = connector_conditions(criteria)
+    connector = _MATCHING_CONNECTOR
+    wanted = connector_conditions(criteria, connector)
     if wanted:
-        conditions.append(exists().where(Connector.evse_pk == Evse.id, *wanted))
+        conditions.append(exists().where(connector.evse_pk == Evse.id, *wanted))
     return conditions
 
 
@@ -148,6 +170,10 @@ def _party_column(column: Any) -> Any:
     )
 
 
+_NETWORK_NAME = _party_column(Party.name).label("network_name")
+_NETWORK_IS_OWN = _party_column(Party.is_own).label("is_own")
+
+
 def _row_columns(distance: ColumnElement[float]) -> list[Any]:
     return [
         Evse.id.label("evse_pk"),
@@ -165,8 +191,8 @@ def _row_columns(distance: ColumnElement[float]) -> list[Any]:
         Location.time_zone,
         Location.country_code,
         Location.party_id,
-        _party_column(Party.name).label("network_name"),
-        _party_column(Party.is_own).label("is_own"),
+        _NETWORK_NAME,
+        _NETWORK_IS_OWN,
         distance.label("distance"),
     ]
 
@@ -222,13 +248,21 @@ def near_statement(
             or_(distance > after[0], and_(distance == after[0], Location.id >= after[1]))
         )
     near = ranked.order_by(distance, Location.id).limit(locations).subquery("near")
-    columns = _row_columns(near.c.distance)
+    connector_columns = [
+        Connector.ocpi_id.label("connector_ocpi_id"),
+        Connector.standard,
+        Connector.format,
+        Connector.power_type,
+        power_w().label("power_w"),
+        Connector.tariff_ids,
+    ]
     return (
-        select(*columns)
+        select(*_row_columns(near.c.distance), *connector_columns)
         .select_from(near)
         .join(Location, Location.id == near.c.id)
         .outerjoin(Evse, and_(Evse.location_id == near.c.id, *_evse_conditions(criteria)))
-        .order_by(near.c.distance, near.c.id, Evse.id)
+        .outerjoin(Connector, Connector.evse_pk == Evse.id)
+        .order_by(near.c.distance, near.c.id, Evse.id, Connector.id)
     )
 
 
@@ -238,10 +272,21 @@ def count_candidates(criteria: SearchCriteria) -> int:
     return _execute(select(func.count()).select_from(stmt)).scalar_one()
 
 
-def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[Any]]:
+class ConnectorRow(NamedTuple):
+    """A connector as the search shows and prices it."""
+
+    ocpi_id: str
+    standard: str
+    format: str
+    power_type: str
+    power_w: int
+    tariff_ids: list[str]
+
+
+def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
     """Connectors of the EVSEs (with power in W), grouped by EVSE, in one query."""
     ids = list(evse_pks)
-    grouped: dict[int, list[Any]] = defaultdict(list)
+    grouped: dict[int, list[ConnectorRow]] = defaultdict(list)
     if not ids:
         return grouped
     stmt = (
@@ -257,8 +302,8 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[Any]]:
         .where(Connector.evse_pk.in_(ids))
         .order_by(Connector.evse_pk, Connector.id)
     )
-    for row in _execute(stmt):
-        grouped[row.evse_pk].append(row)
+    for evse_pk, *fields in _execute(stmt):
+        grouped[evse_pk].append(ConnectorRow(*fields))
     return grouped
 
 

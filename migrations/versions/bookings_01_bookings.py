@@ -1,7 +1,7 @@
 """Bookings with a guaranteed slot, reviews, problem reports; listing terms on locations.
 
 Revision ID: bookings_01
-Revises: 0001
+Revises: ocpi_01
 Create Date: 2026-11-21
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "bookings_01"
-down_revision = "0001"
+down_revision = "ocpi_01"
 branch_labels = None
 depends_on = None
 
