@@ -1,0 +1,1 @@
+"""OCPP gateway: the asyncio process chargers connect to (`python -m app.gateway`)."""

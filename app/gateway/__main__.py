@@ -1,0 +1,80 @@
+"""`python -m app.gateway`: run one gateway process configured from the environment.
+
+GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (9000), GATEWAY_BUS (local | redis),
+REDIS_URL (redis://127.0.0.1:6379/0), GATEWAY_REDIS_PREFIX (plugpool:gw:),
+GATEWAY_PORT_IMPL (memory | package.module:factory) and, for memory,
+GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...") and/or
+GATEWAY_SEED_FILE (the same entries, one per line).
+See app/gateway/README.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+
+from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisKeys
+from app.gateway.memory import MemoryStationPort, parse_seed
+from app.gateway.ports import StationPort
+from app.gateway.server import GatewayConfig, run_gateway
+
+log = logging.getLogger("app.gateway")
+
+
+def config_from_env(env: Mapping[str, str]) -> GatewayConfig:
+    """Read the network settings."""
+    return GatewayConfig(
+        host=env.get("GATEWAY_HOST", "127.0.0.1"),
+        port=int(env.get("GATEWAY_PORT", "9000")),
+        response_timeout=float(env.get("GATEWAY_RESPONSE_TIMEOUT", "30")),
+        port_threads=int(env.get("GATEWAY_PORT_THREADS", "32")),
+    )
+
+
+def port_from_env(env: Mapping[str, str]) -> StationPort:
+    """Build the station port: the seeded in-memory one, or a factory named by import path."""
+    impl = env.get("GATEWAY_PORT_IMPL", "memory")
+    if impl == "memory":
+        seed = env.get("GATEWAY_SEED_STATIONS", "")
+        if "GATEWAY_SEED_FILE" in env:  # for thousands of stations (the benchmark)
+            seed += "," + Path(env["GATEWAY_SEED_FILE"]).read_text().replace("\n", ",")
+        return MemoryStationPort(parse_seed(seed))
+    module_name, _, factory = impl.partition(":")
+    return getattr(importlib.import_module(module_name), factory)()  # type: ignore[no-any-return]
+
+
+def bus_from_env(env: Mapping[str, str]) -> CommandBus:
+    """Build the command bus: in-process, or Redis for several nodes."""
+    kind = env.get("GATEWAY_BUS", "local")
+    if kind == "local":
+        return LocalBus()
+    if kind == "redis":
+        url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        return RedisBus(url, keys=RedisKeys(env.get("GATEWAY_REDIS_PREFIX", "plugpool:gw:")))
+    raise SystemExit(f"GATEWAY_BUS must be local or redis, not {kind!r}")
+
+
+async def main(env: Mapping[str, str]) -> None:
+    """Serve until SIGINT or SIGTERM, then close connections and the bus."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with run_gateway(port_from_env(env), bus_from_env(env), config_from_env(env)) as gateway:
+        log.info("gateway listening on %s:%d", gateway.config.host, gateway.bound_port)
+        print(f"READY {gateway.bound_port}", flush=True)  # tests and the bench wait for this line
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(
+        level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every frame at INFO
+    asyncio.run(main(os.environ))

@@ -1,0 +1,374 @@
+"""The command bus: how web requests, jobs and the OCPI side reach a connected station.
+
+Two buses share one API:
+
+- `LocalBus`: in-process. The caller lives in the gateway's process (another
+  thread, or the event loop itself).
+- `RedisBus`: several gateway nodes. Each node keeps a presence key per station
+  it holds (`<prefix>station:<id>` -> node id, TTL refreshed while connected)
+  and pops requests from its own list (`<prefix>node:<node>:commands`). A caller
+  looks up the node, pushes a request with a correlation id and a deadline,
+  and waits on `<prefix>reply:<correlation id>`. `RedisCommandClient` is that
+  caller for sync code in other processes (Flask, Celery).
+
+Every caller gets a `CommandResult`, or one of `StationOffline`,
+`CommandTimeout`, `CommandFailed` (the station sent a CallError),
+`UnsupportedCommand`, `InvalidCommand`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis
+import redis.asyncio as aioredis
+
+from app.gateway.commands import Command, CommandResult, from_wire, to_wire
+from app.gateway.errors import (
+    ERROR_TYPES,
+    CommandFailed,
+    CommandTimeout,
+    GatewayError,
+    StationOffline,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class LocalExecutor(Protocol):
+    """What a bus needs from the gateway process it serves (see `server.Gateway`)."""
+
+    def execute(
+        self, station_id: str, command: Command, timeout: float
+    ) -> Awaitable[CommandResult]:
+        """Send a command to a station held by this process."""
+        ...
+
+    def evict(self, station_id: str) -> Awaitable[None]:
+        """Close this process's connection of a station that moved to another node."""
+        ...
+
+
+class CommandBus(Protocol):
+    """The gateway-side bus API (callers use `send` or `send_command`)."""
+
+    async def start(self, executor: LocalExecutor) -> None:
+        """Begin serving commands for the gateway `executor`."""
+        ...
+
+    async def close(self) -> None:
+        """Stop serving and forget this node's stations."""
+        ...
+
+    async def attach(self, station_id: str) -> None:
+        """Announce that this process now holds the station's connection."""
+        ...
+
+    async def detach(self, station_id: str) -> None:
+        """Announce that the station's connection here has closed."""
+        ...
+
+    async def send(
+        self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
+    ) -> CommandResult:
+        """Send a command from async code and await the station's answer."""
+        ...
+
+
+class LocalBus:
+    """In-process bus for the embedded setup: one gateway process, callers in its threads."""
+
+    def __init__(self) -> None:
+        self._executor: LocalExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self, executor: LocalExecutor) -> None:
+        """Bind to the gateway and its event loop."""
+        self._executor = executor
+        self._loop = asyncio.get_running_loop()
+
+    async def close(self) -> None:
+        """Unbind; later sends find every station offline."""
+        self._executor = None
+
+    async def attach(self, station_id: str) -> None:
+        """Nothing to announce in-process."""
+
+    async def detach(self, station_id: str) -> None:
+        """Nothing to announce in-process."""
+
+    async def send(
+        self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
+    ) -> CommandResult:
+        """Send a command from code running on the gateway's event loop."""
+        if self._executor is None:
+            raise StationOffline("the gateway is not running")
+        return await self._executor.execute(station_id, command, timeout)
+
+    def send_command(
+        self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
+    ) -> CommandResult:
+        """Send a command from another thread and block until the answer or the timeout."""
+        loop = self._loop
+        if loop is None or self._executor is None:
+            raise StationOffline("the gateway is not running")
+        if _running_loop() is loop:
+            raise RuntimeError("send_command blocks; on the gateway's loop use `await bus.send`")
+        future = asyncio.run_coroutine_threadsafe(self.send(station_id, command, timeout), loop)
+        return future.result(timeout + 5)  # the coroutine itself enforces `timeout`
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the event loop running in this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    """Key names shared by gateway nodes and callers."""
+
+    prefix: str = "plugpool:gw:"
+
+    def presence(self, station_id: str) -> str:
+        """Key holding the node id that holds a station."""
+        return f"{self.prefix}station:{station_id}"
+
+    def queue(self, node_id: str) -> str:
+        """List a node pops its requests from."""
+        return f"{self.prefix}node:{node_id}:commands"
+
+    def reply(self, correlation_id: str) -> str:
+        """List the answer to one request is pushed to."""
+        return f"{self.prefix}reply:{correlation_id}"
+
+
+REPLY_TTL = 60
+
+# Refresh or delete a presence key only while it still names this node: a station
+# that reconnected to another node must keep the newer claim.
+_REFRESH_IF_MINE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+)
+_DELETE_IF_MINE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+
+
+def command_request(station_id: str, command: Command, timeout: float) -> tuple[str, str]:
+    """Return (correlation id, JSON request) for a command with its absolute deadline."""
+    correlation_id = uuid.uuid4().hex
+    request = {
+        "kind": "command",
+        "id": correlation_id,
+        "station_id": station_id,
+        "command": to_wire(command),
+        "deadline": time.time() + timeout,
+    }
+    return correlation_id, json.dumps(request)
+
+
+def encode_reply(result: CommandResult | None, error: GatewayError | None) -> str:
+    """Serialise a result or a gateway error as a reply."""
+    if error is None:
+        assert result is not None
+        return json.dumps({"ok": True, "status": result.status, "payload": result.payload})
+    reply = {"ok": False, "error": type(error).__name__, "message": str(error)}
+    if isinstance(error, CommandFailed):
+        reply.update(code=error.code, description=error.description)
+    return json.dumps(reply, default=str)
+
+
+def decode_reply(raw: str | bytes) -> CommandResult:
+    """Return the result in a reply, or raise the error it carries."""
+    reply = json.loads(raw)
+    if reply["ok"]:
+        return CommandResult(reply["status"], reply["payload"])
+    if reply["error"] == "CommandFailed":
+        raise CommandFailed(reply["code"], reply["description"])
+    raise ERROR_TYPES.get(reply["error"], GatewayError)(reply["message"])
+
+
+def new_node_id() -> str:
+    """Return a node id unique across hosts and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class RedisBus:
+    """Bus across gateway nodes through Redis: presence registry plus per-node request lists."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        keys: RedisKeys | None = None,
+        node_id: str | None = None,
+        presence_ttl: int = 30,
+    ) -> None:
+        self.keys = keys or RedisKeys()
+        self.node_id = node_id or new_node_id()
+        self.presence_ttl = presence_ttl
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._blocking = aioredis.Redis.from_url(
+            url, decode_responses=True
+        )  # BLPOP holds a connection
+        self._refresh_script = self._redis.register_script(_REFRESH_IF_MINE)
+        self._delete_script = self._redis.register_script(_DELETE_IF_MINE)
+        self._held: set[str] = set()
+        self._executor: LocalExecutor | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def start(self, executor: LocalExecutor) -> None:
+        """Start consuming this node's requests and refreshing its presence keys."""
+        self._executor = executor
+        await self._redis.ping()
+        self._loops = [
+            asyncio.create_task(self._consume(), name="redis-bus-consume"),
+            asyncio.create_task(self._refresh(), name="redis-bus-refresh"),
+        ]
+
+    async def close(self) -> None:
+        """Stop the loops, drop this node's presence keys and its pending requests."""
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        for station_id in list(self._held):
+            await self.detach(station_id)
+        await self._redis.delete(self.keys.queue(self.node_id))
+        await self._redis.aclose()
+        await self._blocking.aclose()
+
+    async def attach(self, station_id: str) -> None:
+        """Claim the station; tell a node that held it before to close its old socket."""
+        self._held.add(station_id)
+        previous = await self._redis.set(
+            self.keys.presence(station_id), self.node_id, ex=self.presence_ttl, get=True
+        )
+        if previous and previous != self.node_id:
+            evict = json.dumps({"kind": "evict", "station_id": station_id})
+            await self._redis.rpush(self.keys.queue(previous), evict)
+
+    async def detach(self, station_id: str) -> None:
+        """Release the station unless another node has claimed it since."""
+        self._held.discard(station_id)
+        await self._delete_script(keys=[self.keys.presence(station_id)], args=[self.node_id])
+
+    async def send(
+        self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
+    ) -> CommandResult:
+        """Send a command to whichever node holds the station and await the answer."""
+        node = await self._redis.get(self.keys.presence(station_id))
+        if node is None:
+            raise StationOffline(f"{station_id} is not connected to any gateway node")
+        if node == self.node_id and self._executor is not None:
+            return await self._executor.execute(station_id, command, timeout)
+        correlation_id, request = command_request(station_id, command, timeout)
+        await self._redis.rpush(self.keys.queue(node), request)
+        reply = await self._blocking.blpop([self.keys.reply(correlation_id)], timeout=timeout)
+        if reply is None:
+            raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
+        return decode_reply(reply[1])
+
+    async def _consume(self) -> None:
+        """Pop requests for this node and serve each in its own task."""
+        queue = self.keys.queue(self.node_id)
+        while True:
+            try:
+                item = await self._blocking.blpop([queue], timeout=1)
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                log.warning("redis bus: %s; retrying", error)
+                await asyncio.sleep(1)
+                continue
+            if item is not None:
+                self._spawn(self._serve(json.loads(item[1])))
+
+    async def _serve(self, request: dict[str, Any]) -> None:
+        """Execute one request and push its reply (or close an evicted station's socket)."""
+        assert self._executor is not None
+        if request["kind"] == "evict":
+            await self._executor.evict(request["station_id"])
+            return
+        remaining = request["deadline"] - time.time()
+        if remaining <= 0:
+            return  # the caller has given up; a late RemoteStart must not start charging
+        result: CommandResult | None = None
+        error: GatewayError | None = None
+        try:
+            command = from_wire(request["command"])
+            result = await self._executor.execute(request["station_id"], command, remaining)
+        except GatewayError as failure:
+            error = failure
+        reply_key = self.keys.reply(request["id"])
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.rpush(reply_key, encode_reply(result, error))
+            pipe.expire(reply_key, REPLY_TTL)
+            await pipe.execute()
+
+    async def _refresh(self) -> None:
+        """Keep this node's presence keys alive while their stations stay connected."""
+        while True:
+            await asyncio.sleep(self.presence_ttl / 3)
+            try:
+                await self._refresh_all()
+            except redis.RedisError as error:
+                log.warning("redis bus: presence refresh failed: %s", error)
+
+    async def _refresh_all(self) -> None:
+        """Refresh presence in pipelined batches (10k stations are 10 round trips)."""
+        held = list(self._held)
+        for start in range(0, len(held), 1000):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for station_id in held[start : start + 1000]:
+                    await self._refresh_script(
+                        keys=[self.keys.presence(station_id)],
+                        args=[self.node_id, self.presence_ttl],
+                        client=pipe,
+                    )
+                await pipe.execute()
+
+    def _spawn(self, coro: Any) -> None:
+        """Run a request in the background, keeping a reference until it ends."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class RedisCommandClient:
+    """Sync caller for Flask views and Celery tasks in other processes."""
+
+    def __init__(self, url: str, *, keys: RedisKeys | None = None) -> None:
+        self.keys = keys or RedisKeys()
+        self._redis = redis.Redis.from_url(url, decode_responses=True)
+
+    def send_command(
+        self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
+    ) -> CommandResult:
+        """Send a command to the node holding the station; block until the answer or timeout."""
+        node = self._redis.get(self.keys.presence(station_id))
+        if node is None:
+            raise StationOffline(f"{station_id} is not connected to any gateway node")
+        correlation_id, request = command_request(station_id, command, timeout)
+        self._redis.rpush(self.keys.queue(str(node)), request)
+        reply = self._redis.blpop([self.keys.reply(correlation_id)], timeout=timeout)
+        if reply is None:
+            raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
+        return decode_reply(reply[1])  # type: ignore[index]
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._redis.close()

@@ -1,0 +1,260 @@
+"""In-memory `StationPort` for the embedded demo, the benchmark and the gateway tests.
+
+It keeps the same idempotency promises the DB-backed port must keep, so the
+transport tests prove the gateway passes the right natural keys.
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from app.gateway.ports import (
+    AuthorizationResult,
+    AuthorizationStatus,
+    AuthOutcome,
+    BootDecision,
+    BootInfo,
+    MeterReport,
+    MeterSample,
+    OcppVersion,
+    RegistrationStatus,
+    SecurityEvent,
+    StationAuth,
+    StatusReport,
+    TransactionEvent,
+    TransactionEventResult,
+    TransactionStart,
+    TransactionStarted,
+    TransactionStop,
+    ViolationKind,
+)
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 300
+PENDING_RETRY_INTERVAL = 60
+
+
+@dataclass
+class MemoryStation:
+    """A seeded station; the password is kept in clear only because this is a fake."""
+
+    station_id: str
+    password: str
+    approved: bool = True
+    allow_missing_subprotocol: bool = False
+    protocols: tuple[OcppVersion, ...] = (OcppVersion.V201, OcppVersion.V16)
+
+
+@dataclass
+class MemorySession:
+    """A charging session as the fake records it."""
+
+    station_id: str
+    transaction_id: str
+    id_token: str | None
+    meter_start_wh: int | None = None
+    meter_stop_wh: int | None = None
+    stopped_at: datetime | None = None
+    events: list[int] = field(default_factory=list)
+
+
+SampleKey = tuple[str, str, datetime, str, str | None, str | None]
+
+
+class MemoryStationPort:
+    """Dict-backed, thread-safe implementation of `StationPort`."""
+
+    def __init__(self, stations: list[MemoryStation] | None = None) -> None:
+        self._lock = threading.Lock()
+        self.stations: dict[str, MemoryStation] = {s.station_id: s for s in stations or []}
+        self.tokens: dict[str, AuthorizationStatus] = {}
+        self.boots: dict[str, BootInfo] = {}
+        self.online: dict[str, OcppVersion | None] = {}
+        self.heartbeats: Counter[str] = Counter()
+        self.statuses: dict[tuple[str, int, int], StatusReport] = {}
+        self.sessions: dict[tuple[str, str], MemorySession] = {}
+        self.samples: dict[SampleKey, MeterSample] = {}
+        self.security_events: list[tuple[str, SecurityEvent]] = []
+        self.violations: Counter[tuple[str, ViolationKind]] = Counter()
+        self._starts: dict[tuple[str, int, str, int, datetime], int] = {}
+        self._events: set[tuple[str, str, int]] = set()
+        self._next_tx = itertools.count(1)
+
+    def add_station(self, station: MemoryStation) -> None:
+        """Seed or replace one station."""
+        with self._lock:
+            self.stations[station.station_id] = station
+
+    def approve(self, station_id: str) -> None:
+        """Mark a station approved, so its next boot is Accepted."""
+        with self._lock:
+            self.stations[station_id] = replace(self.stations[station_id], approved=True)
+
+    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
+        """Check the seeded password in constant time."""
+        station = self.stations.get(station_id)
+        if station is None:
+            return StationAuth(AuthOutcome.UNKNOWN)
+        if password is None or not hmac.compare_digest(
+            password.encode(), station.password.encode()
+        ):
+            return StationAuth(AuthOutcome.BAD_PASSWORD)
+        return StationAuth(
+            AuthOutcome.OK,
+            approved=station.approved,
+            allow_missing_subprotocol=station.allow_missing_subprotocol,
+            protocols=station.protocols,
+        )
+
+    def boot(self, station_id: str, info: BootInfo) -> BootDecision:
+        """Accept approved stations, keep the others pending."""
+        with self._lock:
+            self.boots[station_id] = info
+            approved = self.stations[station_id].approved
+        if approved:
+            return BootDecision(RegistrationStatus.ACCEPTED, HEARTBEAT_INTERVAL)
+        return BootDecision(RegistrationStatus.PENDING, PENDING_RETRY_INTERVAL)
+
+    def heartbeat(self, station_id: str) -> None:
+        """Count heartbeats."""
+        with self._lock:
+            self.heartbeats[station_id] += 1
+
+    def connection_changed(
+        self, station_id: str, online: bool, protocol: OcppVersion | None
+    ) -> None:
+        """Track which stations are online."""
+        with self._lock:
+            if online:
+                self.online[station_id] = protocol
+            else:
+                self.online.pop(station_id, None)
+
+    def status(self, station_id: str, report: StatusReport) -> None:
+        """Keep the newest report per connector."""
+        key = (station_id, report.evse_id, report.connector_id)
+        with self._lock:
+            current = self.statuses.get(key)
+            if current is None or current.timestamp <= report.timestamp:
+                self.statuses[key] = report
+
+    def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthorizationResult:
+        """Accept tokens seeded in `tokens`, refuse the rest as Invalid."""
+        status = self.tokens.get(id_token, AuthorizationStatus.INVALID)
+        return AuthorizationResult(status)
+
+    def start_transaction(self, station_id: str, start: TransactionStart) -> TransactionStarted:
+        """Open a session once per natural key."""
+        key = (station_id, start.connector_id, start.id_tag, start.meter_start_wh, start.timestamp)
+        with self._lock:
+            tx_id = self._starts.get(key)
+            if tx_id is None:
+                tx_id = self._starts[key] = next(self._next_tx)
+                self.sessions[(station_id, str(tx_id))] = MemorySession(
+                    station_id, str(tx_id), start.id_tag, meter_start_wh=start.meter_start_wh
+                )
+        return TransactionStarted(tx_id, self.authorize(station_id, start.id_tag, "Central"))
+
+    def meter_values(self, station_id: str, report: MeterReport) -> None:
+        """Store each sample once."""
+        tx = None if report.transaction_id is None else str(report.transaction_id)
+        with self._lock:
+            for sample in report.samples:
+                self._store_sample(station_id, report.connector_id, tx, sample)
+
+    def stop_transaction(
+        self, station_id: str, stop: TransactionStop
+    ) -> AuthorizationResult | None:
+        """Close the session the first time only."""
+        with self._lock:
+            session = self.sessions.get((station_id, str(stop.transaction_id)))
+            if session is not None and session.stopped_at is None:
+                session.meter_stop_wh = stop.meter_stop_wh
+                session.stopped_at = stop.timestamp
+            for sample in stop.samples:
+                self._store_sample(station_id, None, str(stop.transaction_id), sample)
+        if stop.id_tag is None:
+            return None
+        return self.authorize(station_id, stop.id_tag, "Central")
+
+    def transaction_event(self, station_id: str, event: TransactionEvent) -> TransactionEventResult:
+        """Apply each (transaction_id, seq_no) once."""
+        key = (station_id, event.transaction_id, event.seq_no)
+        with self._lock:
+            if key not in self._events:
+                self._events.add(key)
+                self._apply_event(station_id, event)
+        if event.id_token is None:
+            return TransactionEventResult()
+        return TransactionEventResult(
+            self.authorize(station_id, event.id_token, event.token_type or "")
+        )
+
+    def security_event(self, station_id: str, event: SecurityEvent) -> None:
+        """Keep the event."""
+        with self._lock:
+            self.security_events.append((station_id, event))
+
+    def record_violation(self, station_id: str, kind: ViolationKind) -> None:
+        """Count the violation."""
+        with self._lock:
+            self.violations[(station_id, kind)] += 1
+
+    def energy_wh(self, station_id: str, transaction_id: str) -> int:
+        """Return the energy of a session from its start/stop or its register samples."""
+        session = self.sessions[(station_id, transaction_id)]
+        if session.meter_start_wh is not None and session.meter_stop_wh is not None:
+            return session.meter_stop_wh - session.meter_start_wh
+        registers = [
+            s.value
+            for k, s in self.samples.items()
+            if k[0] == station_id
+            and k[1] == transaction_id
+            and s.measurand == "Energy.Active.Import.Register"
+        ]
+        return int(max(registers) - min(registers)) if registers else 0
+
+    def _apply_event(self, station_id: str, event: TransactionEvent) -> None:
+        """Record an event (caller holds the lock)."""
+        key = (station_id, event.transaction_id)
+        session = self.sessions.setdefault(
+            key, MemorySession(station_id, event.transaction_id, event.id_token)
+        )
+        session.events.append(event.seq_no)
+        if event.event_type == "Ended" and session.stopped_at is None:
+            session.stopped_at = event.timestamp
+        for sample in event.samples:
+            self._store_sample(station_id, event.evse_id, event.transaction_id, sample)
+
+    def _store_sample(
+        self, station_id: str, connector: int | None, tx: str | None, sample: MeterSample
+    ) -> None:
+        """Store a sample under its natural key (caller holds the lock)."""
+        # A sample belongs to its transaction when it has one, so the copy resent
+        # inside StopTransaction's transactionData is the same sample.
+        owner = tx if tx is not None else f"connector:{connector}"
+        key = (station_id, owner, sample.timestamp, sample.measurand, sample.phase, sample.context)
+        self.samples.setdefault(key, sample)
+
+
+def parse_seed(spec: str) -> list[MemoryStation]:
+    """Parse "id:password[:flags],..." where flags may hold `pending` and `nosubproto`."""
+    stations = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        station_id, password, *flags = item.split(":")
+        stations.append(
+            MemoryStation(
+                station_id,
+                password,
+                approved="pending" not in flags,
+                allow_missing_subprotocol="nosubproto" in flags,
+            )
+        )
+    return stations

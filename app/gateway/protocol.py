@@ -1,0 +1,258 @@
+"""What both OCPP versions share: framing, duplicate ids, the boot gate, validation, port calls.
+
+`StationLink` is mixed in front of the `ocpp` library's ChargePoint. It
+replaces the library's route step (`route_message`) because the library
+answers nothing to an unparsable frame, answers a reused message id twice,
+and maps schema errors to one code for both versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from jsonschema.exceptions import ValidationError as SchemaError
+from ocpp.exceptions import OCPPError, UnknownCallErrorCodeError
+from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
+from ocpp.routing import on
+
+from app.gateway.commands import Command, CommandResult
+from app.gateway.errors import CommandFailed, CommandTimeout, Violation, error_code
+from app.gateway.ports import MeterSample, OcppVersion, StationPort, ViolationKind
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_MESSAGE_ID = "-1"
+
+# Which CallError kind a failed JSON-schema keyword maps to (see errors.error_code).
+_SCHEMA_KINDS: dict[str, str] = {
+    "required": "occurrence",
+    "minItems": "occurrence",
+    "maxItems": "occurrence",
+    "type": "type",
+    "additionalProperties": "format",
+    "enum": "property",
+    "maxLength": "property",
+    "minLength": "property",
+    "minimum": "property",
+    "maximum": "property",
+    "pattern": "property",
+    "format": "property",
+}
+
+
+def handles(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Route an action to a handler; the library skips validation because we did it already."""
+    return on(action, skip_schema_validation=True)
+
+
+class FrameError(Exception):
+    """An incoming frame that is not a well-formed OCPP-J message."""
+
+    def __init__(self, unique_id: str | None, kind: str, description: str) -> None:
+        super().__init__(description)
+        self.unique_id = unique_id
+        self.kind = kind
+        self.description = description
+
+
+def parse_frame(raw: str | bytes) -> Call | CallResult | CallError:
+    """Parse one WebSocket message into an OCPP-J Call, CallResult or CallError."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise FrameError(None, "rpc", "message is not valid JSON") from None
+    if not isinstance(data, list) or len(data) < 2 or not isinstance(data[1], str):
+        raise FrameError(None, "rpc", "message is not an OCPP-J array with a message id")
+    type_id, unique_id = data[0], data[1]
+    if type_id == MessageType.Call and len(data) == 4:
+        if isinstance(data[2], str) and isinstance(data[3], dict):
+            return Call(unique_id, data[2], data[3])
+    elif type_id == MessageType.CallResult and len(data) == 3 and isinstance(data[2], dict):
+        return CallResult(unique_id, data[2])
+    elif type_id == MessageType.CallError and len(data) == 5:
+        return CallError(unique_id, data[2], data[3], data[4])
+    elif type_id not in (MessageType.Call, MessageType.CallResult, MessageType.CallError):
+        raise FrameError(unique_id, "message_type", f"message type {type_id!r} is not supported")
+    raise FrameError(unique_id, "rpc", "message elements are missing or of the wrong type")
+
+
+def schema_violation(call: Call, ocpp_version: str) -> tuple[str, str] | None:
+    """Return (kind, description) when the payload breaks the action's schema, else None."""
+    try:
+        validator = get_validator(MessageType.Call, call.action, ocpp_version)
+    except OSError:
+        return None  # no schema: the router answers NotSupported / NotImplemented
+    try:
+        validator.validate(call.payload)
+    except SchemaError as error:
+        kind = _SCHEMA_KINDS.get(str(error.validator), "format")
+        return kind, error.message[:255]
+    return None
+
+
+def parse_time(value: str | None) -> datetime:
+    """Parse an OCPP timestamp; a missing one means now and a naive one means UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    stamp = datetime.fromisoformat(value)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def now_iso() -> str:
+    """Return the current UTC time the way OCPP writes it."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_samples(meter_values: list[dict[str, Any]] | None) -> tuple[MeterSample, ...]:
+    """Flatten OCPP meterValue/sampledValue lists (snake_case keys) into samples."""
+    samples = []
+    for meter_value in meter_values or []:
+        stamp = parse_time(meter_value["timestamp"])
+        for sampled in meter_value["sampled_value"]:
+            samples.append(_sample(stamp, sampled))
+    return tuple(samples)
+
+
+def _sample(stamp: datetime, sampled: dict[str, Any]) -> MeterSample:
+    """Build one sample; 2.0.1 puts the unit in unitOfMeasure."""
+    unit = sampled.get("unit") or (sampled.get("unit_of_measure") or {}).get("unit")
+    try:
+        value = Decimal(str(sampled["value"]))
+    except InvalidOperation:
+        raise Violation("PropertyConstraintViolation", "sampled value is not a number") from None
+    return MeterSample(
+        timestamp=stamp,
+        value=value,
+        measurand=sampled.get("measurand") or "Energy.Active.Import.Register",
+        unit=unit,
+        phase=sampled.get("phase"),
+        context=sampled.get("context"),
+    )
+
+
+class StationLink:
+    """Mixin for one station's connection, placed before the library's ChargePoint."""
+
+    version: ClassVar[OcppVersion]
+    _ocpp_version: str  # set by the library's ChargePoint subclass
+
+    def __init__(
+        self,
+        station_id: str,
+        connection: Any,
+        *,
+        port: StationPort,
+        executor: Executor,
+        response_timeout: float = 30,
+        recent_ids: int = 32,
+    ) -> None:
+        super().__init__(station_id, connection, response_timeout)  # type: ignore[call-arg]
+        self.port = port
+        self.accepted = False
+        self._executor = executor
+        self._recent: OrderedDict[int, None] = OrderedDict()
+        self._recent_size = recent_ids
+        self.commands: set[asyncio.Task[CommandResult]] = set()
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the WebSocket (used when another connection replaces this one)."""
+        await self._connection.close(code, reason)  # type: ignore[attr-defined]
+
+    async def call_port(self, method: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking port method for this station in the port thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, method, self.id, *args)
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Route one frame: refuse broken or unwelcome calls, queue replies, handle calls."""
+        try:
+            msg = parse_frame(raw_msg)
+        except FrameError as error:
+            await self._refuse_frame(error)
+            return
+        if not isinstance(msg, Call):
+            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+            return
+        refusal = self._check_call(msg)
+        if refusal is not None:
+            kind, violation = refusal
+            await self._refuse(msg.unique_id, violation, kind)
+            return
+        try:
+            await self._handle_call(msg)  # type: ignore[attr-defined]
+        except OCPPError as error:
+            await self._send(msg.create_call_error(error).to_json())  # type: ignore[attr-defined]
+
+    def _check_call(self, msg: Call) -> tuple[ViolationKind, Violation] | None:
+        """Return why a CALL must be refused before it reaches a handler, if it must."""
+        if self._seen(msg.unique_id):
+            description = "a CALL with this message id was already received on this connection"
+            return ViolationKind.DUPLICATE_ID, Violation(self._code("protocol"), description)
+        if not self.accepted and msg.action != "BootNotification":
+            description = "the station is not accepted yet; send BootNotification"
+            return ViolationKind.NOT_ACCEPTED, Violation(self._code("security"), description)
+        if msg.action not in self.route_map:  # type: ignore[attr-defined]
+            return None
+        problem = schema_violation(msg, self._ocpp_version)
+        if problem is None:
+            return None
+        return ViolationKind.SCHEMA, Violation(self._code(problem[0]), problem[1])
+
+    def _seen(self, unique_id: str) -> bool:
+        """Remember a message id; tell whether it is among the recent ones."""
+        key = hash(unique_id)  # a per-process salted 64-bit fingerprint keeps the LRU small
+        if key in self._recent:
+            return True
+        self._recent[key] = None
+        if len(self._recent) > self._recent_size:
+            self._recent.popitem(last=False)
+        return False
+
+    async def _refuse_frame(self, error: FrameError) -> None:
+        """Answer an unreadable frame; OCPP-J uses message id "-1" when the id is unknown."""
+        violation = Violation(self._code(error.kind), error.description)
+        await self._refuse(
+            error.unique_id or UNKNOWN_MESSAGE_ID, violation, ViolationKind.INVALID_FRAME
+        )
+
+    async def _refuse(self, unique_id: str, violation: Violation, kind: ViolationKind) -> None:
+        """Send a CallError, log it, and count the violation against the station."""
+        log.info(
+            "%s: refused %s (%s): %s", self.id, unique_id, violation.code, violation.description
+        )
+        frame = CallError(unique_id, violation.code, violation.description, {})
+        await self._send(frame.to_json())  # type: ignore[attr-defined]
+        await self.call_port(self.port.record_violation, kind)
+
+    def _code(self, kind: str) -> str:
+        """Return this version's CallError code for a kind of violation."""
+        return error_code(kind, self.version)
+
+    async def execute(self, command: Command) -> CommandResult:
+        """Send a command as this version's CALL and translate the answer."""
+        request = self.to_call(command)
+        try:
+            response = await self.call(request, suppress=False)  # type: ignore[attr-defined]
+        except OCPPError as error:
+            raise CommandFailed(error.code, str(error.description)) from error
+        except UnknownCallErrorCodeError as error:
+            raise CommandFailed("Unknown", str(error)) from error
+        except TimeoutError as error:
+            raise CommandTimeout(f"{self.id} did not answer {type(command).__name__}") from error
+        return self.to_result(command, response)
+
+    def to_call(self, command: Command) -> Any:
+        """Translate a command into this version's call payload."""
+        raise NotImplementedError
+
+    def to_result(self, command: Command, response: Any) -> CommandResult:
+        """Translate this version's call result into a CommandResult."""
+        raise NotImplementedError

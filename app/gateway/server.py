@@ -1,0 +1,299 @@
+"""The WebSocket server: handshake checks before the upgrade, one link per station, local commands.
+
+See `app/gateway/README.md` for TLS termination (security profile 2) in front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import http
+import logging
+import re
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from weakref import WeakKeyDictionary
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed, InvalidHeader, NegotiationError
+from websockets.headers import parse_subprotocol
+from websockets.http11 import Request, Response
+
+from app.gateway.bus import CommandBus
+from app.gateway.commands import Command, CommandResult
+from app.gateway.errors import CommandTimeout, StationOffline
+from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth, StationPort
+from app.gateway.protocol import StationLink
+from app.gateway.v16 import StationV16
+from app.gateway.v201 import StationV201
+
+log = logging.getLogger(__name__)
+
+PATH_PREFIX = "/ocpp/"
+# OCPP-J 2.0.1 part 4 limits the identity to 48 of these characters; 1.6 ids fit too.
+STATION_ID = re.compile(r"[A-Za-z0-9*\-_=:+|@.]{1,48}")
+LINK_CLASSES: dict[OcppVersion, type[StationLink]] = {
+    OcppVersion.V16: StationV16,
+    OcppVersion.V201: StationV201,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Network and protocol limits of one gateway process."""
+
+    host: str = "127.0.0.1"
+    port: int = 9000
+    max_frame_bytes: int = 256 * 1024  # OCPP frames are small; a bigger one is abuse
+    ping_interval: float | None = 30.0
+    ping_timeout: float | None = 30.0
+    open_timeout: float = 10.0  # the whole handshake, TLS excluded (terminated in front)
+    close_timeout: float = 5.0
+    response_timeout: float = 30.0  # how long a station may take to answer our CALL
+    recent_ids: int = 32  # message ids remembered per connection for duplicate detection
+    port_threads: int = 32  # blocking port calls in flight at once
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The outcome of a successful handshake check, kept until the connection starts."""
+
+    station_id: str
+    version: OcppVersion
+    subprotocol: str | None
+
+
+def station_from_path(path: str) -> str | None:
+    """Return the station id of an `/ocpp/<station_id>` path, or None for other paths."""
+    route = urlsplit(path).path
+    if not route.startswith(PATH_PREFIX):
+        return None
+    station_id = unquote(route[len(PATH_PREFIX) :])
+    return station_id if station_id and "/" not in station_id else None
+
+
+def basic_credentials(headers: Headers) -> tuple[str | None, str | None]:
+    """Return (username, password) from a Basic Authorization header, or (None, None)."""
+    value = headers.get("Authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else (None, None)
+
+
+def offered_subprotocols(headers: Headers) -> list[str]:
+    """Return the subprotocols a client offers, in its order."""
+    offered: list[str] = []
+    try:
+        for value in headers.get_all("Sec-WebSocket-Protocol"):
+            offered.extend(parse_subprotocol(value))
+    except InvalidHeader:
+        return []
+    return offered
+
+
+def negotiate(offered: list[str], auth: StationAuth) -> Admission | None:
+    """Pick the station's most preferred version the client offers (station id set later)."""
+    for version in auth.protocols:
+        if version.value in offered:
+            return Admission("", version, version.value)
+    if not offered and auth.allow_missing_subprotocol and OcppVersion.V16 in auth.protocols:
+        return Admission("", OcppVersion.V16, None)  # old 1.6 firmware that sends no header
+    return None
+
+
+class Gateway:
+    """Holds the live station links of this process and checks every handshake."""
+
+    def __init__(self, port: StationPort, bus: CommandBus, config: GatewayConfig) -> None:
+        self.port = port
+        self.bus = bus
+        self.config = config
+        self.links: dict[str, StationLink] = {}
+        self.server: Server | None = None
+        self.executor = ThreadPoolExecutor(config.port_threads, thread_name_prefix="gateway-port")
+        self._admissions: WeakKeyDictionary[ServerConnection, Admission] = WeakKeyDictionary()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def bound_port(self) -> int:
+        """Return the TCP port the server listens on (useful with port 0)."""
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        """Refuse the upgrade unless the station is known, authenticated and speaks our OCPP."""
+        station_id = station_from_path(request.path)
+        if station_id is None:
+            return reject(connection, http.HTTPStatus.NOT_FOUND, "no such path", request.path)
+        if not STATION_ID.fullmatch(station_id):
+            return reject(connection, http.HTTPStatus.BAD_REQUEST, "invalid station id", station_id)
+        username, password = basic_credentials(request.headers)
+        secret = password if username == station_id else None
+        auth = await self._in_thread(self.port.authenticate, station_id, secret)
+        if auth.outcome is AuthOutcome.UNKNOWN:
+            return reject(connection, http.HTTPStatus.NOT_FOUND, "unknown station", station_id)
+        if auth.outcome is not AuthOutcome.OK:
+            response = reject(
+                connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials", station_id
+            )
+            response.headers["WWW-Authenticate"] = 'Basic realm="PlugPool OCPP", charset="UTF-8"'
+            return response
+        admission = negotiate(offered_subprotocols(request.headers), auth)
+        if admission is None:
+            return reject(
+                connection, http.HTTPStatus.BAD_REQUEST, "no supported subprotocol", station_id
+            )
+        self._admissions[connection] = Admission(
+            station_id, admission.version, admission.subprotocol
+        )
+        return None
+
+    def select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
+        """Answer with the subprotocol chosen in `process_request`."""
+        admission = self._admissions.get(connection)
+        if admission is None:
+            raise NegotiationError("handshake was not admitted")
+        return admission.subprotocol
+
+    async def handle(self, connection: ServerConnection) -> None:
+        """Serve one station's connection until it closes."""
+        admission = self._admissions.pop(connection)
+        link = self._open_link(admission, connection)
+        try:
+            await self._in_thread(self.port.connection_changed, link.id, True, admission.version)
+            await self.bus.attach(link.id)
+            await link.start()  # type: ignore[attr-defined]
+        except ConnectionClosed:
+            pass
+        finally:
+            await self._close_link(link, admission)
+
+    def _open_link(self, admission: Admission, connection: ServerConnection) -> StationLink:
+        """Create the station's link and replace (close) an older connection of the same station."""
+        link = LINK_CLASSES[admission.version](
+            admission.station_id,
+            connection,
+            port=self.port,
+            executor=self.executor,
+            response_timeout=self.config.response_timeout,
+            recent_ids=self.config.recent_ids,
+        )
+        previous = self.links.get(admission.station_id)
+        self.links[admission.station_id] = link
+        if previous is not None:
+            log.info("%s: a new connection replaces the previous one", admission.station_id)
+            self._spawn(previous.close(1000, "replaced by a newer connection"))
+        log.info("%s: connected with %s", admission.station_id, admission.version.value)
+        return link
+
+    async def _close_link(self, link: StationLink, admission: Admission) -> None:
+        """Forget a closed link; a replaced link leaves its successor's state alone."""
+        for task in list(link.commands):
+            task.cancel()  # the socket is gone: fail waiting callers now, not at response_timeout
+        if self.links.get(link.id) is not link:
+            return
+        del self.links[link.id]
+        log.info("%s: disconnected", link.id)
+        await self.bus.detach(link.id)
+        await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
+
+    async def execute(self, station_id: str, command: Command, timeout: float) -> CommandResult:
+        """Send a command to a station held by this process and wait up to `timeout` seconds."""
+        link = self.links.get(station_id)
+        if link is None:
+            raise StationOffline(f"{station_id} is not connected")
+        # The CALL runs in its own task that is never cancelled by a caller's timeout:
+        # cancelling cp.call would leave its late reply in the response queue (notes pitfall 2).
+        task = asyncio.create_task(link.execute(command))
+        link.commands.add(task)
+        task.add_done_callback(_finish_command(link))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            raise CommandTimeout(f"{station_id} did not answer within {timeout}s") from None
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                raise StationOffline(f"{station_id} disconnected before answering") from None
+            raise
+
+    async def evict(self, station_id: str) -> None:
+        """Close this process's connection of a station that connected to another node."""
+        link = self.links.get(station_id)
+        if link is not None:
+            log.info("%s: connected to another node; closing it here", station_id)
+            await link.close(1000, "connected to another gateway node")
+
+    async def _in_thread(self, method: Any, *args: Any) -> Any:
+        """Run a blocking port method in the port thread pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, method, *args)
+
+    def _spawn(self, coro: Any) -> None:
+        """Run a background coroutine, keeping a reference until it ends."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _finish_command(link: StationLink) -> Any:
+    """Return a done-callback that forgets a command task and logs an unread failure."""
+
+    def done(task: asyncio.Task[CommandResult]) -> None:
+        link.commands.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("%s: command ended with %r", link.id, task.exception())
+
+    return done
+
+
+def reject(
+    connection: ServerConnection, status: http.HTTPStatus, why: str, subject: str
+) -> Response:
+    """Log and build an HTTP refusal of a WebSocket upgrade."""
+    log.info(
+        "handshake refused (%d %s): %s from %s", status, why, subject, connection.remote_address
+    )
+    return connection.respond(status, f"{why}\n")
+
+
+@asynccontextmanager
+async def run_gateway(
+    port: StationPort, bus: CommandBus, config: GatewayConfig
+) -> AsyncIterator[Gateway]:
+    """Start the bus and the WebSocket server; stop both (and the port threads) on exit."""
+    gateway = Gateway(port, bus, config)
+    await bus.start(gateway)
+    try:
+        async with serve(
+            gateway.handle,
+            config.host,
+            config.port,
+            process_request=gateway.process_request,
+            select_subprotocol=gateway.select_subprotocol,
+            subprotocols=[v.value for v in OcppVersion],  # type: ignore[misc]
+            compression=None,  # deflate state costs ~100 KiB per socket; OCPP frames are tiny
+            max_size=config.max_frame_bytes,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            open_timeout=config.open_timeout,
+            close_timeout=config.close_timeout,
+        ) as server:
+            gateway.server = server
+            yield gateway
+    finally:
+        await bus.close()
+        gateway.executor.shutdown(wait=False, cancel_futures=True)

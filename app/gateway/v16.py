@@ -1,0 +1,236 @@
+"""OCPP 1.6J: handlers that translate charger messages into port calls, and commands into CALLs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+
+from app.gateway import commands as cmd
+from app.gateway.commands import Command, CommandResult
+from app.gateway.errors import UnsupportedCommand
+from app.gateway.ports import (
+    AuthorizationResult,
+    BootInfo,
+    EvseStatus,
+    MeterReport,
+    OcppVersion,
+    RegistrationStatus,
+    SecurityEvent,
+    StatusReport,
+    TransactionStart,
+    TransactionStop,
+)
+from app.gateway.protocol import StationLink, handles, now_iso, parse_samples, parse_time
+
+STATUS_MAP: dict[str, EvseStatus] = {
+    "Available": EvseStatus.AVAILABLE,
+    "Preparing": EvseStatus.CHARGING,  # a cable is plugged in: the EVSE is taken
+    "Charging": EvseStatus.CHARGING,
+    "SuspendedEV": EvseStatus.CHARGING,
+    "SuspendedEVSE": EvseStatus.CHARGING,
+    "Finishing": EvseStatus.CHARGING,
+    "Reserved": EvseStatus.RESERVED,
+    "Unavailable": EvseStatus.INOPERATIVE,
+    "Faulted": EvseStatus.OUTOFORDER,
+}
+
+AUTHORIZATION_KEY = "AuthorizationKey"
+
+
+def id_tag_info(result: AuthorizationResult) -> dict[str, Any]:
+    """Return a 1.6 idTagInfo for an authorisation result."""
+    info: dict[str, Any] = {"status": result.status.value, "parent_id_tag": result.parent_id}
+    if result.expires_at is not None:
+        info["expiry_date"] = result.expires_at.isoformat()
+    return info
+
+
+class StationV16(StationLink, ChargePoint):
+    """One OCPP 1.6J charger connected to the gateway."""
+
+    version = OcppVersion.V16
+
+    @handles(Action.boot_notification)
+    async def on_boot_notification(
+        self, charge_point_vendor: str, charge_point_model: str, **extra: Any
+    ) -> call_result.BootNotification:
+        """Ask the port whether this station is accepted."""
+        info = BootInfo(
+            vendor=charge_point_vendor,
+            model=charge_point_model,
+            serial_number=extra.get("charge_point_serial_number"),
+            firmware_version=extra.get("firmware_version"),
+        )
+        decision = await self.call_port(self.port.boot, info)
+        self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        return call_result.BootNotification(now_iso(), decision.interval, decision.status.value)
+
+    @handles(Action.heartbeat)
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        """Note the heartbeat and tell the time."""
+        await self.call_port(self.port.heartbeat)
+        return call_result.Heartbeat(current_time=now_iso())
+
+    @handles(Action.status_notification)
+    async def on_status_notification(
+        self, connector_id: int, error_code: str, status: str, **extra: Any
+    ) -> call_result.StatusNotification:
+        """Report a connector status (connector 0 is the whole charge point)."""
+        report = StatusReport(
+            evse_id=connector_id,
+            connector_id=connector_id,
+            status=STATUS_MAP.get(status, EvseStatus.UNKNOWN),
+            ocpp_status=status,
+            error_code=None if error_code == "NoError" else error_code,
+            timestamp=parse_time(extra.get("timestamp")),
+        )
+        await self.call_port(self.port.status, report)
+        return call_result.StatusNotification()
+
+    @handles(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        """Ask the port about a token."""
+        result = await self.call_port(self.port.authorize, id_tag, "ISO14443")
+        return call_result.Authorize(id_tag_info=id_tag_info(result))
+
+    @handles(Action.start_transaction)
+    async def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **extra: Any
+    ) -> call_result.StartTransaction:
+        """Open a session (idempotent in the port on its natural key)."""
+        start = TransactionStart(
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start,
+            timestamp=parse_time(timestamp),
+            reservation_id=extra.get("reservation_id"),
+        )
+        started = await self.call_port(self.port.start_transaction, start)
+        return call_result.StartTransaction(
+            transaction_id=started.transaction_id,
+            id_tag_info=id_tag_info(started.authorization),
+        )
+
+    @handles(Action.meter_values)
+    async def on_meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], **extra: Any
+    ) -> call_result.MeterValues:
+        """Store meter samples."""
+        report = MeterReport(connector_id, extra.get("transaction_id"), parse_samples(meter_value))
+        await self.call_port(self.port.meter_values, report)
+        return call_result.MeterValues()
+
+    @handles(Action.stop_transaction)
+    async def on_stop_transaction(
+        self, meter_stop: int, timestamp: str, transaction_id: int, **extra: Any
+    ) -> call_result.StopTransaction:
+        """Close a session (idempotent in the port on the transaction id)."""
+        stop = TransactionStop(
+            transaction_id=transaction_id,
+            meter_stop_wh=meter_stop,
+            timestamp=parse_time(timestamp),
+            id_tag=extra.get("id_tag"),
+            reason=extra.get("reason"),
+            samples=parse_samples(extra.get("transaction_data")),
+        )
+        result = await self.call_port(self.port.stop_transaction, stop)
+        info = None if result is None else id_tag_info(result)
+        return call_result.StopTransaction(id_tag_info=info)
+
+    @handles(Action.security_event_notification)
+    async def on_security_event_notification(
+        self, type: str, timestamp: str, **extra: Any
+    ) -> call_result.SecurityEventNotification:
+        """Keep a security event (1.6 security whitepaper)."""
+        event = SecurityEvent(type, parse_time(timestamp), extra.get("tech_info"))
+        await self.call_port(self.port.security_event, event)
+        return call_result.SecurityEventNotification()
+
+    def to_call(self, command: Command) -> Any:
+        """Translate a command into a 1.6 CALL."""
+        match command:
+            case cmd.RemoteStart():
+                return call.RemoteStartTransaction(
+                    id_tag=command.id_token, connector_id=command.evse_id
+                )
+            case cmd.RemoteStop():
+                return call.RemoteStopTransaction(transaction_id=int(command.transaction_id))
+            case cmd.ReserveNow():
+                return call.ReserveNow(
+                    connector_id=command.evse_id or 0,
+                    expiry_date=command.expires_at.isoformat(),
+                    id_tag=command.id_token,
+                    reservation_id=command.reservation_id,
+                )
+            case cmd.CancelReservation():
+                return call.CancelReservation(reservation_id=command.reservation_id)
+            case cmd.UnlockConnector():
+                return call.UnlockConnector(connector_id=command.connector_id)
+            case cmd.SetChargingProfile():
+                return call.SetChargingProfile(
+                    connector_id=command.evse_id, cs_charging_profiles=profile(command.profile)
+                )
+            case cmd.ClearChargingProfile():
+                return clear_profile(command)
+            case cmd.ChangeAvailability():
+                kind = "Operative" if command.operative else "Inoperative"
+                return call.ChangeAvailability(connector_id=command.evse_id or 0, type=kind)
+            case cmd.TriggerMessage():
+                return call.TriggerMessage(
+                    requested_message=command.message.value, connector_id=command.evse_id
+                )
+            case cmd.RotatePassword():
+                return call.ChangeConfiguration(key=AUTHORIZATION_KEY, value=command.new_password)
+        raise UnsupportedCommand(f"{type(command).__name__} has no OCPP 1.6 equivalent")
+
+    def to_result(self, command: Command, response: Any) -> CommandResult:
+        """Every 1.6 command answers with a `status` field."""
+        payload = {k: v for k, v in asdict(response).items() if v is not None}
+        return CommandResult(status=str(response.status), payload=payload)
+
+
+def profile(spec: cmd.ChargingProfile) -> dict[str, Any]:
+    """Build a 1.6 csChargingProfiles object (snake_case; the library camel-cases it)."""
+    purpose = (
+        "ChargePointMaxProfile"
+        if spec.purpose is cmd.ProfilePurpose.STATION_MAX
+        else spec.purpose.value
+    )
+    schedule: dict[str, Any] = {
+        "charging_rate_unit": spec.unit,
+        "charging_schedule_period": [
+            {"start_period": start, "limit": float(limit)} for start, limit in spec.periods
+        ],
+    }
+    if spec.duration is not None:
+        schedule["duration"] = spec.duration
+    if spec.start_schedule is not None:
+        schedule["start_schedule"] = spec.start_schedule.isoformat()
+    result: dict[str, Any] = {
+        "charging_profile_id": spec.profile_id,
+        "stack_level": spec.stack_level,
+        "charging_profile_purpose": purpose,
+        "charging_profile_kind": spec.kind,
+        "charging_schedule": schedule,
+    }
+    if spec.transaction_id is not None:
+        result["transaction_id"] = int(spec.transaction_id)
+    return result
+
+
+def clear_profile(command: cmd.ClearChargingProfile) -> call.ClearChargingProfile:
+    """Build a 1.6 ClearChargingProfile from version-neutral criteria."""
+    purpose = command.purpose
+    if purpose is cmd.ProfilePurpose.STATION_MAX:
+        purpose_value: str | None = "ChargePointMaxProfile"
+    else:
+        purpose_value = None if purpose is None else purpose.value
+    return call.ClearChargingProfile(
+        id=command.profile_id,
+        connector_id=command.evse_id,
+        charging_profile_purpose=purpose_value,
+        stack_level=command.stack_level,
+    )

@@ -1,0 +1,245 @@
+"""OCPP 2.0.1: handlers that translate charger messages into port calls, and commands into CALLs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ocpp.v201 import ChargePoint, call, call_result
+from ocpp.v201.enums import Action
+
+from app.gateway import commands as cmd
+from app.gateway.commands import Command, CommandResult
+from app.gateway.errors import UnsupportedCommand
+from app.gateway.ports import (
+    AuthorizationResult,
+    BootInfo,
+    EvseStatus,
+    MeterReport,
+    OcppVersion,
+    RegistrationStatus,
+    SecurityEvent,
+    StatusReport,
+    TransactionEvent,
+    TransactionEventType,
+)
+from app.gateway.protocol import StationLink, handles, now_iso, parse_samples, parse_time
+
+STATUS_MAP: dict[str, EvseStatus] = {
+    "Available": EvseStatus.AVAILABLE,
+    "Occupied": EvseStatus.CHARGING,
+    "Reserved": EvseStatus.RESERVED,
+    "Unavailable": EvseStatus.INOPERATIVE,
+    "Faulted": EvseStatus.OUTOFORDER,
+}
+
+# Names of an OCPP device-model variable, not secrets.
+PASSWORD_COMPONENT = "SecurityCtrlr"  # noqa: S105
+PASSWORD_VARIABLE = "BasicAuthPassword"  # noqa: S105
+
+
+def id_token_info(result: AuthorizationResult) -> dict[str, Any]:
+    """Return a 2.0.1 idTokenInfo for an authorisation result."""
+    info: dict[str, Any] = {"status": result.status.value}
+    if result.expires_at is not None:
+        info["cache_expiry_date_time"] = result.expires_at.isoformat()
+    if result.parent_id is not None:
+        info["group_id_token"] = {"id_token": result.parent_id, "type": "Central"}
+    return info
+
+
+class StationV201(StationLink, ChargePoint):
+    """One OCPP 2.0.1 charging station connected to the gateway."""
+
+    version = OcppVersion.V201
+
+    @handles(Action.boot_notification)
+    async def on_boot_notification(
+        self, charging_station: dict[str, Any], reason: str, **extra: Any
+    ) -> call_result.BootNotification:
+        """Ask the port whether this station is accepted."""
+        info = BootInfo(
+            vendor=charging_station["vendor_name"],
+            model=charging_station["model"],
+            serial_number=charging_station.get("serial_number"),
+            firmware_version=charging_station.get("firmware_version"),
+            reason=reason,
+        )
+        decision = await self.call_port(self.port.boot, info)
+        self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        return call_result.BootNotification(now_iso(), decision.interval, decision.status.value)
+
+    @handles(Action.heartbeat)
+    async def on_heartbeat(self, **extra: Any) -> call_result.Heartbeat:
+        """Note the heartbeat and tell the time."""
+        await self.call_port(self.port.heartbeat)
+        return call_result.Heartbeat(current_time=now_iso())
+
+    @handles(Action.status_notification)
+    async def on_status_notification(
+        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **extra: Any
+    ) -> call_result.StatusNotification:
+        """Report a connector status."""
+        report = StatusReport(
+            evse_id=evse_id,
+            connector_id=connector_id,
+            status=STATUS_MAP.get(connector_status, EvseStatus.UNKNOWN),
+            ocpp_status=connector_status,
+            error_code=None,
+            timestamp=parse_time(timestamp),
+        )
+        await self.call_port(self.port.status, report)
+        return call_result.StatusNotification()
+
+    @handles(Action.authorize)
+    async def on_authorize(self, id_token: dict[str, Any], **extra: Any) -> call_result.Authorize:
+        """Ask the port about a token."""
+        result = await self.call_port(self.port.authorize, id_token["id_token"], id_token["type"])
+        return call_result.Authorize(id_token_info=id_token_info(result))
+
+    @handles(Action.transaction_event)
+    async def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        trigger_reason: str,
+        seq_no: int,
+        transaction_info: dict[str, Any],
+        **extra: Any,
+    ) -> call_result.TransactionEvent:
+        """Apply a transaction event (idempotent in the port on transaction id and seqNo)."""
+        evse = extra.get("evse") or {}
+        token = extra.get("id_token") or {}
+        event = TransactionEvent(
+            event_type=TransactionEventType(event_type),
+            transaction_id=transaction_info["transaction_id"],
+            seq_no=seq_no,
+            timestamp=parse_time(timestamp),
+            trigger_reason=trigger_reason,
+            offline=bool(extra.get("offline", False)),
+            evse_id=evse.get("id"),
+            connector_id=evse.get("connector_id"),
+            id_token=token.get("id_token"),
+            token_type=token.get("type"),
+            charging_state=transaction_info.get("charging_state"),
+            stopped_reason=transaction_info.get("stopped_reason"),
+            remote_start_id=transaction_info.get("remote_start_id"),
+            samples=parse_samples(extra.get("meter_value")),
+        )
+        result = await self.call_port(self.port.transaction_event, event)
+        auth = result.authorization
+        return call_result.TransactionEvent(id_token_info=auth and id_token_info(auth))
+
+    @handles(Action.meter_values)
+    async def on_meter_values(
+        self, evse_id: int, meter_value: list[dict[str, Any]], **extra: Any
+    ) -> call_result.MeterValues:
+        """Store meter samples sent outside a transaction."""
+        await self.call_port(
+            self.port.meter_values, MeterReport(evse_id, None, parse_samples(meter_value))
+        )
+        return call_result.MeterValues()
+
+    @handles(Action.security_event_notification)
+    async def on_security_event_notification(
+        self, type: str, timestamp: str, **extra: Any
+    ) -> call_result.SecurityEventNotification:
+        """Keep a security event."""
+        event = SecurityEvent(type, parse_time(timestamp), extra.get("tech_info"))
+        await self.call_port(self.port.security_event, event)
+        return call_result.SecurityEventNotification()
+
+    def to_call(self, command: Command) -> Any:
+        """Translate a command into a 2.0.1 CALL."""
+        match command:
+            case cmd.RemoteStart():
+                return call.RequestStartTransaction(
+                    id_token={"id_token": command.id_token, "type": command.token_type},
+                    remote_start_id=command.remote_start_id,
+                    evse_id=command.evse_id,
+                )
+            case cmd.RemoteStop():
+                return call.RequestStopTransaction(transaction_id=command.transaction_id)
+            case cmd.ReserveNow():
+                return call.ReserveNow(
+                    id=command.reservation_id,
+                    expiry_date_time=command.expires_at.isoformat(),
+                    id_token={"id_token": command.id_token, "type": command.token_type},
+                    evse_id=command.evse_id,
+                )
+            case cmd.CancelReservation():
+                return call.CancelReservation(reservation_id=command.reservation_id)
+            case cmd.UnlockConnector():
+                return call.UnlockConnector(
+                    evse_id=command.evse_id, connector_id=command.connector_id
+                )
+            case cmd.SetChargingProfile():
+                return call.SetChargingProfile(
+                    evse_id=command.evse_id, charging_profile=profile(command.profile)
+                )
+            case cmd.ClearChargingProfile():
+                return clear_profile(command)
+            case cmd.ChangeAvailability():
+                status = "Operative" if command.operative else "Inoperative"
+                evse = None if command.evse_id is None else {"id": command.evse_id}
+                return call.ChangeAvailability(operational_status=status, evse=evse)
+            case cmd.TriggerMessage():
+                evse = None if command.evse_id is None else {"id": command.evse_id}
+                return call.TriggerMessage(requested_message=command.message.value, evse=evse)
+            case cmd.RotatePassword():
+                return call.SetVariables(set_variable_data=[password_variable(command)])
+        raise UnsupportedCommand(f"{type(command).__name__} has no OCPP 2.0.1 equivalent")
+
+    def to_result(self, command: Command, response: Any) -> CommandResult:
+        """Use the response's `status`; SetVariables reports one per variable."""
+        payload = {k: v for k, v in asdict(response).items() if v is not None}
+        if isinstance(response, call_result.SetVariables):
+            return CommandResult(str(response.set_variable_result[0]["attribute_status"]), payload)
+        return CommandResult(str(response.status), payload)
+
+
+def password_variable(command: cmd.RotatePassword) -> dict[str, Any]:
+    """Build the SetVariables entry for SecurityCtrlr.BasicAuthPassword."""
+    return {
+        "attribute_value": command.new_password,
+        "component": {"name": PASSWORD_COMPONENT},
+        "variable": {"name": PASSWORD_VARIABLE},
+    }
+
+
+def profile(spec: cmd.ChargingProfile) -> dict[str, Any]:
+    """Build a 2.0.1 chargingProfile object (snake_case; the library camel-cases it)."""
+    schedule: dict[str, Any] = {
+        "id": spec.profile_id,
+        "charging_rate_unit": spec.unit,
+        "charging_schedule_period": [
+            {"start_period": start, "limit": float(limit)} for start, limit in spec.periods
+        ],
+    }
+    if spec.duration is not None:
+        schedule["duration"] = spec.duration
+    if spec.start_schedule is not None:
+        schedule["start_schedule"] = spec.start_schedule.isoformat()
+    result: dict[str, Any] = {
+        "id": spec.profile_id,
+        "stack_level": spec.stack_level,
+        "charging_profile_purpose": spec.purpose.value,
+        "charging_profile_kind": spec.kind,
+        "charging_schedule": [schedule],
+    }
+    if spec.transaction_id is not None:
+        result["transaction_id"] = spec.transaction_id
+    return result
+
+
+def clear_profile(command: cmd.ClearChargingProfile) -> call.ClearChargingProfile:
+    """Build a 2.0.1 ClearChargingProfile from version-neutral criteria."""
+    criteria = {
+        "evse_id": command.evse_id,
+        "charging_profile_purpose": None if command.purpose is None else command.purpose.value,
+        "stack_level": command.stack_level,
+    }
+    criteria = {k: v for k, v in criteria.items() if v is not None}
+    return call.ClearChargingProfile(
+        charging_profile_id=command.profile_id, charging_profile_criteria=criteria or None
+    )

@@ -1,0 +1,345 @@
+"""Load the OCPP gateway with many simulated 1.6 chargers and compare it with a bare `ocpp` server.
+
+    python -m bench.gateway --chargers 10000
+
+For each server (the gateway via `python -m app.gateway`, then a minimal
+`ocpp`-library ChargePoint server as the baseline) it:
+
+1. opens `--chargers` WebSocket clients that boot (pre-serialised frames, no
+   `ocpp` objects on the client side, so the client stays light);
+2. open loop: all chargers send Heartbeat / StatusNotification / MeterValues
+   at `--rate` msg/s in total for `--seconds`, measuring round trips;
+3. closed loop: `--saturate` chargers send back-to-back for `--saturate-seconds`
+   to measure capacity;
+4. reads the server's VmRSS / VmHWM from /proc.
+
+The last line is one JSON object. `msg_per_s` and the percentiles come from
+the open loop (the target load), `ratio_vs_bare` compares closed-loop
+capacity. Client and server share this machine's cores, so capacity is a
+floor, not a ceiling. Loopback only; every loop ends by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import random
+import resource
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import ServerConnection, serve
+
+PASSWORD = "bench-password-0123456789"  # noqa: S105 - seeded into a throwaway fake
+STAMP = "2026-11-21T10:00:00Z"
+BOOT = '"BootNotification",{"chargePointVendor":"Bench","chargePointModel":"Sim"}]'
+BODIES = (
+    '"Heartbeat",{}]',
+    '"StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging",'
+    f'"timestamp":"{STAMP}"}}]',
+    '"MeterValues",{"connectorId":1,"meterValue":[{"timestamp":"' + STAMP + '",'
+    '"sampledValue":[{"value":"1234","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}]',
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def frame(seq: int, body: str) -> str:
+    """Return a CALL frame: a fresh message id in front of a pre-serialised body."""
+    return f'[2,"{seq}",{body}'
+
+
+def station_id(index: int) -> str:
+    """Return the id of simulated charger `index`."""
+    return f"BENCH{index:05d}"
+
+
+def raise_fd_limit() -> int:
+    """Raise the open-files soft limit to the hard limit (children inherit it)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+@dataclass
+class Charger:
+    """One simulated charger's socket and message counter."""
+
+    socket: ClientConnection
+    seq: int = 0
+
+    async def send(self, body: str) -> float:
+        """Send one CALL, await its answer, and return the round trip in seconds."""
+        self.seq += 1
+        started = time.perf_counter()
+        await self.socket.send(frame(self.seq, body))
+        reply = await self.socket.recv()
+        if not str(reply).startswith("[3,"):
+            raise RuntimeError(f"unexpected reply {reply!r}")
+        return time.perf_counter() - started
+
+
+@dataclass
+class Phase:
+    """Round trips and errors measured during one phase."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, float]:
+        """Return msg/s and percentiles in milliseconds."""
+        ordered = sorted(self.latencies) or [0.0]
+        cuts = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+        return {
+            "msg_per_s": round(len(self.latencies) / self.seconds, 1) if self.seconds else 0.0,
+            "p50_ms": round(cuts[49] * 1000, 2),
+            "p95_ms": round(cuts[94] * 1000, 2),
+            "p99_ms": round(cuts[98] * 1000, 2),
+            "errors": self.errors,
+        }
+
+
+@contextlib.asynccontextmanager
+async def server_process(kind: str, chargers: int) -> AsyncIterator[tuple[int, int]]:
+    """Start the gateway or the bare server as a subprocess; yield (pid, port)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".seed", delete=False) as seed:
+        seed.write("\n".join(f"{station_id(i)}:{PASSWORD}" for i in range(chargers)))
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": "0",
+        "GATEWAY_BUS": "local",
+        "GATEWAY_PORT_IMPL": "memory",
+        "GATEWAY_SEED_FILE": seed.name,
+        "GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    module = ["-m", "app.gateway"] if kind == "gateway" else ["-m", "bench.gateway", "--serve-bare"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *module, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        if not line.startswith("READY"):
+            raise RuntimeError(f"{kind} server did not start")
+        yield proc.pid, int(line.split()[1])
+    finally:
+        proc.terminate()
+        await proc.wait()
+        os.unlink(seed.name)
+
+
+async def connect(port: int, index: int) -> Charger:
+    """Open one charger's socket and boot it."""
+    token = base64.b64encode(f"{station_id(index)}:{PASSWORD}".encode()).decode()
+    socket = await websockets.connect(
+        f"ws://127.0.0.1:{port}/ocpp/{station_id(index)}",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers={"Authorization": f"Basic {token}"},
+        compression=None,
+        open_timeout=60,
+        ping_interval=None,  # the server pings; 10k client-side timers would only add noise
+        max_queue=4,
+    )
+    charger = Charger(socket)
+    await charger.send(BOOT)
+    return charger
+
+
+async def connect_all(port: int, count: int, parallel: int = 200) -> list[Charger]:
+    """Connect `count` chargers, `parallel` handshakes at a time."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(index: int) -> Charger | None:
+        async with gate:
+            try:
+                return await connect(port, index)
+            except (OSError, TimeoutError, websockets.WebSocketException):
+                return None
+
+    results = await asyncio.gather(*(one(i) for i in range(count)))
+    return [c for c in results if c is not None]
+
+
+async def open_loop(chargers: list[Charger], rate: float, seconds: float) -> Phase:
+    """Each charger sends at its share of `rate`, staggered, for `seconds`."""
+    phase = Phase()
+    interval = len(chargers) / rate
+    deadline = time.perf_counter() + seconds
+
+    async def run(charger: Charger, index: int) -> None:
+        next_at = time.perf_counter() + random.uniform(0, interval)
+        while next_at < deadline:
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            try:
+                phase.latencies.append(await charger.send(BODIES[index % len(BODIES)]))
+            except (RuntimeError, websockets.WebSocketException):
+                phase.errors += 1
+                return
+            index += 1
+            next_at += interval
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(c, i) for i, c in enumerate(chargers)))
+    phase.seconds = time.perf_counter() - started
+    return phase
+
+
+async def closed_loop(chargers: list[Charger], seconds: float) -> Phase:
+    """Chargers send back to back for `seconds` to find the server's capacity."""
+    phase = Phase()
+    deadline = time.perf_counter() + seconds
+
+    async def run(charger: Charger, index: int) -> None:
+        while time.perf_counter() < deadline:
+            try:
+                phase.latencies.append(await charger.send(BODIES[index % len(BODIES)]))
+            except (RuntimeError, websockets.WebSocketException):
+                phase.errors += 1
+                return
+            index += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(c, i) for i, c in enumerate(chargers)))
+    phase.seconds = time.perf_counter() - started
+    return phase
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """Return (VmRSS, VmHWM) of a process in MiB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return tuple(round(int(fields[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+
+
+async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run all phases against one server and return its figures."""
+    async with server_process(kind, args.chargers) as (pid, port):
+        started = time.perf_counter()
+        chargers = await connect_all(port, args.chargers)
+        ramp = time.perf_counter() - started
+        load = await open_loop(chargers, args.rate, args.seconds)
+        rss, _ = memory_mb(pid)
+        capacity = await closed_loop(chargers[: args.saturate], args.saturate_seconds)
+        held = sum(1 for c in chargers if c.socket.state is websockets.State.OPEN)
+        _, hwm = memory_mb(pid)
+        await asyncio.gather(*(c.socket.close() for c in chargers), return_exceptions=True)
+    figures = {"held": held, "connect_s": round(ramp, 1), **load.summary()}
+    figures.update(rss_mb=rss, hwm_mb=hwm, capacity=capacity.summary())
+    print(f"{kind}: {json.dumps(figures)}", flush=True)
+    return figures
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure the gateway and the bare baseline with the same load."""
+    fd_limit = raise_fd_limit()
+    gateway = await measure("gateway", args)
+    bare = await measure("bare", args)
+    ratio = gateway["capacity"]["msg_per_s"] / max(bare["capacity"]["msg_per_s"], 1e-9)
+    return {
+        "chargers": args.chargers,
+        "held": gateway["held"],
+        "msg_per_s": gateway["msg_per_s"],
+        "p50_ms": gateway["p50_ms"],
+        "p95_ms": gateway["p95_ms"],
+        "p99_ms": gateway["p99_ms"],
+        "errors": gateway["errors"],
+        "rss_mb": gateway["rss_mb"],
+        "hwm_mb": gateway["hwm_mb"],
+        "capacity_msg_per_s": gateway["capacity"]["msg_per_s"],
+        "bare_capacity_msg_per_s": bare["capacity"]["msg_per_s"],
+        "bare_rss_mb": bare["rss_mb"],
+        "ratio_vs_bare": round(ratio, 3),
+        "target_rate": args.rate,
+        "fd_limit": fd_limit,
+    }
+
+
+# The baseline: a minimal `ocpp`-library 1.6 server with no checks and no port.
+
+
+def now() -> str:
+    """Return the current UTC time in OCPP form."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class EchoChargePoint(ChargePoint):
+    """Answer the benchmark's messages the simplest way the library allows."""
+
+    @on("BootNotification")
+    def on_boot(self, **_: Any) -> call_result.BootNotification:
+        """Accept every charger."""
+        return call_result.BootNotification(now(), 300, "Accepted")
+
+    @on("Heartbeat")
+    def on_heartbeat(self) -> call_result.Heartbeat:
+        """Tell the time."""
+        return call_result.Heartbeat(now())
+
+    @on("StatusNotification")
+    def on_status(self, **_: Any) -> call_result.StatusNotification:
+        """Acknowledge."""
+        return call_result.StatusNotification()
+
+    @on("MeterValues")
+    def on_meter_values(self, **_: Any) -> call_result.MeterValues:
+        """Acknowledge."""
+        return call_result.MeterValues()
+
+
+async def handle(connection: ServerConnection) -> None:
+    """Serve one charger until it leaves."""
+    station = connection.request.path.rsplit("/", 1)[-1] if connection.request else "?"
+    with contextlib.suppress(websockets.ConnectionClosed):  # a closed socket ends the loop
+        await EchoChargePoint(station, connection).start()
+
+
+async def serve_bare() -> None:
+    """Listen on a free loopback port, print READY <port>, and serve until SIGTERM."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with serve(
+        handle,
+        "127.0.0.1",
+        0,
+        subprotocols=["ocpp1.6"],
+        compression=None,  # type: ignore[list-item]
+    ) as server:
+        print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
+        await stop.wait()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chargers", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=2000.0, help="open-loop msg/s in total")
+    parser.add_argument("--seconds", type=float, default=20.0, help="open-loop duration")
+    parser.add_argument("--saturate", type=int, default=200, help="closed-loop chargers")
+    parser.add_argument("--saturate-seconds", type=float, default=10.0)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    arguments = parse_args()
+    if arguments.serve_bare:
+        asyncio.run(serve_bare())
+    else:
+        print(json.dumps(asyncio.run(bench(arguments))), flush=True)
