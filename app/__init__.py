@@ -49,9 +49,20 @@ def _init_extensions(app: Flask) -> None:
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
     from app import cli
-    from app.core import health
+    from app.accounts import api as accounts_api
+    from app.accounts import auth
+    from app.accounts import views as accounts_views
+    from app.core import health, web
+    from app.inventory import api as inventory_api
+    from app.inventory import views as inventory_views
 
     app.register_blueprint(health.blp)
+    web.init_app(app)
+    auth.init_app(app)
+    api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
+    app.register_blueprint(accounts_views.blp)
+    app.register_blueprint(inventory_views.blp)
     cli.init_app(app)
 
 

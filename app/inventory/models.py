@@ -19,9 +19,11 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
 from app.core.spatial import point_type
 
@@ -213,3 +215,25 @@ class ChargeStation(Timestamped, Base):
 
     location: Mapped[Location | None] = relationship(back_populates="stations")
     evses: Mapped[list[Evse]] = relationship(back_populates="station")
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_parents(session: Session, _context: Any, _instances: Any) -> None:
+    """OCPI: a change to an EVSE or Connector moves its Location's last_updated too."""
+    now = utcnow()
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            for parent in _ocpi_parents(obj):
+                if parent is not None and parent not in session.deleted:
+                    parent.last_updated = now
+
+
+def _ocpi_parents(obj: object) -> tuple[Any, ...]:
+    if isinstance(obj, Connector):
+        evse = obj.evse
+        return (evse, evse.location if evse is not None else None)
+    if isinstance(obj, Evse | AvailabilityWindow | Blackout):
+        return (obj.location,)
+    return ()
