@@ -1,6 +1,7 @@
 """Import every model so the metadata (and Alembic) sees the whole schema."""
 
 from app.accounts.models import ApiToken, LoginAttempt, User
+from app.bookings.models import Booking, ProblemReport, Review
 from app.core.outbox import OutboxEvent
 from app.inventory.models import (
     AvailabilityWindow,
@@ -11,19 +12,34 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.payments.models import (
+    BookingPayment,
+    LedgerEntry,
+    OwnerAccount,
+    StripeCustomer,
+    StripeEvent,
+)
 from app.tariffs.models import Tariff
 
 __all__ = [
     "ApiToken",
     "AvailabilityWindow",
     "Blackout",
+    "Booking",
+    "BookingPayment",
     "ChargeStation",
     "Connector",
     "Evse",
+    "LedgerEntry",
     "Location",
     "LoginAttempt",
     "OutboxEvent",
+    "OwnerAccount",
     "Party",
+    "ProblemReport",
+    "Review",
+    "StripeCustomer",
+    "StripeEvent",
     "Tariff",
     "User",
 ]
