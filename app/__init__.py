@@ -48,7 +48,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
-    from app import cli
+    from app import cli, ocpi
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -56,6 +56,12 @@ def _register_modules(app: Flask) -> None:
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
+    from app.ocpi import cli as ocpi_cli
+    from app.ocpi import versions as ocpi_versions
+    from app.ocpi.credentials import api as ocpi_credentials
+    from app.ocpi.locations import api as ocpi_locations
+    from app.ocpi.tariffs import api as ocpi_tariffs
+    from app.ocpi.tokens import api as ocpi_tokens
     from app.payments.api import webhooks_blp
 
     app.register_blueprint(health.blp)
@@ -67,7 +73,14 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(webhooks_blp)
+    ocpi.init_app(app)
+    app.register_blueprint(ocpi_versions.blp)
+    app.register_blueprint(ocpi_credentials.blp)
+    app.register_blueprint(ocpi_locations.blp)
+    app.register_blueprint(ocpi_tariffs.blp)
+    app.register_blueprint(ocpi_tokens.blp)
     cli.init_app(app)
+    ocpi_cli.init_app(app)
 
 
 def _migrations_dir() -> Any:

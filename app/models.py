@@ -12,6 +12,7 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.ocpi.models import OcpiCommand, OcpiPartner, PartnerEndpoint, PartnerRole, Token
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -33,13 +34,18 @@ __all__ = [
     "LedgerEntry",
     "Location",
     "LoginAttempt",
+    "OcpiCommand",
+    "OcpiPartner",
     "OutboxEvent",
     "OwnerAccount",
+    "PartnerEndpoint",
+    "PartnerRole",
     "Party",
     "ProblemReport",
     "Review",
     "StripeCustomer",
     "StripeEvent",
     "Tariff",
+    "Token",
     "User",
 ]

@@ -57,3 +57,11 @@ BOOKING_AUTO_COMPLETE_MINUTES = 30  # after the end, an active booking is comple
 BOOKING_AUTHORISE_AHEAD_DAYS = 6  # card holds last ~7 days: authorise no earlier than this
 BOOKING_PROBLEM_WINDOW_HOURS = 24  # after completion, the owner is paid once this has passed
 BOOKING_MAX_CAPTURE_ATTEMPTS = 5
+
+# OCPI: page size cap (X-Limit), outbound timeouts (seconds), GET retries, and whether partner
+# URLs may be plain HTTP or private addresses (only for tests and local peers: SSRF guard).
+OCPI_PAGE_LIMIT = 1000
+OCPI_HTTP_TIMEOUT = 10.0
+OCPI_RTA_TIMEOUT = 2.0
+OCPI_GET_RETRIES = 2
+OCPI_ALLOW_INSECURE_URLS = False

@@ -1,0 +1,27 @@
+"""OCPI 2.2.1 / 2.3.0 platform: transport, versions, credentials, client and the CPO modules.
+
+Plain Flask blueprints rather than a second smorest Api: every OCPI answer, errors included,
+must be the OCPI envelope with the spec's HTTP and OCPI status codes, and smorest's own
+response and error wrapping (problem JSON, 422s) would have to be undone on every route.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from app.core.errors import problem
+
+
+def init_app(app: Flask) -> None:
+    """Answer routing errors under /ocpi with an OCPI envelope instead of problem JSON."""
+    for code in (404, 405):
+        app.register_error_handler(code, _routing_error)
+
+
+def _routing_error(error: HTTPException) -> Response:
+    from app.ocpi.transport import http_error
+
+    if request.path == "/ocpi" or request.path.startswith("/ocpi/"):
+        return http_error(error)
+    return problem(error.code or 500, error.name, error.description or "")

@@ -1,0 +1,71 @@
+"""`flask ocpi ...`: issue TOKEN_A, connect to a partner, rotate, deliver pushes."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.ocpi import errors, registry
+
+ocpi_cli = AppGroup("ocpi", help="OCPI roaming partners.")
+
+
+@ocpi_cli.command("partner-add")
+@click.argument("name")
+@click.option("--raw-tokens", is_flag=True, help="Partner sends/expects unencoded tokens.")
+def partner_add(name: str, raw_tokens: bool) -> None:
+    """Create a partner; print our versions URL and its TOKEN_A (shown once)."""
+    from app.ocpi.credentials import services
+
+    _, token_a = services.add_partner(name, raw_tokens)
+    click.echo(f"versions URL: {registry.versions_url()}")
+    click.echo(f"TOKEN_A: {token_a}")
+
+
+@ocpi_cli.command("connect")
+@click.argument("versions_url")
+@click.argument("token_a")
+@click.option("--name", default=None, help="Name for the partner (default: the URL).")
+@click.option("--raw-tokens", is_flag=True, help="Partner sends/expects unencoded tokens.")
+def connect(versions_url: str, token_a: str, name: str | None, raw_tokens: bool) -> None:
+    """Register PlugPool with a partner from its versions URL and TOKEN_A."""
+    from app.ocpi.credentials import services
+
+    try:
+        partner = services.connect_partner(versions_url, token_a, name, raw_tokens)
+    except errors.OcpiError as error:
+        raise click.ClickException(f"OCPI {error.status_code}: {error.status_message}") from error
+    click.echo(f"registered with {partner.name} on OCPI {partner.version}")
+
+
+@ocpi_cli.command("rotate")
+@click.argument("name")
+def rotate(name: str) -> None:
+    """Give a partner a new token (PUT credentials) and store the one it answers with."""
+    from app.ocpi.credentials import services
+    from app.ocpi.credentials.queries import partner_by_name
+
+    partner = partner_by_name(name)
+    if partner is None:
+        raise click.ClickException(f"no partner named {name!r}")
+    try:
+        services.rotate_partner(partner)
+    except errors.OcpiError as error:
+        raise click.ClickException(f"OCPI {error.status_code}: {error.status_message}") from error
+    click.echo(f"credentials rotated with {partner.name}")
+
+
+@ocpi_cli.command("push")
+@click.option("--batch", default=100, show_default=True, help="Outbox events per round.")
+def push(batch: int) -> None:
+    """Deliver pending location/EVSE/tariff changes to registered eMSPs."""
+    from app.ocpi.tasks import deliver_outbox
+
+    delivered = deliver_outbox(batch)
+    click.echo(f"{delivered} outbox events delivered")
+
+
+def init_app(app: Flask) -> None:
+    """Register the `flask ocpi` group."""
+    app.cli.add_command(ocpi_cli)

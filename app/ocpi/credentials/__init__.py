@@ -1,0 +1,1 @@
+"""OCPI credentials module: registration in both directions, rotation, unregistration."""

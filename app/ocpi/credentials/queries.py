@@ -1,0 +1,62 @@
+"""Read-only lookups of partners."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from app.core.security import digest_token, same_secret
+from app.extensions import db
+from app.ocpi.models import OcpiPartner, PartnerRole
+
+
+def partner_for_token(token: str, raw: bool) -> tuple[OcpiPartner, str] | None:
+    """The partner presenting token and its kind ("A" or "C"); raw tokens only if allowed."""
+    digest = digest_token(token)
+    query = select(OcpiPartner).where(
+        or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest)
+    )
+    partner = db.session.scalars(query).first()
+    if partner is None or (raw and not partner.raw_tokens):
+        return None
+    if partner.token_in_digest and same_secret(partner.token_in_digest, digest):
+        return partner, "C"
+    if partner.token_a_digest and same_secret(partner.token_a_digest, digest):
+        return partner, "A"
+    return None
+
+
+def partner_by_name(name: str) -> OcpiPartner | None:
+    """A partner by its operator-given name."""
+    return db.session.scalars(select(OcpiPartner).where(OcpiPartner.name == name)).first()
+
+
+def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
+    """The partner that registered a party in a role."""
+    query = (
+        select(OcpiPartner)
+        .join(PartnerRole)
+        .where(
+            PartnerRole.country_code == country_code.upper(),
+            PartnerRole.party_id == party_id.upper(),
+            PartnerRole.role == role,
+        )
+    )
+    return db.session.scalars(query).first()
+
+
+def registered_partners_with(identifier: str, role: str) -> list[OcpiPartner]:
+    """Registered partners that published an interface in their negotiated version."""
+    from app.ocpi.models import PartnerEndpoint, PartnerStatus
+
+    query = (
+        select(OcpiPartner)
+        .join(PartnerEndpoint)
+        .where(
+            OcpiPartner.status == PartnerStatus.REGISTERED.value,
+            PartnerEndpoint.version == OcpiPartner.version,
+            PartnerEndpoint.identifier == identifier,
+            PartnerEndpoint.role == role,
+        )
+        .order_by(OcpiPartner.id)
+    )
+    return list(db.session.scalars(query).unique())

@@ -1,0 +1,212 @@
+"""Credentials use cases: issue TOKEN_A, register (both directions), rotate, unregister."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from marshmallow import ValidationError
+
+from app.core.clock import utcnow
+from app.core.security import digest_token, new_token
+from app.extensions import db
+from app.ocpi import errors, registry
+from app.ocpi.client import OcpiClient
+from app.ocpi.credentials.queries import party_holder
+from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
+from app.ocpi.schemas.credentials import CREDENTIALS, Version, VersionDetails
+from app.ocpi.transport import SUPPORTED_VERSIONS
+
+log = logging.getLogger("plugpool.ocpi")
+
+# Modules that make a connection worth having for a CPO (besides credentials itself).
+USEFUL_MODULES = frozenset({"locations", "tariffs", "tokens", "commands", "sessions", "cdrs"})
+
+
+def add_partner(name: str, raw_tokens: bool = False) -> tuple[OcpiPartner, str]:
+    """Create a partner and its TOKEN_A; the token is returned once and stored as a digest."""
+    token_a = new_token()
+    partner = OcpiPartner(name=name, token_a_digest=digest_token(token_a), raw_tokens=raw_tokens)
+    db.session.add(partner)
+    db.session.commit()
+    return partner, token_a
+
+
+def register_partner(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
+    """POST credentials: call the partner back with TOKEN_B, answer with a new TOKEN_C."""
+    if partner.status == PartnerStatus.REGISTERED:
+        raise errors.MethodNotAllowed("Already registered: use PUT to update credentials")
+    return _accept_credentials(partner, body, version)
+
+
+def update_partner(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
+    """PUT credentials: re-read the partner's versions, store its new token, issue a new one."""
+    if partner.status != PartnerStatus.REGISTERED:
+        raise errors.MethodNotAllowed("Not registered: use POST to register")
+    return _accept_credentials(partner, body, version)
+
+
+def unregister_partner(partner: OcpiPartner) -> None:
+    """DELETE credentials: forget the partner's tokens and endpoints; its calls now get 401."""
+    if partner.status != PartnerStatus.REGISTERED:
+        raise errors.MethodNotAllowed("Not registered")
+    _forget(partner)
+    db.session.commit()
+
+
+def connect_partner(
+    versions_url: str, token_a: str, name: str | None = None, raw_tokens: bool = False
+) -> OcpiPartner:
+    """Register PlugPool with a partner that gave us its versions URL and a TOKEN_A."""
+    client = OcpiClient(token_a, raw_token=raw_tokens)
+    version, endpoints = _discover(client, versions_url, None)
+    credentials_url = _endpoint_url(endpoints, "credentials")
+    token_b = new_token()
+    partner = OcpiPartner(
+        name=name or versions_url,
+        token_in_digest=digest_token(token_b),
+        versions_url=versions_url,
+        version=version,
+        raw_tokens=raw_tokens,
+    )
+    db.session.add(partner)
+    # Committed before the POST: the partner calls our versions with TOKEN_B meanwhile.
+    db.session.commit()
+    try:
+        reply = client.post(credentials_url, registry.own_credentials(token_b, version))
+        theirs = _load_credentials(reply.data, version)
+        _check_roles(partner, theirs["roles"])
+    except (errors.PartnerCallFailed, errors.InvalidParameters) as error:
+        db.session.delete(partner)
+        db.session.commit()
+        raise errors.ClientApiUnusable(f"registration refused: {error}") from error
+    _store_registration(partner, theirs, version, endpoints)
+    db.session.commit()
+    return partner
+
+
+def rotate_partner(partner: OcpiPartner) -> OcpiPartner:
+    """PUT our credentials with a new token to the partner; store the token it answers with."""
+    if partner.status != PartnerStatus.REGISTERED or not partner.token_out:
+        raise errors.MethodNotAllowed("Not registered")
+    client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens)
+    version, endpoints = _discover(client, partner.versions_url or "", partner.version)
+    token_b = new_token()
+    previous_digest = partner.token_in_digest
+    partner.token_in_digest = digest_token(token_b)
+    db.session.commit()
+    try:
+        reply = client.put(
+            _endpoint_url(endpoints, "credentials"), registry.own_credentials(token_b, version)
+        )
+        theirs = _load_credentials(reply.data, version)
+    except (errors.PartnerCallFailed, errors.InvalidParameters) as error:
+        partner.token_in_digest = previous_digest
+        db.session.commit()
+        raise errors.ClientApiUnusable(f"update refused: {error}") from error
+    _store_registration(partner, theirs, version, endpoints)
+    db.session.commit()
+    return partner
+
+
+def _accept_credentials(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
+    theirs = _load_credentials(body, version)
+    _check_roles(partner, theirs["roles"])
+    client = OcpiClient(theirs["token"], raw_token=partner.raw_tokens)
+    _, endpoints = _discover(client, theirs["url"], version)
+    token_c = new_token()
+    partner.token_in_digest = digest_token(token_c)
+    partner.token_a_digest = None
+    _store_registration(partner, theirs, version, endpoints)
+    db.session.commit()
+    log.info("OCPI partner %s registered on %s", partner.id, version)
+    return registry.own_credentials(token_c, version)
+
+
+def _load_credentials(body: Any, version: str) -> dict[str, Any]:
+    try:
+        return CREDENTIALS[version]().load(body)
+    except ValidationError as error:
+        raise errors.InvalidParameters(f"Invalid credentials: {error.messages}") from error
+
+
+def _check_roles(partner: OcpiPartner, roles: list[dict[str, Any]]) -> None:
+    """A party can belong to one platform only; PlugPool's own party to none."""
+    from flask import current_app
+
+    own = (current_app.config["OWN_COUNTRY_CODE"], current_app.config["OWN_PARTY_ID"])
+    for role in roles:
+        party = (role["country_code"].upper(), role["party_id"].upper())
+        holder = party_holder(*party, role["role"])
+        if party == own or (holder is not None and holder.id != partner.id):
+            raise errors.InvalidParameters(f"Party {party[0]}*{party[1]} is already registered")
+
+
+def _discover(
+    client: OcpiClient, versions_url: str, wanted: str | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Read the partner's versions and the details of the version to use (3001/3002/3003)."""
+    try:
+        listed = Version(many=True).load(client.get(versions_url).data or [])
+    except (errors.PartnerCallFailed, ValidationError) as error:
+        raise errors.ClientApiUnusable(f"Cannot read versions: {error}") from error
+    urls = {item["version"]: item["url"] for item in listed}
+    mutual = [v for v in SUPPORTED_VERSIONS if v in urls and (wanted is None or v == wanted)]
+    if not mutual:
+        raise errors.UnsupportedVersion(f"No mutual OCPI version in {sorted(urls)}")
+    version = mutual[-1]
+    try:
+        details = VersionDetails().load(client.get(urls[version]).data or {})
+    except (errors.PartnerCallFailed, ValidationError) as error:
+        raise errors.ClientApiUnusable(f"Cannot read version details: {error}") from error
+    endpoints = details["endpoints"]
+    if not {e["identifier"] for e in endpoints} & USEFUL_MODULES:
+        raise errors.NoMatchingEndpoints("No module in common")
+    return version, endpoints
+
+
+def _endpoint_url(endpoints: list[dict[str, Any]], identifier: str) -> str:
+    for endpoint in endpoints:
+        if endpoint["identifier"] == identifier:
+            return endpoint["url"]
+    raise errors.NoMatchingEndpoints(f"Partner has no {identifier} endpoint")
+
+
+def _store_registration(
+    partner: OcpiPartner, theirs: dict[str, Any], version: str, endpoints: list[dict[str, Any]]
+) -> None:
+    partner.token_out = theirs["token"]
+    partner.versions_url = theirs["url"]
+    partner.version = version
+    partner.status = PartnerStatus.REGISTERED.value
+    partner.registered_at = partner.registered_at or utcnow()
+    partner.roles.clear()
+    partner.endpoints.clear()
+    db.session.flush()
+    for role in theirs["roles"]:
+        partner.roles.append(
+            PartnerRole(
+                role=role["role"],
+                country_code=role["country_code"].upper(),
+                party_id=role["party_id"].upper(),
+                business_details=role["business_details"],
+            )
+        )
+    for endpoint in endpoints:
+        partner.endpoints.append(
+            PartnerEndpoint(
+                version=version,
+                identifier=endpoint["identifier"],
+                role=endpoint["role"],
+                url=endpoint["url"],
+            )
+        )
+
+
+def _forget(partner: OcpiPartner) -> None:
+    partner.status = PartnerStatus.UNREGISTERED.value
+    partner.token_in_digest = None
+    partner.token_a_digest = None
+    partner.token_out = None
+    partner.roles.clear()
+    partner.endpoints.clear()

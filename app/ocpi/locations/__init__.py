@@ -1,0 +1,1 @@
+"""OCPI locations module, CPO side: the Sender interface and pushes."""

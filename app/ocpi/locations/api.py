@@ -1,0 +1,49 @@
+"""Locations Sender interface (CPO): list with pagination, one Location, EVSE or Connector."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
+from app.inventory.models import Location
+from app.ocpi import errors
+from app.ocpi.locations import queries
+from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi, location_to_ocpi
+from app.ocpi.pagination import page_request, page_response, paged
+from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
+
+blp = Blueprint("ocpi_locations", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/locations")
+
+
+@blp.get("")
+@ocpi_endpoint("locations")
+def list_locations(version: str) -> ResponseReturnValue:
+    """List published locations, oldest change first."""
+    page = page_request()
+    rows, total = paged(queries.published_locations(), Location, page)
+    items = [location_to_ocpi(location, version) for location in rows]
+    return page_response(items, rows, total, page)
+
+
+@blp.get("/<location_id>")
+@blp.get("/<location_id>/<evse_uid>")
+@blp.get("/<location_id>/<evse_uid>/<connector_id>")
+@ocpi_endpoint("locations")
+def get_location(
+    version: str, location_id: str, evse_uid: str | None = None, connector_id: str | None = None
+) -> ResponseReturnValue:
+    """One Location, or one of its EVSEs or Connectors."""
+    location = queries.published_location(location_id)
+    if location is None:
+        raise errors.UnknownLocation(f"Unknown location {location_id}")
+    if evse_uid is None:
+        return envelope(location_to_ocpi(location, version))
+    evse = next((e for e in location.evses if e.uid == evse_uid), None)
+    if evse is None:
+        raise errors.UnknownObject(f"Unknown EVSE {evse_uid}")
+    if connector_id is None:
+        return envelope(evse_to_ocpi(evse, version))
+    connector = next((c for c in evse.connectors if c.ocpi_id == connector_id), None)
+    if connector is None:
+        raise errors.UnknownObject(f"Unknown connector {connector_id}")
+    return envelope(connector_to_ocpi(connector, version))

@@ -1,0 +1,155 @@
+"""OCPI partners (platforms), the parties they hold, their endpoints, and their drivers' tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, JSONType, Timestamped, UTCDateTime
+
+
+class PartnerStatus(StrEnum):
+    PENDING = "PENDING"  # TOKEN_A issued (or we are connecting), no credentials exchanged yet
+    REGISTERED = "REGISTERED"
+    UNREGISTERED = "UNREGISTERED"
+
+
+class OcpiPartner(Timestamped, Base):
+    """A connected OCPI platform; the credentials exchange is per platform, not per party.
+
+    Tokens: the ones partners present to us (TOKEN_A, and TOKEN_C we issued) are stored only as
+    SHA-256 digests, enough to recognise them. The token the partner issued to us must be sent
+    back on every call, so it is kept as given (`token_out`): a database reader can impersonate
+    PlugPool towards that partner until the next rotation (PUT credentials), which is the
+    accepted trade-off without a key-management service; it is never logged or serialised.
+    """
+
+    __tablename__ = "ocpi_partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=PartnerStatus.PENDING.value)
+    token_a_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_in_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_out: Mapped[str | None] = mapped_column(Text)
+    versions_url: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[str | None] = mapped_column(String(8))
+    # Peers on pre-2.2 habits send and expect the token unencoded.
+    raw_tokens: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[PartnerRole]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan", order_by="PartnerRole.id"
+    )
+    endpoints: Mapped[list[PartnerEndpoint]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan", order_by="PartnerEndpoint.id"
+    )
+
+    def __repr__(self) -> str:  # never show tokens
+        return f"<OcpiPartner {self.id} {self.name!r} {self.status}>"
+
+    def holds(self, country_code: str, party_id: str, roles: frozenset[str] | None = None) -> bool:
+        """True when the partner registered this party (optionally in one of these roles)."""
+        return any(
+            role.country_code == country_code.upper()
+            and role.party_id == party_id.upper()
+            and (roles is None or role.role in roles)
+            for role in self.roles
+        )
+
+    def endpoint(self, identifier: str, role: str) -> str | None:
+        """The partner's URL for a module interface in the negotiated version."""
+        for endpoint in self.endpoints:
+            if (
+                endpoint.version == self.version
+                and endpoint.identifier == identifier
+                and endpoint.role == role
+            ):
+                return endpoint.url
+        return None
+
+
+class PartnerRole(Base):
+    """One CredentialsRole of a partner: a party (country_code, party_id) in a role."""
+
+    __tablename__ = "ocpi_partner_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(8))
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    business_details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    partner: Mapped[OcpiPartner] = relationship(back_populates="roles")
+
+    __table_args__ = (UniqueConstraint("country_code", "party_id", "role"),)
+
+
+class PartnerEndpoint(Base):
+    """A module interface URL a partner published for one OCPI version."""
+
+    __tablename__ = "ocpi_partner_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(8))
+    identifier: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(String(255))
+
+    partner: Mapped[OcpiPartner] = relationship(back_populates="endpoints")
+
+    __table_args__ = (UniqueConstraint("partner_id", "version", "identifier", "role"),)
+
+
+class Token(Timestamped, Base):
+    """A partner eMSP's driver token, as pushed to us (OCPI Token, keyed by party, uid, type)."""
+
+    __tablename__ = "ocpi_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    # The OCPP gateway authorises by uid alone.
+    uid: Mapped[str] = mapped_column(String(36), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    contract_id: Mapped[str] = mapped_column(String(36))
+    visual_number: Mapped[str | None] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(36))
+    valid: Mapped[bool] = mapped_column(Boolean)
+    whitelist: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(2))
+    default_profile_type: Mapped[str | None] = mapped_column(String(16))
+    energy_contract: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    __table_args__ = (UniqueConstraint("country_code", "party_id", "uid", "type"),)
+
+
+class OcpiCommand(Timestamped, Base):
+    """A command a partner eMSP sent us; its CommandResult goes to response_url when known."""
+
+    __tablename__ = "ocpi_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    command: Mapped[str] = mapped_column(String(24))
+    response_url: Mapped[str] = mapped_column(String(255))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    response: Mapped[str] = mapped_column(String(16))  # CommandResponseType we answered
+    result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType sent later
+    result_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

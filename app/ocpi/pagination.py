@@ -1,0 +1,120 @@
+"""OCPI pagination: offset/limit and date filters outside, a keyset on (last_updated, id) inside.
+
+Clients page with `offset`; the `Link` we hand out also carries `cursor`, the position of the last
+row served, so following it costs an index seek instead of skipping `offset` rows. A cursor only
+counts when its offset matches the requested one; otherwise we fall back to OFFSET.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request
+from sqlalchemy import Select, func, select, tuple_
+
+from app.core.db import Base
+from app.extensions import db
+from app.ocpi import errors, registry
+from app.ocpi.schemas.common import OcpiDateTime
+from app.ocpi.transport import envelope
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What a paginated GET asked for."""
+
+    offset: int
+    limit: int
+    date_from: datetime | None
+    date_to: datetime | None
+    after: tuple[datetime, int] | None
+
+
+def page_request() -> PageRequest:
+    """Parse offset, limit, date_from, date_to and our cursor from the query string (2001)."""
+    args = request.args
+    server_max = current_app.config["OCPI_PAGE_LIMIT"]
+    offset = _int_arg(args.get("offset"), 0)
+    limit = min(_int_arg(args.get("limit"), server_max), server_max)
+    if offset < 0 or limit < 1:
+        raise errors.InvalidParameters("offset must be >= 0 and limit >= 1")
+    return PageRequest(
+        offset=offset,
+        limit=limit,
+        date_from=_date_arg("date_from"),
+        date_to=_date_arg("date_to"),
+        after=_cursor(args.get("cursor"), offset),
+    )
+
+
+def _int_arg(raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise errors.InvalidParameters(f"not an integer: {raw!r}") from error
+
+
+def _date_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return OcpiDateTime().deserialize(raw)
+    except Exception as error:  # marshmallow ValidationError, reported as OCPI 2001
+        raise errors.InvalidParameters(f"{name} is not a DateTime") from error
+
+
+def _cursor(raw: str | None, offset: int) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    try:
+        cursor_offset, micros, row_id = (int(part) for part in raw.split("."))
+    except ValueError:
+        return None
+    if cursor_offset != offset:
+        return None
+    return EPOCH + micros * MICROSECOND, row_id
+
+
+def paged(query: Select[Any], model: type[Base], page: PageRequest) -> tuple[list[Any], int]:
+    """Apply the date filters, count the matches, and fetch one page in (last_updated, id) order."""
+    column = model.last_updated  # type: ignore[attr-defined]
+    if page.date_from is not None:
+        query = query.where(column >= page.date_from)
+    if page.date_to is not None:
+        query = query.where(column < page.date_to)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    query = query.order_by(column, model.id)  # type: ignore[attr-defined]
+    if page.after is not None:
+        moment, row_id = page.after
+        query = query.where(tuple_(column, model.id) > tuple_(moment, row_id))  # type: ignore[attr-defined]
+    elif page.offset:
+        query = query.offset(page.offset)
+    rows = list(db.session.scalars(query.limit(page.limit)).unique())
+    return rows, total or 0
+
+
+def page_response(items: list[Any], rows: list[Any], total: int, page: PageRequest) -> Response:
+    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit."""
+    headers = {
+        "X-Total-Count": str(total),
+        "X-Limit": str(current_app.config["OCPI_PAGE_LIMIT"]),
+    }
+    next_offset = page.offset + len(rows)
+    if rows and next_offset < total:
+        last = rows[-1]
+        micros = (last.last_updated - EPOCH) // MICROSECOND
+        params = {key: value for key, value in request.args.items() if key != "cursor"}
+        params.update(offset=str(next_offset), limit=str(page.limit))
+        params["cursor"] = f"{next_offset}.{micros}.{last.id}"
+        root = registry.ocpi_base_url().removesuffix("/ocpi")
+        headers["Link"] = f'<{root}{request.path}?{urlencode(params)}>; rel="next"'
+    return envelope(items, headers=headers)

@@ -1,0 +1,63 @@
+"""What PlugPool serves per OCPI version: module identifiers, interface roles and their URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from app.ocpi.transport import SUPPORTED_VERSIONS
+
+# (module identifier, interface role, path under /ocpi with {v} for the version)
+MODULES: tuple[tuple[str, str, str], ...] = (
+    ("credentials", "SENDER", "{v}/credentials"),
+    ("credentials", "RECEIVER", "{v}/credentials"),
+    ("locations", "SENDER", "cpo/{v}/locations"),
+    ("tariffs", "SENDER", "cpo/{v}/tariffs"),
+    ("tokens", "RECEIVER", "cpo/{v}/tokens"),
+    ("commands", "RECEIVER", "cpo/{v}/commands"),
+)
+
+
+def ocpi_base_url() -> str:
+    """PlugPool's public OCPI root (from settings, never from the request's Host header)."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/ocpi"
+
+
+def versions_url() -> str:
+    """Our /versions URL, handed to partners."""
+    return f"{ocpi_base_url()}/versions"
+
+
+def versions() -> list[dict[str, str]]:
+    """The Version objects we serve, oldest first."""
+    return [{"version": v, "url": f"{ocpi_base_url()}/{v}"} for v in SUPPORTED_VERSIONS]
+
+
+def version_details(version: str) -> dict[str, Any]:
+    """The VersionDetails object of one version."""
+    base = ocpi_base_url()
+    endpoints = [
+        {"identifier": module, "role": role, "url": f"{base}/{path.format(v=version)}"}
+        for module, role, path in MODULES
+    ]
+    return {"version": version, "endpoints": endpoints}
+
+
+def own_roles(version: str) -> list[dict[str, Any]]:
+    """PlugPool's CredentialsRoles: one CPO party."""
+    config = current_app.config
+    details = {"name": config["OWN_PARTY_NAME"], "website": config["PUBLIC_BASE_URL"]}
+    return [
+        {
+            "role": "CPO",
+            "business_details": details,
+            "party_id": config["OWN_PARTY_ID"],
+            "country_code": config["OWN_COUNTRY_CODE"],
+        }
+    ]
+
+
+def own_credentials(token: str, version: str) -> dict[str, Any]:
+    """The Credentials object by which a partner reaches us with `token`."""
+    return {"token": token, "url": versions_url(), "roles": own_roles(version)}

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the OCPI objects we serve and receive, per version."""

@@ -1,0 +1,111 @@
+"""OCPI types shared by modules: DateTime, DisplayText, BusinessDetails, EnergyMix, Price."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from app.inventory.enums import EvseStatus
+
+VERSIONS = ("2.2.1", "2.3.0")
+
+
+class OcpiSchema(Schema):
+    """Strict by default: an unknown field is a client error (2001), not silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class OcpiDateTime(fields.Field):
+    """RFC 3339 in UTC; a missing zone designator means UTC (OCPI types: DateTime)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 35:
+            raise ValidationError("Not a valid OCPI DateTime.")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise ValidationError("Not a valid OCPI DateTime.") from error
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        spec = "milliseconds" if value.microsecond else "seconds"
+        return value.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def cistring(length: int, **kwargs: Any) -> fields.String:
+    """A CiString(n) / string(n) field."""
+    return fields.String(validate=validate.Length(max=length), **kwargs)
+
+
+def number(**kwargs: Any) -> fields.Decimal:
+    """An OCPI number, kept as Decimal and written as a JSON number."""
+    return fields.Decimal(as_string=False, allow_nan=False, **kwargs)
+
+
+class DisplayText(OcpiSchema):
+    language = cistring(2, required=True)
+    text = cistring(512, required=True)
+
+
+class Image(OcpiSchema):
+    url = fields.String(required=True)
+    thumbnail = fields.String()
+    category = fields.String(required=True)
+    type = cistring(4, required=True)
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+class BusinessDetails(OcpiSchema):
+    name = cistring(100, required=True)
+    website = fields.String()
+    logo = fields.Nested(Image)
+
+
+class EnergySource(OcpiSchema):
+    source = fields.String(required=True)
+    percentage = number(required=True)
+
+
+class EnvironmentalImpact(OcpiSchema):
+    category = fields.String(required=True)
+    amount = number(required=True)
+
+
+class EnergyMix(OcpiSchema):
+    is_green_energy = fields.Boolean(required=True)
+    energy_sources = fields.List(fields.Nested(EnergySource))
+    environ_impact = fields.List(fields.Nested(EnvironmentalImpact))
+    supplier_name = cistring(64)
+    energy_product_name = cistring(64)
+
+
+class Price221(OcpiSchema):
+    excl_vat = number(required=True)
+    incl_vat = number()
+
+
+class TaxAmount(OcpiSchema):
+    name = fields.String(required=True)
+    account_number = fields.String()
+    percentage = number()
+    amount = number(required=True)
+
+
+class PriceLimit230(OcpiSchema):
+    before_taxes = number(required=True)
+    after_taxes = number()
+
+
+class Price230(OcpiSchema):
+    before_taxes = number(required=True)
+    taxes = fields.List(fields.Nested(TaxAmount))
+
+
+EVSE_STATUS = validate.OneOf([status.value for status in EvseStatus])

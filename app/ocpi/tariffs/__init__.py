@@ -1,0 +1,1 @@
+"""OCPI tariffs module, CPO side: the Sender interface."""

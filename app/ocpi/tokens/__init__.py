@@ -1,0 +1,1 @@
+"""OCPI tokens module, CPO side: the Receiver interface and real-time authorisation."""

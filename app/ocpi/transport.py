@@ -1,0 +1,205 @@
+"""OCPI transport: the response envelope, token authentication and the routing/tracing headers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, g, json, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from app.core.clock import utcnow
+from app.core.errors import DomainError, ValidationFailed
+from app.ocpi import errors
+from app.ocpi.models import OcpiPartner, PartnerStatus
+
+log = logging.getLogger("plugpool.ocpi")
+
+SUCCESS = 1000
+SUPPORTED_VERSIONS = ("2.2.1", "2.3.0")
+# Werkzeug converter that limits routes to the versions we serve.
+VERSION_RULE = "<any('2.2.1', '2.3.0'):version>"
+CONFIGURATION_MODULES = frozenset({"versions", "credentials"})
+
+
+def ocpi_timestamp(value: Any = None) -> str:
+    """Format a UTC datetime the OCPI way (RFC 3339, Z suffix)."""
+    moment = value or utcnow()
+    text = moment.isoformat(timespec="seconds" if not moment.microsecond else "milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def envelope(
+    data: Any = None,
+    status_code: int = SUCCESS,
+    message: str | None = None,
+    http_status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Wrap data in the OCPI response format and add the tracing and routing headers."""
+    body: dict[str, Any] = {"status_code": status_code, "timestamp": ocpi_timestamp()}
+    if data is not None:
+        body["data"] = data
+    if message:
+        body["status_message"] = message
+    response = current_app.response_class(
+        json.dumps(body), status=http_status, mimetype="application/json"
+    )
+    response.headers.update(_trace_headers())
+    response.headers.update(_routing_headers())
+    response.headers.update(headers or {})
+    return response
+
+
+def error_envelope(error: errors.OcpiError) -> Response:
+    """The envelope of an OCPI error."""
+    return envelope(error.data, error.status_code, error.status_message, error.http_status)
+
+
+def _trace_headers() -> dict[str, str]:
+    request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+    correlation_id = request.headers.get("X-Correlation-ID") or request_id
+    return {"X-Request-ID": request_id, "X-Correlation-ID": correlation_id}
+
+
+def _routing_headers() -> dict[str, str]:
+    """Functional modules answer from the addressed party to the requesting one."""
+    if getattr(g, "ocpi_module", None) in (None, *CONFIGURATION_MODULES):
+        return {}
+    config = current_app.config
+    headers = {
+        "OCPI-from-country-code": request.headers.get(
+            "OCPI-to-country-code", config["OWN_COUNTRY_CODE"]
+        ),
+        "OCPI-from-party-id": request.headers.get("OCPI-to-party-id", config["OWN_PARTY_ID"]),
+    }
+    if request.headers.get("OCPI-from-party-id"):
+        headers["OCPI-to-country-code"] = request.headers.get("OCPI-from-country-code", "")
+        headers["OCPI-to-party-id"] = request.headers["OCPI-from-party-id"]
+    return headers
+
+
+def token_candidates(header: str | None) -> list[tuple[str, bool]]:
+    """Tokens an Authorization header may carry: (base64-decoded, False) then (raw, True)."""
+    scheme, _, value = (header or "").partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        return []
+    candidates: list[tuple[str, bool]] = []
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    if decoded.isprintable() and decoded:
+        candidates.append((decoded, False))
+    candidates.append((value, True))
+    return candidates
+
+
+def encode_token(token: str, raw: bool = False) -> str:
+    """The Authorization header value for a token (Base64 unless the peer wants it raw)."""
+    if raw:
+        return f"Token {token}"
+    return "Token " + base64.b64encode(token.encode()).decode("ascii")
+
+
+def ocpi_endpoint(module: str, *, token_a: bool = False, registered: bool = True) -> Callable:
+    """Decorate an OCPI route: authenticate, record the headers, map errors to envelopes.
+
+    token_a: TOKEN_A is accepted (credentials and versions only; elsewhere it gets a 401).
+    registered: the caller must have finished the credentials exchange.
+    """
+
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            g.ocpi_module = module
+            try:
+                g.ocpi_partner = _authenticate(token_a, registered)
+                _record_request(module)
+                return view(*args, **kwargs)
+            except errors.OcpiError as error:
+                return error_envelope(error)
+            except ValidationFailed as error:
+                return error_envelope(errors.InvalidParameters(str(error.extra.get("errors"))))
+            except DomainError as error:
+                return error_envelope(_from_domain(error))
+            except HTTPException:
+                raise
+            except Exception:
+                log.exception("OCPI %s %s failed", request.method, request.path)
+                return error_envelope(errors.ServerError())
+
+        return wrapper
+
+    return decorate
+
+
+def _from_domain(error: DomainError) -> errors.OcpiError:
+    if error.status == 404:
+        return errors.UnknownObject(error.detail)
+    if error.status == 403:
+        return errors.ForeignParty(error.detail)
+    return errors.OcpiError(error.detail)
+
+
+def _authenticate(token_a_allowed: bool, registered: bool) -> OcpiPartner:
+    from app.ocpi.credentials.queries import partner_for_token
+
+    match = None
+    for token, raw in token_candidates(request.headers.get("Authorization")):
+        match = partner_for_token(token, raw)
+        if match:
+            # Kept for GET credentials, which answers with the token in use; never logged.
+            g.ocpi_presented_token = token
+            break
+    if match is None:
+        raise errors.Unauthorized()
+    partner, kind = match
+    g.ocpi_token_kind = kind
+    if kind == "A" and not token_a_allowed:
+        raise errors.Unauthorized("TOKEN_A is only valid on credentials and versions")
+    if registered and partner.status != PartnerStatus.REGISTERED:
+        raise errors.Unauthorized("Credentials exchange not finished")
+    return partner
+
+
+def _record_request(module: str) -> None:
+    """Log who called what, with the tracing and routing headers (never the token)."""
+    headers = request.headers
+    log.info(
+        "OCPI in %s %s module=%s partner=%s request_id=%s correlation_id=%s from=%s/%s to=%s/%s",
+        request.method,
+        request.path,
+        module,
+        g.ocpi_partner.id,
+        headers.get("X-Request-ID"),
+        headers.get("X-Correlation-ID"),
+        headers.get("OCPI-from-country-code"),
+        headers.get("OCPI-from-party-id"),
+        headers.get("OCPI-to-country-code"),
+        headers.get("OCPI-to-party-id"),
+    )
+    g.ocpi_from = (headers.get("OCPI-from-country-code"), headers.get("OCPI-from-party-id"))
+
+
+def json_body() -> Any:
+    """The request's JSON body; a body that is not JSON is refused with HTTP 400."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise errors.InvalidJson()
+    return data
+
+
+def http_error(error: HTTPException) -> Response:
+    """Answer HTTP errors under /ocpi with an envelope (unknown URL, wrong method, bad JSON)."""
+    codes = {404: errors.UnknownObject, 405: errors.MethodNotAllowed, 400: errors.InvalidJson}
+    ocpi_error = codes.get(error.code or 500, errors.OcpiError)(error.description or "")
+    ocpi_error.http_status = error.code or 500
+    return error_envelope(ocpi_error)
