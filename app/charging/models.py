@@ -89,11 +89,8 @@ class ChargingSession(Timestamped, Base):
 
     @property
     def is_open(self) -> bool:
-        """Tell whether the session has not ended yet."""
-        return self.end_date_time is None and self.status in (
-            SessionStatus.ACTIVE,
-            SessionStatus.PENDING,
-        )
+        """Tell whether the session has not ended yet (an INVALID one may still be running)."""
+        return self.end_date_time is None
 
 
 class MeterValue(Base):
@@ -230,7 +227,7 @@ class DriverToken(Base):
 
 
 class BookingDispatch(Timestamped, Base):
-    """What the charging side did when a booking started: reservation, offline flag, remote start."""
+    """What charging did when a booking started: reservation, offline flag, remote start."""
 
     __tablename__ = "booking_dispatches"
 

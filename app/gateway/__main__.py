@@ -2,7 +2,8 @@
 
 GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (9000), GATEWAY_BUS (local | redis),
 REDIS_URL (redis://127.0.0.1:6379/0), GATEWAY_REDIS_PREFIX (plugpool:gw:),
-GATEWAY_PORT_IMPL (memory | package.module:factory) and, for memory,
+GATEWAY_PORT_IMPL (db, the default: the database of create_app(), configured by the
+usual settings such as DATABASE_URL | memory | package.module:factory) and, for memory,
 GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...") and/or
 GATEWAY_SEED_FILE (the same entries, one per line).
 See app/gateway/README.md.
@@ -25,6 +26,8 @@ from app.gateway.server import GatewayConfig, run_gateway
 
 log = logging.getLogger("app.gateway")
 
+DB_PORT_FACTORY = "app.charging.port:create_port"
+
 
 def config_from_env(env: Mapping[str, str]) -> GatewayConfig:
     """Read the network settings."""
@@ -37,8 +40,10 @@ def config_from_env(env: Mapping[str, str]) -> GatewayConfig:
 
 
 def port_from_env(env: Mapping[str, str]) -> StationPort:
-    """Build the station port: the seeded in-memory one, or a factory named by import path."""
-    impl = env.get("GATEWAY_PORT_IMPL", "memory")
+    """Build the station port: the database one, the seeded in-memory one, or a named factory."""
+    impl = env.get("GATEWAY_PORT_IMPL", "db")
+    if impl == "db":
+        impl = DB_PORT_FACTORY
     if impl == "memory":
         seed = env.get("GATEWAY_SEED_STATIONS", "")
         if "GATEWAY_SEED_FILE" in env:  # for thousands of stations (the benchmark)
