@@ -152,7 +152,7 @@ def booking_in_window(evse_pk: int, driver_id: int, at: datetime) -> Booking | N
         Booking.evse_id == evse_pk,
         Booking.driver_id == driver_id,
         Booking.status.in_(BOOKED_STATUSES),
-        Booking.starts_at - EARLY_START <= at,
+        Booking.starts_at <= at + EARLY_START,
         Booking.ends_at > at,
     )
     return db.session.scalars(query.order_by(Booking.starts_at)).first()
@@ -167,7 +167,7 @@ def booked_driver_at_station(station_pk: int, driver_id: int, at: datetime) -> B
             Evse.station_id == station_pk,
             Booking.driver_id == driver_id,
             Booking.status.in_(BOOKED_STATUSES),
-            Booking.starts_at - EARLY_START <= at,
+            Booking.starts_at <= at + EARLY_START,
             Booking.ends_at > at,
         )
     )
@@ -181,7 +181,7 @@ def due_bookings(now: datetime) -> list[int]:
         .outerjoin(BookingDispatch, BookingDispatch.booking_id == Booking.id)
         .where(
             Booking.status == BookingStatus.CONFIRMED.value,
-            Booking.starts_at - EARLY_START <= now,
+            Booking.starts_at <= now + EARLY_START,
             Booking.ends_at > now,
             BookingDispatch.id.is_(None),
         )
