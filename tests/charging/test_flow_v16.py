@@ -110,3 +110,30 @@ def test_more_energy_than_the_connector_can_deliver_is_not_billed(app: Flask, si
     [session] = sessions(app, site.station_id)
     assert session.status == SessionStatus.INVALID
     assert cdrs(app) == []
+
+
+def test_16_messages_resent_after_reconnect_count_once(app: Flask, site: Site) -> None:
+    start_call = call.StartTransaction(1, site.driver_token, 1000, STARTED_AT)
+
+    async def scenario() -> tuple[int, int]:
+        async with db_gateway(app) as gateway:
+            async with charger(gateway, site.station_id, V16) as cp:
+                await cp.call(call.BootNotification("Home", "PlugPool"))
+                first = await cp.call(start_call)
+                await cp.call(meter(first.transaction_id, 2500, "2026-11-21T10:30:00Z"))
+            async with charger(gateway, site.station_id, V16) as cp:
+                await cp.call(call.BootNotification("Home", "PlugPool"))
+                again = await cp.call(start_call)  # the queue is resent with new message ids
+                await cp.call(meter(again.transaction_id, 2500, "2026-11-21T10:30:00Z"))
+                stop = call.StopTransaction(4000, "2026-11-21T11:00:00Z", again.transaction_id)
+                await cp.call(stop)
+                await cp.call(stop)
+            return first.transaction_id, again.transaction_id
+
+    first, again = run(scenario)
+    assert first == again
+    [session] = sessions(app, site.station_id)
+    assert session.kwh == Decimal("3")
+    assert count(app, MeterValue, station_id=site.station_id) == 1
+    [cdr] = cdrs(app)
+    assert cdr.total_cost_minor == 90

@@ -85,20 +85,22 @@ def test_unapproved_station_boots_pending_and_is_refused_until_accepted(
     app: Flask, site: Site
 ) -> None:
     async def scenario() -> None:
-        async with db_gateway(app) as gateway:
-            async with charger(gateway, site.pending_station_id, OcppVersion.V16) as cp:
-                boot = await cp.call(
-                    call.BootNotification(
-                        charge_point_vendor="Acme",
-                        charge_point_model="Wallbox",
-                        firmware_version="9",
-                    )
+        async with (
+            db_gateway(app) as gateway,
+            charger(gateway, site.pending_station_id, OcppVersion.V16) as cp,
+        ):
+            boot = await cp.call(
+                call.BootNotification(
+                    charge_point_vendor="Acme",
+                    charge_point_model="Wallbox",
+                    firmware_version="9",
                 )
-                assert boot.status == "Pending"
-                assert boot.interval == 60
-                with pytest.raises(OCPPError) as refused:
-                    await cp.call(call.Heartbeat(), suppress=False)
-                assert refused.value.code == "SecurityError"
+            )
+            assert boot.status == "Pending"
+            assert boot.interval == 60
+            with pytest.raises(OCPPError) as refused:
+                await cp.call(call.Heartbeat(), suppress=False)
+            assert refused.value.code == "SecurityError"
 
     run(scenario)
     pending = station(app, site.pending_station_id)
