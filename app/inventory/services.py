@@ -88,7 +88,9 @@ def ensure_own_party() -> Party:
     return party
 
 
-def create_listing(owner: User, data: dict[str, Any], password: str | None = None) -> NewListing:
+def create_listing(
+    owner: User, data: dict[str, Any], password: str | None = None, station_id: str | None = None
+) -> NewListing:
     """Create a location with its EVSEs, price, schedule and charge station identity."""
     if not owner.has_role(Role.OWNER):
         raise NotYourListing("Only owners can list chargers")
@@ -103,7 +105,7 @@ def create_listing(owner: User, data: dict[str, Any], password: str | None = Non
             publish=data.get("publish", False),
         )
         _apply_location_fields(location, data)
-        new_station = _new_station(location, password)
+        new_station = _new_station(location, password, station_id)
         for number, evse_data in enumerate(data["evses"], start=1):
             location.evses.append(
                 _new_evse(location, new_station.station, number, evse_data, tariff)
@@ -217,10 +219,14 @@ def _apply_schedule(location: Location, data: dict[str, Any]) -> None:
         location.blackouts = [Blackout(**blackout) for blackout in data["blackouts"]]
 
 
-def _new_station(location: Location, password: str | None) -> NewStation:
+def _new_station(
+    location: Location, password: str | None, station_id: str | None = None
+) -> NewStation:
     plain = password or new_password()
     station = ChargeStation(
-        station_id=_free_station_id(), password_hash=hash_secret(plain), location=location
+        station_id=station_id or _free_station_id(),
+        password_hash=hash_secret(plain),
+        location=location,
     )
     db.session.add(station)
     return NewStation(station=station, password=plain)
