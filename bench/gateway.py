@@ -140,7 +140,11 @@ async def server_process(kind: str, chargers: int) -> AsyncIterator[tuple[int, i
         yield proc.pid, int(line.split()[1])
     finally:
         proc.terminate()
-        await proc.wait()
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
         os.unlink(seed.name)
 
 
@@ -228,19 +232,31 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return tuple(round(int(fields[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the user+system CPU seconds a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run all phases against one server and return its figures."""
     async with server_process(kind, args.chargers) as (pid, port):
         started = time.perf_counter()
         chargers = await connect_all(port, args.chargers)
         ramp = time.perf_counter() - started
+        cpu = (cpu_seconds(pid), cpu_seconds(os.getpid()))
         load = await open_loop(chargers, args.rate, args.seconds)
+        busy = (cpu_seconds(pid) - cpu[0], cpu_seconds(os.getpid()) - cpu[1])
         rss, _ = memory_mb(pid)
         capacity = await closed_loop(chargers[: args.saturate], args.saturate_seconds)
         held = sum(1 for c in chargers if c.socket.state is websockets.State.OPEN)
         _, hwm = memory_mb(pid)
         await asyncio.gather(*(c.socket.close() for c in chargers), return_exceptions=True)
     figures = {"held": held, "connect_s": round(ramp, 1), **load.summary()}
+    # CPU share of each side during the open loop tells which one limits the rate.
+    figures.update(
+        server_cpu=round(busy[0] / load.seconds, 2), client_cpu=round(busy[1] / load.seconds, 2)
+    )
     figures.update(rss_mb=rss, hwm_mb=hwm, capacity=capacity.summary())
     print(f"{kind}: {json.dumps(figures)}", flush=True)
     return figures
@@ -313,7 +329,8 @@ async def handle(connection: ServerConnection) -> None:
 async def serve_bare() -> None:
     """Listen on a free loopback port, print READY <port>, and serve until SIGTERM."""
     stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    loop = asyncio.get_running_loop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(stop.set))
     async with serve(
         handle,
         "127.0.0.1",

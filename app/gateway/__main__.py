@@ -68,8 +68,10 @@ async def main(env: Mapping[str, str]) -> None:
     """Serve until SIGINT or SIGTERM, then close connections and the bus."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Plain handlers, not loop.add_signal_handler: under load the loop's self-pipe can be
+    # full (thread-pool wake-ups), and asyncio then drops the signal byte: SIGTERM is lost.
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     async with run_gateway(port_from_env(env), bus_from_env(env), config_from_env(env)) as gateway:
         log.info("gateway listening on %s:%d", gateway.config.host, gateway.bound_port)
         print(f"READY {gateway.bound_port}", flush=True)  # tests and the bench wait for this line

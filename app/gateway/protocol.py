@@ -230,7 +230,10 @@ class StationLink:
         )
         frame = CallError(unique_id, violation.code, violation.description, {})
         await self._send(frame.to_json())  # type: ignore[attr-defined]
-        await self.call_port(self.port.record_violation, kind)
+        try:
+            await self.call_port(self.port.record_violation, kind)
+        except Exception:  # a failing counter must not close the charger's connection
+            log.exception("%s: could not record a %s violation", self.id, kind.value)
 
     def _code(self, kind: str) -> str:
         """Return this version's CallError code for a kind of violation."""
