@@ -427,3 +427,41 @@ def test_mod_cdrs_time_followed_by_parking_rounds_only_parking(
     result = price_session(parse_tariff(data), periods, BERLIN)
     assert result.billed_time * 60 == charging
     assert result.billed_parking_time * 60 == billed_parking
+
+
+def test_costs_serialise_as_each_versions_price() -> None:
+    periods = session(MONDAY, (CHARGING, 60, "20"))
+    old = price_session(tariff("tariff_9_025kwh_start"), periods, BERLIN).total_cost
+    new = price_session(tariff("tariff_9_025kwh_start", "2.3.0"), periods, BERLIN).total_cost
+    assert old.as_ocpi("2.2.1") == {"excl_vat": Decimal("5.5"), "incl_vat": Decimal("6.1")}
+    assert new.as_ocpi("2.3.0") == {
+        "before_taxes": Decimal("5.5"),
+        "taxes": [
+            {"name": "VAT", "amount": Decimal("0.1"), "percentage": Decimal(20)},
+            {"name": "VAT", "amount": Decimal("0.5"), "percentage": Decimal(10)},
+        ],
+    }
+
+
+def test_cdr_example_charging_period_and_totals() -> None:
+    # The CDR example: 17:39:09 to 19:37:32 at 2.00/h per 5 min, 15.342 kWh -> 4.00 / 4.40.
+    cdr = json.loads((EXAMPLES / "2.2.1" / "cdr_example.json").read_text())
+    start = datetime.fromisoformat(cdr["start_date_time"])
+    end = datetime.fromisoformat(cdr["end_date_time"])
+    periods = [SessionPeriod(start, end, Decimal(str(cdr["total_energy"])), CHARGING)]
+    result = price_session(parse_tariff(cdr["tariffs"][0]), periods, BERLIN)
+    assert result.total_cost.as_ocpi("2.2.1") == {"excl_vat": 4, "incl_vat": Decimal("4.4")}
+    assert result.total_time.quantize(Decimal("0.001")) == Decimal(str(cdr["total_time"]))
+    (period,) = result.periods
+    assert period.cdr_dimensions[0] == ("ENERGY", Decimal("15.342"))
+    assert period.cdr_dimensions[1][0] == "TIME"
+
+
+def test_reservation_expires_elements_win_whatever_their_position() -> None:
+    # The spec's note: for an expired reservation the RESERVATION_EXPIRES TIME price is used.
+    data = json.loads(
+        (EXAMPLES / "2.2.1" / "tariff_18_reservation_with_expire_time.json").read_text()
+    )
+    data["elements"] = [data["elements"][1], data["elements"][0], data["elements"][2]]
+    result = price_session(parse_tariff(data), session(MONDAY, (RESERVATION, 90, "0")), BERLIN)
+    assert result.total_excl_tax == Decimal("9.00")

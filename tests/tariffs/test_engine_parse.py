@@ -223,3 +223,11 @@ def test_parsed_tariffs_are_immutable() -> None:
     tariff = parse_tariff(load("2.2.1", "tariff_1_simple_2hour"))
     with pytest.raises(AttributeError):
         tariff.currency = "USD"  # type: ignore[misc]
+
+
+def test_230_cdr_example_tariff_needs_a_default_for_its_missing_tax_included() -> None:
+    embedded = load("2.3.0", "cdr_example")["tariffs"][0]
+    with pytest.raises(TariffError, match="tax_included"):
+        parse_tariff(embedded, "2.3.0")
+    lenient = parse_tariff(embedded, "2.3.0", default_tax_included=TaxIncluded.NO)
+    assert lenient.tax_included is TaxIncluded.NO

@@ -30,9 +30,16 @@ for 2.2.1 and 2.3.0, so one session has one price whatever the partner speaks):
 6. Rounding: totals keep full precision; only minor_units() rounds, half-up.
 
 Other decisions: the FLAT charged is the first FLAT component that applies in the
-phase; a restriction on a quantity we were not told (e.g. current) does not match;
-tariff validity (start/end_date_time) is the caller's concern (Tariff.is_active_at);
-min/max_duration count from the start of their phase (reservation or session).
+phase (periods in which nothing happened do not count); a restriction on a quantity
+we were not told (e.g. current) does not match; tariff validity (start/end_date_time)
+is the caller's concern (Tariff.is_active_at); min/max_duration count from the start
+of their phase (reservation or session); min/max_price bound the whole total,
+reservation included.
+
+Consequences worth knowing: by rule 1, a session whose charging time was rounded up
+can become cheaper when parking follows it; and with restrictions, more energy can
+cost less (a cheaper tier, or a later component with a smaller step_size). Without
+restrictions, more energy or a longer last period never costs less (tested).
 """
 
 from app.tariffs.engine.model import (
@@ -51,7 +58,8 @@ from app.tariffs.engine.model import (
 )
 from app.tariffs.engine.parse import SUPPORTED_VERSIONS, parse_tariff
 from app.tariffs.engine.periods import PeriodError, PeriodState, SessionPeriod
-from app.tariffs.engine.pricing import price_session, quote_window
+from app.tariffs.engine.pricing import price_session
+from app.tariffs.engine.quote import quote_window
 from app.tariffs.engine.result import (
     Cost,
     PricedDimension,

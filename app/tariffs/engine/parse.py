@@ -40,8 +40,17 @@ E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
 
 
-def parse_tariff(data: Mapping[str, Any], version: str = "2.2.1") -> Tariff:
-    """Parse one OCPI Tariff object of the given OCPI version, or raise TariffError."""
+def parse_tariff(
+    data: Mapping[str, Any],
+    version: str = "2.2.1",
+    *,
+    default_tax_included: TaxIncluded | None = None,
+) -> Tariff:
+    """Parse one OCPI Tariff object of the given OCPI version, or raise TariffError.
+
+    2.3.0 requires tax_included; default_tax_included lets a caller accept partners'
+    objects that omit it (the spec's own 2.3.0 CDR example does).
+    """
     if version not in SUPPORTED_VERSIONS:
         raise TariffError(f"version: unsupported OCPI version {version!r}")
     if not isinstance(data, Mapping):
@@ -55,7 +64,7 @@ def parse_tariff(data: Mapping[str, Any], version: str = "2.2.1") -> Tariff:
         last_updated=_optional(data, "last_updated", _datetime),
         version=version,
         type=_optional(data, "type", lambda v, p: _enum(TariffType, v, p)),
-        tax_included=_tax_included(data, version),
+        tax_included=_tax_included(data, version, default_tax_included),
         min_price=_optional(data, "min_price", lambda v, p: _limit(v, p, version)),
         max_price=_optional(data, "max_price", lambda v, p: _limit(v, p, version)),
         start_date_time=_optional(data, "start_date_time", _datetime),
@@ -254,11 +263,15 @@ def _limit(value: Any, path: str, version: str) -> PriceLimit:
     )
 
 
-def _tax_included(data: Mapping[str, Any], version: str) -> TaxIncluded:
+def _tax_included(
+    data: Mapping[str, Any], version: str, default: TaxIncluded | None
+) -> TaxIncluded:
     """Return tax_included: required in 2.3.0; 2.2.1 prices are always excluding VAT."""
     if version == "2.2.1":
         return TaxIncluded.NO
     if data.get("tax_included") is None:
+        if default is not None:
+            return default
         raise TariffError("tax_included: required field is missing (OCPI 2.3.0)")
     return _enum(TaxIncluded, data["tax_included"], "tax_included")
 

@@ -106,17 +106,17 @@ def _validate_one(period: SessionPeriod, path: str) -> None:
         raise PeriodError(f"{path}: start and end must be timezone-aware")
     if to_seconds(period.end) < to_seconds(period.start):
         raise PeriodError(f"{path}: ends before it starts")
-    _require_decimal(period.energy_kwh, f"{path}.energy_kwh")
+    require_decimal(period.energy_kwh, f"{path}.energy_kwh")
     if period.state is not PeriodState.CHARGING and period.energy_kwh != 0:
         raise PeriodError(f"{path}.energy_kwh: only charging periods deliver energy")
     for name in ("power_kw", "current_a"):
         value = getattr(period, name)
         if value is not None:
-            _require_decimal(value, f"{path}.{name}")
+            require_decimal(value, f"{path}.{name}")
 
 
-def _require_decimal(value: object, path: str) -> None:
-    """Refuse floats and negative numbers among the measurements."""
+def require_decimal(value: object, path: str) -> None:
+    """Refuse floats, NaN and negative numbers among the measurements."""
     if not isinstance(value, Decimal) or not value.is_finite():
         raise PeriodError(f"{path}: expected a finite Decimal, got {value!r}")
     if value < 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import tzinfo
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from app.tariffs.engine import restrictions as rules
@@ -31,7 +31,6 @@ from app.tariffs.engine.periods import (
     cut_at_energy,
     cut_at_instants,
     to_datetime,
-    to_seconds,
     to_segments,
     validate,
 )
@@ -40,6 +39,7 @@ from app.tariffs.engine.taxes import cost_of, limit_total
 
 # Enough digits that hours (seconds / 3600) and pro-rata energy never lose a cent.
 PRECISION = 50
+RESOLUTION = Decimal("1e-20")  # finer than any meter: 1e-20 kWh, 1e-20 s
 HOUR = Decimal(3600)
 WH_PER_KWH = Decimal(1000)
 _CONSUMED = {
@@ -47,6 +47,8 @@ _CONSUMED = {
     PeriodState.PARKING: (Dimension.PARKING_TIME,),
     PeriodState.RESERVATION: (Dimension.TIME,),
 }
+
+TIMED = (Dimension.TIME, Dimension.PARKING_TIME)
 
 Picks = tuple[tuple[Dimension, int], ...]
 
@@ -83,6 +85,8 @@ def price_session(
 
     reservation_expired defaults to "the session is only a reservation".
     """
+    if not isinstance(tz, tzinfo):
+        raise PeriodError(f"tz: expected a time zone (zoneinfo.ZoneInfo), got {tz!r}")
     validate(periods)
     if reservation_expired is None:
         reservation_expired = all(p.state is PeriodState.RESERVATION for p in periods)
@@ -91,52 +95,6 @@ def price_session(
         groups = _groups(tariff, _cut(tariff, periods, tz), tz, reservation_expired)
         lines = _round_steps(_lines(tariff, groups))
         return _result(tariff, groups, lines)
-
-
-def quote_window(
-    tariff: Tariff,
-    start: datetime,
-    end: datetime,
-    tz: tzinfo,
-    energy_kwh: Decimal,
-    power_kw: Decimal,
-    *,
-    current_a: Decimal | None = None,
-) -> PriceResult:
-    """Quote charging at power_kw from start until energy_kwh is in (or end), then parking."""
-    if power_kw <= 0:
-        raise PeriodError("power_kw: must be positive")
-    if energy_kwh < 0:
-        raise PeriodError("energy_kwh: must not be negative")
-    if to_seconds(end) <= to_seconds(start):
-        raise PeriodError("end: must be after start")
-    with localcontext() as context:
-        context.prec = PRECISION
-        periods = _quote_periods(start, end, energy_kwh, power_kw, current_a)
-    return price_session(tariff, periods, tz)
-
-
-def _quote_periods(
-    start: datetime,
-    end: datetime,
-    energy_kwh: Decimal,
-    power_kw: Decimal,
-    current_a: Decimal | None,
-) -> list[SessionPeriod]:
-    """Synthesise a charging period then, if time is left, a parking period."""
-    window = to_seconds(end) - to_seconds(start)
-    charging = min(energy_kwh * HOUR / power_kw, window)
-    delivered = min(energy_kwh, power_kw * window / HOUR)
-    # In UTC: adding a timedelta to a local aware datetime adds wall-clock time.
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    stop = min(start + timedelta(microseconds=int(charging.scaleb(6))), end)
-    periods: list[SessionPeriod] = []
-    if stop > start:
-        charge = SessionPeriod(start, stop, delivered, PeriodState.CHARGING, power_kw, current_a)
-        periods.append(charge)
-    if stop < end:
-        periods.append(SessionPeriod(stop, end, ZERO, PeriodState.PARKING))
-    return periods
 
 
 def _cut(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> list[Segment]:
@@ -208,23 +166,33 @@ def _first_match(
 
 def _lines(tariff: Tariff, groups: list[_Group]) -> list[_Line]:
     """Turn groups into billing lines: consumed dimensions, plus FLAT once per phase."""
+    flats = {_flat_group(groups, reservation) for reservation in (False, True)}
     lines: list[_Line] = []
-    flat_phases: set[bool] = set()
     for number, group in enumerate(groups):
-        segment = group.segment
         for dimension, index in group.picks:
-            if dimension is Dimension.FLAT and segment.is_reservation in flat_phases:
+            volume = _volume(group.segment, dimension)
+            if dimension is Dimension.FLAT and number not in flats:
                 continue
-            volume = _volume(segment, dimension)
-            if volume == 0 and dimension is not Dimension.FLAT:
+            if volume == 0:
                 continue  # nothing used: must not decide which step_size applies
-            flat_phases.update([segment.is_reservation] if dimension is Dimension.FLAT else [])
             component = tariff.elements[index].component(dimension)
             assert component is not None  # picked because the element has one
-            lines.append(
-                _Line(number, dimension, index, component, volume, volume, segment.is_reservation)
-            )
+            reservation = group.segment.is_reservation
+            lines.append(_Line(number, dimension, index, component, volume, volume, reservation))
     return lines
+
+
+def _flat_group(groups: list[_Group], reservation: bool) -> int | None:
+    """Return the group whose FLAT component is charged for a phase, if any.
+
+    The first FLAT that applies in the phase; periods in which nothing happened (no
+    time, no energy) only count when the phase has nothing else, so that cutting a
+    period at its very start or end cannot change the fee.
+    """
+    phase = [(n, g) for n, g in enumerate(groups) if g.segment.is_reservation is reservation]
+    used = [(n, g) for n, g in phase if g.segment.seconds or g.segment.energy] or phase
+    flat = (n for n, g in used if any(d is Dimension.FLAT for d, _ in g.picks))
+    return next(flat, None)
 
 
 def _volume(segment: Segment, dimension: Dimension) -> Decimal:
@@ -243,21 +211,23 @@ def _round_steps(lines: list[_Line]) -> list[_Line]:
     billed on that line. Time and parking form one group: only the dimension used
     last is rounded (a charging time followed by parking is billed as measured).
     """
-    session = [line for line in lines if not line.reservation]
-    energy = [line for line in session if line.dimension is Dimension.ENERGY]
-    timed = [line for line in session if line.dimension is not Dimension.ENERGY]
-    timed = [line for line in timed if line.dimension is not Dimension.FLAT]
-    reserved = [line for line in lines if line.reservation and line.dimension is Dimension.TIME]
-    rounded = {id(line): line for line in lines}
-    for group in (energy, _last_dimension(timed), reserved):
+    rounded = list(lines)
+    for group in _step_groups(lines):
         if group:
-            rounded[id(group[-1])] = _round_last(group)
-    return [rounded[id(line)] for line in lines]
+            rounded[group[-1]] = _round_last([lines[i] for i in group])
+    return rounded
 
 
-def _last_dimension(lines: list[_Line]) -> list[_Line]:
-    """Return the lines of the dimension used last (TIME or PARKING_TIME)."""
-    return [line for line in lines if line.dimension is lines[-1].dimension] if lines else []
+def _step_groups(lines: list[_Line]) -> tuple[list[int], list[int], list[int]]:
+    """Return the line numbers of the energy, the last-used time and the reservation group."""
+    numbered = list(enumerate(lines))
+    energy = [i for i, ln in numbered if not ln.reservation and ln.dimension is Dimension.ENERGY]
+    timed = [i for i, ln in numbered if not ln.reservation and ln.dimension in TIMED]
+    reserved = [i for i, ln in numbered if ln.reservation and ln.dimension is Dimension.TIME]
+    if timed:
+        last = lines[timed[-1]].dimension
+        timed = [i for i in timed if lines[i].dimension is last]
+    return energy, timed, reserved
 
 
 def _round_last(lines: list[_Line]) -> _Line:
@@ -267,7 +237,9 @@ def _round_last(lines: list[_Line]) -> _Line:
     if last.dimension is Dimension.ENERGY:
         step /= WH_PER_KWH  # ENERGY steps are in Wh, volumes in kWh
     used = sum((line.volume for line in lines), ZERO)
-    return replace(last, billed=last.billed + _ceil_to(used, step) - used)
+    # Pro-rata cuts leave noise in the 50th digit; it must not cost a whole extra step.
+    billed = _ceil_to(used.quantize(RESOLUTION), step)
+    return replace(last, billed=last.billed + billed - used)
 
 
 def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
@@ -306,7 +278,7 @@ def _result(tariff: Tariff, groups: list[_Group], lines: list[_Line]) -> PriceRe
 def _priced(tariff: Tariff, line: _Line) -> PricedDimension:
     """Price one line: billed volume times price, taxed per the tariff's rules."""
     component = line.component
-    is_time = line.dimension in (Dimension.TIME, Dimension.PARKING_TIME)
+    is_time = line.dimension in TIMED
     base = component.price * line.billed / (HOUR if is_time else 1)
     return PricedDimension(
         type=line.dimension,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Literal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
 
 from app.core.money import to_minor_units
 from app.tariffs.engine.model import Dimension, PriceComponent
-from app.tariffs.engine.periods import ZERO, PeriodState
+from app.tariffs.engine.periods import ZERO, PeriodState, to_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,16 @@ class Cost:
     incl_tax: Decimal = ZERO
     taxes: tuple[TaxAmount, ...] = ()
 
+    def as_ocpi(self, version: str, places: int = 4) -> dict[str, Any]:
+        """Return the OCPI Price of the version, amounts rounded half-up to places decimals."""
+        if version == "2.2.1":
+            return {
+                "excl_vat": _round(self.excl_tax, places),
+                "incl_vat": _round(self.incl_tax, places),
+            }
+        taxes = [_tax_json(tax, places) for tax in self.taxes]
+        return {"before_taxes": _round(self.excl_tax, places), "taxes": taxes}
+
     def __add__(self, other: Cost) -> Cost:
         """Add two costs, merging taxes of the same name and percentage."""
         if not isinstance(other, Cost):
@@ -38,6 +48,19 @@ class Cost:
             self.incl_tax + other.incl_tax,
             _merge_taxes(self.taxes + other.taxes),
         )
+
+
+def _round(amount: Decimal, places: int) -> Decimal:
+    """Round half-up to places decimals (OCPI numbers carry 4)."""
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _tax_json(tax: TaxAmount, places: int) -> dict[str, Any]:
+    """Return a 2.3.0 TaxAmount object."""
+    data: dict[str, Any] = {"name": tax.name, "amount": _round(tax.amount, places)}
+    if tax.percentage is not None:
+        data["percentage"] = tax.percentage
+    return data
 
 
 def _merge_taxes(taxes: tuple[TaxAmount, ...]) -> tuple[TaxAmount, ...]:
@@ -75,6 +98,17 @@ class PricedPeriod:
     state: PeriodState
     energy_kwh: Decimal
     dimensions: tuple[PricedDimension, ...]
+
+    @property
+    def cdr_dimensions(self) -> tuple[tuple[str, Decimal], ...]:
+        """Return the period's OCPI CdrDimensions as (type, volume): kWh and hours."""
+        hours = (to_seconds(self.end) - to_seconds(self.start)) / 3600
+        match self.state:
+            case PeriodState.CHARGING:
+                return (("ENERGY", self.energy_kwh), ("TIME", hours))
+            case PeriodState.PARKING:
+                return (("PARKING_TIME", hours),)
+        return (("RESERVATION_TIME", hours),)
 
     @property
     def cost(self) -> Cost:

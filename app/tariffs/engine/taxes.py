@@ -9,8 +9,10 @@
 - 2.3.0 tax_included N/A: no taxes at all, vat is ignored.
 
 min_price and max_price bind the totals before and after taxes separately, as
-both notes in the spec say. A limit without its after-taxes amount bounds the
-after-taxes total at the same tax ratio as the session's own costs.
+both notes in the spec say. When the before-taxes total is clamped, the taxes are
+scaled with it first (a 13.00 + 1.35 session capped at 10.00 keeps its tax ratio),
+then the after-taxes limits apply. Otherwise a cap on the before-taxes amount alone
+would leave the full taxes of the uncapped session on top of it.
 """
 
 from __future__ import annotations
@@ -40,13 +42,23 @@ def cost_of(amount: Decimal, vat: Decimal | None, tariff: Tariff) -> Cost:
 def limit_total(total: Cost, tariff: Tariff) -> tuple[Cost, Limit | None]:
     """Clamp total to the tariff's min_price and max_price; say which one applied."""
     low, high = tariff.min_price, tariff.max_price
-    excl = _clamp(total.excl_tax, _excl(low), _excl(high))
-    incl = _clamp(total.incl_tax, _incl(low, total), _incl(high, total))
+    excl = _clamp(total.excl_tax, _amount(low, False), _amount(high, False))
+    incl = _clamp(_scaled_incl(total, excl), _amount(low, True), _amount(high, True))
     if (excl, incl) == (total.excl_tax, total.incl_tax):
         return total, None
     raised = excl > total.excl_tax or incl > total.incl_tax
     taxes = (TaxAmount("VAT", incl - excl),) if incl != excl else ()
     return Cost(excl, incl, taxes), "min_price" if raised else "max_price"
+
+
+def _scaled_incl(total: Cost, excl: Decimal) -> Decimal:
+    """Return the after-taxes total that goes with a clamped before-taxes total."""
+    if excl == total.excl_tax:
+        return total.incl_tax
+    tax = total.incl_tax - total.excl_tax
+    if total.excl_tax == ZERO or tax == ZERO:
+        return excl + tax  # no ratio to keep (and no division noise on a tax-free total)
+    return excl + tax * excl / total.excl_tax
 
 
 def _clamp(value: Decimal, low: Decimal | None, high: Decimal | None) -> Decimal:
@@ -58,15 +70,8 @@ def _clamp(value: Decimal, low: Decimal | None, high: Decimal | None) -> Decimal
     return value
 
 
-def _excl(limit: PriceLimit | None) -> Decimal | None:
-    """Return a limit's before-taxes amount."""
-    return None if limit is None else limit.excl_tax
-
-
-def _incl(limit: PriceLimit | None, total: Cost) -> Decimal | None:
-    """Return a limit's after-taxes amount, or derive it from the session's tax ratio."""
-    if limit is None or limit.incl_tax is not None:
-        return None if limit is None else limit.incl_tax
-    if total.excl_tax == ZERO:
-        return limit.excl_tax
-    return limit.excl_tax * total.incl_tax / total.excl_tax
+def _amount(limit: PriceLimit | None, incl_tax: bool) -> Decimal | None:
+    """Return a limit's amount after or before taxes, if it has one."""
+    if limit is None:
+        return None
+    return limit.incl_tax if incl_tax else limit.excl_tax
