@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
 
 
@@ -111,12 +112,15 @@ class PartnerEndpoint(Base):
     __table_args__ = (UniqueConstraint("partner_id", "version", "identifier", "role"),)
 
 
-class Token(Timestamped, Base):
+class Token(Base):
     """A partner eMSP's driver token, as pushed to us (OCPI Token, keyed by party, uid, type)."""
 
     __tablename__ = "ocpi_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The eMSP owns the token and its last_updated: stored as pushed, never moved by us.
+    last_updated: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
     )

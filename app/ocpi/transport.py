@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, json, request
+from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from app.core.clock import utcnow
+from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed
 from app.ocpi import errors
 from app.ocpi.models import OcpiPartner, PartnerStatus
@@ -49,7 +50,10 @@ def envelope(
     if message:
         body["status_message"] = message
     response = current_app.response_class(
-        json.dumps(body), status=http_status, mimetype="application/json"
+        # Decimal prices must stay JSON numbers (Flask's provider would write strings).
+        json_dumps(body),
+        status=http_status,
+        mimetype="application/json",
     )
     response.headers.update(_trace_headers())
     response.headers.update(_routing_headers())

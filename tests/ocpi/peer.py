@@ -152,7 +152,10 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
             if scheme != "Token":
                 return None
-            return base64.b64decode(value).decode()
+            try:
+                return base64.b64decode(value, validate=True).decode()
+            except ValueError:
+                return None
 
         def _handle(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -43,6 +43,11 @@ def cistring(length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(max=length), **kwargs)
 
 
+def boolean(**kwargs: Any) -> fields.Boolean:
+    """A JSON true/false; strings such as "yes" are refused."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 def number(**kwargs: Any) -> fields.Decimal:
     """An OCPI number, kept as Decimal and written as a JSON number."""
     return fields.Decimal(as_string=False, allow_nan=False, **kwargs)
@@ -79,7 +84,7 @@ class EnvironmentalImpact(OcpiSchema):
 
 
 class EnergyMix(OcpiSchema):
-    is_green_energy = fields.Boolean(required=True)
+    is_green_energy = boolean(required=True)
     energy_sources = fields.List(fields.Nested(EnergySource))
     environ_impact = fields.List(fields.Nested(EnvironmentalImpact))
     supplier_name = cistring(64)

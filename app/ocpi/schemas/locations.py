@@ -12,6 +12,7 @@ from app.ocpi.schemas.common import (
     Image,
     OcpiDateTime,
     OcpiSchema,
+    boolean,
     cistring,
 )
 
@@ -50,7 +51,7 @@ class ExceptionalPeriod(OcpiSchema):
 
 
 class Hours(OcpiSchema):
-    twentyfourseven = fields.Boolean(required=True)
+    twentyfourseven = boolean(required=True)
     regular_hours = fields.List(fields.Nested(RegularHours))
     exceptional_openings = fields.List(fields.Nested(ExceptionalPeriod))
     exceptional_closings = fields.List(fields.Nested(ExceptionalPeriod))
@@ -110,7 +111,7 @@ class Location221(OcpiSchema):
     country_code = cistring(2, required=True)
     party_id = cistring(3, required=True)
     id = cistring(36, required=True)
-    publish = fields.Boolean(required=True)
+    publish = boolean(required=True)
     publish_allowed_to = fields.List(fields.Nested(PublishTokenType))
     name = cistring(255)
     address = cistring(45 * 4, required=True)
@@ -129,7 +130,7 @@ class Location221(OcpiSchema):
     facilities = fields.List(fields.String())
     time_zone = fields.String(required=True)
     opening_times = fields.Nested(Hours)
-    charging_when_closed = fields.Boolean()
+    charging_when_closed = boolean()
     images = fields.List(fields.Nested(Image))
     energy_mix = fields.Nested(EnergyMix)
     last_updated = OcpiDateTime(required=True)

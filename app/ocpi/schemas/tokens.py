@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.ocpi.schemas.common import DisplayText, OcpiDateTime, OcpiSchema, cistring
+from app.ocpi.schemas.common import DisplayText, OcpiDateTime, OcpiSchema, boolean, cistring
 
 TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
 WHITELIST = ("ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER")
@@ -25,7 +25,7 @@ class Token(OcpiSchema):
     visual_number = cistring(64)
     issuer = cistring(64, required=True)
     group_id = cistring(36)
-    valid = fields.Boolean(required=True)
+    valid = boolean(required=True)
     whitelist = fields.String(required=True, validate=validate.OneOf(WHITELIST))
     language = cistring(2)
     default_profile_type = fields.String()

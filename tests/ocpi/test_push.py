@@ -1,0 +1,50 @@
+"""Outbox delivery to eMSP locations receivers: one attempt, failures recorded, never resent."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.core.outbox import OutboxEvent
+from app.extensions import db as _db
+from app.inventory import services
+from app.ocpi.tasks import deliver_outbox
+
+
+def _emsp(make_partner, peer, roles=(("EMSP", "DE", "EMS"),)):
+    partner, _ = make_partner(
+        roles=roles,
+        endpoints=(("locations", "RECEIVER", f"{peer.state.base}/emsp/2.2.1/locations"),),
+    )
+    peer.state.tokens_accepted.add(partner.token_out)
+    return partner
+
+
+def test_a_failed_push_is_recorded_and_not_retried(db, make_partner, make_location, peer):
+    _emsp(make_partner, peer)
+    location = make_location()
+    peer.state.down = True
+    services.set_evse_status(location.evses[0], "OUTOFORDER")
+    assert deliver_outbox(10) == 1
+    event = _db.session.scalars(select(OutboxEvent)).one()
+    assert event.delivered_at is not None and event.attempts == 1
+    assert "503" in event.last_error
+    assert deliver_outbox(10) == 0
+    assert len(peer.pushes()) == 1
+
+
+def test_a_deleted_listing_is_pushed_as_removed_evses(db, make_partner, make_location, peer):
+    _emsp(make_partner, peer)
+    location = make_location(evses=2)
+    services.delete_location(location)
+    deliver_outbox(10)
+    pushes = peer.pushes()
+    assert [p.method for p in pushes] == ["PATCH", "PATCH"]
+    assert {p.body["status"] for p in pushes} == {"REMOVED"}
+
+
+def test_partners_without_a_locations_receiver_get_nothing(db, make_partner, make_location, peer):
+    make_partner()
+    location = make_location()
+    services.update_location(location, name="x")
+    assert deliver_outbox(10) == 1
+    assert peer.state.requests == []
