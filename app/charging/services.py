@@ -68,7 +68,7 @@ from app.gateway.ports import (
 )
 from app.inventory.enums import EvseStatus
 from app.inventory.models import ChargeStation, Evse
-from app.inventory.services import ensure_own_party
+from app.inventory.services import ensure_own_party, set_evse_status
 
 log = logging.getLogger(__name__)
 
@@ -150,28 +150,11 @@ def record_status(station_id: str, report: StatusReport) -> None:
         db.session.add(kept)
     kept.ocpp_status, kept.error_code = report.ocpp_status, report.error_code
     kept.reported_at = report.timestamp
-    if evse.status != EvseStatus.REMOVED and evse.status != report.status.value:
-        evse.status = report.status.value
-        _emit_evse_status(evse)
+    if evse.status != EvseStatus.REMOVED:
+        # The inventory service writes the outbox event the OCPI push job delivers, and
+        # commits this whole change with it.
+        set_evse_status(evse, report.status.value)
     db.session.commit()
-
-
-def _emit_evse_status(evse: Evse) -> None:
-    """Write the "evse.status" outbox event the OCPI side pushes to partners."""
-    location = evse.location
-    emit(
-        db.session,
-        "evse.status",
-        "evse",
-        evse.uid,
-        {
-            "country_code": location.country_code,
-            "party_id": location.party_id,
-            "location_id": location.ocpi_id,
-            "evse_uid": evse.uid,
-            "status": evse.status,
-        },
-    )
 
 
 def record_security_event(station_id: str, event: SecurityEvent) -> None:

@@ -10,6 +10,7 @@ from ocpp.v16 import call
 from app.charging.enums import SessionStatus
 from app.charging.models import MeterValue
 from app.gateway.ports import OcppVersion
+from app.inventory.services import EVSE_STATUS_CHANGED
 from tests.charging.support import Site, cdrs, count, db_gateway, outbox_topics, sessions
 from tests.gateway.support import charger, run
 
@@ -63,7 +64,7 @@ def test_full_16_session_ends_in_a_priced_cdr(app: Flask, site: Site) -> None:
     assert [p["dimensions"][0]["type"] for p in cdr.charging_periods] == ["ENERGY", "PARKING_TIME"]
     assert count(app, MeterValue, station_id=site.station_id) == 2
     topics = outbox_topics(app)
-    assert "evse.status" in topics and topics[-1] == "session.changed"
+    assert EVSE_STATUS_CHANGED in topics and topics[-1] == "session.changed"
     assert "cdr.created" in topics
 
 

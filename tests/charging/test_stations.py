@@ -15,6 +15,7 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.gateway.ports import OcppVersion
 from app.inventory.models import ChargeStation, Evse
+from app.inventory.services import EVSE_STATUS_CHANGED
 from tests.charging.support import Site, count, db_gateway, read
 from tests.gateway.support import PASSWORD, charger, exchange, open_socket, run
 
@@ -152,7 +153,7 @@ def test_status_changes_the_evse_and_writes_one_outbox_event(app: Flask, site: S
     assert (
         read(app, lambda: db.session.get(EvseStatusReport, site.evse_pk).ocpp_status) == "Faulted"
     )
-    assert count(app, OutboxEvent, topic="evse.status") == 1
+    assert count(app, OutboxEvent, topic=EVSE_STATUS_CHANGED) == 1
 
 
 def test_security_event_is_stored(app: Flask, site: Site) -> None:
