@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.charging import queries
 from app.charging.enums import AuthMethod
 from app.charging.models import DriverToken
+from app.core.clock import utcnow
 from app.extensions import db
 from app.gateway.ports import AuthorizationStatus
 from app.inventory.models import ChargeStation, Evse, Party
@@ -142,6 +143,7 @@ def new_driver_token(user_id: int, own: Party, uid: str | None = None) -> Driver
         issuer=own.name,
         valid=True,
         whitelist="ALWAYS",
+        last_updated=utcnow(),
     )
     link = DriverToken(user_id=user_id, uid=uid, type=APP_TOKEN_TYPE)
     db.session.add_all([token, link])
