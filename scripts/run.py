@@ -10,20 +10,33 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_STATION = "PP-DEMO0001"  # created by `flask demo seed`
 
 
 def main() -> int:
-    """Migrate, seed, then supervise the web app (and the processes later issues add)."""
+    """Migrate, seed, then supervise the web app, the OCPP gateway and a simulated charger."""
     env = {**os.environ, "FLASK_APP": "wsgi:app"}
     (ROOT / "var").mkdir(exist_ok=True)
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     subprocess.run([*flask, "demo", "seed"], cwd=ROOT, env=env, check=True)
     port = env.get("PORT", "5000")
+    gateway_port = env.get("GATEWAY_PORT", "9000")
+    gateway_url = f"ws://127.0.0.1:{gateway_port}/ocpp"
     processes = [
-        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env)
+        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env),
+        # The OCPP gateway on the same database (GATEWAY_PORT_IMPL defaults to it); it also
+        # reserves chargers for bookings that start.
+        subprocess.Popen([sys.executable, "-m", "app.gateway"], cwd=ROOT, env=env),
+        # A simulated charger for the first demo listing; it charges when remotely started.
+        subprocess.Popen(
+            [*flask, "station", "simulate", DEMO_STATION, "--url", gateway_url], cwd=ROOT, env=env
+        ),
     ]
     _print_banner(port)
+    print(
+        f"  OCPP:     {gateway_url}/<station id>   simulated charger: {DEMO_STATION}\n", flush=True
+    )
     return _supervise(processes)
 
 

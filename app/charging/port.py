@@ -6,12 +6,15 @@ Every call runs in its own Flask app context, so it gets its own scoped database
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask
 
 from app.charging import services
+from app.charging.commands import CommandSender, use_local_bus
+from app.charging.tasks import DISPATCH_INTERVAL, run_booking_dispatcher
 from app.gateway.ports import (
     AuthorizationResult,
     BootDecision,
@@ -94,6 +97,25 @@ class DbStationPort:
     def record_violation(self, station_id: str, kind: ViolationKind) -> None:
         """Count a protocol violation."""
         self._run(services.count_violation, station_id, kind)
+
+    def start_jobs(self, sender: CommandSender) -> Callable[[], None]:
+        """Start the booking dispatcher beside the gateway; return a function that stops it."""
+        use_local_bus(sender)
+        stop = threading.Event()
+        interval = float(self.app.config.get("BOOKING_DISPATCH_INTERVAL", DISPATCH_INTERVAL))
+        thread = threading.Thread(
+            target=run_booking_dispatcher,
+            args=(self.app, sender, stop, interval),
+            name="booking-dispatcher",
+            daemon=True,
+        )
+        thread.start()
+
+        def halt() -> None:
+            stop.set()
+            use_local_bus(None)
+
+        return halt
 
 
 def create_port() -> DbStationPort:

@@ -8,6 +8,7 @@ its own database session), from a pool of threads.
 from app.charging.services.bookings import (
     dispatch_booking,
     remote_start_booking,
+    remote_stop_booking,
     start_due_bookings,
 )
 from app.charging.services.sessions import (
@@ -45,6 +46,7 @@ __all__ = [
     "record_security_event",
     "record_status",
     "remote_start_booking",
+    "remote_stop_booking",
     "set_connection",
     "start_due_bookings",
     "start_transaction",

@@ -203,3 +203,20 @@ def _require(row: T | None) -> T:
     if row is None:
         raise LookupError("a row this use case relies on has disappeared")
     return row
+
+
+def remote_stop_booking(driver: User, booking_id: int, sender: CommandSender) -> str:
+    """Stop the charging session of the driver's booking (RemoteStop); return the answer."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.driver_id != driver.id:
+        raise NotFound(f"No booking {booking_id}")
+    running = [s for s in queries.sessions_of_booking(booking_id) if s.is_open]
+    db.session.commit()
+    if not running or running[-1].transaction_id is None:
+        raise NotStartable("No charging session of this booking is running")
+    session = running[-1]
+    command = cmd.RemoteStop(transaction_id=session.transaction_id)
+    status = _send_status(sender, session.station_id, command)
+    if status == OFFLINE:
+        raise StationUnavailable("The charger is offline")
+    return status
