@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     event,
+    inspect,
     true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -231,9 +232,23 @@ def _touch_parents(session: Session, _context: Any, _instances: Any) -> None:
         for obj in (*session.new, *session.dirty, *session.deleted):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
+            stamp = _explicit_last_updated(obj) or now
             for parent in _ocpi_parents(obj):
-                if parent is not None and parent not in session.deleted:
-                    parent.last_updated = now
+                if parent is None or parent in session.deleted:
+                    continue
+                # A parent whose last_updated the caller set itself keeps it (OCPI pushes and
+                # tests set one instant on EVSE and Location together).
+                if _explicit_last_updated(parent) is None:
+                    parent.last_updated = stamp
+
+
+def _explicit_last_updated(obj: Any) -> datetime | None:
+    """Return a last_updated set on the object since it was loaded, if any."""
+    state = inspect(obj, raiseerr=False)
+    if state is None or "last_updated" not in state.mapper.attrs:
+        return None
+    added = state.attrs.last_updated.history.added
+    return added[0] if added and added[0] is not None else None
 
 
 def _ocpi_parents(obj: object) -> tuple[Any, ...]:

@@ -65,18 +65,18 @@ def _create_overlap_guard():
 
 
 def upgrade():
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("instant_book", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "cancellation_policy",
-                sa.String(length=16),
-                server_default="moderate",
-                nullable=False,
-            )
-        )
+    # Plain ADD COLUMN (no batch): on SQLite a batch copy of `locations` would drop its
+    # SpatiaLite geometry triggers and spatial index.
+    op.add_column(
+        "locations",
+        sa.Column("instant_book", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
+    op.add_column(
+        "locations",
+        sa.Column(
+            "cancellation_policy", sa.String(length=16), server_default="moderate", nullable=False
+        ),
+    )
 
     op.create_table(
         "bookings",
