@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -12,6 +14,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
+from app.bookings.enums import BookingStatus
+from app.bookings.models import Booking
 from app.charging.models import Cdr, ChargingSession, DriverToken, MeterValue
 from app.charging.port import DbStationPort
 from app.charging.tokens import new_driver_token
@@ -46,8 +50,13 @@ class Site:
     tariff_id: str
 
 
-def seed_site(app: Flask, prefix: str = "CS", capabilities: list[str] | None = None) -> Site:
-    """Create and commit a listing with its station, a tariff (0.30 EUR/kWh) and a driver."""
+def seed_site(
+    app: Flask,
+    prefix: str = "CS",
+    capabilities: list[str] | None = None,
+    price: Decimal = ENERGY_PRICE,
+) -> Site:
+    """Create and commit a listing with its station, a tariff (per kWh) and a driver."""
     with app.app_context():
         party = _own_party(app)
         owner = User(email=f"{prefix}-owner@example.test", password_hash=_HASH, name="Owner")
@@ -59,7 +68,7 @@ def seed_site(app: Flask, prefix: str = "CS", capabilities: list[str] | None = N
             party_id=party.party_id,
             ocpi_id=f"{prefix}-T1",
             currency="EUR",
-            elements=[{"price_components": [ENERGY_COMPONENT]}],
+            elements=[{"price_components": [{**ENERGY_COMPONENT, "price": price}]}],
         )
         db.session.add(tariff)
         db.session.flush()
@@ -227,3 +236,34 @@ def driver_tokens(app: Flask, user_id: int) -> list[str]:
             db.session.scalars(select(DriverToken.uid).where(DriverToken.user_id == user_id))
         ),
     )
+
+
+def add_booking(app: Flask, site: Site, starts_at: datetime, ends_at: datetime) -> int:
+    """Commit a confirmed booking of the site's EVSE by its driver (no payment behind it)."""
+    with app.app_context():
+        booking = Booking(
+            driver_id=site.driver_id,
+            location_id=site.location_pk,
+            evse_id=site.evse_pk,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=BookingStatus.CONFIRMED.value,
+            amount_minor=660,
+            currency="EUR",
+            policy={"name": "moderate", "cutoff_hours": 12, "fee_percent": 50},
+        )
+        db.session.add(booking)
+        db.session.commit()
+        return booking.id
+
+
+async def eventually(check: Callable[[], T], timeout: float = 15.0) -> T:
+    """Poll a (blocking) check in a thread until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await asyncio.to_thread(check)
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.1)
