@@ -53,6 +53,7 @@ def _register_modules(app: Flask) -> None:
     from app.accounts import auth
     from app.accounts import views as accounts_views
     from app.bookings.api import blp as bookings_api
+    from app.charging import api as charging_api
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
@@ -70,6 +71,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
     api.register_blueprint(bookings_api, url_prefix="/api/v1/bookings")
+    api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(webhooks_blp)

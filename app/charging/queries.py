@@ -16,6 +16,7 @@ from app.charging.models import (
     DriverToken,
     EvseStatusReport,
     MeterValue,
+    Notice,
     TransactionEventSeen,
 )
 from app.extensions import db
@@ -209,3 +210,9 @@ def sessions_of_booking(booking_id: int) -> list[ChargingSession]:
         .order_by(ChargingSession.start_date_time)
     )
     return list(db.session.scalars(query))
+
+
+def notices_of(user_id: int) -> list[Notice]:
+    """Return a user's notices, newest first."""
+    query = select(Notice).where(Notice.user_id == user_id).order_by(Notice.id.desc())
+    return list(db.session.scalars(query.limit(100)))
