@@ -49,12 +49,8 @@ def test_starting_a_booking_at_an_offline_charger_is_a_conflict_with_notices(
     reply = client.post(f"/api/v1/charging/bookings/{booking.id}/start", headers=bearer(driver))
     assert reply.status_code == 409
     assert reply.get_json()["detail"] == "The charger is offline"
-    assert (
-        db.session.get(BookingDispatch, 1)
-        or db.session.scalars(db.select(BookingDispatch).filter_by(booking_id=booking.id))
-        .one()
-        .station_offline
-    )
+    dispatch = db.session.scalars(db.select(BookingDispatch).filter_by(booking_id=booking.id)).one()
+    assert dispatch.station_offline and dispatch.remote_start_status == "Offline"
     notices = client.get("/api/v1/charging/notices", headers=bearer(driver)).get_json()
     assert [n["kind"] for n in notices] == ["station_offline"]
     assert notices[0]["booking_id"] == booking.id
