@@ -64,6 +64,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments.api import webhooks_blp
+    from app.search import api as search_api
 
     app.register_blueprint(health.blp)
     web.init_app(app)
@@ -72,6 +73,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
     api.register_blueprint(bookings_api, url_prefix="/api/v1/bookings")
     api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
+    api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(webhooks_blp)

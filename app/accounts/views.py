@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 
 from app.accounts import services
 from app.core.errors import DomainError
@@ -69,6 +69,3 @@ def _safe_next() -> str | None:
     target = request.args.get("next", "")
     # Only same-site paths: an absolute URL here would be an open redirect.
     return target if target.startswith("/") and not target.startswith("//") else None
-
-
-__all__ = ["blp", "current_user"]

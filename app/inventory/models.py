@@ -225,21 +225,26 @@ class ChargeStation(Timestamped, Base):
 
 
 @event.listens_for(Session, "before_flush")
-def _touch_parents(session: Session, _context: Any, _instances: Any) -> None:
-    """OCPI: a change to an EVSE or Connector moves its Location's last_updated too."""
+def _touch_last_updated(session: Session, _context: Any, _instances: Any) -> None:
+    """OCPI: a change to an EVSE or Connector moves its Location's last_updated too.
+
+    Also covers changes that touch only a collection (a connector removed, windows replaced),
+    which update no column of the parent and so never fire its onupdate. Bulk UPDATE
+    statements bypass the session: their authors must set last_updated themselves.
+    """
     now = utcnow()
     with session.no_autoflush:
         for obj in (*session.new, *session.dirty, *session.deleted):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             stamp = _explicit_last_updated(obj) or now
-            for parent in _ocpi_parents(obj):
-                if parent is None or parent in session.deleted:
+            for touched in _ocpi_chain(obj):
+                if touched is None or touched in session.deleted:
                     continue
-                # A parent whose last_updated the caller set itself keeps it (OCPI pushes and
-                # tests set one instant on EVSE and Location together).
-                if _explicit_last_updated(parent) is None:
-                    parent.last_updated = stamp
+                # A last_updated the caller set itself is kept (OCPI pushes and tests set one
+                # instant on EVSE and Location together); the rest of the chain gets it too.
+                if _explicit_last_updated(touched) is None:
+                    touched.last_updated = stamp
 
 
 def _explicit_last_updated(obj: Any) -> datetime | None:
@@ -251,10 +256,15 @@ def _explicit_last_updated(obj: Any) -> datetime | None:
     return added[0] if added and added[0] is not None else None
 
 
-def _ocpi_parents(obj: object) -> tuple[Any, ...]:
+def _ocpi_chain(obj: object) -> tuple[Any, ...]:
+    """The object (when it carries last_updated) and the OCPI objects that contain it."""
     if isinstance(obj, Connector):
         evse = obj.evse
-        return (evse, evse.location if evse is not None else None)
-    if isinstance(obj, Evse | AvailabilityWindow | Blackout):
+        return (obj, evse, evse.location if evse is not None else None)
+    if isinstance(obj, Evse):
+        return (obj, obj.location)
+    if isinstance(obj, AvailabilityWindow | Blackout):
         return (obj.location,)
+    if isinstance(obj, Location):
+        return (obj,)
     return ()

@@ -115,7 +115,7 @@ def create_listing(
         db.session.add(location)
         db.session.flush()
         _emit_location(location, "created")
-        _emit_tariff(tariff)
+        _emit_tariff(tariff, "created")
     return NewListing(location=location, station=new_station)
 
 
@@ -135,6 +135,8 @@ def list_listings(user: User) -> list[Location]:
 def update_listing(user: User, listing_id: int, changes: dict[str, Any]) -> Location:
     """Change a listing's fields; a list given (evses, availability, blackouts) replaces the old."""
     location = get_listing(user, listing_id)
+    if not changes:
+        return location
     with _one_transaction():
         _apply_location_fields(location, changes)
         _apply_schedule(location, changes)
@@ -169,6 +171,10 @@ def remove_listing(user: User, listing_id: int) -> None:
             evse.status = EvseStatus.REMOVED.value
         for station in location.stations:
             station.approved = False
+        tariff = queries.listing_tariff(location)
+        if tariff is not None:
+            tariff.deleted_at = location.deleted_at
+            _emit_tariff(tariff, "removed")
         db.session.flush()
         _emit_location(location, "removed")
 
@@ -322,7 +328,7 @@ def _emit_location(location: Location, change: str) -> None:
     )
 
 
-def _emit_tariff(tariff: Tariff) -> None:
+def _emit_tariff(tariff: Tariff, change: str = "updated") -> None:
     outbox.emit(
         db.session,
         "tariff.changed",
@@ -332,6 +338,7 @@ def _emit_tariff(tariff: Tariff) -> None:
             "country_code": tariff.country_code,
             "party_id": tariff.party_id,
             "tariff_id": tariff.ocpi_id,
+            "change": change,
         },
     )
 

@@ -267,11 +267,10 @@ CASES: list[tuple[str, Sequence[str], Sequence[Step], datetime, str, str]] = [
 @pytest.mark.parametrize(
     ("name", "version", "steps", "start", "excl", "incl"),
     [
-        (name, version, steps, start, excl, incl)
+        pytest.param(name, version, steps, start, excl, incl, id=f"{version}-{name}-{excl}")
         for name, versions, steps, start, excl, incl in CASES
         for version in versions
     ],
-    ids=lambda value: value if isinstance(value, str) and "_" in value else None,
 )
 def test_spec_worked_example_totals(
     name: str, version: str, steps: Sequence[Step], start: datetime, excl: str, incl: str
@@ -465,3 +464,22 @@ def test_reservation_expires_elements_win_whatever_their_position() -> None:
     data["elements"] = [data["elements"][1], data["elements"][0], data["elements"][2]]
     result = price_session(parse_tariff(data), session(MONDAY, (RESERVATION, 90, "0")), BERLIN)
     assert result.total_excl_tax == Decimal("9.00")
+
+
+@pytest.mark.parametrize(
+    ("step", "billed_wh", "cost"),
+    [
+        (1, 116, "0.029"),  # 115.2 Wh billed as 116 Wh
+        (25, 125, "0.03125"),  # stated rounded: 0.031
+        (500, 500, "0.125"),
+    ],
+)
+def test_step_size_note_115_wh(step: int, billed_wh: int, cost: str) -> None:
+    data = cdr_tariff(
+        "2.2.1",
+        elements=[{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": step}]}],
+    )
+    periods = session(MONDAY, (CHARGING, 1, "0.1152"))
+    result = price_session(parse_tariff(data), periods, BERLIN)
+    assert result.billed_energy * 1000 == billed_wh
+    assert result.total_excl_tax == Decimal(cost)

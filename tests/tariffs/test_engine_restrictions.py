@@ -225,6 +225,10 @@ def test_priced_periods_carry_billed_volume_and_cost() -> None:
         ([SessionPeriod(local(2026, 6, 1, 12), local(2026, 6, 1, 13), 1.5)], "finite Decimal"),  # type: ignore[arg-type]
         ([charging(local(2026, 6, 1, 12), 1, "-1")], "must not be negative"),
         (
+            [SessionPeriod(local(2026, 6, 1, 12), local(2026, 6, 1, 13), state="CHARGING")],  # type: ignore[arg-type]
+            "expected a PeriodState",
+        ),
+        (
             [
                 charging(local(2026, 6, 1, 12), 1),
                 SessionPeriod(

@@ -101,7 +101,11 @@ def validate(periods: Sequence[SessionPeriod]) -> None:
 
 
 def _validate_one(period: SessionPeriod, path: str) -> None:
-    """Check one period's instants, energy and measurements."""
+    """Check one period's state, instants, energy and measurements."""
+    if not isinstance(period.state, PeriodState):
+        raise PeriodError(f"{path}.state: expected a PeriodState, got {period.state!r}")
+    if not all(isinstance(instant, datetime) for instant in (period.start, period.end)):
+        raise PeriodError(f"{path}: start and end must be datetimes")
     if period.start.tzinfo is None or period.end.tzinfo is None:
         raise PeriodError(f"{path}: start and end must be timezone-aware")
     if to_seconds(period.end) < to_seconds(period.start):

@@ -31,6 +31,8 @@ class Cost:
 
     def as_ocpi(self, version: str, places: int = 4) -> dict[str, Any]:
         """Return the OCPI Price of the version, amounts rounded half-up to places decimals."""
+        if version not in ("2.2.1", "2.3.0"):
+            raise ValueError(f"unsupported OCPI version {version!r}")
         if version == "2.2.1":
             return {
                 "excl_vat": _round(self.excl_tax, places),
