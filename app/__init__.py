@@ -59,6 +59,7 @@ def _register_modules(app: Flask) -> None:
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
+    from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.tariffs import api as ocpi_tariffs
@@ -83,6 +84,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_locations.blp)
     app.register_blueprint(ocpi_tariffs.blp)
     app.register_blueprint(ocpi_tokens.blp)
+    app.register_blueprint(ocpi_commands.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

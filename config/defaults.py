@@ -69,3 +69,5 @@ OCPI_HTTP_TIMEOUT = 10.0
 OCPI_RTA_TIMEOUT = 2.0
 OCPI_GET_RETRIES = 2
 OCPI_ALLOW_INSECURE_URLS = False
+# Seconds we promise in a CommandResponse and give a station to answer.
+OCPI_COMMAND_TIMEOUT = 30

@@ -66,6 +66,15 @@ def push(batch: int) -> None:
     click.echo(f"{delivered} outbox events delivered")
 
 
+@ocpi_cli.command("commands")
+@click.option("--batch", default=20, show_default=True, help="Commands per round.")
+def run_commands(batch: int) -> None:
+    """Execute queued partner commands through the OCPP gateway, POST their results."""
+    from app.ocpi.tasks import run_commands as run
+
+    click.echo(f"{run(batch)} commands executed")
+
+
 def init_app(app: Flask) -> None:
     """Register the `flask ocpi` group."""
     app.cli.add_command(ocpi_cli)

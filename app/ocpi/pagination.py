@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Subquery, func, select, tuple_
 
 from app.core.db import Base
 from app.extensions import db
@@ -84,22 +84,28 @@ def _cursor(raw: str | None, offset: int) -> tuple[datetime, int] | None:
     return EPOCH + micros * MICROSECOND, row_id
 
 
-def paged(query: Select[Any], model: type[Base], page: PageRequest) -> tuple[list[Any], int]:
-    """Apply the date filters, count the matches, and fetch one page in (last_updated, id) order."""
-    column = model.last_updated  # type: ignore[attr-defined]
+def page_query(
+    model: type[Base], filters: list[ColumnElement[bool]], page: PageRequest
+) -> tuple[Subquery, int]:
+    """Count the matches; return the page's keys (id, last_updated) as a subquery to join.
+
+    Only the keys are paged, on the (country_code, party_id, last_updated, id) index; each
+    module joins its rows to this subquery, so no list of ids travels back and forth.
+    """
+    column, key = model.last_updated, model.id  # type: ignore[attr-defined]
+    conditions = list(filters)
     if page.date_from is not None:
-        query = query.where(column >= page.date_from)
+        conditions.append(column >= page.date_from)
     if page.date_to is not None:
-        query = query.where(column < page.date_to)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    query = query.order_by(column, model.id)  # type: ignore[attr-defined]
+        conditions.append(column < page.date_to)
+    total = db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+    query = select(key, column).where(*conditions).order_by(column, key)
     if page.after is not None:
         moment, row_id = page.after
-        query = query.where(tuple_(column, model.id) > tuple_(moment, row_id))  # type: ignore[attr-defined]
+        query = query.where(tuple_(column, key) > tuple_(moment, row_id))
     elif page.offset:
         query = query.offset(page.offset)
-    rows = list(db.session.scalars(query.limit(page.limit)).unique())
-    return rows, total or 0
+    return query.limit(page.limit).subquery("page"), total or 0
 
 
 def page_response(items: list[Any], rows: list[Any], total: int, page: PageRequest) -> Response:

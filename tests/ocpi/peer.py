@@ -125,6 +125,10 @@ class EmspPeer:
             self.state.plugpool_versions = plugpool_versions
         return {"http": reply.status_code, **body}
 
+    def command_results(self) -> list[Recorded]:
+        """CommandResults PlugPool POSTed to the peer's response URLs."""
+        return [r for r in self.state.requests if "/commands/" in r.path]
+
     def pushes(self, method: str | None = None) -> list[Recorded]:
         """Requests PlugPool made to the locations receiver."""
         return [
@@ -198,6 +202,8 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 }
                 info = {"allowed": allowed, "token": token, "authorization_reference": "REF1"}
                 self._send(200, _envelope(info))
+            elif path.startswith(f"{base}/emsp/{VERSION}/commands/") and method == "POST":
+                self._send(200, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/locations/"):
                 self._send(200 if method == "PATCH" else 201, _envelope())
             else:

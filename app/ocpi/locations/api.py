@@ -9,7 +9,7 @@ from app.inventory.models import Location
 from app.ocpi import errors
 from app.ocpi.locations import queries
 from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi, location_to_ocpi
-from app.ocpi.pagination import page_request, page_response, paged
+from app.ocpi.pagination import page_query, page_request, page_response
 from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
 
 blp = Blueprint("ocpi_locations", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/locations")
@@ -20,9 +20,10 @@ blp = Blueprint("ocpi_locations", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE
 def list_locations(version: str) -> ResponseReturnValue:
     """List published locations, oldest change first."""
     page = page_request()
-    rows, total = paged(queries.published_locations(), Location, page)
-    items = [location_to_ocpi(location, version) for location in rows]
-    return page_response(items, rows, total, page)
+    keys, total = page_query(Location, queries.published_filters(), page)
+    locations = queries.location_views(keys)
+    items = [location_to_ocpi(location, version) for location in locations]  # type: ignore[arg-type]
+    return page_response(items, locations, total, page)
 
 
 @blp.get("/<location_id>")

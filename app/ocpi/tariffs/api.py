@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from app.ocpi.pagination import page_request, page_response, paged
+from app.ocpi.pagination import page_query, page_request, page_response
 from app.ocpi.tariffs import queries
 from app.ocpi.tariffs.serialise import tariff_to_ocpi
 from app.ocpi.transport import VERSION_RULE, ocpi_endpoint
@@ -19,5 +19,6 @@ blp = Blueprint("ocpi_tariffs", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/
 def list_tariffs(version: str) -> ResponseReturnValue:
     """List own tariffs, oldest change first."""
     page = page_request()
-    rows, total = paged(queries.published_tariffs(), Tariff, page)
-    return page_response([tariff_to_ocpi(t, version) for t in rows], rows, total, page)
+    keys, total = page_query(Tariff, queries.published_filters(), page)
+    tariffs = queries.tariffs_in(keys)
+    return page_response([tariff_to_ocpi(t, version) for t in tariffs], tariffs, total, page)

@@ -1,0 +1,172 @@
+"""Commands from partner eMSPs: answer at once (CommandResponse), execute later (CommandResult)."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from app.core.clock import utcnow
+from app.core.outbox import emit
+from app.extensions import db
+from app.gateway import commands as ocpp
+from app.gateway.errors import (
+    CommandTimeout,
+    GatewayError,
+    StationOffline,
+    UnsupportedCommand,
+)
+from app.inventory.models import Evse, Location
+from app.ocpi import errors
+from app.ocpi.client import OcpiClient
+from app.ocpi.commands.ports import CommandSender
+from app.ocpi.locations.queries import published_location
+from app.ocpi.models import OcpiCommand, OcpiPartner
+from app.ocpi.schemas.commands import COMMANDS
+from app.ocpi.tokens.services import check_party
+
+log = logging.getLogger("plugpool.ocpi.commands")
+COMMAND_QUEUED = "ocpi.command"
+
+
+def accept_command(partner: OcpiPartner, name: str, body: Any) -> dict[str, Any]:
+    """Validate a command, queue it for the gateway, and return the CommandResponse."""
+    schema = COMMANDS.get(name)
+    if schema is None:
+        return {"result": "NOT_SUPPORTED", "timeout": 0}
+    try:
+        data = schema().load(body)
+    except ValidationError as error:
+        raise errors.InvalidParameters(f"Invalid {name}: {error.messages}") from error
+    if "token" in data:
+        check_party(partner, data["token"]["country_code"], data["token"]["party_id"])
+    target = _target(partner, name, data)
+    if target is None:
+        return {"result": "REJECTED", "timeout": 0}
+    station_id, command = target
+    record = OcpiCommand(
+        partner_id=partner.id,
+        command=name,
+        response_url=data["response_url"],
+        request={"station_id": station_id, "ocpp": ocpp.to_wire(command), **_ids(data)},
+        response="ACCEPTED",
+    )
+    db.session.add(record)
+    db.session.flush()
+    emit(db.session, COMMAND_QUEUED, "ocpi_command", str(record.id), {"command_id": record.id})
+    db.session.commit()
+    return {"result": "ACCEPTED", "timeout": _timeout()}
+
+
+def execute_command(record: OcpiCommand, sender: CommandSender) -> str:
+    """Send a queued command through the gateway and POST the CommandResult to the eMSP."""
+    command = ocpp.from_wire(record.request["ocpp"])
+    result = _run(sender, record.request["station_id"], command, record.command)
+    record.result = result
+    partner = db.session.get(OcpiPartner, record.partner_id) if record.partner_id else None
+    if partner is not None and partner.token_out:
+        client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens, to_party=None)
+        try:
+            client.post(record.response_url, {"result": result})
+            record.result_sent_at = utcnow()
+        except errors.PartnerCallFailed as error:
+            log.warning("CommandResult for command %s not delivered: %s", record.id, error)
+    db.session.commit()
+    return result
+
+
+def _run(sender: CommandSender, station_id: str, command: Any, name: str) -> str:
+    try:
+        answer = sender.send_command(station_id, command, _timeout())
+    except CommandTimeout:
+        return "TIMEOUT"
+    except UnsupportedCommand:
+        return "NOT_SUPPORTED"
+    except StationOffline:
+        return "EVSE_INOPERATIVE"
+    except GatewayError as error:
+        log.warning("command %s to %s failed: %s", name, station_id, error)
+        return "FAILED"
+    return _result(name, answer.status)
+
+
+def _result(name: str, status: str) -> str:
+    """OCPP status words as OCPI CommandResultType."""
+    if status in ("Accepted", "Unlocked"):
+        return "CANCELED_RESERVATION" if name == "CANCEL_RESERVATION" else "ACCEPTED"
+    mapping = {
+        "Occupied": "EVSE_OCCUPIED",
+        "Faulted": "EVSE_INOPERATIVE",
+        "Unavailable": "EVSE_INOPERATIVE",
+        "NotSupported": "NOT_SUPPORTED",
+        "UnlockFailed": "FAILED",
+        "OngoingAuthorizedTransaction": "EVSE_OCCUPIED",
+        "UnknownConnector": "FAILED",
+    }
+    if name == "CANCEL_RESERVATION" and status == "Rejected":
+        return "UNKNOWN_RESERVATION"
+    return mapping.get(status, "REJECTED")
+
+
+def _target(partner: OcpiPartner, name: str, data: dict[str, Any]) -> tuple[str, Any] | None:
+    """The station and version-neutral OCPP command, or None when we cannot carry it out."""
+    if name == "STOP_SESSION":
+        # Sessions are not published yet, so no session id a partner holds can be ours.
+        return None
+    if name == "CANCEL_RESERVATION":
+        return _cancel(partner, data["reservation_id"])
+    evse = _evse(data["location_id"], data.get("evse_uid"))
+    if evse is None or evse.station is None or evse.ocpp_evse_id is None:
+        return None
+    station = evse.station.station_id
+    if name == "START_SESSION":
+        return station, ocpp.RemoteStart(data["token"]["uid"], evse_id=evse.ocpp_evse_id)
+    if name == "RESERVE_NOW":
+        reservation = _reservation_number(partner, data["reservation_id"])
+        expires: datetime = data["expiry_date"]
+        return station, ocpp.ReserveNow(
+            reservation, data["token"]["uid"], expires, evse.ocpp_evse_id
+        )
+    connector = int(data["connector_id"]) if data["connector_id"].isdigit() else 1
+    return station, ocpp.UnlockConnector(evse.ocpp_evse_id, connector)
+
+
+def _evse(location_id: str, evse_uid: str | None) -> Evse | None:
+    location: Location | None = published_location(location_id)
+    if location is None:
+        raise errors.UnknownLocation(f"Unknown location {location_id}")
+    if evse_uid is None:
+        return location.evses[0] if len(location.evses) == 1 else None
+    return next((e for e in location.evses if e.uid == evse_uid), None)
+
+
+def _reservation_number(partner: OcpiPartner, reservation_id: str) -> int:
+    """OCPP reservation ids are integers: ours is a stable number per partner reservation."""
+    return zlib.crc32(f"{partner.id}:{reservation_id}".encode()) & 0x7FFFFFFF
+
+
+def _cancel(partner: OcpiPartner, reservation_id: str) -> tuple[str, Any] | None:
+    query = (
+        select(OcpiCommand)
+        .where(OcpiCommand.partner_id == partner.id, OcpiCommand.command == "RESERVE_NOW")
+        .order_by(OcpiCommand.id.desc())
+    )
+    for reserved in db.session.scalars(query):
+        if reserved.request.get("reservation_id") == reservation_id:
+            number = _reservation_number(partner, reservation_id)
+            return reserved.request["station_id"], ocpp.CancelReservation(number)
+    return None
+
+
+def _ids(data: dict[str, Any]) -> dict[str, Any]:
+    keys = ("location_id", "evse_uid", "connector_id", "reservation_id", "session_id")
+    return {key: data[key] for key in keys if key in data}
+
+
+def _timeout() -> int:
+    return int(current_app.config["OCPI_COMMAND_TIMEOUT"])

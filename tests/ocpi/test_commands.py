@@ -1,0 +1,203 @@
+"""Commands from an eMSP reach a simulated OCPP charger through the gateway bus; results return."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any
+
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from sqlalchemy import func, select
+
+from app.core.security import hash_secret
+from app.extensions import db as _db
+from app.gateway.ports import OcppVersion
+from app.inventory.models import ChargeStation
+from app.ocpi.models import OcpiCommand
+from app.ocpi.tasks import run_commands
+from tests.gateway.support import Charger16, charger, seeded_port, serving
+from tests.ocpi.conftest import token_header
+from tests.ocpi.test_tokens_receiver import token_body
+
+
+class HomeCharger(Charger16):
+    """A 1.6 charger that also takes reservations and unlocks."""
+
+    @on("ReserveNow")
+    def on_reserve_now(self, **payload: Any) -> result16.ReserveNow:
+        self.received.append(("ReserveNow", payload))
+        return result16.ReserveNow(status="Occupied")
+
+    @on("CancelReservation")
+    def on_cancel(self, **payload: Any) -> result16.CancelReservation:
+        self.received.append(("CancelReservation", payload))
+        return result16.CancelReservation(status="Accepted")
+
+    @on("UnlockConnector")
+    def on_unlock(self, **payload: Any) -> result16.UnlockConnector:
+        self.received.append(("UnlockConnector", payload))
+        return result16.UnlockConnector(status="Unlocked")
+
+
+class LiveGateway:
+    """The real gateway with a LocalBus on its own event loop, and one connected 1.6 charger."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.stack = contextlib.AsyncExitStack()
+
+    def __enter__(self) -> LiveGateway:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        self.gateway = await self.stack.enter_async_context(serving(seeded_port()))
+        self.charger = await self.stack.enter_async_context(
+            charger(self.gateway, "CP16", OcppVersion.V16, HomeCharger)
+        )
+        await self.charger.call(call16.BootNotification("PlugPool", "Home"))
+
+    def __exit__(self, *exc: Any) -> None:
+        asyncio.run_coroutine_threadsafe(self.stack.aclose(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+    @property
+    def bus(self) -> Any:
+        return self.gateway.bus
+
+
+@pytest.fixture
+def station_location(make_location):
+    location = make_location(evses=2)
+    station = ChargeStation(station_id="CP16", password_hash=hash_secret("x" * 16))
+    _db.session.add(station)
+    _db.session.flush()
+    for number, evse in enumerate(location.evses, start=1):
+        evse.station_id = station.id
+        evse.ocpp_evse_id = number
+    _db.session.flush()
+    return location
+
+
+@pytest.fixture
+def emsp(make_partner, peer):
+    partner, token = make_partner(
+        endpoints=(("commands", "SENDER", f"{peer.state.base}/emsp/2.2.1/commands"),)
+    )
+    peer.state.tokens_accepted.add(partner.token_out)
+    return token
+
+
+def _post(client, token, name, body):
+    reply = client.post(f"/ocpi/cpo/2.2.1/commands/{name}", json=body, headers=token_header(token))
+    assert reply.status_code == 200
+    return reply.get_json()
+
+
+def test_start_session_reaches_the_charger_and_the_result_is_posted(
+    client, emsp, station_location, peer
+):
+    evse = station_location.evses[1]
+    body = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/42",
+        "token": token_body(uid="RFID-9"),
+        "location_id": station_location.ocpi_id,
+        "evse_uid": evse.uid,
+    }
+    answer = _post(client, emsp, "START_SESSION", body)
+    assert answer["status_code"] == 1000
+    assert answer["data"] == {"result": "ACCEPTED", "timeout": 30}
+
+    with LiveGateway() as gateway:
+        assert run_commands(10, gateway.bus) == 1
+        received = list(gateway.charger.received)
+    assert received == [("RemoteStartTransaction", {"id_tag": "RFID-9", "connector_id": 2})]
+    (result,) = peer.command_results()
+    assert result.path == "/ocpi/emsp/2.2.1/commands/START_SESSION/42"
+    assert result.body == {"result": "ACCEPTED"}
+    record = _db.session.scalars(select(OcpiCommand)).one()
+    assert record.result == "ACCEPTED" and record.result_sent_at is not None
+    assert run_commands(10, None) == 0
+
+
+def test_reserve_cancel_and_unlock_map_ocpp_answers(client, emsp, station_location, peer):
+    evse = station_location.evses[0]
+    base = f"{peer.state.base}/emsp/2.2.1/commands"
+    reserve = {
+        "response_url": f"{base}/RESERVE_NOW/1",
+        "token": token_body(uid="RFID-9"),
+        "expiry_date": "2030-01-01T10:00:00Z",
+        "reservation_id": "R-1",
+        "location_id": station_location.ocpi_id,
+        "evse_uid": evse.uid,
+    }
+    assert _post(client, emsp, "RESERVE_NOW", reserve)["data"]["result"] == "ACCEPTED"
+    cancel = {"response_url": f"{base}/CANCEL_RESERVATION/2", "reservation_id": "R-1"}
+    assert _post(client, emsp, "CANCEL_RESERVATION", cancel)["data"]["result"] == "ACCEPTED"
+    unlock = {
+        "response_url": f"{base}/UNLOCK_CONNECTOR/3",
+        "location_id": station_location.ocpi_id,
+        "evse_uid": evse.uid,
+        "connector_id": "1",
+    }
+    assert _post(client, emsp, "UNLOCK_CONNECTOR", unlock)["data"]["result"] == "ACCEPTED"
+
+    with LiveGateway() as gateway:
+        assert run_commands(10, gateway.bus) == 3
+        actions = [action for action, _ in gateway.charger.received]
+    assert actions == ["ReserveNow", "CancelReservation", "UnlockConnector"]
+    results = [r.body["result"] for r in peer.command_results()]
+    assert results == ["EVSE_OCCUPIED", "CANCELED_RESERVATION", "ACCEPTED"]
+
+
+def test_offline_station_gives_evse_inoperative(client, emsp, station_location, peer):
+    body = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/7",
+        "token": token_body(uid="RFID-9"),
+        "location_id": station_location.ocpi_id,
+        "evse_uid": station_location.evses[0].uid,
+    }
+    _post(client, emsp, "START_SESSION", body)
+    with LiveGateway() as gateway:
+        gateway.gateway  # noqa: B018 -- the gateway runs, but CP99 is not connected
+        record = _db.session.scalars(select(OcpiCommand)).one()
+        record.request = {**record.request, "station_id": "CP99"}
+        _db.session.flush()
+        run_commands(10, gateway.bus)
+    assert [r.body for r in peer.command_results()] == [{"result": "EVSE_INOPERATIVE"}]
+
+
+def test_command_refusals(client, emsp, station_location, make_location, peer):
+    url = f"{peer.state.base}/emsp/2.2.1/commands/X/1"
+    unknown = {"response_url": url, "token": token_body(), "location_id": "NOPE"}
+    reply = client.post(
+        "/ocpi/cpo/2.2.1/commands/START_SESSION", json=unknown, headers=token_header(emsp)
+    )
+    assert reply.status_code == 404 and reply.get_json()["status_code"] == 2003
+    foreign = {
+        "response_url": url,
+        "token": token_body(country_code="NL", party_id="OTH"),
+        "location_id": station_location.ocpi_id,
+    }
+    assert _post_status(client, emsp, "START_SESSION", foreign) == 404
+    no_station = make_location()
+    unlinked = {"response_url": url, "token": token_body(), "location_id": no_station.ocpi_id}
+    assert _post(client, emsp, "START_SESSION", unlinked)["data"]["result"] == "REJECTED"
+    stop = {"response_url": url, "session_id": "S1"}
+    assert _post(client, emsp, "STOP_SESSION", stop)["data"]["result"] == "REJECTED"
+    assert _post(client, emsp, "SELF_DESTRUCT", {})["data"]["result"] == "NOT_SUPPORTED"
+    missing = {"response_url": url, "location_id": station_location.ocpi_id}
+    assert _post(client, emsp, "START_SESSION", missing)["status_code"] == 2001
+    assert _db.session.scalar(select(func.count()).select_from(OcpiCommand)) == 0
+
+
+def _post_status(client, token, name, body) -> int:
+    reply = client.post(f"/ocpi/cpo/2.2.1/commands/{name}", json=body, headers=token_header(token))
+    return reply.status_code
