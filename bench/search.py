@@ -372,12 +372,14 @@ def _spec(points: list[tuple[float, float]], rng: random.Random) -> Spec:
     )
 
 
+# The radius query alone, with the same (sphere) distance the search uses: every EVSE in
+# the circle, nearest first.
 RAW_SQL = """
-SELECT e.id, ST_Distance(l.geog, p.g) AS distance
+SELECT e.id, ST_Distance(l.geog, p.g, false) AS distance
 FROM locations l
 JOIN evses e ON e.location_id = l.id,
      (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS g) AS p
-WHERE ST_DWithin(l.geog, p.g, %s)
+WHERE ST_DWithin(l.geog, p.g, %s, false)
 ORDER BY distance, e.id
 """
 

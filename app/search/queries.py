@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -65,25 +65,27 @@ def spatial() -> SpatialSql:
     return spatial_sql(db.session.get_bind().dialect.name)
 
 
-def power_w() -> ColumnElement[int]:
+def power_w(connector: Any = Connector) -> ColumnElement[int]:
     """A connector's maximum power in W: declared, or volts x amps x phases."""
-    phases = case((Connector.power_type == "AC_3_PHASE", 3), else_=1)
+    phases = case((connector.power_type == "AC_3_PHASE", 3), else_=1)
     return func.coalesce(
-        Connector.max_electric_power, Connector.max_voltage * Connector.max_amperage * phases
+        connector.max_electric_power, connector.max_voltage * connector.max_amperage * phases
     )
 
 
-def connector_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
+def connector_conditions(
+    criteria: SearchCriteria, connector: Any = Connector
+) -> list[ColumnElement[bool]]:
     """Conditions one connector must meet for the EVSE to match the connector filters."""
     conditions: list[ColumnElement[bool]] = []
     if criteria.standards:
-        conditions.append(Connector.standard.in_(criteria.standards))
+        conditions.append(connector.standard.in_(criteria.standards))
     if criteria.min_power_kw is not None:
-        conditions.append(power_w() >= criteria.min_power_kw * 1000)
+        conditions.append(power_w(connector) >= criteria.min_power_kw * 1000)
     if criteria.current == "DC":
-        conditions.append(Connector.power_type == "DC")
+        conditions.append(connector.power_type == "DC")
     elif criteria.current == "AC":
-        conditions.append(Connector.power_type.startswith("AC"))
+        conditions.append(connector.power_type.startswith("AC"))
     return conditions
 
 
@@ -125,9 +127,11 @@ def _evse_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
         # One comparison each rather than NOT IN: a stable statement without expanding lists.
         conditions += [Evse.status != status.value for status in sorted(UNUSABLE_STATUSES)]
         conditions += unavailable_evses(criteria.window)
-    wanted = connector_conditions(criteria)
+    # An alias, so the EXISTS stays correlated to the EVSE even where connectors are joined.
+    connector = aliased(Connector)
+    wanted = connector_conditions(criteria, connector)
     if wanted:
-        conditions.append(exists().where(Connector.evse_pk == Evse.id, *wanted))
+        conditions.append(exists().where(connector.evse_pk == Evse.id, *wanted))
     return conditions
 
 
@@ -222,13 +226,21 @@ def near_statement(
             or_(distance > after[0], and_(distance == after[0], Location.id >= after[1]))
         )
     near = ranked.order_by(distance, Location.id).limit(locations).subquery("near")
-    columns = _row_columns(near.c.distance)
+    connector_columns = [
+        Connector.ocpi_id.label("connector_ocpi_id"),
+        Connector.standard,
+        Connector.format,
+        Connector.power_type,
+        power_w().label("power_w"),
+        Connector.tariff_ids,
+    ]
     return (
-        select(*columns)
+        select(*_row_columns(near.c.distance), *connector_columns)
         .select_from(near)
         .join(Location, Location.id == near.c.id)
         .outerjoin(Evse, and_(Evse.location_id == near.c.id, *_evse_conditions(criteria)))
-        .order_by(near.c.distance, near.c.id, Evse.id)
+        .outerjoin(Connector, Connector.evse_pk == Evse.id)
+        .order_by(near.c.distance, near.c.id, Evse.id, Connector.id)
     )
 
 
@@ -238,10 +250,21 @@ def count_candidates(criteria: SearchCriteria) -> int:
     return _execute(select(func.count()).select_from(stmt)).scalar_one()
 
 
-def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[Any]]:
+class ConnectorRow(NamedTuple):
+    """A connector as the search shows and prices it."""
+
+    ocpi_id: str
+    standard: str
+    format: str
+    power_type: str
+    power_w: int
+    tariff_ids: list[str]
+
+
+def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
     """Connectors of the EVSEs (with power in W), grouped by EVSE, in one query."""
     ids = list(evse_pks)
-    grouped: dict[int, list[Any]] = defaultdict(list)
+    grouped: dict[int, list[ConnectorRow]] = defaultdict(list)
     if not ids:
         return grouped
     stmt = (
@@ -257,8 +280,8 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[Any]]:
         .where(Connector.evse_pk.in_(ids))
         .order_by(Connector.evse_pk, Connector.id)
     )
-    for row in _execute(stmt):
-        grouped[row.evse_pk].append(row)
+    for evse_pk, *fields in _execute(stmt):
+        grouped[evse_pk].append(ConnectorRow(*fields))
     return grouped
 
 

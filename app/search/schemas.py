@@ -264,7 +264,7 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
             "coordinates": {"latitude": str(row.latitude), "longitude": str(row.longitude)},
         },
         "evse": {"uid": row.uid, "evse_id": row.evse_id, "status": row.status},
-        "connectors": [_connector_json(connector) for connector in result.connectors],
+        "connectors": [_connector_json(connector) for connector in result.connectors or ()],
         "distance_m": round(float(row.distance), 1),
         "status": row.status,
         "quote": _quote_json(quote) if quote else None,

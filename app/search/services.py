@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,8 +29,9 @@ class SearchResult:
     """One EVSE found: its candidate row (location, EVSE, network, distance) and its price."""
 
     row: Any
-    connectors: list[Any] = field(default_factory=list)
+    connectors: list[queries.ConnectorRow] | None = None  # None: not loaded yet
     quote: Quote | None = None
+    priced: bool = False
 
     @property
     def key(self) -> Key:
@@ -56,7 +57,7 @@ def search_chargers(criteria: SearchCriteria) -> SearchPage:
         count = len(results) if criteria.with_count else None
         return SearchPage(results, None, count, window)
     results, more = _page(criteria, window)
-    _price(criteria, window, [result for result in results if not result.connectors])
+    _price(criteria, window, results)
     next_key = results[-1].key if more and results else None
     return SearchPage(results, next_key, _count(criteria, window), window)
 
@@ -73,15 +74,37 @@ def _page(criteria: SearchCriteria, window: Window) -> tuple[list[SearchResult],
     after, kept = criteria.after, []
     while True:
         rows = queries.evses_near(criteria, after, batch)
-        evses = [row for row in rows if row.evse_pk is not None]
+        found = _with_connectors(rows)
         if after is not None:
-            evses = [row for row in evses if _key(row) > after]
-        kept += _keep(criteria, window, evses)
+            found = [result for result in found if result.key > after]
+        kept += _keep(criteria, window, found)
         reached = len({row.location_id for row in rows})
         if len(kept) >= wanted or reached < batch:
             return kept[: criteria.limit], len(kept) > criteria.limit
         # Past every EVSE of the last location ranked: the next batch starts after it.
         after, batch = (float(rows[-1].distance), rows[-1].location_id, _LAST), batch * 2
+
+
+def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
+    """One result per EVSE from rows that repeat it once per connector."""
+    results: list[SearchResult] = []
+    for row in rows:
+        if row.evse_pk is None:
+            continue
+        if not results or results[-1].row.evse_pk != row.evse_pk:
+            results.append(SearchResult(row, connectors=[]))
+        if row.connector_ocpi_id is not None:
+            results[-1].connectors.append(  # type: ignore[union-attr]
+                queries.ConnectorRow(
+                    row.connector_ocpi_id,
+                    row.standard,
+                    row.format,
+                    row.power_type,
+                    row.power_w,
+                    row.tariff_ids,
+                )
+            )
+    return results
 
 
 def _key(row: Any) -> Key:
@@ -94,7 +117,7 @@ def _nearest(criteria: SearchCriteria, window: Window) -> list[SearchResult]:
     k = wanted
     while True:
         rows = queries.nearest_evses(criteria, k)
-        kept = _keep(criteria, window, rows)
+        kept = _keep(criteria, window, [SearchResult(row) for row in rows])
         if len(kept) >= wanted or len({row.location_id for row in rows}) < k:
             break
         if k >= _MAX_NEAREST_LOCATIONS:
@@ -102,7 +125,7 @@ def _nearest(criteria: SearchCriteria, window: Window) -> list[SearchResult]:
         k = min(k * 4, _MAX_NEAREST_LOCATIONS)
     kept.sort(key=lambda result: result.key)
     page = kept[:wanted]
-    _price(criteria, window, [result for result in page if not result.connectors])
+    _price(criteria, window, page)
     return page
 
 
@@ -111,12 +134,14 @@ def _count(criteria: SearchCriteria, window: Window) -> int | None:
         return None
     if not criteria.filters_after_sql:
         return queries.count_candidates(criteria)
-    return len(_keep(criteria, window, queries.all_evses(criteria)))
+    found = [SearchResult(row) for row in queries.all_evses(criteria)]
+    return len(_keep(criteria, window, found))
 
 
-def _keep(criteria: SearchCriteria, window: Window, rows: Sequence[Any]) -> list[SearchResult]:
+def _keep(
+    criteria: SearchCriteria, window: Window, results: list[SearchResult]
+) -> list[SearchResult]:
     """Apply the filters SQL cannot: owner schedule and blackouts, then the price cap."""
-    results = [SearchResult(row) for row in rows]
     if criteria.window is not None:
         results = _available(criteria.window, results)
     if criteria.max_price is not None:
@@ -146,28 +171,32 @@ def _affordable(criteria: SearchCriteria, quote: Quote | None) -> bool:
 
 
 def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]) -> None:
-    """Load connectors and quote each result, all tariffs in one query, each input once."""
+    """Quote results not yet priced: connectors and tariffs in one query each, each input once."""
+    results = [result for result in results if not result.priced]
     if not results:
         return
-    connectors = queries.connectors_of(result.row.evse_pk for result in results)
-    for result in results:
-        result.connectors = connectors.get(result.row.evse_pk, [])
+    unloaded = [result for result in results if result.connectors is None]
+    if unloaded:
+        connectors = queries.connectors_of(result.row.evse_pk for result in unloaded)
+        for result in unloaded:
+            result.connectors = connectors.get(result.row.evse_pk, [])
     keys = {
         (result.row.country_code, result.row.party_id, tariff_id)
         for result in results
-        for connector in result.connectors
+        for connector in result.connectors or ()
         for tariff_id in connector.tariff_ids or ()
     }
     book = QuoteBook(keys)
     for result in results:
         result.quote = _cheapest(criteria, window, result, book)
+        result.priced = True
 
 
 def _cheapest(
     criteria: SearchCriteria, window: Window, result: SearchResult, book: QuoteBook
 ) -> Quote | None:
     row, quotes = result.row, []
-    for connector in result.connectors:
+    for connector in result.connectors or ():
         if not connector_matches(criteria, connector):
             continue
         power_kw = Decimal(connector.power_w) / 1000

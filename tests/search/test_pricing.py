@@ -98,6 +98,8 @@ def test_cheapest_matching_connector_is_quoted(place, make_tariff, search):
     assert search(**params).get_json()["results"][0]["quote"]["tariff_id"] == cheap.ocpi_id
     only_type2 = search(connector="IEC_62196_T2", **params).get_json()["results"][0]
     assert only_type2["quote"]["tariff_id"] == dear.ocpi_id
+    # Every connector of the EVSE is shown, also the one the filter did not ask for.
+    assert [c["standard"] for c in only_type2["connectors"]] == ["IEC_62196_T2", "CHADEMO"]
 
 
 def test_max_price_drops_dearer_and_unpriced_chargers(place, make_tariff, found):
