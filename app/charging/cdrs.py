@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
@@ -180,19 +181,29 @@ def cdr_location(
 
 
 def signed_data(session: ChargingSession) -> dict[str, Any] | None:
-    """Return OCPI SignedData when the charger signed its meter values (Eichrecht)."""
+    """Return OCPI SignedData when the station signed its meter values (German Eichrecht)."""
     owner = f"tx:{session.transaction_id}"
     rows: list[MeterValue] = queries.signed_samples(session.station_id, owner)
     if not rows:
         return None
+    first = json.loads(rows[0].signed_data or "{}")
+    data: dict[str, Any] = {
+        "encoding_method": first.get("encoding_method") or "OCPP",
+        "signed_values": [_signed_value(row) for row in rows],
+    }
+    if first.get("public_key"):
+        data["public_key"] = first["public_key"]
+    return data
+
+
+def _signed_value(row: MeterValue) -> dict[str, Any]:
+    """Return one OCPI SignedValue from a stored signed sample."""
+    signed = json.loads(row.signed_data or "{}")
     return {
-        "encoding_method": "OCPP",
-        "signed_values": [
-            {"nature": row.context or "Sample.Periodic", "plain_data": str(row.value),
-             "signed_data": row.signed_data}
-            for row in rows
-        ],
-    }  # fmt: skip
+        "nature": row.context or "Sample.Periodic",
+        "plain_data": str(row.value),
+        "signed_data": signed.get("signed_meter_data", ""),
+    }
 
 
 def _event(cdr: Cdr, session: ChargingSession) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def _row(
         "context": (sample.context or "")[:32],
         "value": sample.value,
         "unit": sample.unit,
-        "signed_data": getattr(sample, "signed_data", None),
+        "signed_data": sample.signed_data,
         "received_at": utcnow(),
     }
 

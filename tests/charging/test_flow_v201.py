@@ -112,3 +112,33 @@ def test_201_token_refused_makes_the_session_invalid(app: Flask, site: Site) -> 
     [session] = sessions(app, site.station_id)
     assert session.status == SessionStatus.INVALID
     assert cdrs(app) == []
+
+
+def test_signed_meter_values_reach_the_cdr(app: Flask, site: Site) -> None:
+    events = session_events(site.driver_token)
+    for index, blob in ((0, "U0lHTkVEQkVHSU4="), (3, "U0lHTkVERU5E")):
+        sample = events[index].meter_value[0]["sampled_value"][0]
+        sample["signed_meter_value"] = {
+            "signed_meter_data": blob,
+            "signing_method": "ECDSA-secp256r1-SHA256",
+            "encoding_method": "OCMF",
+            "public_key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+        }
+
+    async def scenario() -> None:
+        async with db_gateway(app) as gateway, charger(gateway, site.station_id, V201) as cp:
+            await cp.call(boot())
+            for e in events:
+                await cp.call(e)
+
+    run(scenario)
+    [cdr] = cdrs(app)
+    assert cdr.signed_data is not None
+    assert cdr.signed_data["encoding_method"] == "OCMF"
+    assert cdr.signed_data["public_key"] == "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"
+    assert [
+        (v["nature"], v["plain_data"], v["signed_data"]) for v in cdr.signed_data["signed_values"]
+    ] == [
+        ("Transaction.Begin", "1000.0000", "U0lHTkVEQkVHSU4="),
+        ("Transaction.End", "4000.0000", "U0lHTkVERU5E"),
+    ]
