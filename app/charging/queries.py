@@ -216,3 +216,14 @@ def notices_of(user_id: int) -> list[Notice]:
     """Return a user's notices, newest first."""
     query = select(Notice).where(Notice.user_id == user_id).order_by(Notice.id.desc())
     return list(db.session.scalars(query.limit(100)))
+
+
+def cdrs_awaiting_booking() -> list[int]:
+    """Return CDRs whose booking is still open (its completion from the CDR failed before)."""
+    query = (
+        select(Cdr.id)
+        .join(Booking, Booking.id == Cdr.booking_id)
+        .where(Booking.status.in_(BOOKED_STATUSES))
+        .order_by(Cdr.id)
+    )
+    return list(db.session.scalars(query))

@@ -1,4 +1,4 @@
-"""Charging jobs: dispatch bookings that start (reserve the connector, flag offline stations)."""
+"""Charging jobs: dispatch bookings that start, retry completing bookings from their CDRs."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ def start_due_bookings(sender: CommandSender | None = None) -> list[int]:
     return services.start_due_bookings(sender or command_sender())
 
 
+def settle_cdr_bookings() -> int:
+    """Retry completing bookings from their CDRs (capture of the CDR amount) (job)."""
+    return services.settle_cdr_bookings()
+
+
 def run_booking_dispatcher(
     app: Flask, sender: CommandSender, stop: threading.Event, interval: float = DISPATCH_INTERVAL
 ) -> None:
@@ -28,6 +33,7 @@ def run_booking_dispatcher(
         try:
             with app.app_context():
                 started = start_due_bookings(sender)
+                settle_cdr_bookings()
             if started:
                 log.info("dispatched bookings %s", started)
         except Exception:  # a failed round is retried at the next interval

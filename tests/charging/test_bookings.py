@@ -255,3 +255,43 @@ def _booking_and_capture(booking_id: int) -> tuple[Booking, int]:
     captured = payment_queries.payment_of(booking_id).captured_minor
     db.session.expunge_all()
     return booking, captured
+
+
+def test_the_job_completes_a_booking_whose_cdr_was_not_handed_over(
+    app: Flask, committed_db: Any, on_localstripe: None
+) -> None:
+    site = seed_site(app, prefix="RT", price=PRICE)
+    booking_id = in_app(app, lambda: _paid_booking_now(site))
+    in_app(app, lambda: bookings.start_booking(booking_id))
+    amount = in_app(app, lambda: _cdr_without_hand_over(site, booking_id))
+    assert amount == 1000  # 0.5 kWh at 20.00
+
+    assert in_app(app, services.settle_cdr_bookings) == 1
+    assert in_app(app, services.settle_cdr_bookings) == 0
+    booking, captured = read(app, lambda: _booking_and_capture(booking_id))
+    assert (booking.status, booking.final_amount_minor, captured) == ("completed", 1000, 1000)
+
+
+def _cdr_without_hand_over(site: Site, booking_id: int) -> int:
+    """Write a completed session of the booking and its CDR, as if completion had failed."""
+    from app.charging.cdrs import create_cdr
+    from app.charging.models import ChargingSession
+    from app.inventory.models import Evse
+    from app.tariffs.engine import SessionPeriod
+
+    evse = db.session.get(Evse, site.evse_pk)
+    start = utcnow() - timedelta(minutes=30)
+    session = ChargingSession(
+        country_code="NL", party_id="PLG", ocpi_id=f"S-{booking_id}", station_id=site.station_id,
+        ocpp_version="ocpp1.6", transaction_id="99", location_pk=site.location_pk,
+        evse_pk=evse.id, connector_pk=evse.connectors[0].id, start_date_time=start,
+        end_date_time=start + timedelta(minutes=30), kwh=Decimal("0.5"), status="COMPLETED",
+        token_uid=site.driver_token, token_type="APP_USER", auth_method="COMMAND",
+        booking_id=booking_id,
+    )  # fmt: skip
+    db.session.add(session)
+    db.session.flush()
+    period = SessionPeriod(start, start + timedelta(minutes=30), Decimal("0.5"))
+    cdr = create_cdr(session, [period])
+    db.session.commit()
+    return cdr.total_cost_minor

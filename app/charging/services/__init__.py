@@ -14,6 +14,7 @@ from app.charging.services.bookings import (
 from app.charging.services.sessions import (
     apply_transaction_event,
     record_meter_values,
+    settle_cdr_bookings,
     start_transaction,
     stop_transaction,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "remote_start_booking",
     "remote_stop_booking",
     "set_connection",
+    "settle_cdr_bookings",
     "start_due_bookings",
     "start_transaction",
     "stop_transaction",

@@ -396,3 +396,15 @@ def _settle_booking(cdr: Cdr | None) -> None:
     except Exception:  # the CDR stands; the bookings jobs retry completion and capture
         db.session.rollback()
         log.exception("booking %s could not be completed from its CDR", booking_id)
+
+
+def settle_cdr_bookings() -> int:
+    """Complete bookings whose CDR exists but whose completion failed (job); return how many."""
+    settled = 0
+    for cdr_id in queries.cdrs_awaiting_booking():
+        cdr = db.session.get(Cdr, cdr_id)
+        _settle_booking(cdr)
+        booking = db.session.get(Booking, cdr.booking_id) if cdr and cdr.booking_id else None
+        settled += int(booking is not None and booking.status == BookingStatus.COMPLETED)
+    db.session.commit()
+    return settled
