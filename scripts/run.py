@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_STATION = "PP-DEMO0001"  # created by `flask demo seed`
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def main() -> int:
@@ -21,6 +22,8 @@ def main() -> int:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     subprocess.run([*flask, "demo", "seed"], cwd=ROOT, env=env, check=True)
     port = env.get("PORT", "5000")
+    if "GATEWAY_BUS" not in env and _redis_up(env.get("REDIS_URL", DEFAULT_REDIS)):
+        env["GATEWAY_BUS"] = "redis"  # the web app's "start charging" then reaches the gateway
     gateway_port = env.get("GATEWAY_PORT", "9000")
     gateway_url = f"ws://127.0.0.1:{gateway_port}/ocpp"
     processes = [
@@ -34,10 +37,21 @@ def main() -> int:
         ),
     ]
     _print_banner(port)
-    print(
-        f"  OCPP:     {gateway_url}/<station id>   simulated charger: {DEMO_STATION}\n", flush=True
-    )
+    print(f"  OCPP:     {gateway_url}/<station id>   simulated charger: {DEMO_STATION}")
+    bus = env.get("GATEWAY_BUS", "local")
+    note = "" if bus == "redis" else " (the web app's start/stop charging needs Redis)"
+    print(f"  commands: {bus} bus{note}\n", flush=True)
     return _supervise(processes)
+
+
+def _redis_up(url: str) -> bool:
+    """Tell whether Redis answers (then web and gateway share a command bus through it)."""
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
 
 
 def _print_banner(port: str) -> None:
