@@ -81,7 +81,7 @@ def _open_16_session(station_id: str, start: TransactionStart, key: str) -> Char
     session.start_key = key
     session.meter_start_wh = Decimal(start.meter_start_wh)
     _apply_decision(session, decision)
-    _link_booking(session, decision, start.reservation_id)
+    _link_booking(session, decision, None)  # 1.6 RemoteStart carries no correlation id
     try:
         db.session.flush()
     except IntegrityError:  # the same start raced in on another connection
