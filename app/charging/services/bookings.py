@@ -169,18 +169,25 @@ def remote_start_booking(driver: User, booking_id: int, sender: CommandSender) -
     command = cmd.RemoteStart(
         id_token=plan.token_uid, evse_id=plan.evse_number, remote_start_id=booking_id
     )
+    _note_remote_start(booking_id)  # before sending: the station's start may arrive first
     status = _send_status(sender, plan.station_id, command) if plan.online else OFFLINE
-    dispatch = queries.dispatch_of(booking_id) or BookingDispatch(booking_id=booking_id)
-    db.session.add(dispatch)
+    dispatch = _require(queries.dispatch_of(booking_id))
     dispatch.remote_start_status = status
     if status == OFFLINE:
+        dispatch.remote_started_at = None
         _flag_offline(dispatch)
-    else:
-        dispatch.remote_started_at = utcnow()
     db.session.commit()
     if status == OFFLINE:
         raise StationUnavailable("The charger is offline")
     return status
+
+
+def _note_remote_start(booking_id: int) -> None:
+    """Record that we are asking the station to start, so its session counts as COMMAND."""
+    dispatch = queries.dispatch_of(booking_id) or BookingDispatch(booking_id=booking_id)
+    db.session.add(dispatch)
+    dispatch.remote_started_at = utcnow()
+    db.session.commit()
 
 
 def _startable(driver: User, booking_id: int) -> StationPlan:
