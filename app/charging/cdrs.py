@@ -131,11 +131,11 @@ def _ocpi_period(period: SessionPeriod, tariff: Tariff | None) -> dict[str, Any]
     """Return one OCPI CdrChargingPeriod."""
     if period.state is PeriodState.CHARGING:
         dimensions = [
-            {"type": CdrDimension.ENERGY.value, "volume": str(period.energy_kwh)},
-            {"type": CdrDimension.TIME.value, "volume": str(_hours(period))},
+            {"type": CdrDimension.ENERGY.value, "volume": period.energy_kwh},
+            {"type": CdrDimension.TIME.value, "volume": _hours(period)},
         ]
     else:
-        dimensions = [{"type": CdrDimension.PARKING_TIME.value, "volume": str(_hours(period))}]
+        dimensions = [{"type": CdrDimension.PARKING_TIME.value, "volume": _hours(period)}]
     data: dict[str, Any] = {"start_date_time": _iso(period.start), "dimensions": dimensions}
     if tariff is not None:
         data["tariff_id"] = tariff.ocpi_id
