@@ -26,6 +26,13 @@ from app.tariffs.models import Tariff
 # A driver may plug in a little before the booked start.
 EARLY_START = timedelta(minutes=15)
 BOOKED_STATUSES = (BookingStatus.CONFIRMED.value, BookingStatus.ACTIVE.value)
+# A booking in these states will not charge: its reservation on the charger must go.
+RELEASED_STATUSES = (
+    BookingStatus.CANCELLED.value,
+    BookingStatus.NO_SHOW.value,
+    BookingStatus.EXPIRED.value,
+    BookingStatus.DECLINED.value,
+)
 
 
 def station(station_id: str, *, for_update: bool = False) -> ChargeStation | None:
@@ -225,5 +232,19 @@ def cdrs_awaiting_booking() -> list[int]:
         .join(Booking, Booking.id == Cdr.booking_id)
         .where(Booking.status.in_(BOOKED_STATUSES))
         .order_by(Cdr.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def reservations_to_release() -> list[int]:
+    """Return bookings whose charger still holds our reservation though the booking is off."""
+    query = (
+        select(BookingDispatch.booking_id)
+        .join(Booking, Booking.id == BookingDispatch.booking_id)
+        .where(
+            BookingDispatch.reservation_status == "Accepted",
+            Booking.status.in_(RELEASED_STATUSES),
+        )
+        .order_by(BookingDispatch.booking_id)
     )
     return list(db.session.scalars(query))

@@ -33,6 +33,7 @@ def run_booking_dispatcher(
         try:
             with app.app_context():
                 started = start_due_bookings(sender)
+                services.release_reservations(sender)
                 settle_cdr_bookings()
             if started:
                 log.info("dispatched bookings %s", started)

@@ -84,7 +84,9 @@ def on_localstripe(app: Flask, localstripe: Any) -> Iterator[None]:  # noqa: F81
     app.config.update(saved)
 
 
-def test_booking_start_reserves_the_connector_on_the_charger(app: Flask, site: Site) -> None:
+def test_booking_start_reserves_the_connector_and_a_cancellation_releases_it(
+    app: Flask, site: Site
+) -> None:
     now = utcnow()
     booking_id = add_booking(app, site, now - timedelta(minutes=1), now + timedelta(hours=1))
 
@@ -101,13 +103,19 @@ def test_booking_start_reserves_the_connector_on_the_charger(app: Flask, site: S
                     in_app, app, lambda: services.start_due_bookings(gateway.bus)
                 )
                 assert again == []  # dispatched once
+                in_app(app, lambda: _cancel(booking_id))
+                released = await asyncio.to_thread(
+                    in_app, app, lambda: services.release_reservations(gateway.bus)
+                )
+                assert released == [booking_id]
                 return list(charger.commands)
 
     commands = run(scenario)
-    assert commands == ["ReserveNow"]
+    assert commands == ["ReserveNow", "CancelReservation"]
     dispatch = dispatch_of(app, booking_id)
     assert dispatch is not None
-    assert (dispatch.reservation_status, dispatch.station_offline) == ("Accepted", False)
+    assert (dispatch.reservation_status, dispatch.station_offline) == ("Released:Accepted", False)
+    assert in_app(app, lambda: services.release_reservations(_NoGateway())) == []
 
 
 def test_offline_station_at_booking_start_flags_driver_and_owner(app: Flask, site: Site) -> None:
@@ -209,6 +217,12 @@ def _connected(station_id: str) -> bool:
 
     query = select(ChargeStation.connected).where(ChargeStation.station_id == station_id)
     return bool(db.session.scalar(query))
+
+
+def _cancel(booking_id: int) -> None:
+    """Mark a booking cancelled (the bookings service's refund path is not the point here)."""
+    db.session.execute(update(Booking).where(Booking.id == booking_id).values(status="cancelled"))
+    db.session.commit()
 
 
 def _block_token(uid: str) -> None:

@@ -7,6 +7,7 @@ its own database session), from a pool of threads.
 
 from app.charging.services.bookings import (
     dispatch_booking,
+    release_reservations,
     remote_start_booking,
     remote_stop_booking,
     start_due_bookings,
@@ -46,6 +47,7 @@ __all__ = [
     "record_meter_values",
     "record_security_event",
     "record_status",
+    "release_reservations",
     "remote_start_booking",
     "remote_stop_booking",
     "set_connection",

@@ -227,3 +227,21 @@ def remote_stop_booking(driver: User, booking_id: int, sender: CommandSender) ->
     if status == OFFLINE:
         raise StationUnavailable("The charger is offline")
     return status
+
+
+def release_reservations(sender: CommandSender) -> list[int]:
+    """Cancel the charger reservations of bookings that were called off (job); return them."""
+    released = queries.reservations_to_release()
+    db.session.commit()
+    for booking_id in released:
+        station = _require(db.session.get(Booking, booking_id)).evse.station
+        db.session.commit()
+        status = OFFLINE
+        if station is not None:
+            command = cmd.CancelReservation(reservation_id=booking_id)
+            status = _send_status(sender, station.station_id, command)
+        if status != OFFLINE:  # an offline charger is asked again at the next round
+            dispatch = _require(queries.dispatch_of(booking_id))
+            dispatch.reservation_status = f"Released:{status}"[:24]
+            db.session.commit()
+    return released
