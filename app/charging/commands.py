@@ -26,7 +26,7 @@ class CommandSender(Protocol):
         ...
 
 
-class _NoGateway:
+class NoGateway:
     """Sender for a process that can reach no gateway: every station is offline."""
 
     def send_command(
@@ -51,4 +51,4 @@ def command_sender() -> CommandSender:
     if config.get("GATEWAY_BUS", "local") == "redis":
         keys = RedisKeys(config.get("GATEWAY_REDIS_PREFIX", "plugpool:gw:"))
         return RedisCommandClient(config["REDIS_URL"], keys=keys)
-    return _local or _NoGateway()
+    return _local or NoGateway()

@@ -16,7 +16,7 @@ from app.accounts.models import User
 from app.bookings import services as bookings
 from app.bookings.models import Booking
 from app.charging import services
-from app.charging.commands import _NoGateway
+from app.charging.commands import NoGateway
 from app.charging.enums import AuthMethod, NoticeKind, SessionStatus
 from app.charging.errors import StationUnavailable
 from app.charging.models import BookingDispatch, Notice
@@ -115,15 +115,15 @@ def test_booking_start_reserves_the_connector_and_a_cancellation_releases_it(
     dispatch = dispatch_of(app, booking_id)
     assert dispatch is not None
     assert (dispatch.reservation_status, dispatch.station_offline) == ("Released:Accepted", False)
-    assert in_app(app, lambda: services.release_reservations(_NoGateway())) == []
+    assert in_app(app, lambda: services.release_reservations(NoGateway())) == []
 
 
 def test_offline_station_at_booking_start_flags_driver_and_owner(app: Flask, site: Site) -> None:
     now = utcnow()
     booking_id = add_booking(app, site, now - timedelta(minutes=1), now + timedelta(hours=1))
 
-    assert in_app(app, lambda: services.start_due_bookings(_NoGateway())) == [booking_id]
-    assert in_app(app, lambda: services.start_due_bookings(_NoGateway())) == []
+    assert in_app(app, lambda: services.start_due_bookings(NoGateway())) == [booking_id]
+    assert in_app(app, lambda: services.start_due_bookings(NoGateway())) == []
 
     dispatch = dispatch_of(app, booking_id)
     assert dispatch is not None and dispatch.station_offline
@@ -138,7 +138,7 @@ def test_remote_start_of_a_booking_at_an_offline_station_is_refused(app: Flask, 
 
     def start() -> None:
         driver = db.session.get(User, site.driver_id)
-        services.remote_start_booking(driver, booking_id, _NoGateway())
+        services.remote_start_booking(driver, booking_id, NoGateway())
 
     with pytest.raises(StationUnavailable):
         in_app(app, start)
