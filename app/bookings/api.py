@@ -7,20 +7,20 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.accounts.auth import api_auth, current_user
 from app.bookings import queries, services
-from app.bookings.auth import current_user, require_user
 from app.bookings.models import Booking, ProblemReport, Review
 from app.bookings.pricing import Quote
 from app.bookings.schemas import (
+    BookingExtendSchema,
+    BookingQuoteSchema,
+    BookingReviewInSchema,
+    BookingReviewSchema,
     BookingSchema,
-    ExtendSchema,
-    ListQuerySchema,
-    ProblemInSchema,
-    ProblemSchema,
-    QuoteSchema,
-    ReviewInSchema,
-    ReviewSchema,
-    WindowSchema,
+    BookingWindowSchema,
+    OwnerBookingsQuerySchema,
+    ProblemReportInSchema,
+    ProblemReportSchema,
 )
 from app.core.errors import Forbidden
 
@@ -29,9 +29,9 @@ blp = Blueprint("bookings", __name__, description="Book a charger for a time win
 
 @blp.route("/quote")
 class QuoteResource(MethodView):
-    @require_user()
-    @blp.arguments(WindowSchema)
-    @blp.response(200, QuoteSchema)
+    @blp.response(200, BookingQuoteSchema)
+    @api_auth(blp)
+    @blp.arguments(BookingWindowSchema)
     def post(self, window: dict[str, Any]) -> dict[str, Any]:
         """Price a window on a charger."""
         quote: Quote = services.quote_booking(current_user(), **window)
@@ -40,15 +40,15 @@ class QuoteResource(MethodView):
 
 @blp.route("")
 class BookingsResource(MethodView):
-    @require_user()
     @blp.response(200, BookingSchema(many=True))
+    @api_auth(blp)
     def get(self) -> list[Booking]:
         """List my bookings as a driver."""
         return queries.bookings_of_driver(current_user().id)
 
-    @require_user()
-    @blp.arguments(WindowSchema)
     @blp.response(201, BookingSchema)
+    @api_auth(blp)
+    @blp.arguments(BookingWindowSchema)
     def post(self, window: dict[str, Any]) -> Booking:
         """Hold a slot (pending until paid or expired)."""
         return services.hold_slot(current_user(), **window)
@@ -56,9 +56,9 @@ class BookingsResource(MethodView):
 
 @blp.route("/owner")
 class OwnerBookingsResource(MethodView):
-    @require_user("owner")
-    @blp.arguments(ListQuerySchema, location="query")
     @blp.response(200, BookingSchema(many=True))
+    @api_auth(blp, "owner")
+    @blp.arguments(OwnerBookingsQuerySchema, location="query")
     def get(self, args: dict[str, Any]) -> list[Booking]:
         """List the bookings of my listings as an owner."""
         return queries.bookings_of_owner(current_user().id, args.get("location_id"))
@@ -66,8 +66,8 @@ class OwnerBookingsResource(MethodView):
 
 @blp.route("/<int:booking_id>")
 class BookingResource(MethodView):
-    @require_user()
     @blp.response(200, BookingSchema)
+    @api_auth(blp)
     def get(self, booking_id: int) -> Booking:
         """Read one of my bookings (driver or owner)."""
         booking = queries.get_booking(booking_id)
@@ -80,8 +80,8 @@ class BookingResource(MethodView):
 def _action(name: str, summary: str, call: Any, roles: tuple[str, ...] = ()) -> None:
     """Register POST /<id>/<name> that calls one service with (user, booking_id)."""
 
-    @require_user(*roles)
     @blp.response(200, BookingSchema)
+    @api_auth(blp, *roles)
     def view(booking_id: int) -> Booking:
         return call(current_user(), booking_id)
 
@@ -99,27 +99,27 @@ _action(
 
 
 @blp.route("/<int:booking_id>/extend", methods=["POST"])
-@require_user()
-@blp.arguments(ExtendSchema)
 @blp.response(200, BookingSchema)
+@api_auth(blp)
+@blp.arguments(BookingExtendSchema)
 def extend(args: dict[str, Any], booking_id: int) -> Booking:
     """Extend my booking while the next slot is free."""
     return services.extend_booking(current_user(), booking_id, args["ends_at"])
 
 
 @blp.route("/<int:booking_id>/reviews", methods=["POST"])
-@require_user()
-@blp.arguments(ReviewInSchema)
-@blp.response(201, ReviewSchema)
+@blp.response(201, BookingReviewSchema)
+@api_auth(blp)
+@blp.arguments(BookingReviewInSchema)
 def review(args: dict[str, Any], booking_id: int) -> Review:
     """Review a completed booking (once per side)."""
     return services.review_booking(current_user(), booking_id, args["rating"], args["text"])
 
 
 @blp.route("/<int:booking_id>/problems", methods=["POST"])
-@require_user()
-@blp.arguments(ProblemInSchema)
-@blp.response(201, ProblemSchema)
+@blp.response(201, ProblemReportSchema)
+@api_auth(blp)
+@blp.arguments(ProblemReportInSchema)
 def report(args: dict[str, Any], booking_id: int) -> ProblemReport:
     """Report a problem; the owner's payout waits until it is resolved."""
     return services.report_problem(current_user(), booking_id, args["description"])

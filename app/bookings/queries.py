@@ -33,19 +33,28 @@ def get_evse(evse_id: int) -> Evse:
     return evse
 
 
-def overlapping_booking(
-    evse_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
-) -> Booking | None:
-    """Return a booking that holds part of [starts_at, ends_at) on the EVSE, if any."""
-    statement = select(Booking).where(
+def overlapping_window(
+    evse_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    exclude_id: int | None = None,
+) -> tuple[datetime, datetime] | None:
+    """Return the window of a booking holding part of [starts_at, ends_at) on the EVSE.
+
+    Unpaid holds whose time ran out do not count: the next hold expires them first.
+    """
+    statement = select(Booking.starts_at, Booking.ends_at).where(
         Booking.evse_id == evse_id,
         Booking.status.in_(HOLDING_STATUSES),
         Booking.starts_at < ends_at,
         Booking.ends_at > starts_at,
+        ~((Booking.status == BookingStatus.PENDING) & (Booking.expires_at <= now)),
     )
     if exclude_id is not None:
         statement = statement.where(Booking.id != exclude_id)
-    return db.session.scalars(statement.limit(1)).first()
+    row = db.session.execute(statement.limit(1)).first()
+    return None if row is None else (row.starts_at, row.ends_at)
 
 
 def tariff_of(evse: Evse) -> Tariff | None:

@@ -10,7 +10,7 @@ from app.bookings.models import Booking
 from app.bookings.services import access_visible
 
 
-class WindowSchema(Schema):
+class BookingWindowSchema(Schema):
     evse_id = fields.Integer(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
@@ -21,7 +21,7 @@ class WindowSchema(Schema):
             raise ValidationError("must be after starts_at", "ends_at")
 
 
-class QuoteSchema(Schema):
+class BookingQuoteSchema(Schema):
     evse_id = fields.Integer()
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
@@ -29,16 +29,16 @@ class QuoteSchema(Schema):
     currency = fields.String()
 
 
-class ExtendSchema(Schema):
+class BookingExtendSchema(Schema):
     ends_at = fields.AwareDateTime(required=True)
 
 
-class ReviewInSchema(Schema):
+class BookingReviewInSchema(Schema):
     rating = fields.Integer(required=True, validate=validate.Range(1, 5))
     text = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class ReviewSchema(Schema):
+class BookingReviewSchema(Schema):
     id = fields.Integer()
     booking_id = fields.Integer()
     author_role = fields.String()
@@ -47,11 +47,11 @@ class ReviewSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class ProblemInSchema(Schema):
+class ProblemReportInSchema(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class ProblemSchema(Schema):
+class ProblemReportSchema(Schema):
     id = fields.Integer()
     booking_id = fields.Integer()
     description = fields.String()
@@ -59,7 +59,7 @@ class ProblemSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
 
 
-class ListQuerySchema(Schema):
+class OwnerBookingsQuerySchema(Schema):
     location_id = fields.Integer()
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Role, User
@@ -32,21 +33,25 @@ from app.payments import services as payments
 UNUSABLE_EVSE_STATUSES = frozenset({"INOPERATIVE", "OUTOFORDER", "REMOVED", "PLANNED"})
 OVERLAP_SQLSTATE = "23P01"
 OVERLAP_SQLITE_MESSAGE = "booking_overlap"
+# First key of the two-key advisory lock on an EVSE's booking schedule.
+SCHEDULE_LOCK_SPACE = 7301
 
 
 def _setting(name: str) -> int:
     return int(current_app.config[name])
 
 
-def _taken(evse_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None) -> None:
+def _taken(
+    evse_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+) -> None:
     """Raise SlotTaken with the reason when another booking holds part of the window."""
-    other = queries.overlapping_booking(evse_id, starts_at, ends_at, exclude_id)
+    other = queries.overlapping_window(evse_id, starts_at, ends_at, utcnow(), exclude_id)
     if other is not None:
         raise SlotTaken(
             "This charger is already booked for part of that time",
             reason="overlap",
-            taken_from=other.starts_at.isoformat(),
-            taken_until=other.ends_at.isoformat(),
+            taken_from=other[0].isoformat(),
+            taken_until=other[1].isoformat(),
         )
 
 
@@ -69,6 +74,22 @@ def _commit_slot() -> None:
                 reason="overlap",
             ) from error
         raise
+
+
+def _lock_schedule(evse_id: int) -> None:
+    """Serialise changes to one EVSE's holding bookings until this transaction ends.
+
+    The exclusion constraint is the guard; this lock only keeps two of its checks from
+    waiting on each other: an insert that overlaps a row whose status is being moved
+    (pending -> confirmed) would wait for that update, which would wait for the insert.
+    Taken after the cheap checks, so a rush of refused attempts never queues for it.
+    SQLite serialises writers by itself.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :evse_id)"),
+            {"space": SCHEDULE_LOCK_SPACE, "evse_id": evse_id},
+        )
 
 
 def _check_window(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
@@ -130,7 +151,7 @@ def quote_booking(driver: User, evse_id: int, starts_at: datetime, ends_at: date
     """Price a window on an EVSE after checking that it could be booked now."""
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
     evse = _validated_evse(driver, evse_id, starts_at, ends_at, utcnow())
-    _taken(evse.id, starts_at, ends_at, None)
+    _taken(evse.id, starts_at, ends_at)
     return price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
 
 
@@ -146,10 +167,13 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     """Hold the slot for the driver as a pending booking until it is paid or expires."""
     now = utcnow()
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
+    # The cheap checks first: most refusals in a rush on one slot end here, after one query.
+    _check_window(starts_at, ends_at, now=now)
+    _taken(evse_id, starts_at, ends_at)
     evse = _validated_evse(driver, evse_id, starts_at, ends_at, now)
-    _expire_stale_holds_on(evse.id, now)
-    _taken(evse.id, starts_at, ends_at, None)
     quote = price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
+    _lock_schedule(evse.id)
+    _expire_stale_holds_on(evse.id, now)
     location = evse.location
     booking = Booking(
         driver_id=driver.id,
@@ -235,6 +259,7 @@ def confirm_booking(driver: User, booking_id: int) -> Booking:
             payments.record_declined(booking.id, error)
             raise
     try:
+        _lock_schedule(booking.evse_id)
         booking = queries.get_booking(booking_id, for_update=True)
         _require_status(booking, BookingStatus.PENDING)
         payments.record_hold(booking, hold)
@@ -256,8 +281,10 @@ def book_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
 
 def accept_booking(owner: User, booking_id: int) -> Booking:
     """Accept a booking request on the owner's listing."""
-    booking = queries.get_booking(booking_id, for_update=True)
+    booking = queries.get_booking(booking_id)
     _require_owner(booking, owner)
+    _lock_schedule(booking.evse_id)
+    booking = queries.get_booking(booking_id, for_update=True)
     _require_status(booking, BookingStatus.REQUESTED)
     _confirm(booking, utcnow())
     db.session.commit()
@@ -314,6 +341,7 @@ def cancel_booking(user: User, booking_id: int) -> Booking:
 def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:
     """Move the end later while the next slot is free; the price follows."""
     ends_at = as_utc(ends_at)
+    _lock_schedule(queries.get_booking(booking_id).evse_id)
     booking = queries.get_booking(booking_id, for_update=True)
     _require_driver(booking, driver)
     _require_status(booking, BookingStatus.CONFIRMED, BookingStatus.ACTIVE)
@@ -336,6 +364,7 @@ def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:
 
 def start_booking(booking_id: int) -> Booking:
     """Mark a confirmed booking active: charging has started."""
+    _lock_schedule(queries.get_booking(booking_id).evse_id)
     booking = queries.get_booking(booking_id, for_update=True)
     _require_status(booking, BookingStatus.CONFIRMED)
     booking.status = BookingStatus.ACTIVE
@@ -474,3 +503,21 @@ def resolve_problem(
     if refund_minor:
         payments.refund_booking(report.booking_id, refund_minor, reason_ref=f"problem{report.id}")
     return report
+
+
+def mark_due_no_shows() -> list[int]:
+    """Mark every confirmed booking past its grace period as a no-show (job)."""
+    grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES"))
+    ids = queries.due_no_shows(utcnow() - grace)
+    for booking_id in ids:
+        mark_no_show(booking_id)
+    return ids
+
+
+def complete_due_bookings() -> list[int]:
+    """Complete active bookings well past their end, at the quoted price (job)."""
+    late = timedelta(minutes=_setting("BOOKING_AUTO_COMPLETE_MINUTES"))
+    ids = queries.due_completions(utcnow() - late)
+    for booking_id in ids:
+        complete_booking(booking_id)
+    return ids

@@ -9,6 +9,7 @@ job with the same key instead of charging twice.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from app.accounts.models import User
 from app.bookings.errors import PaymentRequired, PaymentUnavailable
 from app.bookings.models import Booking
+from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.extensions import db
 from app.inventory.models import Location
@@ -376,3 +378,34 @@ def publish_listing(owner: User, location_id: int) -> Location:
     location.publish = True
     db.session.commit()
     return location
+
+
+def authorise_upcoming() -> list[int]:
+    """Place the card holds of bookings that start within the authorisation window (job)."""
+    ahead = timedelta(days=int(current_app.config["BOOKING_AUTHORISE_AHEAD_DAYS"]))
+    ids = queries.holds_due(utcnow() + ahead)
+    for booking_id in ids:
+        authorise_booking(booking_id)
+    return ids
+
+
+def retry_settlements() -> list[int]:
+    """Retry captures and releases that failed, with the same idempotency keys (job)."""
+    ids = queries.settlements_to_retry(int(current_app.config["BOOKING_MAX_CAPTURE_ATTEMPTS"]))
+    for booking_id in ids:
+        settle_payment(booking_id)
+    return ids
+
+
+def pay_out_due() -> list[int]:
+    """Transfer owners' shares once the problem-report window has passed (job)."""
+    window = timedelta(hours=int(current_app.config["BOOKING_PROBLEM_WINDOW_HOURS"]))
+    paid = []
+    for booking_id in queries.payouts_due(utcnow() - window):
+        try:
+            if pay_out_booking(booking_id) is not None:
+                paid.append(booking_id)
+        except PaymentError:
+            db.session.rollback()
+            log.warning("payout of booking %s failed; retried on the next run", booking_id)
+    return paid

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from app.search import services
 from app.search.criteria import SearchCriteria
-from app.search.schemas import SearchArgsSchema, SearchPageOutSchema, page_json
+from app.search.schemas import ChargerPageSchema, SearchArgsSchema, page_json
 
 blp = Blueprint("search", __name__, description="Find chargers near a place, priced")
 
@@ -16,7 +16,7 @@ blp = Blueprint("search", __name__, description="Find chargers near a place, pri
 @blp.route("")
 class Chargers(MethodView):
     @blp.arguments(SearchArgsSchema, location="query", as_kwargs=False)
-    @blp.response(200, SearchPageOutSchema)
+    @blp.response(200, ChargerPageSchema)
     def get(self, criteria: SearchCriteria) -> Response:
         """Search chargers by distance, with filters and a price quote."""
         page = services.search_chargers(criteria)

@@ -181,7 +181,7 @@ class CoordinatesSchema(Schema):
     longitude = fields.String()
 
 
-class LocationOutSchema(Schema):
+class ChargerLocationSchema(Schema):
     id = fields.Integer()
     name = fields.String(allow_none=True)
     address = fields.String()
@@ -192,13 +192,13 @@ class LocationOutSchema(Schema):
     coordinates = fields.Nested(CoordinatesSchema)
 
 
-class EvseOutSchema(Schema):
+class ChargerEvseSchema(Schema):
     uid = fields.String()
     evse_id = fields.String(allow_none=True)
     status = fields.String()
 
 
-class ConnectorOutSchema(Schema):
+class ChargerConnectorSchema(Schema):
     id = fields.String()
     standard = fields.String()
     format = fields.String()
@@ -206,7 +206,7 @@ class ConnectorOutSchema(Schema):
     power_kw = fields.String()
 
 
-class QuoteOutSchema(Schema):
+class ChargerQuoteSchema(Schema):
     amount_minor = fields.Integer()
     currency = fields.String()
     tariff_id = fields.String()
@@ -216,31 +216,31 @@ class QuoteOutSchema(Schema):
     power_kw = fields.String()
 
 
-class NetworkOutSchema(Schema):
+class ChargerNetworkSchema(Schema):
     name = fields.String()
     own = fields.Boolean()
 
 
-class ResultOutSchema(Schema):
-    location = fields.Nested(LocationOutSchema)
-    evse = fields.Nested(EvseOutSchema)
-    connectors = fields.List(fields.Nested(ConnectorOutSchema))
+class ChargerResultSchema(Schema):
+    location = fields.Nested(ChargerLocationSchema)
+    evse = fields.Nested(ChargerEvseSchema)
+    connectors = fields.List(fields.Nested(ChargerConnectorSchema))
     distance_m = fields.Float()
     status = fields.String()
-    quote = fields.Nested(QuoteOutSchema, allow_none=True)
-    network = fields.Nested(NetworkOutSchema)
+    quote = fields.Nested(ChargerQuoteSchema, allow_none=True)
+    network = fields.Nested(ChargerNetworkSchema)
 
 
-class SearchPageOutSchema(Schema):
+class ChargerPageSchema(Schema):
     """Documents the response; page_json() builds it without per-field dumping cost."""
 
-    results = fields.List(fields.Nested(ResultOutSchema))
+    results = fields.List(fields.Nested(ChargerResultSchema))
     next_cursor = fields.String(allow_none=True)
     count = fields.Integer()
 
 
 def page_json(page: SearchPage, criteria: SearchCriteria) -> dict[str, Any]:
-    """Serialise a search page as SearchPageOutSchema describes."""
+    """Serialise a search page as ChargerPageSchema describes."""
     body: dict[str, Any] = {
         "results": [_result_json(result) for result in page.results],
         "next_cursor": encode_cursor(page.next_key, criteria) if page.next_key else None,
