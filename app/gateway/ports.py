@@ -259,8 +259,10 @@ class StationPort(Protocol):
         """Store an EVSE/connector status; idempotent (last report by timestamp wins)."""
         ...
 
-    def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthorizationResult:
-        """Decide whether a token may charge at this station (token_type "ISO14443", ...)."""
+    def authorize(
+        self, station_id: str, id_token: str, token_type: str | None
+    ) -> AuthorizationResult:
+        """Decide whether a token may charge here; 2.0.1 gives its type ("ISO14443"), 1.6 None."""
         ...
 
     def start_transaction(self, station_id: str, start: TransactionStart) -> TransactionStarted:

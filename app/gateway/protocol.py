@@ -162,6 +162,10 @@ class StationLink:
         self._recent_size = recent_ids
         self.commands: set[asyncio.Task[CommandResult]] = set()
 
+    async def _send(self, message: str) -> None:
+        """Send a frame without the library's per-frame log line: a rotation carries a secret."""
+        await self._connection.send(message)  # type: ignore[attr-defined]
+
     async def close(self, code: int, reason: str) -> None:
         """Close the WebSocket (used when another connection replaces this one)."""
         await self._connection.close(code, reason)  # type: ignore[attr-defined]
@@ -248,8 +252,9 @@ class StationLink:
             raise CommandFailed(error.code, str(error.description)) from error
         except UnknownCallErrorCodeError as error:
             raise CommandFailed("Unknown", str(error)) from error
-        except TimeoutError as error:
-            raise CommandTimeout(f"{self.id} did not answer {type(command).__name__}") from error
+        except TimeoutError:
+            # `from None`: the library's message holds the whole CALL, maybe a new password.
+            raise CommandTimeout(f"{self.id} did not answer {type(command).__name__}") from None
         return self.to_result(command, response)
 
     def to_call(self, command: Command) -> Any:

@@ -93,7 +93,7 @@ class StationV16(StationLink, ChargePoint):
     @handles(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
         """Ask the port about a token."""
-        result = await self.call_port(self.port.authorize, id_tag, "ISO14443")
+        result = await self.call_port(self.port.authorize, id_tag, None)
         return call_result.Authorize(id_tag_info=id_tag_info(result))
 
     @handles(Action.start_transaction)

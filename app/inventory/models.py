@@ -19,9 +19,11 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
 from app.core.spatial import point_type
 
@@ -213,3 +215,35 @@ class ChargeStation(Timestamped, Base):
 
     location: Mapped[Location | None] = relationship(back_populates="stations")
     evses: Mapped[list[Evse]] = relationship(back_populates="station")
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_last_updated(session: Session, _context: Any, _instances: Any) -> None:
+    """OCPI: a change to an EVSE or Connector moves its Location's last_updated too.
+
+    Also covers changes that touch only a collection (a connector removed, windows replaced),
+    which update no column of the parent and so never fire its onupdate. Bulk UPDATE
+    statements bypass the session: their authors must set last_updated themselves.
+    """
+    now = utcnow()
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            for touched in _ocpi_chain(obj):
+                if touched is not None and touched not in session.deleted:
+                    touched.last_updated = now
+
+
+def _ocpi_chain(obj: object) -> tuple[Any, ...]:
+    """The object (when it carries last_updated) and the OCPI objects that contain it."""
+    if isinstance(obj, Connector):
+        evse = obj.evse
+        return (obj, evse, evse.location if evse is not None else None)
+    if isinstance(obj, Evse):
+        return (obj, obj.location)
+    if isinstance(obj, AvailabilityWindow | Blackout):
+        return (obj.location,)
+    if isinstance(obj, Location):
+        return (obj,)
+    return ()

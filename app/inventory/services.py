@@ -1,83 +1,384 @@
-"""Inventory use cases partners hear about: each change commits with its outbox event."""
+"""Owner listing use cases: each is one transaction that also writes its outbox event."""
 
 from __future__ import annotations
 
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import Role, User
+from app.core import outbox
 from app.core.clock import utcnow
-from app.core.errors import ValidationFailed
-from app.core.outbox import emit
+from app.core.errors import Conflict, ValidationFailed
+from app.core.security import hash_secret, new_password
+from app.core.spatial import point_value
 from app.extensions import db
+from app.inventory import queries
 from app.inventory.enums import EvseStatus
-from app.inventory.models import Evse, Location
-
-# Topics the OCPI push job delivers to partner eMSPs.
-LOCATION_CHANGED = "ocpi.location"
-EVSE_STATUS_CHANGED = "ocpi.evse_status"
-
-EDITABLE_LOCATION_FIELDS = frozenset(
-    {
-        "name",
-        "address",
-        "city",
-        "postal_code",
-        "state",
-        "publish",
-        "parking_type",
-        "facilities",
-        "directions",
-        "images",
-        "opening_times",
-        "charging_when_closed",
-        "access_instructions",
-        "description",
-    }
+from app.inventory.errors import ListingNotFound, ListingRemoved, NotYourListing
+from app.inventory.models import (
+    AvailabilityWindow,
+    Blackout,
+    ChargeStation,
+    Connector,
+    Evse,
+    Location,
+    Party,
 )
+from app.inventory.schemas import ListingInSchema
+from app.tariffs.models import Tariff
+from app.tariffs.services import put_owner_tariff
+
+LOCATION_FIELDS = (
+    "name", "address", "city", "postal_code", "state", "country", "time_zone",
+    "parking_type", "access_instructions", "description", "images",
+)  # fmt: skip
+CONNECTOR_FIELDS = (
+    "standard", "format", "power_type", "max_voltage", "max_amperage", "max_electric_power",
+)  # fmt: skip
+EVSE_FIELDS = ("capabilities", "physical_reference", "floor_level")
+_STATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class NewStation:
+    """A charge station just created: the plain OCPP password exists only here, once."""
+
+    station: ChargeStation
+    password: str
+
+
+@dataclass(frozen=True)
+class NewListing:
+    """A listing just created, with its station's one-time password."""
+
+    location: Location
+    station: NewStation
+
+
+def parse_listing(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a listing given outside HTTP (CLI, demo data) exactly as the API does."""
+    try:
+        return dict(ListingInSchema().load(raw))
+    except ValidationError as error:
+        raise ValidationFailed(error.normalized_messages()) from error
+
+
+def ensure_own_party() -> Party:
+    """Return PlugPool's own OCPI party, creating it in the caller's transaction if missing."""
+    config = current_app.config
+    party = queries.own_party(config["OWN_COUNTRY_CODE"], config["OWN_PARTY_ID"])
+    if party is None:
+        party = Party(
+            country_code=config["OWN_COUNTRY_CODE"],
+            party_id=config["OWN_PARTY_ID"],
+            name=config["OWN_PARTY_NAME"],
+            roles=["CPO", "EMSP"],
+            is_own=True,
+        )
+        db.session.add(party)
+        db.session.flush()
+    return party
+
+
+def create_listing(
+    owner: User, data: dict[str, Any], password: str | None = None, station_id: str | None = None
+) -> NewListing:
+    """Create a location with its EVSEs, price, schedule and charge station identity."""
+    if not owner.has_role(Role.OWNER):
+        raise NotYourListing("Only owners can list chargers")
+    with _one_transaction():
+        party = ensure_own_party()
+        tariff = put_owner_tariff(party.country_code, party.party_id, data["price"])
+        location = Location(
+            country_code=party.country_code,
+            party_id=party.party_id,
+            ocpi_id=str(uuid.uuid4()),
+            owner_id=owner.id,
+            publish=data.get("publish", False),
+        )
+        _apply_location_fields(location, data)
+        new_station = _new_station(location, password, station_id)
+        for number, evse_data in enumerate(data["evses"], start=1):
+            location.evses.append(
+                _new_evse(location, new_station.station, number, evse_data, tariff)
+            )
+        _apply_schedule(location, data)
+        db.session.add(location)
+        db.session.flush()
+        _emit_location(location, "created")
+        _emit_tariff(tariff)
+    return NewListing(location=location, station=new_station)
+
+
+def get_listing(user: User, listing_id: int) -> Location:
+    """Return a live listing the user may see (owner or admin)."""
+    location = _owned(user, listing_id)
+    if location.deleted_at is not None:
+        raise ListingNotFound(f"Listing {listing_id} was removed")
+    return location
+
+
+def list_listings(user: User) -> list[Location]:
+    """Return the user's live listings; an admin sees every owner's."""
+    return queries.listings_of(None if user.role == Role.ADMIN else user)
+
+
+def update_listing(user: User, listing_id: int, changes: dict[str, Any]) -> Location:
+    """Change a listing's fields; a list given (evses, availability, blackouts) replaces the old."""
+    location = get_listing(user, listing_id)
+    with _one_transaction():
+        _apply_location_fields(location, changes)
+        _apply_schedule(location, changes)
+        if "evses" in changes:
+            _replace_evses(location, changes["evses"])
+        if "price" in changes:
+            _emit_tariff(_update_price(location, changes["price"]))
+        location.last_updated = utcnow()
+        db.session.flush()
+        _emit_location(location, "updated")
+    return location
+
+
+def set_published(user: User, listing_id: int, publish: bool) -> Location:
+    """Publish a listing to drivers and partners, or take it off."""
+    location = get_listing(user, listing_id)
+    with _one_transaction():
+        if location.publish != publish:
+            location.publish = publish
+            db.session.flush()
+            _emit_location(location, "published" if publish else "unpublished")
+    return location
+
+
+def remove_listing(user: User, listing_id: int) -> None:
+    """Soft-delete: keep the rows for history, mark EVSEs REMOVED, stop the station."""
+    location = get_listing(user, listing_id)
+    with _one_transaction():
+        location.deleted_at = utcnow()
+        location.publish = False
+        for evse in location.evses:
+            evse.status = EvseStatus.REMOVED.value
+        for station in location.stations:
+            station.approved = False
+        db.session.flush()
+        _emit_location(location, "removed")
+
+
+def create_station(location_id: int, password: str | None = None) -> NewStation:
+    """Give a location a new OCPP identity; its EVSEs without a station are linked to it."""
+    location = queries.listing(location_id)
+    if location is None:
+        raise ListingNotFound(f"No listing {location_id}")
+    if location.deleted_at is not None:
+        raise ListingRemoved(f"Listing {location_id} was removed")
+    with _one_transaction():
+        new_station = _new_station(location, password)
+        live = [e for e in location.evses if e.station is None and e.status != EvseStatus.REMOVED]
+        for number, evse in enumerate(live, start=1):
+            evse.station = new_station.station
+            evse.ocpp_evse_id = number
+        db.session.flush()
+        _emit_location(location, "station_created")
+    return new_station
 
 
 def set_evse_status(evse: Evse, status: str) -> Evse:
-    """Record an EVSE's new status; an unchanged status is not news."""
+    """Record an EVSE's new status (from OCPP); an unchanged status is not news."""
     if status not in EvseStatus.__members__:
         raise ValidationFailed({"status": [f"unknown EVSE status {status!r}"]})
     if evse.status == status:
         return evse
-    now = utcnow()
-    evse.status = status
-    evse.last_updated = now
-    # An OCPI Location's last_updated covers its EVSEs: pulls with date_from must see it.
-    evse.location.last_updated = now
-    emit(
-        db.session,
-        EVSE_STATUS_CHANGED,
-        "evse",
-        str(evse.id),
-        {"location_id": evse.location_id, "evse_uid": evse.uid, "status": status},
-    )
-    db.session.commit()
+    with _one_transaction():
+        now = utcnow()
+        evse.status = status
+        evse.last_updated = now
+        # An OCPI Location's last_updated covers its EVSEs: pulls with date_from must see it.
+        evse.location.last_updated = now
+        db.session.flush()
+        _emit_evse_status(evse)
     return evse
 
 
-def update_location(location: Location, **changes: Any) -> Location:
-    """Change a listing's details (and publication); partners get the whole Location again."""
-    unknown = set(changes) - EDITABLE_LOCATION_FIELDS
-    if unknown:
-        raise ValidationFailed({name: ["not editable"] for name in sorted(unknown)})
-    for name, value in changes.items():
-        setattr(location, name, value)
-    location.last_updated = utcnow()
-    emit(db.session, LOCATION_CHANGED, "location", str(location.id), {"location_id": location.id})
-    db.session.commit()
+def _owned(user: User, listing_id: int) -> Location:
+    location = queries.listing(listing_id)
+    if location is None:
+        raise ListingNotFound(f"No listing {listing_id}")
+    if user.role != Role.ADMIN and location.owner_id != user.id:
+        raise NotYourListing(f"Listing {listing_id} belongs to another owner")
     return location
 
 
-def delete_location(location: Location) -> Location:
-    """Withdraw a listing; partners see its EVSEs REMOVED (OCPI has no DELETE for locations)."""
-    now = utcnow()
-    location.deleted_at = now
-    location.last_updated = now
-    for evse in location.evses:
+def _apply_location_fields(location: Location, data: dict[str, Any]) -> None:
+    for name in LOCATION_FIELDS:
+        if name in data:
+            setattr(location, name, data[name])
+    if "latitude" in data or "longitude" in data:
+        location.latitude = data.get("latitude", location.latitude)
+        location.longitude = data.get("longitude", location.longitude)
+        location.geog = point_value(location.latitude, location.longitude)
+
+
+def _apply_schedule(location: Location, data: dict[str, Any]) -> None:
+    if "availability" in data:
+        location.availability = [
+            AvailabilityWindow(weekday=w["weekday"], start_time=w["start"], end_time=w["end"])
+            for w in data["availability"]
+        ]
+    if "blackouts" in data:
+        location.blackouts = [Blackout(**blackout) for blackout in data["blackouts"]]
+
+
+def _new_station(
+    location: Location, password: str | None, station_id: str | None = None
+) -> NewStation:
+    plain = password or new_password()
+    station = ChargeStation(
+        station_id=station_id or _free_station_id(),
+        password_hash=hash_secret(plain),
+        location=location,
+    )
+    db.session.add(station)
+    return NewStation(station=station, password=plain)
+
+
+def _free_station_id() -> str:
+    while True:
+        candidate = "PP-" + "".join(secrets.choice(_STATION_ALPHABET) for _ in range(8))
+        if queries.station_by_station_id(candidate) is None:
+            return candidate
+
+
+def _new_evse(
+    location: Location, station: ChargeStation, number: int, data: dict[str, Any], tariff: Tariff
+) -> Evse:
+    code = station.station_id.removeprefix("PP-")
+    evse = Evse(
+        uid=str(uuid.uuid4()),
+        evse_id=f"{location.country_code}*{location.party_id}*E{code}*{number}",
+        status=EvseStatus.AVAILABLE.value,
+        station=station,
+        ocpp_evse_id=number,
+    )
+    _apply_evse(evse, data, [tariff.ocpi_id])
+    return evse
+
+
+def _apply_evse(evse: Evse, data: dict[str, Any], tariff_ids: list[str]) -> None:
+    for name in EVSE_FIELDS:
+        if name in data:
+            setattr(evse, name, data[name])
+    old = list(evse.connectors)
+    for index, connector_data in enumerate(data["connectors"]):
+        connector = old[index] if index < len(old) else Connector(ocpi_id=str(index + 1))
+        for name in CONNECTOR_FIELDS:
+            setattr(connector, name, connector_data.get(name))
+        connector.tariff_ids = list(tariff_ids)
+        if index >= len(old):
+            evse.connectors.append(connector)
+    for connector in old[len(data["connectors"]) :]:
+        evse.connectors.remove(connector)
+
+
+def _replace_evses(location: Location, evses: list[dict[str, Any]]) -> None:
+    """Match EVSEs by position; extra old ones become REMOVED (OCPI keeps EVSEs), new ones join."""
+    live = [evse for evse in location.evses if evse.status != EvseStatus.REMOVED]
+    tariff = queries.listing_tariff(location)
+    tariff_ids = [tariff.ocpi_id] if tariff else []
+    for index, data in enumerate(evses):
+        if index < len(live):
+            _apply_evse(live[index], data, tariff_ids)
+        else:
+            location.evses.append(_added_evse(location, data, tariff))
+    for evse in live[len(evses) :]:
         evse.status = EvseStatus.REMOVED.value
-        evse.last_updated = now
-    emit(db.session, LOCATION_CHANGED, "location", str(location.id), {"location_id": location.id})
-    db.session.commit()
-    return location
+
+
+def _added_evse(location: Location, data: dict[str, Any], tariff: Tariff | None) -> Evse:
+    station = next((s for s in location.stations if s.approved), None)
+    if station is None or tariff is None:
+        raise Conflict("This listing has no active station or tariff to attach an EVSE to")
+    numbers = [e.ocpp_evse_id or 0 for e in location.evses if e.station is station]
+    return _new_evse(location, station, max(numbers, default=0) + 1, data, tariff)
+
+
+def _update_price(location: Location, price: dict[str, Any]) -> Tariff:
+    tariff = put_owner_tariff(
+        location.country_code, location.party_id, price, queries.listing_tariff(location)
+    )
+    db.session.flush()
+    for evse in location.evses:
+        for connector in evse.connectors:
+            if connector.tariff_ids != [tariff.ocpi_id]:
+                connector.tariff_ids = [tariff.ocpi_id]
+    return tariff
+
+
+def _emit_location(location: Location, change: str) -> None:
+    outbox.emit(
+        db.session,
+        "location.changed",
+        "location",
+        location.ocpi_id,
+        {
+            "country_code": location.country_code,
+            "party_id": location.party_id,
+            "location_id": location.ocpi_id,
+            "pk": location.id,
+            "change": change,
+            "publish": location.publish,
+        },
+    )
+
+
+def _emit_evse_status(evse: Evse) -> None:
+    location = evse.location
+    outbox.emit(
+        db.session,
+        "evse.status_changed",
+        "evse",
+        evse.uid,
+        {
+            "country_code": location.country_code,
+            "party_id": location.party_id,
+            "location_id": location.ocpi_id,
+            "pk": location.id,
+            "evse_uid": evse.uid,
+            "status": evse.status,
+        },
+    )
+
+
+def _emit_tariff(tariff: Tariff) -> None:
+    outbox.emit(
+        db.session,
+        "tariff.changed",
+        "tariff",
+        tariff.ocpi_id,
+        {
+            "country_code": tariff.country_code,
+            "party_id": tariff.party_id,
+            "tariff_id": tariff.ocpi_id,
+        },
+    )
+
+
+@contextmanager
+def _one_transaction() -> Iterator[None]:
+    """Commit everything the block did, or nothing: any error rolls the whole change back."""
+    try:
+        yield
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("The change conflicts with existing data") from error
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,93 @@
+"""Who is calling: bearer tokens for the JSON API, sessions for pages, and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, g, request
+from flask_smorest import Blueprint
+
+from app.accounts import queries
+from app.accounts.models import ApiToken, Role, User
+from app.core.clock import utcnow
+from app.core.errors import Forbidden, Unauthorized
+from app.core.security import digest_token
+from app.extensions import api, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# OpenAPI security requirement for routes behind require_user: `@blp.doc(security=BEARER)`.
+BEARER = [{"bearerAuth": []}]
+
+
+def init_app(app: Flask) -> None:
+    """Teach flask-login to load users and document the bearer scheme in the OpenAPI spec."""
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "accounts_web.log_in"
+    if "bearerAuth" not in api.spec.components.security_schemes:
+        api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+
+
+def api_auth(blp: Blueprint, *roles: str) -> Callable[[F], F]:
+    """require_user plus its OpenAPI documentation: bearer security, 401 and (with roles) 403."""
+
+    def decorate(view: F) -> F:
+        view = require_user(*roles)(view)
+        view = blp.alt_response(401, response="UNAUTHORIZED")(view)
+        if roles:
+            view = blp.alt_response(403, response="FORBIDDEN")(view)
+        return cast(F, blp.doc(security=BEARER)(view))
+
+    return decorate
+
+
+def require_user(*roles: str) -> Callable[[F], F]:
+    """Decorate an API route: a valid bearer token is required, and one of roles if given."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            authenticate(*roles)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def authenticate(*roles: str) -> User:
+    """Return the caller of this request from its bearer token, or raise 401 / 403."""
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("A valid bearer token is required")
+    user = token.user
+    if roles and not user.has_role(*(Role(role) for role in roles)):
+        raise Forbidden(f"This needs the role {' or '.join(roles)}")
+    g.current_user = user
+    g.api_token = token
+    return user
+
+
+def current_user() -> User:
+    """The user authenticated by require_user for this request."""
+    return cast(User, g.current_user)
+
+
+def current_token() -> ApiToken:
+    """The bearer token the caller of this request presented."""
+    return cast(ApiToken, g.api_token)
+
+
+def bearer_token() -> ApiToken | None:
+    """Return the live API token in the Authorization header, if any."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return queries.live_token(digest_token(value.strip()), utcnow())
+
+
+def _load_user(user_id: str) -> User | None:
+    user = queries.user_by_id(int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None

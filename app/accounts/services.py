@@ -1,0 +1,127 @@
+"""Account use cases: sign-up, log-in with rate limiting, API tokens."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts import queries
+from app.accounts.errors import EmailTaken, InvalidCredentials, TooManyLoginAttempts
+from app.accounts.models import ApiToken, LoginAttempt, Role, User
+from app.core.clock import utcnow
+from app.core.errors import ValidationFailed
+from app.core.security import digest_token, hash_secret, needs_rehash, new_token, verify_secret
+from app.extensions import db
+
+SELF_SERVICE_ROLES = (Role.DRIVER, Role.OWNER)
+# Verified against unknown e-mails so a miss costs as much time as a wrong password.
+_DUMMY_HASH = hash_secret("plugpool-timing-equaliser")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token: the plain value exists only here, once."""
+
+    token: str
+    record: ApiToken
+
+
+def normalise_email(email: str) -> str:
+    """E-mails are compared trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def sign_up(email: str, password: str, name: str, role: str = Role.DRIVER) -> User:
+    """Register a driver or an owner; admins are made only by the operator's CLI."""
+    if role not in {r.value for r in SELF_SERVICE_ROLES}:
+        raise ValidationFailed({"role": ["Must be one of: driver, owner."]})
+    return create_user(email, password, name, role)
+
+
+def create_user(email: str, password: str, name: str, role: str = Role.DRIVER) -> User:
+    """Create an account with any role after checking the password policy."""
+    email = normalise_email(email)
+    _check_password(password)
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed({"role": ["Must be one of: driver, owner, admin."]})
+    if queries.user_by_email(email) is not None:
+        raise EmailTaken(f"{email} is already registered")
+    user = User(email=email, password_hash=hash_secret(password), name=name.strip(), role=role)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # a concurrent sign-up with the same e-mail won the race
+        db.session.rollback()
+        raise EmailTaken(f"{email} is already registered") from error
+    return user
+
+
+def log_in(email: str, password: str, remote_addr: str) -> User:
+    """Check credentials under the rate limit; a failure is recorded and raises."""
+    email = normalise_email(email)
+    now = utcnow()
+    _check_rate_limit(email, remote_addr, now)
+    user = queries.user_by_email(email)
+    if user is None or not _credentials_ok(user, password):
+        _record_failure(email, remote_addr, now)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_secret(password)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    db.session.commit()
+    return user
+
+
+def create_token(email: str, password: str, remote_addr: str, name: str = "api") -> IssuedToken:
+    """Log in and issue a bearer token that expires after API_TOKEN_TTL_DAYS."""
+    user = log_in(email, password, remote_addr)
+    plain = new_token()
+    ttl = timedelta(days=current_app.config["API_TOKEN_TTL_DAYS"])
+    record = ApiToken(user=user, digest=digest_token(plain), name=name, expires_at=utcnow() + ttl)
+    db.session.add(record)
+    db.session.commit()
+    return IssuedToken(token=plain, record=record)
+
+
+def revoke_token(token: ApiToken) -> None:
+    """Revoke a bearer token; it is refused from now on."""
+    token.revoked_at = utcnow()
+    db.session.commit()
+
+
+def _check_password(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise ValidationFailed({"password": [f"Must be at least {minimum} characters."]})
+
+
+def _check_rate_limit(email: str, remote_addr: str, now: datetime) -> None:
+    limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
+    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    for scope in ({"email": email}, {"remote_addr": remote_addr}):
+        times = queries.failed_attempt_times(now - window, **scope)
+        if len(times) >= limit:
+            # The oldest attempt that keeps us at the limit decides when one more is allowed.
+            wait = (times[-limit] + window - now).total_seconds()
+            raise TooManyLoginAttempts(
+                "Too many failed log-ins; try again later", retry_after=max(1, math.ceil(wait))
+            )
+
+
+def _credentials_ok(user: User | None, password: str) -> bool:
+    if user is None or not user.active:
+        verify_secret(_DUMMY_HASH, password)
+        return False
+    return verify_secret(user.password_hash, password)
+
+
+def _record_failure(email: str, remote_addr: str, now: datetime) -> NoReturn:
+    """Commit the failed attempt (it must count even though the request fails), then refuse."""
+    db.session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
+    db.session.commit()
+    raise InvalidCredentials("Invalid e-mail or password")
