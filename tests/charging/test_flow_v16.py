@@ -10,7 +10,7 @@ from ocpp.v16 import call
 from app.charging.enums import SessionStatus
 from app.charging.models import MeterValue
 from app.gateway.ports import OcppVersion
-from app.inventory.services import EVSE_STATUS_CHANGED
+from app.ocpi.push import EVSE_STATUS_CHANGED
 from tests.charging.support import Site, cdrs, count, db_gateway, outbox_topics, sessions
 from tests.gateway.support import charger, run
 

@@ -15,7 +15,7 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.gateway.ports import OcppVersion
 from app.inventory.models import ChargeStation, Evse
-from app.inventory.services import EVSE_STATUS_CHANGED
+from app.ocpi.push import EVSE_STATUS_CHANGED
 from tests.charging.support import Site, count, db_gateway, read
 from tests.gateway.support import PASSWORD, charger, exchange, open_socket, run
 
