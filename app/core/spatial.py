@@ -92,6 +92,10 @@ class SpatialSql:
         raise NotImplementedError
 
 
+_GEOGRAPHY_POINT = Geography(geometry_type="POINT", srid=SRID)
+_GEOGRAPHY = Geography(srid=SRID)
+
+
 class PostGISSql(SpatialSql):
     """PostGIS geography: ST_DWithin and the `<->` KNN operator use the GiST index.
 
@@ -102,7 +106,7 @@ class PostGISSql(SpatialSql):
 
     def _point(self, lat: float, lon: float) -> ColumnElement[Any]:
         point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
-        return cast(point, Geography(geometry_type="POINT", srid=SRID))
+        return cast(point, _GEOGRAPHY_POINT)
 
     def distance_m(self, geog: Any, lat: float, lon: float) -> ColumnElement[float]:
         return func.ST_Distance(geog, self._point(lat, lon), False, type_=Float)
@@ -120,7 +124,7 @@ class PostGISSql(SpatialSql):
             func.ST_MakeEnvelope(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat, SRID),
             0.05,
         )
-        polygon = cast(envelope, Geography(srid=SRID))
+        polygon = cast(envelope, _GEOGRAPHY)
         return func.ST_DWithin(geog, polygon, 50.0, False, type_=Boolean)
 
     def nearest_first(self, geog: Any, lat: float, lon: float) -> ColumnElement[Any]:

@@ -24,6 +24,9 @@ TariffKey = tuple[str, str, str]  # (country_code, party_id, OCPI tariff id)
 # are never read again; the bound only keeps memory flat.
 _PARSED: dict[tuple[int, datetime], Any] = {}
 _PARSED_LIMIT = 20_000
+# Prices of tariffs that ignore the clock, by (version, duration, energy, power).
+_INVARIANT_QUOTES: dict[tuple[Any, ...], int] = {}
+_INVARIANT_LIMIT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +61,15 @@ class QuoteBook:
     def _compute(
         self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
     ) -> Quote | None:
-        tariff = self._tariffs.get(key)
-        if tariff is None or not tariff.is_active_at(window.start):
+        found = self._tariffs.get(key)
+        if found is None or not found[1].is_active_at(window.start):
             return None
+        version, tariff = found
         # A connector cannot deliver more than its power over the window.
         hours = Decimal((window.end - window.start).total_seconds()) / 3600
         energy = min(energy_kwh, power_kw * hours)
-        zone = _zone(time_zone)
-        price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
         return Quote(
-            amount_minor=price.minor_units(),
+            amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
             currency=tariff.currency,
             tariff_id=key[2],
             start=window.start,
@@ -77,7 +79,40 @@ class QuoteBook:
         )
 
 
-def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, Any]:
+def _amount(
+    version: tuple[int, datetime],
+    tariff: Any,
+    window: Window,
+    time_zone: str,
+    energy: Decimal,
+    power_kw: Decimal,
+) -> int:
+    """The engine's price in minor units; shared across requests when time cannot matter."""
+    if not _time_invariant(tariff):
+        zone = _zone(time_zone)
+        return quote_window(tariff, window.start, window.end, zone, energy, power_kw).minor_units()
+    # Without time-of-day, weekday or date restrictions the price depends only on how long,
+    # how much and how fast: any window of the same length prices the same.
+    key = (version, window.end - window.start, energy, power_kw)
+    amount = _INVARIANT_QUOTES.get(key)
+    if amount is None:
+        if len(_INVARIANT_QUOTES) >= _INVARIANT_LIMIT:
+            _INVARIANT_QUOTES.clear()
+        zone = _zone(time_zone)
+        price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
+        amount = _INVARIANT_QUOTES[key] = price.minor_units()
+    return amount
+
+
+def _time_invariant(tariff: Any) -> bool:
+    """Tell whether no element's restrictions look at the clock or the calendar."""
+    return all(
+        not (r.start_time or r.end_time or r.start_date or r.end_date or r.day_of_week)
+        for r in (element.restrictions for element in tariff.elements)
+    )
+
+
+def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, tuple[tuple[int, datetime], Any]]:
     """Parsed tariffs for the keys: one query for versions, one more only for cache misses."""
     if not keys:
         return {}
@@ -93,7 +128,9 @@ def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, Any]:
                 # A stored tariff the engine rejects leaves its connectors unpriced, not the
                 # whole search failing.
                 log.warning("tariff %s not priceable: %s", tariff.id, error)
-    return {key: _PARSED[version] for key, version in versions.items() if version in _PARSED}
+    return {
+        key: (version, _PARSED[version]) for key, version in versions.items() if version in _PARSED
+    }
 
 
 @lru_cache(maxsize=512)

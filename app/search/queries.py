@@ -38,6 +38,12 @@ UnavailabilityHook = Callable[[Window], Select[Any]]
 _UNAVAILABILITY_HOOKS: list[UnavailabilityHook] = []
 
 
+# Aliases built once (aliased() is costly per call). The connector alias keeps the filter's
+# EXISTS correlated to the EVSE even in statements that also join connectors.
+_MATCHING_CONNECTOR = aliased(Connector)
+_NETWORK_PARTY = aliased(Party)
+
+
 def register_unavailability(hook: UnavailabilityHook) -> None:
     """Let another domain (bookings) exclude EVSEs taken in a window, inside the search SQL."""
     if hook not in _UNAVAILABILITY_HOOKS:
@@ -67,10 +73,23 @@ def spatial() -> SpatialSql:
 
 def power_w(connector: Any = Connector) -> ColumnElement[int]:
     """A connector's maximum power in W: declared, or volts x amps x phases."""
+    if connector is Connector:
+        return _POWER_W
+    if connector is _MATCHING_CONNECTOR:
+        return _MATCHING_POWER_W
+    return _power_w(connector)
+
+
+def _power_w(connector: Any) -> ColumnElement[int]:
     phases = case((connector.power_type == "AC_3_PHASE", 3), else_=1)
     return func.coalesce(
         connector.max_electric_power, connector.max_voltage * connector.max_amperage * phases
     )
+
+
+# SQL expressions are immutable: the parameterless ones are built once, not per search.
+_POWER_W = _power_w(Connector)
+_MATCHING_POWER_W = _power_w(_MATCHING_CONNECTOR)
 
 
 def connector_conditions(
@@ -92,7 +111,7 @@ def connector_conditions(
 def _location_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
     conditions = [Location.publish.is_(True), Location.deleted_at.is_(None)]
     if criteria.network is not None:
-        party = aliased(Party)
+        party = _NETWORK_PARTY
         conditions.append(
             exists().where(
                 party.country_code == Location.country_code,
@@ -127,8 +146,7 @@ def _evse_conditions(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
         # One comparison each rather than NOT IN: a stable statement without expanding lists.
         conditions += [Evse.status != status.value for status in sorted(UNUSABLE_STATUSES)]
         conditions += unavailable_evses(criteria.window)
-    # An alias, so the EXISTS stays correlated to the EVSE even where connectors are joined.
-    connector = aliased(Connector)
+    connector = _MATCHING_CONNECTOR
     wanted = connector_conditions(criteria, connector)
     if wanted:
         conditions.append(exists().where(connector.evse_pk == Evse.id, *wanted))
@@ -152,6 +170,10 @@ def _party_column(column: Any) -> Any:
     )
 
 
+_NETWORK_NAME = _party_column(Party.name).label("network_name")
+_NETWORK_IS_OWN = _party_column(Party.is_own).label("is_own")
+
+
 def _row_columns(distance: ColumnElement[float]) -> list[Any]:
     return [
         Evse.id.label("evse_pk"),
@@ -169,8 +191,8 @@ def _row_columns(distance: ColumnElement[float]) -> list[Any]:
         Location.time_zone,
         Location.country_code,
         Location.party_id,
-        _party_column(Party.name).label("network_name"),
-        _party_column(Party.is_own).label("is_own"),
+        _NETWORK_NAME,
+        _NETWORK_IS_OWN,
         distance.label("distance"),
     ]
 

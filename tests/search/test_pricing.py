@@ -129,3 +129,52 @@ def test_edited_tariff_is_repriced(place, make_tariff, search):
     ]
     db.session.flush()
     assert search(**params).get_json()["results"][0]["quote"]["amount_minor"] == 800
+
+
+def test_time_of_day_tariff_is_quoted_for_the_window_asked(place, make_tariff, search):
+    night = {"start_time": "22:00", "end_time": "07:00"}
+    tariff = make_tariff(
+        elements=[
+            {
+                "price_components": [{"type": "ENERGY", "price": Decimal("0.20"), "step_size": 1}],
+                "restrictions": night,
+            },
+            {"price_components": [{"type": "ENERGY", "price": Decimal("0.50"), "step_size": 1}]},
+        ]
+    )
+    place(1, connector={"tariff_ids": [tariff.ocpi_id]})
+    area = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000}
+    # 23:00-01:00 and 10:00-12:00 Amsterdam time (UTC+1 in November).
+    for start_utc, per_kwh in ((datetime(2026, 11, 23, 22, tzinfo=UTC), 20), (None, 50)):
+        start = start_utc or datetime(2026, 11, 24, 9, tzinfo=UTC)
+        end = start + timedelta(hours=2)
+        window = {"available_from": start.isoformat(), "available_to": end.isoformat()}
+        quote = search(**area, **window).get_json()["results"][0]["quote"]
+        assert quote["amount_minor"] == engine_quote(tariff, start, end, 20, 11)
+        assert quote["amount_minor"] == 20 * per_kwh
+
+
+def test_clock_free_tariff_prices_every_window_of_a_length_like_the_engine(
+    place, make_tariff, search
+):
+    tariff = make_tariff(
+        elements=[
+            {
+                "price_components": [
+                    {"type": "ENERGY", "price": Decimal("0.31"), "step_size": 1},
+                    {"type": "TIME", "price": Decimal("2.00"), "step_size": 60},
+                ],
+                "restrictions": {"max_duration": 3600},
+            },
+            {"price_components": [{"type": "ENERGY", "price": Decimal("0.45"), "step_size": 1}]},
+        ]
+    )
+    place(1, connector={"tariff_ids": [tariff.ocpi_id], "max_electric_power": 7400})
+    area = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000}
+    for day, hours in ((23, 2), (25, 2), (26, 3), (28, 2)):
+        start = datetime(2026, 11, day, 13, tzinfo=UTC)
+        end = start + timedelta(hours=hours)
+        window = {"available_from": start.isoformat(), "available_to": end.isoformat()}
+        quote = search(**area, **window).get_json()["results"][0]["quote"]
+        energy = min(Decimal(20), Decimal("7.4") * hours)
+        assert quote["amount_minor"] == engine_quote(tariff, start, end, energy, "7.4")
