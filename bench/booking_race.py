@@ -26,7 +26,14 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from tests.support.booking_race import make_drivers, make_slot_listing, p99, race, slot_tomorrow
+from tests.support.booking_race import (
+    make_drivers,
+    make_slot_listing,
+    p99,
+    race,
+    race_processes,
+    slot_tomorrow,
+)
 
 ADMIN_URL = os.environ.get(
     "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -38,10 +45,14 @@ def _admin(sql: str) -> None:
         connection.execute(sql)
 
 
-def _round(app, attempts: int, tag: str) -> dict:
+def _round(app, attempts: int, tag: str, processes: int) -> dict:
     evse_id = make_slot_listing(app, tag)
     drivers = make_drivers(app, tag, attempts)
-    outcome = race(app, drivers, evse_id, slot_tomorrow(), pay=False)
+    if processes > 1:
+        url = app.config["DATABASE_URL"]
+        outcome = race_processes(url, drivers, evse_id, slot_tomorrow(), processes)
+    else:
+        outcome = race(app, drivers, evse_id, slot_tomorrow(), pay=False)
     return {
         "booked": len(outcome.booked),
         "conflicts": outcome.conflicts,
@@ -56,6 +67,12 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--switch-interval-ms", type=float, default=5.0)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes the attempts are spread over (as gunicorn workers); 1: threads only",
+    )
     args = parser.parse_args()
     sys.setswitchinterval(args.switch_interval_ms / 1000)
     name = f"plugpool_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -67,8 +84,8 @@ def main() -> None:
             upgrade()
             db.session.execute(text("SELECT 1"))
         # The first round warms the pool and the code paths.
-        _round(app, args.attempts, "warmup")
-        rounds = [_round(app, args.attempts, f"r{i}") for i in range(args.rounds)]
+        _round(app, args.attempts, "warmup", args.processes)
+        rounds = [_round(app, args.attempts, f"r{i}", args.processes) for i in range(args.rounds)]
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -93,6 +110,7 @@ def main() -> None:
                 "max_ms": round(max(last["latencies"]), 1),
                 "p99_ms_median_of_rounds": round(statistics.median(p99s), 1),
                 "rounds": args.rounds,
+                "processes": args.processes,
                 "all_rounds_exactly_one": all(r["booked"] == 1 for r in rounds),
             }
         )

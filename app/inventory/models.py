@@ -21,7 +21,6 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
-    true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -77,7 +76,7 @@ class Location(Timestamped, Base):
     description: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Marketplace listing terms (bookings): instant book or owner approval, cancellation tier.
-    instant_book: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    instant_book: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     cancellation_policy: Mapped[str] = mapped_column(
         String(16), default="moderate", server_default="moderate"
     )

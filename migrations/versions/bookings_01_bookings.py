@@ -65,11 +65,11 @@ def _create_overlap_guard():
 
 
 def upgrade():
-    # Plain ADD COLUMN (no batch): on SQLite a batch copy of `locations` would drop its
-    # SpatiaLite geometry triggers and spatial index.
+    # Plain ADD COLUMN with constant defaults: a batch rebuild of locations on SQLite would
+    # drop SpatiaLite's registration and spatial index of its geometry column.
     op.add_column(
         "locations",
-        sa.Column("instant_book", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("instant_book", sa.Boolean(), server_default="1", nullable=False),
     )
     op.add_column(
         "locations",
@@ -180,6 +180,5 @@ def downgrade():
     op.drop_table("booking_problem_reports")
     op.drop_table("booking_reviews")
     op.drop_table("bookings")
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.drop_column("cancellation_policy")
-        batch_op.drop_column("instant_book")
+    op.drop_column("locations", "cancellation_policy")
+    op.drop_column("locations", "instant_book")

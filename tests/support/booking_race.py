@@ -153,3 +153,74 @@ def p99(values: list[float]) -> float:
     """Return the 99th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[max(0, round(0.99 * len(ordered)) - 1)]
+
+
+def _worker_process(
+    url: str, driver_ids: list[int], evse_id: int, window, ready, go, results
+) -> None:
+    """One server process: its own app, pool and threads; attempts start when `go` is set."""
+    from app import create_app
+
+    app = create_app("testing", {"DATABASE_URL": url})
+    outcome = Outcome()
+    gate = _Gate(len(driver_ids))
+    threads = [
+        threading.Thread(
+            target=attempt, args=(app, driver_id, evse_id, window, False, outcome, gate)
+        )
+        for driver_id in driver_ids
+    ]
+    for thread in threads:
+        thread.start()
+    gate.all_waiting.wait()
+    ready.wait()
+    go.wait()
+    gate.opened.set()
+    for thread in threads:
+        thread.join()
+    results.put((outcome.booked, outcome.conflicts, outcome.errors, outcome.latencies_ms))
+
+
+class _Gate:
+    """What attempt() waits on in a worker process: opened once every process is ready."""
+
+    def __init__(self, threads: int) -> None:
+        self.all_waiting = threading.Barrier(threads + 1)
+        self.opened = threading.Event()
+
+    def wait(self) -> None:
+        self.all_waiting.wait()
+        self.opened.wait()
+
+
+def race_processes(
+    url: str, driver_ids: list[int], evse_id: int, window, processes: int
+) -> Outcome:
+    """Like race(), with the attempts spread over server processes (as gunicorn workers are)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(processes + 1)
+    go = context.Event()
+    results = context.Queue()
+    chunks = [driver_ids[i::processes] for i in range(processes)]
+    workers = [
+        context.Process(
+            target=_worker_process, args=(url, chunk, evse_id, window, ready, go, results)
+        )
+        for chunk in chunks
+    ]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    go.set()
+    outcome = Outcome()
+    for _ in workers:
+        booked, conflicts, errors, latencies = results.get()
+        outcome.booked += booked
+        outcome.conflicts += conflicts
+        outcome.errors += errors
+        outcome.latencies_ms += latencies
+    for worker in workers:
+        worker.join()
+    return outcome
