@@ -77,6 +77,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
+    api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
     app.register_blueprint(payments_api.webhooks_blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)

@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import sys
+import time
 import uuid
 
 import psycopg
@@ -27,11 +28,11 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from tests.support.booking_race import (
+    ServerProcesses,
     make_drivers,
     make_slot_listing,
     p99,
     race,
-    race_processes,
     slot_tomorrow,
 )
 
@@ -45,20 +46,28 @@ def _admin(sql: str) -> None:
         connection.execute(sql)
 
 
-def _round(app, attempts: int, tag: str, processes: int) -> dict:
+def _round(app, attempts: int, tag: str, servers: ServerProcesses | None) -> dict:
     evse_id = make_slot_listing(app, tag)
     drivers = make_drivers(app, tag, attempts)
-    if processes > 1:
-        url = app.config["DATABASE_URL"]
-        outcome = race_processes(url, drivers, evse_id, slot_tomorrow(), processes)
+    cpu = time.process_time()
+    if servers is not None:
+        outcome = servers.race(drivers, evse_id, slot_tomorrow())
     else:
         outcome = race(app, drivers, evse_id, slot_tomorrow(), pay=False)
+    cpu_ms = (time.process_time() - cpu) * 1000
     return {
         "booked": len(outcome.booked),
         "conflicts": outcome.conflicts,
         "errors": len(outcome.errors),
+        "error_sample": outcome.errors[:1],
         "latencies": outcome.latencies_ms,
+        # This process's CPU per attempt (threads mode only): a figure that load does not skew.
+        "cpu_ms_per_attempt": cpu_ms / attempts if servers is None else None,
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def main() -> None:
@@ -83,9 +92,15 @@ def main() -> None:
         with app.app_context():
             upgrade()
             db.session.execute(text("SELECT 1"))
-        # The first round warms the pool and the code paths.
-        _round(app, args.attempts, "warmup", args.processes)
-        rounds = [_round(app, args.attempts, f"r{i}", args.processes) for i in range(args.rounds)]
+        url = app.config["DATABASE_URL"]
+        servers = ServerProcesses(url, args.processes) if args.processes > 1 else None
+        try:
+            # The first round warms the pools and the code paths.
+            _round(app, args.attempts, "warmup", servers)
+            rounds = [_round(app, args.attempts, f"r{i}", servers) for i in range(args.rounds)]
+        finally:
+            if servers is not None:
+                servers.close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -105,10 +120,15 @@ def main() -> None:
                 "booked": last["booked"],
                 "conflicts": last["conflicts"],
                 "errors": last["errors"],
+                "error_sample": last["error_sample"],
                 "p50_ms": round(statistics.median(last["latencies"]), 1),
                 "p99_ms": round(p99(last["latencies"]), 1),
                 "max_ms": round(max(last["latencies"]), 1),
                 "p99_ms_median_of_rounds": round(statistics.median(p99s), 1),
+                "cpu_ms_per_attempt": _rounded(last["cpu_ms_per_attempt"]),
+                # Other work on the machine inflates latencies; report it with them.
+                "load_average_1m": round(os.getloadavg()[0], 2),
+                "cpus": os.cpu_count(),
                 "rounds": args.rounds,
                 "processes": args.processes,
                 "all_rounds_exactly_one": all(r["booked"] == 1 for r in rounds),

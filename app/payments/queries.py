@@ -21,20 +21,24 @@ def payment_of(booking_id: int, *, for_update: bool = False) -> BookingPayment |
 
 
 def payment_by_intent(payment_intent_id: str) -> BookingPayment | None:
-    """Return the payment whose hold or extra charge is this PaymentIntent."""
+    """Return the payment whose hold or extra charge is this PaymentIntent, locked.
+
+    Locked because a webhook often arrives while the service that caused it still holds
+    the row: reading before that commits would act on a stale state.
+    """
     statement = select(BookingPayment).where(
         (BookingPayment.payment_intent_id == payment_intent_id)
         | (BookingPayment.extra_payment_intent_id == payment_intent_id)
     )
-    return db.session.scalars(statement).first()
+    return db.session.scalars(statement.with_for_update()).first()
 
 
 def payment_by_charge(charge_id: str) -> BookingPayment | None:
-    """Return the payment that made this charge."""
+    """Return the payment that made this charge, locked (see payment_by_intent)."""
     statement = select(BookingPayment).where(
         (BookingPayment.charge_id == charge_id) | (BookingPayment.extra_charge_id == charge_id)
     )
-    return db.session.scalars(statement).first()
+    return db.session.scalars(statement.with_for_update()).first()
 
 
 def owner_account(user_id: int) -> OwnerAccount | None:

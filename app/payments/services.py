@@ -33,7 +33,7 @@ from app.payments.models import (
     StripeCustomer,
 )
 from app.payments.stripe_gateway import StripeGateway
-from app.payments.stripe_objects import ConnectAccount, OnboardingLink, Payment
+from app.payments.stripe_objects import CardSetup, ConnectAccount, OnboardingLink, Payment
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def _stripe_failure(error: PaymentError) -> Exception:
 
 def save_card(user: User, payment_method_id: str) -> StripeCustomer:
     """Create the driver's Stripe Customer if needed and save the card for bookings."""
-    customer = db.session.scalars(
-        select(StripeCustomer).where(StripeCustomer.user_id == user.id)
-    ).one_or_none()
+    customer = _customer_of(user.id)
     try:
         if customer is None:
             customer_id = gateway().create_customer(user.id, email=user.email, name=user.name)
@@ -84,11 +82,29 @@ def save_card(user: User, payment_method_id: str) -> StripeCustomer:
     return customer
 
 
+def start_card_setup(user: User) -> CardSetup:
+    """Create the driver's Customer if needed and a SetupIntent the app confirms with Stripe.js."""
+    customer = _customer_of(user.id)
+    try:
+        if customer is None:
+            customer_id = gateway().create_customer(user.id, email=user.email, name=user.name)
+            customer = StripeCustomer(user_id=user.id, customer_id=customer_id)
+            db.session.add(customer)
+            db.session.commit()
+        return gateway().start_card_setup(user.id, customer.customer_id)
+    except PaymentError as error:
+        db.session.rollback()
+        raise _stripe_failure(error) from error
+
+
+def _customer_of(user_id: int) -> StripeCustomer | None:
+    statement = select(StripeCustomer).where(StripeCustomer.user_id == user_id)
+    return db.session.scalars(statement).one_or_none()
+
+
 def card_of(driver_id: int) -> StripeCustomer:
     """Return the driver's customer with a saved card, or raise PaymentRequired."""
-    customer = db.session.scalars(
-        select(StripeCustomer).where(StripeCustomer.user_id == driver_id)
-    ).one_or_none()
+    customer = _customer_of(driver_id)
     if customer is None or not customer.payment_method_id:
         raise PaymentRequired("save a card before booking", code="no_card")
     return customer

@@ -155,34 +155,36 @@ def p99(values: list[float]) -> float:
     return ordered[max(0, round(0.99 * len(ordered)) - 1)]
 
 
-def _worker_process(
-    url: str, driver_ids: list[int], evse_id: int, window, ready, go, results
-) -> None:
-    """One server process: its own app, pool and threads; attempts start when `go` is set."""
+def _server_process(url: str, tasks, ready, go, results) -> None:
+    """A long-lived server process (as a gunicorn worker): its own app, pool and threads.
+
+    Each task is (driver_ids, evse_id, window); the attempts start when `go` is set.
+    """
     from app import create_app
 
     app = create_app("testing", {"DATABASE_URL": url})
-    outcome = Outcome()
-    gate = _Gate(len(driver_ids))
-    threads = [
-        threading.Thread(
-            target=attempt, args=(app, driver_id, evse_id, window, False, outcome, gate)
-        )
-        for driver_id in driver_ids
-    ]
-    for thread in threads:
-        thread.start()
-    gate.all_waiting.wait()
-    ready.wait()
-    go.wait()
-    gate.opened.set()
-    for thread in threads:
-        thread.join()
-    results.put((outcome.booked, outcome.conflicts, outcome.errors, outcome.latencies_ms))
+    for driver_ids, evse_id, window in iter(tasks.get, None):
+        outcome = Outcome()
+        gate = _Gate(len(driver_ids))
+        threads = [
+            threading.Thread(
+                target=attempt, args=(app, driver_id, evse_id, window, False, outcome, gate)
+            )
+            for driver_id in driver_ids
+        ]
+        for thread in threads:
+            thread.start()
+        gate.all_waiting.wait()
+        ready.wait()
+        go.wait()
+        gate.opened.set()
+        for thread in threads:
+            thread.join()
+        results.put((outcome.booked, outcome.conflicts, outcome.errors, outcome.latencies_ms))
 
 
 class _Gate:
-    """What attempt() waits on in a worker process: opened once every process is ready."""
+    """What attempt() waits on in a server process: opened once every process is ready."""
 
     def __init__(self, threads: int) -> None:
         self.all_waiting = threading.Barrier(threads + 1)
@@ -193,34 +195,51 @@ class _Gate:
         self.opened.wait()
 
 
-def race_processes(
-    url: str, driver_ids: list[int], evse_id: int, window, processes: int
-) -> Outcome:
-    """Like race(), with the attempts spread over server processes (as gunicorn workers are)."""
-    import multiprocessing
+class ServerProcesses:
+    """N long-lived processes that run booking attempts together, as a server's workers do."""
 
-    context = multiprocessing.get_context("spawn")
-    ready = context.Barrier(processes + 1)
-    go = context.Event()
-    results = context.Queue()
-    chunks = [driver_ids[i::processes] for i in range(processes)]
-    workers = [
-        context.Process(
-            target=_worker_process, args=(url, chunk, evse_id, window, ready, go, results)
-        )
-        for chunk in chunks
-    ]
-    for worker in workers:
-        worker.start()
-    ready.wait()
-    go.set()
-    outcome = Outcome()
-    for _ in workers:
-        booked, conflicts, errors, latencies = results.get()
-        outcome.booked += booked
-        outcome.conflicts += conflicts
-        outcome.errors += errors
-        outcome.latencies_ms += latencies
-    for worker in workers:
-        worker.join()
-    return outcome
+    def __init__(self, url: str, processes: int) -> None:
+        import multiprocessing
+
+        self._context = multiprocessing.get_context("spawn")
+        self.count = processes
+        self._tasks = [self._context.Queue() for _ in range(processes)]
+        self._results = self._context.Queue()
+        self._ready = self._context.Barrier(processes + 1)
+        self._workers = [
+            self._context.Process(
+                target=_server_process,
+                args=(url, tasks, self._ready, self._go_event(), self._results),
+            )
+            for tasks in self._tasks
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def _go_event(self):
+        if not hasattr(self, "_go"):
+            self._go = self._context.Event()
+        return self._go
+
+    def race(self, driver_ids: list[int], evse_id: int, window) -> Outcome:
+        """Spread the attempts over the processes and start them all at once."""
+        self._go.clear()
+        for index, tasks in enumerate(self._tasks):
+            tasks.put((driver_ids[index :: self.count], evse_id, window))
+        self._ready.wait()
+        self._go.set()
+        outcome = Outcome()
+        for _ in self._tasks:
+            booked, conflicts, errors, latencies = self._results.get()
+            outcome.booked += booked
+            outcome.conflicts += conflicts
+            outcome.errors += errors
+            outcome.latencies_ms += latencies
+        return outcome
+
+    def close(self) -> None:
+        """Stop the processes."""
+        for tasks in self._tasks:
+            tasks.put(None)
+        for worker in self._workers:
+            worker.join(timeout=30)
