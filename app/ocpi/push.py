@@ -74,7 +74,7 @@ def _claim(batch: int) -> list[OutboxEvent]:
 
 def _client(partner: OcpiPartner) -> OcpiClient:
     return OcpiClient(
-        partner.token_out or "", raw_token=partner.raw_tokens, to_party=_party_of(partner)
+        partner.token_out or "", raw_token=partner.raw_tokens, to_party=partner.party("EMSP")
     )
 
 
@@ -123,8 +123,3 @@ def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
         _client(partner).delete(target)
     else:
         _client(partner).put(target, tariff_to_ocpi(tariff, partner.version or "2.2.1"))
-
-
-def _party_of(partner: OcpiPartner) -> tuple[str, str] | None:
-    emsp: Any = next((r for r in partner.roles if r.role == "EMSP"), None)
-    return (emsp.country_code, emsp.party_id) if emsp else None
