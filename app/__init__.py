@@ -62,12 +62,14 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
+    from app.search import api as search_api
 
     app.register_blueprint(health.blp)
     web.init_app(app)
     auth.init_app(app)
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
+    api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
     ocpi.init_app(app)

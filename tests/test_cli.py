@@ -95,3 +95,12 @@ def test_station_create_for_an_unknown_location_fails(runner, own_party):
     result = runner.invoke(args=["station", "create", "--location", "999999"])
     assert result.exit_code != 0
     assert "No listing" in result.output
+
+
+def test_demo_seed_refuses_production(database_url):
+    from app import create_app
+
+    production = create_app("production", {"SECRET_KEY": "s" * 32, "DATABASE_URL": database_url})
+    result = production.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code != 0
+    assert "not loaded in production" in result.output

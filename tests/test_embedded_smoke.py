@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from app import create_app
-from app.core.spatial import distance_metres, within_radius
+from app.core.spatial import spatial_sql
 from app.extensions import db
 from app.models import Location
 from tests.inventory.conftest import LISTING
@@ -35,10 +35,8 @@ def _near(app: Flask, lat: float, lon: float, metres: float) -> list[str]:
         dialect = db.engine.dialect.name
         query = (
             select(Location.name)
-            .where(
-                within_radius(Location.geog, Location.id, "locations", lat, lon, metres, dialect)
-            )
-            .order_by(distance_metres(Location.geog, lat, lon, dialect))
+            .where(spatial_sql(dialect).within_radius(Location.geog, Location.id, lat, lon, metres))
+            .order_by(spatial_sql(dialect).distance_m(Location.geog, lat, lon))
         )
         return list(db.session.scalars(query))
 

@@ -96,7 +96,7 @@ def test_a_new_required_request_field_breaks(contract):
 
 def test_a_removed_request_field_breaks(contract):
     def change(spec):
-        spec["components"]["schemas"]["Price"]["properties"].pop("per_hour")
+        spec["components"]["schemas"]["ListingPrice"]["properties"].pop("per_hour")
 
     assert "POST /api/v1/listings request.price: field per_hour removed" in _broken(
         contract, change

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from app.core.spatial import distance_metres, within_radius
+from app.core.spatial import spatial_sql
 from app.extensions import db
 from app.models import Location
 
@@ -11,9 +11,9 @@ def _near(lat, lon, metres):
     query = (
         select(Location.name)
         .where(
-            within_radius(Location.geog, Location.id, "locations", lat, lon, metres, "postgresql")
+            spatial_sql("postgresql").within_radius(Location.geog, Location.id, lat, lon, metres)
         )
-        .order_by(distance_metres(Location.geog, lat, lon, "postgresql"))
+        .order_by(spatial_sql("postgresql").distance_m(Location.geog, lat, lon))
     )
     return list(db.session.scalars(query))
 

@@ -64,22 +64,14 @@ def create_user(email: str, password: str, name: str, role: str = Role.DRIVER) -
 
 def log_in(email: str, password: str, remote_addr: str) -> User:
     """Check credentials under the rate limit; a failure is recorded and raises."""
-    email = normalise_email(email)
-    now = utcnow()
-    _check_rate_limit(email, remote_addr, now)
-    user = queries.user_by_email(email)
-    if user is None or not _credentials_ok(user, password):
-        _record_failure(email, remote_addr, now)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_secret(password)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    user = _authenticate(email, password, remote_addr)
     db.session.commit()
     return user
 
 
 def create_token(email: str, password: str, remote_addr: str, name: str = "api") -> IssuedToken:
     """Log in and issue a bearer token that expires after API_TOKEN_TTL_DAYS."""
-    user = log_in(email, password, remote_addr)
+    user = _authenticate(email, password, remote_addr)
     plain = new_token()
     ttl = timedelta(days=current_app.config["API_TOKEN_TTL_DAYS"])
     record = ApiToken(user=user, digest=digest_token(plain), name=name, expires_at=utcnow() + ttl)
@@ -92,6 +84,20 @@ def revoke_token(token: ApiToken) -> None:
     """Revoke a bearer token; it is refused from now on."""
     token.revoked_at = utcnow()
     db.session.commit()
+
+
+def _authenticate(email: str, password: str, remote_addr: str) -> User:
+    """Return the user for good credentials (changes left for the caller's commit), or raise."""
+    email = normalise_email(email)
+    now = utcnow()
+    _check_rate_limit(email, remote_addr, now)
+    user = queries.user_by_email(email)
+    if user is None or not _credentials_ok(user, password):
+        _record_failure(email, remote_addr, now)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_secret(password)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    return user
 
 
 def _check_password(password: str) -> None:

@@ -19,6 +19,7 @@ Every caller gets a `CommandResult`, or one of `StationOffline`,
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -126,7 +127,10 @@ class LocalBus:
         if _running_loop() is loop:
             raise RuntimeError("send_command blocks; on the gateway's loop use `await bus.send`")
         future = asyncio.run_coroutine_threadsafe(self.send(station_id, command, timeout), loop)
-        return future.result(timeout + 5)  # the coroutine itself enforces `timeout`
+        try:
+            return future.result(timeout + 5)  # the coroutine itself enforces `timeout`
+        except concurrent.futures.TimeoutError:
+            raise CommandTimeout(f"the gateway loop did not answer within {timeout}s") from None
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -34,8 +33,6 @@ from app.gateway.ports import (
     TransactionStop,
     ViolationKind,
 )
-
-log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 300
 PENDING_RETRY_INTERVAL = 60

@@ -24,7 +24,7 @@ Contract for implementations (the DB-backed one lives outside `app/gateway`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -161,8 +161,9 @@ class TransactionStarted:
 
 @dataclass(frozen=True, slots=True)
 class MeterReport:
-    """1.6 MeterValues; each sample is keyed by (station, connector_id, transaction_id,
-    timestamp, measurand, phase, context)."""
+    """MeterValues; a sample's key is (station, transaction_id or else connector_id,
+    timestamp, measurand, phase, context). In 2.0.1 (outside transactions) connector_id
+    carries the EVSE id and transaction_id is None."""
 
     connector_id: int
     transaction_id: int | None
@@ -206,7 +207,7 @@ class TransactionEvent:
     charging_state: str | None = None
     stopped_reason: str | None = None
     remote_start_id: int | None = None
-    samples: tuple[MeterSample, ...] = field(default=())
+    samples: tuple[MeterSample, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

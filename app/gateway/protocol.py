@@ -1,14 +1,18 @@
-"""What both OCPP versions share: framing, duplicate ids, the boot gate, validation, port calls.
+"""What both OCPP versions share: framing, duplicate ids, the boot gate, validation, dispatch.
 
 `StationLink` is mixed in front of the `ocpp` library's ChargePoint. It
 replaces the library's route step (`route_message`) because the library
 answers nothing to an unparsable frame, answers a reused message id twice,
-and maps schema errors to one code for both versions.
+and maps schema errors to one code for both versions; and its dispatch step
+(`_handle_call`), which cost a third of the CPU per message (measured: 150 ->
+105 us). The library still provides `@on` routing, `call()` and the schemas.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import logging
 from collections import OrderedDict
@@ -19,9 +23,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from jsonschema.exceptions import ValidationError as SchemaError
-from ocpp.exceptions import OCPPError, UnknownCallErrorCodeError
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
+from ocpp.exceptions import (
+    NotImplementedError,
+    NotSupportedError,
+    OCPPError,
+    UnknownCallErrorCodeError,
+)
 from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
-from ocpp.routing import on
+from ocpp.v16.enums import Action as Action16
+from ocpp.v201.enums import Action as Action201
 
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandFailed, CommandTimeout, Violation, error_code
@@ -46,11 +62,6 @@ _SCHEMA_KINDS: dict[str, str] = {
     "pattern": "property",
     "format": "property",
 }
-
-
-def handles(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Route an action to a handler; the library skips validation because we did it already."""
-    return on(action, skip_schema_validation=True)
 
 
 class FrameError(Exception):
@@ -96,6 +107,35 @@ def schema_violation(call: Call, ocpp_version: str) -> tuple[str, str] | None:
         kind = _SCHEMA_KINDS.get(str(error.validator), "format")
         return kind, error.message[:255]
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def snake_key(key: str) -> str:
+    """Convert one camelCase key the library's way, once per distinct key."""
+    return next(iter(camel_to_snake_case({key: None})))
+
+
+@functools.lru_cache(maxsize=1024)
+def camel_key(key: str) -> str:
+    """Convert one snake_case key the library's way, once per distinct key."""
+    return next(iter(snake_to_camel_case({key: None})))
+
+
+def convert_keys(data: Any, convert: Callable[[str], str]) -> Any:
+    """Rename the keys of nested dicts and lists with `convert`."""
+    if isinstance(data, dict):
+        return {convert(k): convert_keys(v, convert) for k, v in data.items()}
+    if isinstance(data, list):
+        return [convert_keys(v, convert) for v in data]
+    return data
+
+
+def unknown_action(action: str, version: OcppVersion) -> OCPPError:
+    """Return NotImplemented for a known action without handler, NotSupported otherwise."""
+    actions = Action16 if version is OcppVersion.V16 else Action201
+    if action in actions._value2member_map_:
+        return NotImplementedError(details={"cause": f"No handler for {action}"})
+    return NotSupportedError(details={"cause": f"{action} is not part of {version.value}"})
 
 
 def parse_time(value: str | None) -> datetime:
@@ -183,17 +223,54 @@ class StationLink:
             await self._refuse_frame(error)
             return
         if not isinstance(msg, Call):
-            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+            self._queue_response(msg)
             return
         refusal = self._check_call(msg)
         if refusal is not None:
             kind, violation = refusal
             await self._refuse(msg.unique_id, violation, kind)
             return
+        await self._handle_call(msg)
+
+    async def _handle_call(self, msg: Call) -> None:
+        """Run the action's handler and send its result or a CallError.
+
+        It replaces the library's step, which inspects the handler's signature and
+        converts every key with regular expressions on each message; `@after` hooks are
+        not run (the gateway has none: commands go through the bus, never a handler).
+        """
+        handler = self.route_map.get(msg.action, {}).get("_on_action")  # type: ignore[attr-defined]
+        if handler is None:
+            error = unknown_action(msg.action, self.version)
+            await self._send(msg.create_call_error(error).to_json())
+            return
         try:
-            await self._handle_call(msg)  # type: ignore[attr-defined]
-        except OCPPError as error:
-            await self._send(msg.create_call_error(error).to_json())  # type: ignore[attr-defined]
+            response = handler(**convert_keys(msg.payload, snake_key))
+            if inspect.isawaitable(response):
+                response = await response
+        except Exception as error:
+            # A protocol refusal is expected; anything else is a bug or a port failure.
+            # The payload stays out of the log line: it may carry tokens.
+            expected = isinstance(error, OCPPError)
+            level = logging.INFO if expected else logging.ERROR
+            log.log(
+                level, "%s: %s %s failed", self.id, msg.action, msg.unique_id, exc_info=not expected
+            )
+            await self._send(msg.create_call_error(error).to_json())
+            return
+        payload = convert_keys(remove_nones(serialize_as_dict(response)), camel_key)
+        await self._send(msg.create_call_result(payload).to_json())
+
+    def _queue_response(self, msg: CallResult | CallError) -> None:
+        """Hand a reply to the waiting `call()`; drop it when none waits.
+
+        A reply that arrives after its call timed out, or one the station made up, would
+        otherwise sit in the library's queue (and a flood of them would grow it without end).
+        """
+        if self._call_lock.locked():  # type: ignore[attr-defined]
+            self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
+        else:
+            log.info("%s: dropped a reply nobody waits for (%s)", self.id, msg.unique_id)
 
     def _check_call(self, msg: Call) -> tuple[ViolationKind, Violation] | None:
         """Return why a CALL must be refused before it reaches a handler, if it must."""
@@ -233,7 +310,7 @@ class StationLink:
             "%s: refused %s (%s): %s", self.id, unique_id, violation.code, violation.description
         )
         frame = CallError(unique_id, violation.code, violation.description, {})
-        await self._send(frame.to_json())  # type: ignore[attr-defined]
+        await self._send(frame.to_json())
         try:
             await self.call_port(self.port.record_violation, kind)
         except Exception:  # a failing counter must not close the charger's connection

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
@@ -23,7 +24,7 @@ from app.gateway.ports import (
     TransactionStart,
     TransactionStop,
 )
-from app.gateway.protocol import StationLink, handles, now_iso, parse_samples, parse_time
+from app.gateway.protocol import StationLink, now_iso, parse_samples, parse_time
 
 STATUS_MAP: dict[str, EvseStatus] = {
     "Available": EvseStatus.AVAILABLE,
@@ -53,7 +54,7 @@ class StationV16(StationLink, ChargePoint):
 
     version = OcppVersion.V16
 
-    @handles(Action.boot_notification)
+    @on(Action.boot_notification)
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **extra: Any
     ) -> call_result.BootNotification:
@@ -68,13 +69,13 @@ class StationV16(StationLink, ChargePoint):
         self.accepted = decision.status is RegistrationStatus.ACCEPTED
         return call_result.BootNotification(now_iso(), decision.interval, decision.status.value)
 
-    @handles(Action.heartbeat)
+    @on(Action.heartbeat)
     async def on_heartbeat(self) -> call_result.Heartbeat:
         """Note the heartbeat and tell the time."""
         await self.call_port(self.port.heartbeat)
         return call_result.Heartbeat(current_time=now_iso())
 
-    @handles(Action.status_notification)
+    @on(Action.status_notification)
     async def on_status_notification(
         self, connector_id: int, error_code: str, status: str, **extra: Any
     ) -> call_result.StatusNotification:
@@ -90,13 +91,13 @@ class StationV16(StationLink, ChargePoint):
         await self.call_port(self.port.status, report)
         return call_result.StatusNotification()
 
-    @handles(Action.authorize)
+    @on(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
         """Ask the port about a token."""
         result = await self.call_port(self.port.authorize, id_tag, None)
         return call_result.Authorize(id_tag_info=id_tag_info(result))
 
-    @handles(Action.start_transaction)
+    @on(Action.start_transaction)
     async def on_start_transaction(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **extra: Any
     ) -> call_result.StartTransaction:
@@ -114,7 +115,7 @@ class StationV16(StationLink, ChargePoint):
             id_tag_info=id_tag_info(started.authorization),
         )
 
-    @handles(Action.meter_values)
+    @on(Action.meter_values)
     async def on_meter_values(
         self, connector_id: int, meter_value: list[dict[str, Any]], **extra: Any
     ) -> call_result.MeterValues:
@@ -123,7 +124,7 @@ class StationV16(StationLink, ChargePoint):
         await self.call_port(self.port.meter_values, report)
         return call_result.MeterValues()
 
-    @handles(Action.stop_transaction)
+    @on(Action.stop_transaction)
     async def on_stop_transaction(
         self, meter_stop: int, timestamp: str, transaction_id: int, **extra: Any
     ) -> call_result.StopTransaction:
@@ -140,7 +141,7 @@ class StationV16(StationLink, ChargePoint):
         info = None if result is None else id_tag_info(result)
         return call_result.StopTransaction(id_tag_info=info)
 
-    @handles(Action.security_event_notification)
+    @on(Action.security_event_notification)
     async def on_security_event_notification(
         self, type: str, timestamp: str, **extra: Any
     ) -> call_result.SecurityEventNotification:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
@@ -23,7 +24,7 @@ from app.gateway.ports import (
     TransactionEvent,
     TransactionEventType,
 )
-from app.gateway.protocol import StationLink, handles, now_iso, parse_samples, parse_time
+from app.gateway.protocol import StationLink, now_iso, parse_samples, parse_time
 
 STATUS_MAP: dict[str, EvseStatus] = {
     "Available": EvseStatus.AVAILABLE,
@@ -53,7 +54,7 @@ class StationV201(StationLink, ChargePoint):
 
     version = OcppVersion.V201
 
-    @handles(Action.boot_notification)
+    @on(Action.boot_notification)
     async def on_boot_notification(
         self, charging_station: dict[str, Any], reason: str, **extra: Any
     ) -> call_result.BootNotification:
@@ -69,13 +70,13 @@ class StationV201(StationLink, ChargePoint):
         self.accepted = decision.status is RegistrationStatus.ACCEPTED
         return call_result.BootNotification(now_iso(), decision.interval, decision.status.value)
 
-    @handles(Action.heartbeat)
+    @on(Action.heartbeat)
     async def on_heartbeat(self, **extra: Any) -> call_result.Heartbeat:
         """Note the heartbeat and tell the time."""
         await self.call_port(self.port.heartbeat)
         return call_result.Heartbeat(current_time=now_iso())
 
-    @handles(Action.status_notification)
+    @on(Action.status_notification)
     async def on_status_notification(
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **extra: Any
     ) -> call_result.StatusNotification:
@@ -91,13 +92,13 @@ class StationV201(StationLink, ChargePoint):
         await self.call_port(self.port.status, report)
         return call_result.StatusNotification()
 
-    @handles(Action.authorize)
+    @on(Action.authorize)
     async def on_authorize(self, id_token: dict[str, Any], **extra: Any) -> call_result.Authorize:
         """Ask the port about a token."""
         result = await self.call_port(self.port.authorize, id_token["id_token"], id_token["type"])
         return call_result.Authorize(id_token_info=id_token_info(result))
 
-    @handles(Action.transaction_event)
+    @on(Action.transaction_event)
     async def on_transaction_event(
         self,
         event_type: str,
@@ -130,7 +131,7 @@ class StationV201(StationLink, ChargePoint):
         auth = result.authorization
         return call_result.TransactionEvent(id_token_info=auth and id_token_info(auth))
 
-    @handles(Action.meter_values)
+    @on(Action.meter_values)
     async def on_meter_values(
         self, evse_id: int, meter_value: list[dict[str, Any]], **extra: Any
     ) -> call_result.MeterValues:
@@ -140,7 +141,7 @@ class StationV201(StationLink, ChargePoint):
         )
         return call_result.MeterValues()
 
-    @handles(Action.security_event_notification)
+    @on(Action.security_event_notification)
     async def on_security_event_notification(
         self, type: str, timestamp: str, **extra: Any
     ) -> call_result.SecurityEventNotification:

@@ -25,3 +25,4 @@ def create_station(location_id: int) -> None:
     click.echo(f"station id:    {station_id}")
     click.echo(f"OCPP password: {created.password}   (shown once; store it in the charger)")
     click.echo(f"OCPP URL:      {base}/{station_id}")
+    click.echo(f"EVSEs linked:  {len(created.station.evses)}")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     event,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -231,8 +232,17 @@ def _touch_last_updated(session: Session, _context: Any, _instances: Any) -> Non
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             for touched in _ocpi_chain(obj):
-                if touched is not None and touched not in session.deleted:
-                    touched.last_updated = now
+                if touched is None or touched in session.deleted or _set_by_caller(touched):
+                    continue
+                touched.last_updated = now
+
+
+def _set_by_caller(obj: Any) -> bool:
+    """True when the caller gave last_updated itself (a partner's object keeps its own time)."""
+    state = inspect(obj)
+    if state.transient or state.pending:
+        return obj.__dict__.get("last_updated") is not None
+    return state.attrs.last_updated.history.has_changes()
 
 
 def _ocpi_chain(obj: object) -> tuple[Any, ...]:

@@ -33,7 +33,7 @@ def _time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-class ConnectorInSchema(Schema):
+class ListingConnectorInSchema(Schema):
     standard = fields.String(required=True, validate=_one_of(ConnectorType))
     format = fields.String(
         load_default=ConnectorFormat.SOCKET.value, validate=_one_of(ConnectorFormat)
@@ -49,9 +49,11 @@ class ConnectorInSchema(Schema):
     )
 
 
-class EvseInSchema(Schema):
+class ListingEvseInSchema(Schema):
     connectors = fields.List(
-        fields.Nested(ConnectorInSchema), required=True, validate=validate.Length(min=1, max=8)
+        fields.Nested(ListingConnectorInSchema),
+        required=True,
+        validate=validate.Length(min=1, max=8),
     )
     capabilities = fields.List(fields.String(validate=_one_of(Capability)), load_default=list)
     physical_reference = fields.String(
@@ -60,7 +62,7 @@ class EvseInSchema(Schema):
     floor_level = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4))
 
 
-class PriceSchema(Schema):
+class ListingPriceSchema(Schema):
     currency = fields.String(required=True, metadata={"description": "ISO 4217 code, e.g. EUR"})
     per_kwh = fields.Decimal(
         allow_none=True, as_string=True, validate=validate.Range(min=0, max=1000)
@@ -89,11 +91,11 @@ class PriceSchema(Schema):
             raise ValidationError("Give per_kwh, per_hour or per_session.", "per_kwh")
 
 
-class PriceOutSchema(PriceSchema):
+class ListingPriceOutSchema(ListingPriceSchema):
     tariff_id = fields.String(dump_only=True, metadata={"description": "The OCPI tariff id"})
 
 
-class WindowSchema(Schema):
+class ListingWindowSchema(Schema):
     weekday = fields.Integer(
         required=True,
         validate=validate.Range(min=1, max=7),
@@ -111,7 +113,7 @@ class WindowSchema(Schema):
             raise ValidationError("Must be after start (00:00 means the end of the day).", "end")
 
 
-class BlackoutSchema(Schema):
+class ListingBlackoutSchema(Schema):
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True, metadata={"description": "inclusive"})
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
@@ -123,7 +125,7 @@ class BlackoutSchema(Schema):
             raise ValidationError("Must not be before start_date.", "end_date")
 
 
-class ImageSchema(Schema):
+class ListingImageSchema(Schema):
     url = fields.Url(required=True, validate=validate.Length(max=255))
     category = fields.String(load_default="CHARGER", validate=validate.OneOf(IMAGE_CATEGORIES))
     type = fields.String(load_default="jpeg", validate=validate.Length(min=1, max=4))
@@ -158,17 +160,17 @@ class ListingInSchema(Schema):
         load_default=None, allow_none=True, validate=validate.Length(max=2000)
     )
     images = fields.List(
-        fields.Nested(ImageSchema), load_default=list, validate=validate.Length(max=20)
+        fields.Nested(ListingImageSchema), load_default=list, validate=validate.Length(max=20)
     )
     evses = fields.List(
-        fields.Nested(EvseInSchema), required=True, validate=validate.Length(min=1, max=20)
+        fields.Nested(ListingEvseInSchema), required=True, validate=validate.Length(min=1, max=20)
     )
-    price = fields.Nested(PriceSchema, required=True)
+    price = fields.Nested(ListingPriceSchema, required=True)
     availability = fields.List(
-        fields.Nested(WindowSchema), load_default=list, validate=validate.Length(max=100)
+        fields.Nested(ListingWindowSchema), load_default=list, validate=validate.Length(max=100)
     )
     blackouts = fields.List(
-        fields.Nested(BlackoutSchema), load_default=list, validate=validate.Length(max=100)
+        fields.Nested(ListingBlackoutSchema), load_default=list, validate=validate.Length(max=100)
     )
     publish = fields.Boolean(load_default=False)
 
@@ -192,7 +194,7 @@ class ListingUpdateSchema(ListingInSchema):
         field_obj.load_default = missing
 
 
-class ConnectorOutSchema(Schema):
+class ListingConnectorSchema(Schema):
     id = fields.String(attribute="ocpi_id")
     standard = fields.String()
     format = fields.String()
@@ -204,7 +206,7 @@ class ConnectorOutSchema(Schema):
     last_updated = fields.DateTime()
 
 
-class EvseOutSchema(Schema):
+class ListingEvseSchema(Schema):
     uid = fields.String()
     evse_id = fields.String(allow_none=True)
     status = fields.String()
@@ -212,11 +214,11 @@ class EvseOutSchema(Schema):
     capabilities = fields.List(fields.String())
     physical_reference = fields.String(allow_none=True)
     floor_level = fields.String(allow_none=True)
-    connectors = fields.List(fields.Nested(ConnectorOutSchema))
+    connectors = fields.List(fields.Nested(ListingConnectorSchema))
     last_updated = fields.DateTime()
 
 
-class StationSchema(Schema):
+class ListingStationSchema(Schema):
     station_id = fields.String()
     ocpp_url = fields.String(metadata={"description": "WebSocket URL the charger connects to"})
     ocpp_password = fields.String(
@@ -227,7 +229,7 @@ class StationSchema(Schema):
     last_seen_at = fields.DateTime(allow_none=True)
 
 
-class WindowOutSchema(Schema):
+class ListingWindowOutSchema(Schema):
     weekday = fields.Integer()
     start = fields.Time(format="%H:%M", attribute="start_time")
     end = fields.Time(format="%H:%M", attribute="end_time")
@@ -251,11 +253,11 @@ class ListingSchema(Schema):
     parking_type = fields.String(allow_none=True)
     access_instructions = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
-    images = fields.List(fields.Nested(ImageSchema))
-    evses = fields.List(fields.Nested(EvseOutSchema))
-    price = fields.Nested(PriceOutSchema, allow_none=True)
-    availability = fields.List(fields.Nested(WindowOutSchema))
-    blackouts = fields.List(fields.Nested(BlackoutSchema))
-    stations = fields.List(fields.Nested(StationSchema))
+    images = fields.List(fields.Nested(ListingImageSchema))
+    evses = fields.List(fields.Nested(ListingEvseSchema))
+    price = fields.Nested(ListingPriceOutSchema, allow_none=True)
+    availability = fields.List(fields.Nested(ListingWindowOutSchema))
+    blackouts = fields.List(fields.Nested(ListingBlackoutSchema))
+    stations = fields.List(fields.Nested(ListingStationSchema))
     created_at = fields.DateTime()
     last_updated = fields.DateTime()

@@ -1,8 +1,8 @@
 """Deliver inventory changes from the outbox to every registered eMSP's receivers.
 
 Topics (written by app.inventory.services in the change's own transaction):
-`location.changed` -> PUT the Location (or PATCH its EVSEs REMOVED once unpublished/removed),
-`evse.status_changed` -> PATCH the EVSE, `tariff.changed` -> PUT the Tariff.
+`ocpi.location` -> PUT the Location (or PATCH its EVSEs REMOVED once unpublished/removed),
+`ocpi.evse_status` -> PATCH the EVSE, `tariff.changed` -> PUT (or DELETE) the Tariff.
 One attempt per partner and event: the spec forbids queuing pushes forever, a partner that
 missed one resyncs by GET. Failures are kept in the event's last_error for the operator.
 """
@@ -18,6 +18,7 @@ from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory.models import Location
+from app.inventory.services import EVSE_STATUS_CHANGED, LOCATION_CHANGED
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
@@ -27,8 +28,6 @@ from app.ocpi.tariffs.serialise import tariff_to_ocpi
 from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
-LOCATION_CHANGED = "location.changed"
-EVSE_STATUS_CHANGED = "evse.status_changed"
 TARIFF_CHANGED = "tariff.changed"
 TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
 
@@ -85,7 +84,7 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
         _push_tariff(partner, event.payload)
         return
     url = partner.endpoint("locations", "RECEIVER")
-    location = db.session.get(Location, event.payload["pk"])
+    location = db.session.get(Location, event.payload["location_id"])
     if location is None or url is None:
         return
     base = f"{url.rstrip('/')}/{location.country_code}/{location.party_id}/{location.ocpi_id}"
@@ -97,7 +96,7 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
             client.patch(f"{base}/{evse.uid}", body)
     elif location.publish and location.deleted_at is None:
         client.put(base, location_to_ocpi(location, partner.version or "2.2.1"))
-    elif event.payload.get("change") in ("unpublished", "removed"):
+    else:
         _remove(client, base, location)
 
 

@@ -47,7 +47,7 @@ def price_from_elements(currency: str, elements: list[dict[str, Any]]) -> dict[s
             if field and price[field] is None:
                 price[field] = _at_least_minor_units(Decimal(str(component["price"])), currency)
                 if component.get("vat") is not None:
-                    price["vat"] = Decimal(str(component["vat"]))
+                    price["vat"] = _plain(Decimal(str(component["vat"])))
     return price
 
 
@@ -58,3 +58,10 @@ def _at_least_minor_units(amount: Decimal, currency: str) -> Decimal:
     if isinstance(exponent, int) and -exponent < places:
         return amount.quantize(Decimal(1).scaleb(-places))
     return amount
+
+
+def _plain(value: Decimal) -> Decimal:
+    """20.0 -> 20, 20.50 -> 20.5 (never the exponent form that normalize() gives 20)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -68,3 +68,15 @@ def test_drivers_do_not_get_the_owner_page(client, make_user):
         "/login", data={"csrf_token": token, "email": driver.email, "password": FACTORY_PASSWORD}
     )
     assert client.get("/owner/listings").status_code == 403
+
+
+def test_log_in_page_is_rate_limited_too(client, make_user, app):
+    user = make_user()
+    token = _csrf(client, "/login")
+    for _ in range(app.config["LOGIN_MAX_ATTEMPTS"]):
+        client.post("/login", data={"csrf_token": token, "email": user.email, "password": "no"})
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": user.email, "password": FACTORY_PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -200,3 +201,31 @@ def test_command_wire_format_round_trips() -> None:
     ]
     for command in commands:
         assert cmd.from_wire(cmd.to_wire(command)) == command
+
+
+def test_late_reply_after_timeout_does_not_answer_the_next_command(
+    port: MemoryStationPort,
+) -> None:
+    async def answer_next_call(socket: websockets.ClientConnection, status: str) -> str:
+        """Read the next CALL from the gateway and answer it; return its message id."""
+        frame = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        await socket.send(json.dumps([3, frame[1], {"status": status}]))
+        return str(frame[1])
+
+    async def scenario() -> None:
+        async with serving(port, response_timeout=0.3) as gateway:
+            station = await open_socket(gateway, "CP201", ["ocpp2.0.1"])
+            await exchange(station, [2, "boot", "BootNotification", BOOT201])
+            await station.send(json.dumps([3, "made-up", {"status": "Accepted"}]))
+            await exchange(station, [2, "hb", "Heartbeat", {}])  # the made-up reply is handled
+            assert gateway.links["CP201"]._response_queue.qsize() == 0  # type: ignore[attr-defined]
+            with pytest.raises(CommandTimeout):
+                await gateway.bus.send("CP201", cmd.CancelReservation(1), 5)
+            late = json.loads(await station.recv())
+            await station.send(json.dumps([3, late[1], {"status": "Accepted"}]))  # too late
+            pending = asyncio.create_task(gateway.bus.send("CP201", cmd.CancelReservation(2), 5))
+            await answer_next_call(station, "Rejected")
+            assert (await pending).status == "Rejected"
+            await station.close()
+
+    run(scenario)

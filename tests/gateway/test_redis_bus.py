@@ -17,7 +17,7 @@ import websockets
 from ocpp.v201 import call
 
 from app.gateway import commands as cmd
-from app.gateway.bus import RedisCommandClient, RedisKeys
+from app.gateway.bus import RedisBus, RedisCommandClient, RedisKeys
 from app.gateway.errors import StationOffline
 from tests.gateway.support import PASSWORD, Charger201, auth_header, run
 
@@ -115,14 +115,14 @@ def test_station_moving_to_another_node_is_reached_there(nodes: Nodes) -> None:
         old, old_task = await connect_201(nodes.ports[0])
         new, new_task = await connect_201(nodes.ports[1])
         with pytest.raises(websockets.ConnectionClosed):  # node 0 was told to drop it
-            await asyncio.wait_for(old._connection.recv(), 5)
+            await asyncio.wait_for(old_task, 5)
+        assert old._connection.close_reason == "connected to another gateway node"
         trigger = cmd.TriggerMessage(cmd.TriggerableMessage.STATUS_NOTIFICATION, evse_id=1)
         result = await asyncio.to_thread(client.send_command, "CP201", trigger, 5)
         assert result.accepted
         assert new.received[0][0] == "TriggerMessage"
         await new._connection.close()
-        for task in (old_task, new_task):
-            task.cancel()
+        new_task.cancel()
         await asyncio.sleep(0.3)  # let node 1 release its presence key
         with pytest.raises(StationOffline):
             await asyncio.to_thread(client.send_command, "CP201", trigger, 2)
@@ -136,3 +136,47 @@ def test_offline_station_is_reported_without_waiting(nodes: Nodes) -> None:
     with pytest.raises(StationOffline):
         client.send_command("CP16", cmd.UnlockConnector(1), 5)
     client.close()
+
+
+class NoStations:
+    """A gateway stand-in that holds no station."""
+
+    async def execute(self, station_id: str, command: cmd.Command, timeout: float) -> None:
+        """Fail like a gateway that lost the station."""
+        raise StationOffline(station_id)
+
+    async def evict(self, station_id: str) -> None:
+        """Nothing to close."""
+
+
+def test_presence_is_refreshed_and_only_released_by_its_owner(nodes: Nodes) -> None:
+    async def scenario() -> None:
+        first = RedisBus(REDIS_URL, keys=nodes.keys, node_id="first", presence_ttl=30)
+        second = RedisBus(REDIS_URL, keys=nodes.keys, node_id="second", presence_ttl=30)
+        await first.start(NoStations())
+        await second.start(NoStations())
+        key = nodes.keys.presence("CP-MOVING")
+        await first.attach("CP-MOVING")
+        await first._redis.expire(key, 5)
+        await first._refresh_all()
+        assert await first._redis.ttl(key) > 5  # refreshed while held
+        await second.attach("CP-MOVING")  # the station reconnected to the second node
+        await first.detach("CP-MOVING")  # the first node notices its socket closed later
+        assert await first._redis.get(key) == "second"
+        await first.close()
+        await second.close()
+        assert await RedisBus(REDIS_URL, keys=nodes.keys)._redis.get(key) is None
+
+    run(scenario)
+
+
+def test_async_send_from_another_process_reaches_the_station(nodes: Nodes) -> None:
+    async def scenario() -> None:
+        station, task = await connect_201(nodes.ports[0])
+        caller = RedisBus(REDIS_URL, keys=nodes.keys)  # not started: a caller only
+        result = await caller.send("CP201", cmd.TriggerMessage(cmd.TriggerableMessage.HEARTBEAT), 5)
+        assert result.accepted
+        await station._connection.close()
+        task.cancel()
+
+    run(scenario)

@@ -24,15 +24,8 @@ def test_evse_status_change_emits_one_event_and_moves_last_updated(db, make_loca
     services.set_evse_status(evse, "CHARGING")  # unchanged: no news
     assert _events() == [
         (
-            "evse.status_changed",
-            {
-                "country_code": location.country_code,
-                "party_id": location.party_id,
-                "location_id": location.ocpi_id,
-                "pk": location.id,
-                "evse_uid": evse.uid,
-                "status": "CHARGING",
-            },
+            "ocpi.evse_status",
+            {"location_id": location.id, "evse_uid": evse.uid, "status": "CHARGING"},
         )
     ]
     assert location.last_updated > before and evse.last_updated == location.last_updated

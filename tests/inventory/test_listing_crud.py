@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.core.security import verify_secret
 from app.extensions import db
+from app.inventory.services import LOCATION_CHANGED
 from app.models import ChargeStation, Evse, Location, OutboxEvent, Tariff
 
 
@@ -57,6 +58,8 @@ def test_station_password_is_stored_only_as_an_argon2_hash(create_listing):
     assert verify_secret(station.password_hash, password)
     evse = db.session.scalars(select(Evse).where(Evse.uid == body["evses"][0]["uid"])).one()
     assert evse.station_id == station.id
+    payloads = db.session.scalars(select(OutboxEvent.payload)).all()
+    assert payloads and all(password not in str(payload) for payload in payloads)
 
 
 def test_price_is_stored_as_an_ocpi_tariff(create_listing):
@@ -74,15 +77,27 @@ def test_price_is_stored_as_an_ocpi_tariff(create_listing):
     }
 
 
-def test_tariff_of_a_listing_parses_with_the_pricing_engine(create_listing):
-    from app.tariffs.engine.parse import parse_tariff
+def test_listing_price_quotes_as_the_owner_meant_with_the_pricing_engine(create_listing):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.tariffs.engine import parse_tariff, quote_window
 
     body = create_listing()
     tariff = db.session.scalars(
         select(Tariff).where(Tariff.ocpi_id == body["price"]["tariff_id"])
     ).one()
-    parsed = parse_tariff(tariff.to_ocpi())
-    assert parsed.currency == "EUR"
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    quote = quote_window(
+        parse_tariff(tariff.to_ocpi()),
+        start,
+        start.replace(hour=10),
+        ZoneInfo("Europe/Amsterdam"),
+        energy_kwh=Decimal(10),
+        power_kw=Decimal(10),
+    )
+    # 10 kWh x 0.30 + 1 h x 1.00 + 0.50 per session
+    assert quote.minor_units() == 450
 
 
 def test_read_listing_back(client, create_listing, owner_headers):
@@ -213,7 +228,7 @@ def test_every_write_emits_a_location_event(client, create_listing, owner_header
     events = db.session.scalars(
         select(OutboxEvent)
         .where(
-            OutboxEvent.topic == "location.changed", OutboxEvent.aggregate_id == created["ocpi_id"]
+            OutboxEvent.topic == LOCATION_CHANGED, OutboxEvent.aggregate_id == str(created["id"])
         )
         .order_by(OutboxEvent.id)
     ).all()
@@ -224,12 +239,67 @@ def test_every_write_emits_a_location_event(client, create_listing, owner_header
         "removed",
     ]
     tariff_events = db.session.scalars(
-        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed")
+        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed").order_by(OutboxEvent.id)
     ).all()
-    assert [event.aggregate_id for event in tariff_events] == [created["price"]["tariff_id"]]
+    assert {event.aggregate_id for event in tariff_events} == {created["price"]["tariff_id"]}
+    assert [event.payload["change"] for event in tariff_events] == ["created", "removed"]
+    tariff = db.session.scalars(
+        select(Tariff).where(Tariff.ocpi_id == created["price"]["tariff_id"])
+    ).one()
+    db.session.refresh(tariff)
+    assert tariff.deleted_at is not None
+
+
+def test_empty_patch_changes_nothing(client, create_listing, owner_headers):
+    created = create_listing()
+    response = client.patch(f"/api/v1/listings/{created['id']}", json={}, headers=owner_headers)
+    assert response.status_code == 200
+    assert response.get_json()["last_updated"] == created["last_updated"]
 
 
 def test_unknown_listing_is_404(client, owner_headers, own_party):
     response = client.get("/api/v1/listings/999999", headers=owner_headers)
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_price_change_rewrites_the_tariff_and_announces_it(client, create_listing, owner_headers):
+    created = create_listing()
+    tariff_id = created["price"]["tariff_id"]
+    response = client.patch(
+        f"/api/v1/listings/{created['id']}",
+        json={"price": {"currency": "GBP", "per_kwh": "0.2950", "vat": "20"}},
+        headers=owner_headers,
+    )
+    assert response.get_json()["price"] == {
+        "currency": "GBP",
+        "per_kwh": "0.295",
+        "per_hour": None,
+        "per_session": None,
+        "vat": "20",
+        "tariff_id": tariff_id,
+    }
+    tariff = db.session.scalars(select(Tariff).where(Tariff.ocpi_id == tariff_id)).one()
+    db.session.refresh(tariff)
+    assert tariff.currency == "GBP"
+    assert tariff.elements == [
+        {"price_components": [{"type": "ENERGY", "price": Decimal("0.295"), "step_size": 1,
+                               "vat": Decimal("20")}]}
+    ]  # fmt: skip
+    events = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "tariff.changed").order_by(OutboxEvent.id)
+    ).all()
+    assert [event.aggregate_id for event in events] == [tariff_id, tariff_id]
+
+
+def test_publish_cannot_be_patched(client, create_listing, owner_headers):
+    created = create_listing()
+    response = client.patch(
+        f"/api/v1/listings/{created['id']}", json={"publish": True}, headers=owner_headers
+    )
+    assert response.status_code == 422
+    assert "publish" in response.get_json()["errors"]
+
+
+def test_create_can_publish_at_once(create_listing):
+    assert create_listing(publish=True)["published"] is True

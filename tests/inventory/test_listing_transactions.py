@@ -39,7 +39,7 @@ def test_listing_and_its_outbox_events_commit_together(app, committed_db):
 
 
 def test_a_failure_after_the_event_was_written_leaves_nothing(app, committed_db, monkeypatch):
-    def crash(_tariff):
+    def crash(*_args):
         raise RuntimeError("the process died half-way")
 
     monkeypatch.setattr(services, "_emit_tariff", crash)

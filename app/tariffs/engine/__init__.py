@@ -34,7 +34,8 @@ phase (periods in which nothing happened do not count); a restriction on a quant
 we were not told (e.g. current) does not match; tariff validity (start/end_date_time)
 is the caller's concern (Tariff.is_active_at); min/max_duration count from the start
 of their phase (reservation or session); min/max_price bound the whole total,
-reservation included.
+reservation included, and a clamped total keeps its tax ratio (see taxes.py); a
+missing vat means no VAT (tariff_7's text says totals incl. VAT "cannot be computed").
 
 Consequences worth knowing: by rule 1, a session whose charging time was rounded up
 can become cheaper when parking follows it; and with restrictions, more energy can

@@ -1,0 +1,143 @@
+"""Price quotes for search results, through the one tariff engine, once per distinct input."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.core.money import to_minor_units
+from app.search import queries
+from app.search.criteria import Window
+from app.tariffs.engine import TariffError, parse_tariff, quote_window
+
+log = logging.getLogger("plugpool.search")
+
+TariffKey = tuple[str, str, str]  # (country_code, party_id, OCPI tariff id)
+
+# Parsed tariffs by (row id, last_updated): an edit moves last_updated, so stale entries
+# are never read again; the bound only keeps memory flat.
+_PARSED: dict[tuple[int, datetime], Any] = {}
+_PARSED_LIMIT = 20_000
+# Prices of tariffs that ignore the clock, by (version, duration, energy, power).
+_INVARIANT_QUOTES: dict[tuple[Any, ...], int] = {}
+_INVARIANT_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The price of a window on one connector, in integer minor units."""
+
+    amount_minor: int
+    currency: str
+    tariff_id: str
+    start: datetime
+    end: datetime
+    energy_kwh: Decimal
+    power_kw: Decimal
+
+
+class QuoteBook:
+    """Quotes for one search request: tariffs loaded in one query, each input priced once."""
+
+    def __init__(self, keys: Iterable[TariffKey]) -> None:
+        self._tariffs = _load_parsed(set(keys))
+        self._quotes: dict[tuple[Any, ...], Quote | None] = {}
+
+    def quote(
+        self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
+    ) -> Quote | None:
+        """Quote the window on a connector of power_kw with tariff key, or None if unpriced."""
+        cache_key = (key, window, time_zone, energy_kwh, power_kw)
+        if cache_key not in self._quotes:
+            self._quotes[cache_key] = self._compute(key, window, time_zone, energy_kwh, power_kw)
+        return self._quotes[cache_key]
+
+    def _compute(
+        self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
+    ) -> Quote | None:
+        found = self._tariffs.get(key)
+        if found is None or not found[1].is_active_at(window.start):
+            return None
+        version, tariff = found
+        # A connector cannot deliver more than its power over the window.
+        hours = Decimal((window.end - window.start).total_seconds()) / 3600
+        energy = min(energy_kwh, power_kw * hours)
+        return Quote(
+            amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
+            currency=tariff.currency,
+            tariff_id=key[2],
+            start=window.start,
+            end=window.end,
+            energy_kwh=energy,
+            power_kw=power_kw,
+        )
+
+
+def _amount(
+    version: tuple[int, datetime],
+    tariff: Any,
+    window: Window,
+    time_zone: str,
+    energy: Decimal,
+    power_kw: Decimal,
+) -> int:
+    """The engine's price in minor units; shared across requests when time cannot matter."""
+    if not _time_invariant(tariff):
+        zone = _zone(time_zone)
+        return quote_window(tariff, window.start, window.end, zone, energy, power_kw).minor_units()
+    # Without time-of-day, weekday or date restrictions the price depends only on how long,
+    # how much and how fast: any window of the same length prices the same.
+    key = (version, window.end - window.start, energy, power_kw)
+    amount = _INVARIANT_QUOTES.get(key)
+    if amount is None:
+        if len(_INVARIANT_QUOTES) >= _INVARIANT_LIMIT:
+            _INVARIANT_QUOTES.clear()
+        zone = _zone(time_zone)
+        price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
+        amount = _INVARIANT_QUOTES[key] = price.minor_units()
+    return amount
+
+
+def _time_invariant(tariff: Any) -> bool:
+    """Tell whether no element's restrictions look at the clock or the calendar."""
+    return all(
+        not (r.start_time or r.end_time or r.start_date or r.end_date or r.day_of_week)
+        for r in (element.restrictions for element in tariff.elements)
+    )
+
+
+def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, tuple[tuple[int, datetime], Any]]:
+    """Parsed tariffs for the keys: one query for versions, one more only for cache misses."""
+    if not keys:
+        return {}
+    versions = queries.tariff_versions(keys)
+    missing = [pk for pk, updated in versions.values() if (pk, updated) not in _PARSED]
+    if missing:
+        if len(_PARSED) + len(missing) > _PARSED_LIMIT:
+            _PARSED.clear()
+        for tariff in queries.tariffs_by_id(missing):
+            try:
+                _PARSED[(tariff.id, tariff.last_updated)] = parse_tariff(tariff.to_ocpi())
+            except TariffError as error:
+                # A stored tariff the engine rejects leaves its connectors unpriced, not the
+                # whole search failing.
+                log.warning("tariff %s not priceable: %s", tariff.id, error)
+    return {
+        key: (version, _PARSED[version]) for key, version in versions.items() if version in _PARSED
+    }
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """A price cap in currency units as integer minor units."""
+    return to_minor_units(amount, currency)

@@ -1,0 +1,225 @@
+"""Search use case: find usable, priced EVSEs near a point, nearest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from app.core.clock import utcnow
+from app.search import queries
+from app.search.availability import fits_schedule, hits_blackout
+from app.search.criteria import REFERENCE_HOURS, SearchCriteria, Window
+from app.search.pricing import Quote, QuoteBook, minor_units
+
+# When Python-side filters (schedule, blackout, price) may drop rows, fetch twice a page;
+# the loop doubles the batch while too few survive.
+_FILTERED_BATCH_FACTOR = 2
+# An EVSE id above any real one: "after every EVSE of this location".
+_LAST = 2**63 - 1
+
+Key = tuple[float, int, int]  # (distance, location id, evse id)
+_MAX_NEAREST_LOCATIONS = 10_000
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """One EVSE found: its candidate row (location, EVSE, network, distance) and its price."""
+
+    row: Any
+    connectors: list[queries.ConnectorRow] | None = None  # None: not loaded yet
+    quote: Quote | None = None
+    priced: bool = False
+
+    @property
+    def key(self) -> Key:
+        """The keyset position (distance, location id, evse id)."""
+        return _key(self.row)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of results, the key to continue after, and the total when asked for."""
+
+    results: list[SearchResult]
+    next_key: Key | None
+    count: int | None
+    quote_window: Window
+
+
+def search_chargers(criteria: SearchCriteria) -> SearchPage:
+    """Find EVSEs matching the criteria, nearest first, each with a price quote."""
+    window = criteria.window or _reference_window()
+    if criteria.nearest is not None:
+        results = _nearest(criteria, window)
+        count = len(results) if criteria.with_count else None
+        return SearchPage(results, None, count, window)
+    results, more = _page(criteria, window)
+    _price(criteria, window, results)
+    next_key = results[-1].key if more and results else None
+    return SearchPage(results, next_key, _count(criteria, window), window)
+
+
+def _reference_window() -> Window:
+    start = utcnow().replace(second=0, microsecond=0)
+    return Window(start, start + timedelta(hours=REFERENCE_HOURS))
+
+
+def _page(criteria: SearchCriteria, window: Window) -> tuple[list[SearchResult], bool]:
+    """Walk the area in keyset batches of locations until a page (plus one) survives."""
+    wanted = criteria.limit + 1
+    batch = wanted * _FILTERED_BATCH_FACTOR if criteria.filters_after_sql else wanted
+    after, kept = criteria.after, []
+    while True:
+        rows = queries.evses_near(criteria, after, batch)
+        found = _with_connectors(rows)
+        if after is not None:
+            found = [result for result in found if result.key > after]
+        kept += _keep(criteria, window, found)
+        reached = len({row.location_id for row in rows})
+        if len(kept) >= wanted or reached < batch:
+            return kept[: criteria.limit], len(kept) > criteria.limit
+        # Past every EVSE of the last location ranked: the next batch starts after it.
+        after, batch = (float(rows[-1].distance), rows[-1].location_id, _LAST), batch * 2
+
+
+def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
+    """One result per EVSE from rows that repeat it once per connector."""
+    results: list[SearchResult] = []
+    for row in rows:
+        if row.evse_pk is None:
+            continue
+        if not results or results[-1].row.evse_pk != row.evse_pk:
+            results.append(SearchResult(row, connectors=[]))
+        if row.connector_ocpi_id is not None:
+            results[-1].connectors.append(  # type: ignore[union-attr]
+                queries.ConnectorRow(
+                    row.connector_ocpi_id,
+                    row.standard,
+                    row.format,
+                    row.power_type,
+                    row.power_w,
+                    row.tariff_ids,
+                )
+            )
+    return results
+
+
+def _key(row: Any) -> Key:
+    return (float(row.distance), row.location_id, row.evse_pk)
+
+
+def _nearest(criteria: SearchCriteria, window: Window) -> list[SearchResult]:
+    """The N nearest matching EVSEs: KNN over locations, widened until N survive."""
+    wanted = criteria.nearest or 0
+    k = wanted
+    while True:
+        rows = queries.nearest_evses(criteria, k)
+        kept = _keep(criteria, window, [SearchResult(row) for row in rows])
+        if len(kept) >= wanted or len({row.location_id for row in rows}) < k:
+            break
+        if k >= _MAX_NEAREST_LOCATIONS:
+            break
+        k = min(k * 4, _MAX_NEAREST_LOCATIONS)
+    kept.sort(key=lambda result: result.key)
+    page = kept[:wanted]
+    _price(criteria, window, page)
+    return page
+
+
+def _count(criteria: SearchCriteria, window: Window) -> int | None:
+    if not criteria.with_count:
+        return None
+    if not criteria.filters_after_sql:
+        return queries.count_candidates(criteria)
+    found = [SearchResult(row) for row in queries.all_evses(criteria)]
+    return len(_keep(criteria, window, found))
+
+
+def _keep(
+    criteria: SearchCriteria, window: Window, results: list[SearchResult]
+) -> list[SearchResult]:
+    """Apply the filters SQL cannot: owner schedule and blackouts, then the price cap."""
+    if criteria.window is not None:
+        results = _available(criteria.window, results)
+    if criteria.max_price is not None:
+        _price(criteria, window, results)
+        results = [result for result in results if _affordable(criteria, result.quote)]
+    return results
+
+
+def _available(window: Window, results: list[SearchResult]) -> list[SearchResult]:
+    zones = {result.row.location_id: result.row.time_zone for result in results}
+    schedules, blackouts = queries.availability_of(zones, window)
+    verdicts: dict[int, bool] = {}
+    for location_id, row_zone in zones.items():
+        slots = schedules.get(location_id)
+        # A location without any weekly slot (a public roaming site) is always open.
+        open_ = slots is None or fits_schedule(slots, row_zone, window)
+        verdicts[location_id] = open_ and not hits_blackout(
+            blackouts.get(location_id, ()), row_zone, window
+        )
+    return [result for result in results if verdicts[result.row.location_id]]
+
+
+def _affordable(criteria: SearchCriteria, quote: Quote | None) -> bool:
+    if quote is None or criteria.max_price is None or quote.currency != criteria.currency:
+        return False
+    return quote.amount_minor <= minor_units(criteria.max_price, quote.currency)
+
+
+def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]) -> None:
+    """Quote results not yet priced: connectors and tariffs in one query each, each input once."""
+    results = [result for result in results if not result.priced]
+    if not results:
+        return
+    unloaded = [result for result in results if result.connectors is None]
+    if unloaded:
+        connectors = queries.connectors_of(result.row.evse_pk for result in unloaded)
+        for result in unloaded:
+            result.connectors = connectors.get(result.row.evse_pk, [])
+    keys = {
+        (result.row.country_code, result.row.party_id, tariff_id)
+        for result in results
+        for connector in result.connectors or ()
+        for tariff_id in connector.tariff_ids or ()
+    }
+    book = QuoteBook(keys)
+    for result in results:
+        result.quote = _cheapest(criteria, window, result, book)
+        result.priced = True
+
+
+def _cheapest(
+    criteria: SearchCriteria, window: Window, result: SearchResult, book: QuoteBook
+) -> Quote | None:
+    row, quotes = result.row, []
+    for connector in result.connectors or ():
+        if not connector_matches(criteria, connector):
+            continue
+        power_kw = Decimal(connector.power_w) / 1000
+        for tariff_id in connector.tariff_ids or ():
+            quote = book.quote(
+                (row.country_code, row.party_id, tariff_id),
+                window,
+                row.time_zone,
+                criteria.energy_kwh,
+                power_kw,
+            )
+            if quote is not None:
+                quotes.append(quote)
+                break  # a connector's first live tariff is the one that applies
+    return min(quotes, key=lambda quote: quote.amount_minor, default=None)
+
+
+def connector_matches(criteria: SearchCriteria, connector: Any) -> bool:
+    """Tell whether a connector row meets the connector filters (as the SQL does)."""
+    if criteria.standards and connector.standard not in criteria.standards:
+        return False
+    if criteria.min_power_kw is not None and connector.power_w < criteria.min_power_kw * 1000:
+        return False
+    if criteria.current == "DC" and connector.power_type != "DC":
+        return False
+    return not (criteria.current == "AC" and not connector.power_type.startswith("AC"))
