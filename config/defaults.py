@@ -47,6 +47,17 @@ OPENAPI_JSON_PATH = "openapi.json"
 OPENAPI_SWAGGER_UI_PATH = "docs"
 OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
+# Bookings
+BOOKING_HOLD_MINUTES = 15  # an unpaid hold keeps the slot this long
+BOOKING_MIN_LEAD_MINUTES = 30  # earliest start, counted from now
+BOOKING_MAX_HOURS = 12  # longest booking, extensions included
+BOOKING_MIN_MINUTES = 15  # shortest booking
+BOOKING_NO_SHOW_GRACE_MINUTES = 15  # after the start, a booking that never started is a no-show
+BOOKING_AUTO_COMPLETE_MINUTES = 30  # after the end, an active booking is completed by a job
+BOOKING_AUTHORISE_AHEAD_DAYS = 6  # card holds last ~7 days: authorise no earlier than this
+BOOKING_PROBLEM_WINDOW_HOURS = 24  # after completion, the owner is paid once this has passed
+BOOKING_MAX_CAPTURE_ATTEMPTS = 5
+
 # OCPI: page size cap (X-Limit), outbound timeouts (seconds), GET retries, and whether partner
 # URLs may be plain HTTP or private addresses (only for tests and local peers: SSRF guard).
 OCPI_PAGE_LIMIT = 1000

@@ -75,6 +75,11 @@ class Location(Timestamped, Base):
     access_instructions: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Marketplace listing terms (bookings): instant book or owner approval, cancellation tier.
+    instant_book: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    cancellation_policy: Mapped[str] = mapped_column(
+        String(16), default="moderate", server_default="moderate"
+    )
 
     evses: Mapped[list[Evse]] = relationship(
         back_populates="location", cascade="all, delete-orphan", order_by="Evse.id"
