@@ -29,7 +29,11 @@ from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
 TARIFF_CHANGED = "tariff.changed"
-TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
+# Spellings another branch emits for the same facts (payload key "pk" holds the row id there);
+# accepted so no push is lost while the branches converge on one name.
+LOCATION_TOPICS = (LOCATION_CHANGED, "location.changed")
+EVSE_TOPICS = (EVSE_STATUS_CHANGED, "evse.status_changed")
+TOPICS = (*LOCATION_TOPICS, *EVSE_TOPICS, TARIFF_CHANGED)
 
 
 def deliver_events(batch: int) -> int:
@@ -84,12 +88,12 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
         _push_tariff(partner, event.payload)
         return
     url = partner.endpoint("locations", "RECEIVER")
-    location = db.session.get(Location, event.payload["location_id"])
+    location = db.session.get(Location, _location_pk(event.payload))
     if location is None or url is None:
         return
     base = f"{url.rstrip('/')}/{location.country_code}/{location.party_id}/{location.ocpi_id}"
     client = _client(partner)
-    if event.topic == EVSE_STATUS_CHANGED:
+    if event.topic in EVSE_TOPICS:
         evse = next((e for e in location.evses if e.uid == event.payload["evse_uid"]), None)
         if evse is not None and location.publish:
             body = {"status": evse.status, "last_updated": timestamp(evse.last_updated)}
@@ -98,6 +102,12 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
         client.put(base, location_to_ocpi(location, partner.version or "2.2.1"))
     else:
         _remove(client, base, location)
+
+
+def _location_pk(payload: dict[str, Any]) -> int | None:
+    """The Location row id: "pk" where the OCPI id is in "location_id", else "location_id"."""
+    value = payload.get("pk", payload.get("location_id"))
+    return value if isinstance(value, int) else None
 
 
 def _remove(client: OcpiClient, base: str, location: Location) -> None:
