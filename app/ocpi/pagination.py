@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request
+from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, Subquery, func, select, tuple_
 
 from app.core.db import Base
@@ -68,7 +69,7 @@ def _date_arg(name: str) -> datetime | None:
         return None
     try:
         return OcpiDateTime().deserialize(raw)
-    except Exception as error:  # marshmallow ValidationError, reported as OCPI 2001
+    except ValidationError as error:
         raise errors.InvalidParameters(f"{name} is not a DateTime") from error
 
 

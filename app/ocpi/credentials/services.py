@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 
 from app.core.clock import utcnow
@@ -147,8 +148,6 @@ def _load_credentials(body: Any, version: str) -> dict[str, Any]:
 
 def _check_roles(partner: OcpiPartner, roles: list[dict[str, Any]]) -> None:
     """A party can belong to one platform only; PlugPool's own party to none."""
-    from flask import current_app
-
     own = (current_app.config["OWN_COUNTRY_CODE"], current_app.config["OWN_PARTY_ID"])
     for role in roles:
         party = (role["country_code"].upper(), role["party_id"].upper())
