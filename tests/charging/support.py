@@ -27,7 +27,7 @@ from app.gateway.server import Gateway, GatewayConfig, run_gateway
 from app.inventory.models import ChargeStation, Connector, Evse, Location, Party
 from app.tariffs.models import Tariff
 from tests.factories import point
-from tests.gateway.support import PASSWORD
+from tests.gateway.support import DEADLINE, PASSWORD
 
 T = TypeVar("T")
 _HASH = hash_secret(PASSWORD)
@@ -257,7 +257,7 @@ def add_booking(app: Flask, site: Site, starts_at: datetime, ends_at: datetime) 
         return booking.id
 
 
-async def eventually(check: Callable[[], T], timeout: float = 15.0) -> T:
+async def eventually(check: Callable[[], T], timeout: float = DEADLINE) -> T:
     """Poll a (blocking) check in a thread until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

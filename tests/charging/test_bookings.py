@@ -194,7 +194,7 @@ def test_remote_start_from_a_booking_charges_and_captures_the_cdr_amount(
                 await eventually(lambda: _booking_status(app, booking_id) == "completed")
                 return list(charger.commands)
 
-    commands = run(scenario, timeout=40)
+    commands = run(scenario)
     start_name = (
         "RemoteStartTransaction" if version is OcppVersion.V16 else "RequestStartTransaction"
     )

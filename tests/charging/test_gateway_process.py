@@ -18,7 +18,7 @@ from app.gateway.ports import OcppVersion
 from app.gateway.simulator import SimulatorConfig, connected
 from tests.charging.support import Site, add_booking, eventually, read
 from tests.charging.test_bookings import _connected, dispatch_of
-from tests.gateway.support import PASSWORD, run
+from tests.gateway.support import DEADLINE, PASSWORD, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,11 @@ def gateway_process(app: Flask, site: Site, database_url: str, tmp_path: Path) -
         yield int(line.split()[1])
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_gateway_process_uses_the_database_and_reserves_a_starting_booking(
@@ -73,6 +77,6 @@ def test_gateway_process_uses_the_database_and_reserves_a_starting_booking(
             )
             return dispatch, list(charger.commands)
 
-    dispatch, commands = run(scenario, timeout=40)
+    dispatch, commands = run(scenario)
     assert dispatch.reservation_status == "Accepted"
     assert commands == ["ReserveNow"]

@@ -23,7 +23,7 @@ from tests.charging.support import (
     sessions,
 )
 from tests.charging.test_bookings import _connected
-from tests.gateway.support import PASSWORD, run
+from tests.gateway.support import DEADLINE, PASSWORD, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,19 +45,23 @@ def test_simulator_cli_charges_when_remotely_started(
                 stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                await eventually(lambda: read(app, lambda: _connected(site.station_id)), 30)
+                await eventually(lambda: read(app, lambda: _connected(site.station_id)))
                 start = cmd.RemoteStart(id_token=site.driver_token, evse_id=1, remote_start_id=7)
-                assert (await gateway.bus.send(site.station_id, start, 10)).status == "Accepted"
+                assert (
+                    await gateway.bus.send(site.station_id, start, DEADLINE)
+                ).status == "Accepted"
                 session = await eventually(lambda: _open_session(app, site.station_id))
                 await asyncio.sleep(0.5)
                 stop = cmd.RemoteStop(transaction_id=str(session.transaction_id))
-                assert (await gateway.bus.send(site.station_id, stop, 10)).status == "Accepted"
+                assert (
+                    await gateway.bus.send(site.station_id, stop, DEADLINE)
+                ).status == "Accepted"
                 await eventually(lambda: cdrs(app))
             finally:
                 process.terminate()
                 await process.wait()
 
-    run(scenario, timeout=60)
+    run(scenario)
     [session] = sessions(app, site.station_id)
     assert session.status == SessionStatus.COMPLETED and session.kwh > 0
     assert session.token_uid == site.driver_token

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from flask import Flask
 from ocpp.exceptions import OCPPError
@@ -16,7 +14,7 @@ from app.extensions import db
 from app.gateway.ports import OcppVersion
 from app.inventory.models import ChargeStation, Evse
 from app.ocpi.push import EVSE_STATUS_CHANGED
-from tests.charging.support import Site, count, db_gateway, read
+from tests.charging.support import Site, count, db_gateway, eventually, read
 from tests.gateway.support import PASSWORD, charger, exchange, open_socket, run
 
 V16 = ["ocpp1.6"]
@@ -119,7 +117,8 @@ def test_boot_heartbeat_and_connection_are_recorded(app: Flask, site: Site) -> N
                 await cp.call(call.Heartbeat())
                 online = station(app, site.station_id)
                 assert online.connected and online.protocol == "ocpp1.6"
-            await asyncio.sleep(0.2)  # the gateway records the close in a port thread
+            # The gateway records the close in a port thread, a moment after the socket closes.
+            await eventually(lambda: not station(app, site.station_id).connected)
 
     run(scenario)
     offline = station(app, site.station_id)
