@@ -1,0 +1,217 @@
+"""The owner's listing form: flat HTML fields to the API's listing body, and back.
+
+Field names follow the API body's dotted error paths ("price.per_kwh",
+"evses.0.connectors.0.standard"), so ValidationFailed errors land next to their field.
+Validation itself is the API's: the same marshmallow schemas load what the form built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from app.core.errors import ValidationFailed, flatten_errors
+from app.inventory.enums import Capability, ConnectorFormat, ConnectorType, ParkingType, PowerType
+from app.inventory.schemas import ListingInSchema, ListingUpdateSchema
+
+LOCATION_FIELDS = (
+    "name", "address", "city", "postal_code", "state", "country", "latitude", "longitude",
+    "time_zone", "parking_type", "access_instructions", "description",
+)  # fmt: skip
+PRICE_FIELDS = ("currency", "per_kwh", "per_hour", "per_session", "vat")
+CONNECTOR_FIELDS = ("standard", "format", "power_type", "max_voltage", "max_amperage")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SLOTS_PER_DAY = 2
+SPARE_ROWS = 1  # empty charger rows offered beyond the ones in use
+SPARE_BLACKOUTS = 2
+# The form asks owners for kW; the API body carries W.
+POWER_KW = "max_power_kw"
+
+Paths = dict[str, str]  # body path prefix -> form field prefix
+
+
+def listing_from_form(form: Mapping[str, Any], *, update: bool = False) -> dict[str, Any]:
+    """Validate a submitted listing form exactly as the API validates its body."""
+    body, paths = _body(form, update)
+    schema = ListingUpdateSchema() if update else ListingInSchema()
+    try:
+        return dict(schema.load(body))
+    except ValidationError as error:
+        raise ValidationFailed(_form_errors(error.normalized_messages(), paths, form)) from None
+
+
+def form_from_listing(view: Mapping[str, Any]) -> MultiDict[str, str]:
+    """The form fields of an existing listing (queries.listing_view), for the edit page."""
+    values: MultiDict[str, str] = MultiDict()
+    for name in LOCATION_FIELDS:
+        _put(values, name, view.get(name))
+    for name in PRICE_FIELDS:
+        _put(values, f"price.{name}", (view.get("price") or {}).get(name))
+    live = [evse for evse in view["evses"] if evse.status != "REMOVED"]
+    for index, evse in enumerate(live):
+        connector = evse.connectors[0]
+        for name in CONNECTOR_FIELDS:
+            _put(values, f"evses.{index}.connectors.0.{name}", getattr(connector, name))
+        if connector.max_electric_power:
+            kw = Decimal(connector.max_electric_power) / 1000
+            _put(values, f"evses.{index}.connectors.0.{POWER_KW}", _plain(kw))
+        for capability in evse.capabilities or ():
+            values.add(f"evses.{index}.capabilities", capability)
+    _schedule_values(values, view["availability"])
+    for index, blackout in enumerate(view["blackouts"]):
+        for name in ("start_date", "end_date", "reason"):
+            _put(values, f"blackouts.{index}.{name}", getattr(blackout, name))
+    return values
+
+
+def evse_rows(values: Mapping[str, Any]) -> range:
+    """How many charger rows the form shows: those filled in plus a spare one."""
+    return range(len(_indices(values, "evses")) + SPARE_ROWS)
+
+
+def blackout_rows(values: Mapping[str, Any]) -> range:
+    """How many blackout rows the form shows: those filled in plus spare ones."""
+    return range(len(_indices(values, "blackouts")) + SPARE_BLACKOUTS)
+
+
+@cache
+def choices() -> dict[str, list[str]]:
+    """The options of the form's select fields."""
+    return {
+        "standard": [member.value for member in ConnectorType],
+        "format": [member.value for member in ConnectorFormat],
+        "power_type": [member.value for member in PowerType],
+        "parking_type": [member.value for member in ParkingType],
+        "capabilities": [member.value for member in Capability],
+        "time_zone": sorted(available_timezones()),
+    }
+
+
+def _body(form: Mapping[str, Any], update: bool) -> tuple[dict[str, Any], Paths]:
+    """The API body the form describes, and where each list item came from in the form."""
+    body: dict[str, Any] = {name: _text(form, name) for name in LOCATION_FIELDS}
+    body["price"] = {name: _text(form, f"price.{name}") for name in PRICE_FIELDS}
+    paths: Paths = {}
+    body["evses"] = _rows(form, "evses", _evse, paths)
+    body["availability"] = _windows(form, paths)
+    body["blackouts"] = _rows(form, "blackouts", _blackout, paths)
+    if not update:
+        body["publish"] = form.get("publish") == "on"
+    return body, paths
+
+
+def _text(form: Mapping[str, Any], name: str) -> str | None:
+    value = str(form.get(name, "")).strip()
+    return value or None
+
+
+def _rows(form: Mapping[str, Any], kind: str, build: Any, paths: Paths) -> list[dict[str, Any]]:
+    """Build list items from numbered rows, skipping empty ones and noting their form index."""
+    items: list[dict[str, Any]] = []
+    for index in _indices(form, kind):
+        item = build(form, f"{kind}.{index}.")
+        if item is not None:
+            paths[f"{kind}.{len(items)}."] = f"{kind}.{index}."
+            items.append(item)
+    return items
+
+
+def _indices(form: Mapping[str, Any], kind: str) -> list[int]:
+    """Row numbers with at least one non-blank field (checkboxes alone do not count)."""
+    pattern = re.compile(rf"^{kind}\.(\d+)\.(.+)$")
+    found = set()
+    for key in form:
+        match = pattern.match(key)
+        if match and not match.group(2).endswith("capabilities") and _text(form, key):
+            found.add(int(match.group(1)))
+    return sorted(found)
+
+
+def _evse(form: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    connector: dict[str, Any] = {
+        name: _text(form, f"{prefix}connectors.0.{name}") for name in CONNECTOR_FIELDS
+    }
+    if connector["format"] is None:
+        del connector["format"]  # the schema's default (SOCKET)
+    connector["max_electric_power"] = _watts(_text(form, f"{prefix}connectors.0.{POWER_KW}"))
+    capabilities = form.getlist(f"{prefix}capabilities") if hasattr(form, "getlist") else []
+    return {"connectors": [connector], "capabilities": list(capabilities)}
+
+
+def _watts(kw: str | None) -> int | str | None:
+    """kW as typed to whole W; anything else goes on for the schema to refuse."""
+    if kw is None:
+        return None
+    try:
+        return int(Decimal(kw.replace(",", ".")) * 1000)
+    except (InvalidOperation, ValueError):
+        return kw
+
+
+def _blackout(form: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {name: _text(form, f"{prefix}{name}") for name in ("start_date", "end_date", "reason")}
+
+
+def _windows(form: Mapping[str, Any], paths: Paths) -> list[dict[str, Any]]:
+    """Weekly windows from the grid of weekdays (1-7) by slots."""
+    windows: list[dict[str, Any]] = []
+    for weekday in range(1, 8):
+        for slot in range(SLOTS_PER_DAY):
+            prefix = f"week.{weekday}.{slot}."
+            start, end = _text(form, f"{prefix}start"), _text(form, f"{prefix}end")
+            if start is None and end is None:
+                continue
+            paths[f"availability.{len(windows)}."] = prefix
+            windows.append({"weekday": weekday, "start": start, "end": end})
+    return windows
+
+
+def _schedule_values(values: MultiDict[str, str], windows: Iterable[Any]) -> None:
+    used: dict[int, int] = {}
+    for window in sorted(windows, key=lambda w: (w.weekday, w.start_time)):
+        slot = used.get(window.weekday, 0)
+        if slot >= SLOTS_PER_DAY:
+            continue
+        used[window.weekday] = slot + 1
+        prefix = f"week.{window.weekday}.{slot}."
+        values[f"{prefix}start"] = window.start_time.strftime("%H:%M")
+        values[f"{prefix}end"] = window.end_time.strftime("%H:%M")
+
+
+def _form_errors(messages: Any, paths: Paths, form: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Re-key the schema's errors by form field, in words an owner understands."""
+    errors: dict[str, list[str]] = {}
+    for path, texts in flatten_errors(messages).items():
+        name = _form_name(path, paths)
+        if _text(form, name) is None and _says_missing(texts):
+            texts = ["Required."]
+        errors.setdefault(name, []).extend(texts)
+    return errors
+
+
+def _form_name(path: str, paths: Paths) -> str:
+    for body_prefix, form_prefix in paths.items():
+        if path.startswith(body_prefix):
+            path = form_prefix + path[len(body_prefix) :]
+            break
+    return path.replace(".max_electric_power", f".{POWER_KW}")
+
+
+def _says_missing(texts: list[str]) -> bool:
+    return any("null" in text or "Missing data" in text for text in texts)
+
+
+def _put(values: MultiDict[str, str], name: str, value: Any) -> None:
+    if value is not None:
+        values[name] = str(value)
+
+
+def _plain(value: Decimal) -> str:
+    return str(value.quantize(Decimal(1)) if value == value.to_integral_value() else value)
