@@ -34,6 +34,8 @@ SPARE_BLACKOUTS = 2
 # The form asks owners for kW; the API body carries W.
 POWER_KW = "max_power_kw"
 
+_ALWAYS_SET = ("capabilities", "format")
+
 Paths = dict[str, str]  # body path prefix -> form field prefix
 
 
@@ -124,12 +126,13 @@ def _rows(form: Mapping[str, Any], kind: str, build: Any, paths: Paths) -> list[
 
 
 def _indices(form: Mapping[str, Any], kind: str) -> list[int]:
-    """Row numbers with at least one non-blank field (checkboxes alone do not count)."""
+    """Row numbers with at least one non-blank field (options that always have a value,
+    the socket/cable select and capability boxes, do not make a row count)."""
     pattern = re.compile(rf"^{kind}\.(\d+)\.(.+)$")
     found = set()
     for key in form:
         match = pattern.match(key)
-        if match and not match.group(2).endswith("capabilities") and _text(form, key):
+        if match and not match.group(2).endswith(_ALWAYS_SET) and _text(form, key):
             found.add(int(match.group(1)))
     return sorted(found)
 
