@@ -11,6 +11,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from app.accounts.models import Role, User
+from tests.inventory.conftest import row_counts  # noqa: F401 (a fixture, found by name)
 
 CSRF = "csrf-token-of-this-test-session"
 

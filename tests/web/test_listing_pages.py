@@ -13,7 +13,7 @@ from app.extensions import db
 from app.inventory import queries
 from app.inventory.models import ChargeStation, Location
 from app.inventory.schemas import ListingSchema
-from tests.inventory.conftest import LISTING, row_counts  # noqa: F401 (fixture)
+from tests.inventory.conftest import LISTING
 from tests.web.conftest import CSRF
 
 # What differs between two listings created alike: identities, keys and clocks.
@@ -54,7 +54,7 @@ def test_form_creates_exactly_what_the_api_creates(
     bearer,
     listing_form,
     row_counts,
-    own_party,  # noqa: F811
+    own_party,
 ):
     api_owner = make_user(role="owner")
     before = row_counts()
@@ -122,7 +122,7 @@ def test_form_errors_show_next_to_their_field_and_write_nothing(
     row_counts,
     overrides,
     field,
-    message,  # noqa: F811
+    message,
 ):
     log_in(owner)
     before = row_counts()
@@ -153,12 +153,11 @@ def test_an_error_in_a_later_row_lands_on_that_row(client, log_in, owner, listin
     assert 'id="f-week-3-1-end-error">Must be after start' in page
 
 
-def test_form_without_any_charger_is_refused(client, log_in, owner, listing_form, row_counts):  # noqa: F811
+def test_form_without_any_charger_is_refused(client, log_in, owner, listing_form, row_counts):
     log_in(owner)
     before = row_counts()
-    form = listing_form(**{"evses.0.connectors.0.standard": "", "evses.0.connectors.0.power_type": "",
-                           "evses.0.connectors.0.max_voltage": "", "evses.0.connectors.0.max_amperage": "",
-                           "evses.0.connectors.0.max_power_kw": "", "evses.0.connectors.0.format": ""})  # fmt: skip
+    fields = ("standard", "power_type", "max_voltage", "max_amperage", "max_power_kw")
+    form = listing_form(**{f"evses.0.connectors.0.{name}": "" for name in fields})
     response = client.post("/owner/listings/new", data=form)
     assert response.status_code == 422
     assert 'id="f-evses-error"' in response.get_data(as_text=True)
@@ -170,7 +169,7 @@ def test_post_without_csrf_token_is_refused_and_writes_nothing(
     log_in,
     owner,
     listing_form,
-    row_counts,  # noqa: F811
+    row_counts,
 ):
     log_in(owner)
     before = row_counts()
@@ -201,8 +200,8 @@ def test_edit_form_is_filled_in_and_saves_changes(client, created):
     )
 
     form = _form_of(page)
-    form.update({"price.per_kwh": "0.35", "address": "Keizersgracht 1", "week.6.0.start": "",
-                 "week.6.0.end": ""})  # fmt: skip
+    form.update({"price.per_kwh": "0.35", "address": "Keizersgracht 1", "week.6.0.start": ""})
+    form["week.6.0.end"] = ""
     response = client.post(f"/owner/listings/{created.id}/edit", data=form)
     assert response.status_code == 302
     view = _listing_json(queries.listing(created.id))
@@ -214,7 +213,7 @@ def test_edit_form_is_filled_in_and_saves_changes(client, created):
     assert "Listing saved." in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_edit_errors_change_nothing(client, created, row_counts):  # noqa: F811
+def test_edit_errors_change_nothing(client, created, row_counts):
     page = client.get(f"/owner/listings/{created.id}/edit").get_data(as_text=True)
     form = _form_of(page)
     form.update({"city": "", "price.per_kwh": "0.99"})
@@ -269,8 +268,8 @@ def test_listings_page_shows_station_and_live_evse_status(client, created):
 
 def test_schedule_page_shows_hours_and_blackouts(client, created):
     page = client.get(f"/owner/listings/{created.id}/schedule").get_data(as_text=True)
-    assert "08:00–18:00" in page and "20:00–24:00" in page
-    assert "2026-12-24 – 2026-12-26: Family" in page
+    assert "08:00\u201318:00" in page and "20:00\u201324:00" in page
+    assert "2026-12-24 \u2013 2026-12-26: Family" in page
     assert "No bookings yet." in page
 
 
