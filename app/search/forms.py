@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from marshmallow import ValidationError
@@ -39,10 +40,12 @@ def criteria_from_form(args: Mapping[str, str]) -> SearchCriteria | None:
 
 
 def window_from_form(args: Mapping[str, str]) -> Window | None:
-    """The booking window of the form's from/to/tz fields, if both ends are given."""
+    """The window (in UTC) of the form's from/to/tz fields, if both ends are given."""
     start = local_datetime(_text(args, "from"), _text(args, "tz"))
     end = local_datetime(_text(args, "to"), _text(args, "tz"))
-    return Window(start, end) if start and end else None
+    if start is None or end is None:
+        return None
+    return Window(start.astimezone(UTC), end.astimezone(UTC))
 
 
 def _query(args: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -53,6 +56,8 @@ def _query(args: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, list[str]
         query["connector"] = [_text(args, "connector")]
     if _text(args, "min_kw"):
         query["min_power_kw"] = _text(args, "min_kw")
+    if _text(args, "cursor"):
+        query["cursor"] = _text(args, "cursor")
     errors: dict[str, list[str]] = {}
     for name, key in (("from", "available_from"), ("to", "available_to")):
         try:

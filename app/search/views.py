@@ -12,6 +12,7 @@ from app.core.web import html_errors
 from app.inventory.enums import ConnectorType
 from app.search import forms, services
 from app.search.criteria import SearchCriteria
+from app.search.cursor import encode_cursor
 from app.search.services import SearchPage
 
 blp = Blueprint("search_web", __name__)
@@ -30,7 +31,9 @@ def search() -> ResponseReturnValue:
     if criteria is None:
         return _search_page()
     page = services.search_chargers(criteria)
-    return _search_page(page=page, map_data=_map_data(criteria, page))
+    return _search_page(
+        page=page, map_data=_map_data(criteria, page), next_url=_next_url(criteria, page)
+    )
 
 
 @blp.get("/chargers/<int:location_id>")
@@ -42,6 +45,14 @@ def charger(location_id: int) -> ResponseReturnValue:
         window = None  # a bad window in a link only loses the quote, not the page
     detail = services.charger_detail(location_id, window)
     return render_template("search/charger.html", detail=detail, args=request.args)
+
+
+def _next_url(criteria: SearchCriteria, page: SearchPage) -> str | None:
+    """The link to the next page of results: the same search with the API's cursor."""
+    if page.next_key is None:
+        return None
+    args = {**request.args.to_dict(), "cursor": encode_cursor(page.next_key, criteria)}
+    return url_for("search_web.search", **args)
 
 
 def _map_data(criteria: SearchCriteria, page: SearchPage) -> dict[str, Any]:
@@ -65,6 +76,7 @@ def _map_data(criteria: SearchCriteria, page: SearchPage) -> dict[str, Any]:
 def _search_page(**context: object) -> str:
     context.setdefault("errors", {})
     context.setdefault("page", None)
+    context.setdefault("next_url", None)
     return render_template(
         "search/search.html",
         args=request.args,

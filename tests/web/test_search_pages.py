@@ -168,3 +168,42 @@ def test_partner_charger_page_says_it_cannot_be_booked(client, make_party, make_
     page = client.get(f"/chargers/{location.id}").get_data(as_text=True)
     assert "belongs to a partner network" in page
     assert "Hold this slot" not in page
+
+
+def test_more_results_follow_the_apis_cursor(client, priced):
+    for index in range(3):
+        priced(lat=f"52.37{index + 1}000", lon="4.895168", name=f"Charger {index}")
+    from app.search import forms
+
+    forms_limit = forms.RESULTS_PER_PAGE
+    forms.RESULTS_PER_PAGE = 2
+    try:
+        first = client.get("/chargers", query_string=CENTRE).get_data(as_text=True)
+        assert _results(first) == ["Charger 0", "Charger 1"]
+        next_url = re.search(r'<a class="button" href="([^"]+)" rel="next">', first).group(1)
+        second = client.get(next_url.replace("&amp;", "&")).get_data(as_text=True)
+        assert _results(second) == ["Charger 2"]
+        assert 'rel="next"' not in second
+    finally:
+        forms.RESULTS_PER_PAGE = forms_limit
+
+
+def test_charger_page_quotes_the_drivers_window(client, priced):
+    location = priced(name="Windowed")
+    window = {"from": "2030-01-02T10:00", "to": "2030-01-02T12:00", "tz": "Europe/Amsterdam"}
+    page = client.get(f"/chargers/{location.id}", query_string=window).get_data(as_text=True)
+    api = client.get(
+        "/api/v1/chargers",
+        query_string={
+            **CENTRE,
+            "radius_m": 1000,
+            "available_from": "2030-01-02T09:00:00Z",
+            "available_to": "2030-01-02T11:00:00Z",
+        },
+    ).get_json()
+    quote = api["results"][0]["quote"]
+    # 20 kWh at 0.30 plus the 110 minutes an 11 kW charger needs for it at 2.00/hour.
+    assert quote["amount_minor"] == 967
+    assert "9.67 EUR" in page
+    assert "2030-01-02 09:00" in page  # the window shown in UTC
+    assert 'id="q-from" name="from" type="datetime-local" value="2030-01-02T10:00"' in page
