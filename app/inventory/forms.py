@@ -83,6 +83,44 @@ def blackout_rows(values: Mapping[str, Any]) -> range:
     return range(len(_indices(values, "blackouts")) + SPARE_BLACKOUTS)
 
 
+def describe(name: str) -> str:
+    """A form field's name in the owner's words, for the list of errors atop the form."""
+    parts = name.split(".")
+    if parts[0] == "price" and len(parts) == 2:
+        return f"Price: {_LABELS.get(parts[1], parts[1])}"
+    if parts[0] == "evses" and len(parts) > 2:
+        return f"Charger {int(parts[1]) + 1}: {_LABELS.get(parts[-1], parts[-1])}"
+    if parts[0] == "week" and len(parts) == 4:
+        day, slot = WEEKDAYS[int(parts[1]) - 1], int(parts[2]) + 1
+        return f"{day}, window {slot}: {_LABELS.get(parts[3], parts[3])}"
+    if parts[0] == "blackouts" and len(parts) == 3:
+        return f"Blackout {int(parts[1]) + 1}: {_LABELS.get(parts[2], parts[2])}"
+    return _LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+_LABELS = {
+    "evses": "Chargers",
+    "address": "Street and number",
+    "country": "Country",
+    "time_zone": "Time zone",
+    "access_instructions": "Access instructions",
+    "per_kwh": "per kWh",
+    "per_hour": "per hour",
+    "per_session": "per session",
+    "vat": "VAT %",
+    "standard": "connector",
+    "power_type": "current",
+    "max_voltage": "voltage",
+    "max_amperage": "current (A)",
+    POWER_KW: "max power",
+    "format": "socket or cable",
+    "start": "from",
+    "end": "until",
+    "start_date": "from",
+    "end_date": "until",
+}
+
+
 @cache
 def choices() -> dict[str, list[str]]:
     """The options of the form's select fields."""

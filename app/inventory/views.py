@@ -124,6 +124,7 @@ def _listing_form(
         errors=error.errors if error else {},
         error=error,
         choices=forms.choices(),
+        describe=forms.describe,
         evse_rows=forms.evse_rows(values),
         blackout_rows=forms.blackout_rows(values),
         weekdays=forms.WEEKDAYS,

@@ -176,3 +176,37 @@ def test_owner_sees_bookings_on_the_schedule_and_bookings_pages(
         page = client.get(path).get_data(as_text=True)
         assert "Dan Driver" in page and "pending" in page and "2.00 EUR" in page
     assert "Nothing earned yet." in client.get("/owner/bookings").get_data(as_text=True)
+
+
+def test_owner_accepts_a_paid_request_from_the_bookings_page(
+    client, log_in, driver, owner, listing, stripe_on
+):
+    listing.instant_book = False
+    db.session.flush()
+    payments.save_card(driver, "pm_card_visa")
+    log_in(driver)
+    _book(client, listing, _tomorrow(10), _tomorrow(11))
+    [booking] = _bookings_of(driver)
+    client.post(f"/bookings/{booking.id}/confirm", data={"csrf_token": CSRF})
+    db.session.refresh(booking)
+    assert booking.status == "requested"
+    assert "Waiting for the owner to accept." in client.get("/bookings").get_data(as_text=True)
+
+    log_in(owner)
+    page = client.get("/owner/bookings").get_data(as_text=True)
+    assert f'action="/owner/bookings/{booking.id}/accept"' in page
+    client.post(f"/owner/bookings/{booking.id}/accept", data={"csrf_token": CSRF})
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"
+    assert "Request accepted." in client.get("/owner/bookings").get_data(as_text=True)
+
+
+def test_another_owner_cannot_answer_a_request(client, log_in, driver, make_user, listing):
+    log_in(driver)
+    _book(client, listing, _tomorrow(10), _tomorrow(11))
+    [booking] = _bookings_of(driver)
+    log_in(make_user(role="owner"))
+    client.post(f"/owner/bookings/{booking.id}/decline", data={"csrf_token": CSRF})
+    db.session.refresh(booking)
+    assert booking.status == "pending"
+    assert "not your listing" in client.get("/owner/bookings").get_data(as_text=True)

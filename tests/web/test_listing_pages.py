@@ -151,6 +151,7 @@ def test_an_error_in_a_later_row_lands_on_that_row(client, log_in, owner, listin
     )
     page = client.post("/owner/listings/new", data=form).get_data(as_text=True)
     assert 'id="f-week-3-1-end-error">Must be after start' in page
+    assert '<a href="#f-week-3-1-end">Wednesday, window 2: until</a>' in page
 
 
 def test_form_without_any_charger_is_refused(client, log_in, owner, listing_form, row_counts):
