@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
+from app.inventory.models import Location
 
 
 class PartnerStatus(StrEnum):
@@ -157,3 +158,16 @@ class OcpiCommand(Timestamped, Base):
     response: Mapped[str] = mapped_column(String(16))  # CommandResponseType we answered
     result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType sent later
     result_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# OCPI pulls page through the published own locations only: this partial index holds exactly
+# them, in keyset order, so counting (X-Total-Count) and seeking a page are index-only scans.
+Index(
+    "ix_locations_ocpi_published",
+    Location.country_code,
+    Location.party_id,
+    Location.last_updated,
+    Location.id,
+    postgresql_where=Location.publish.is_(True) & Location.deleted_at.is_(None),
+    sqlite_where=Location.publish.is_(True) & Location.deleted_at.is_(None),
+)

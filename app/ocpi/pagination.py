@@ -108,8 +108,18 @@ def page_query(
     return query.limit(page.limit).subquery("page"), total or 0
 
 
-def page_response(items: list[Any], rows: list[Any], total: int, page: PageRequest) -> Response:
-    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit."""
+def page_response(
+    items: list[Any] | None,
+    rows: list[Any],
+    total: int,
+    page: PageRequest,
+    raw_items: str | None = None,
+) -> Response:
+    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit.
+
+    rows: the page's rows in order, each with `id` and `last_updated` (for the next cursor);
+    raw_items: the items already serialised as a JSON array, instead of `items`.
+    """
     headers = {
         "X-Total-Count": str(total),
         "X-Limit": str(current_app.config["OCPI_PAGE_LIMIT"]),
@@ -123,4 +133,4 @@ def page_response(items: list[Any], rows: list[Any], total: int, page: PageReque
         params["cursor"] = f"{next_offset}.{micros}.{last.id}"
         root = registry.ocpi_base_url().removesuffix("/ocpi")
         headers["Link"] = f'<{root}{request.path}?{urlencode(params)}>; rel="next"'
-    return envelope(items, headers=headers)
+    return envelope(items, headers=headers, raw_data=raw_items)

@@ -53,6 +53,8 @@ def test_token_a_is_refused_outside_credentials_and_versions(plugpool, peer):
         reply = peer.call("GET", plugpool.url(path), token_a)
         assert reply.status_code == 401
         assert reply.json()["status_code"] == 2000
+    command = peer.call("POST", plugpool.url("cpo/2.3.0/commands/START_SESSION"), token_a, json={})
+    assert command.status_code == 401
 
 
 def test_registration_fails_with_3001_when_the_partner_cannot_be_called_back(plugpool, peer):
@@ -73,6 +75,17 @@ def test_registration_on_a_version_the_partner_lacks_is_3002(plugpool, peer):
     credentials = peer.credentials(token_b)
     reply = peer.call("POST", plugpool.url("2.3.0/credentials"), token_a, json=credentials)
     assert reply.json()["status_code"] == 3002
+
+
+def test_registration_without_a_common_module_is_3003(plugpool, peer):
+    _, token_a = _partner_add(plugpool)
+    peer.state.credentials_only = True
+    token_b = "peer-b-minimal"
+    peer.state.tokens_accepted.add(token_b)
+    credentials = peer.credentials(token_b)
+    reply = peer.call("POST", plugpool.url("2.2.1/credentials"), token_a, json=credentials)
+    assert reply.status_code == 200 and reply.json()["status_code"] == 3003
+    assert peer.call("GET", plugpool.versions_url, token_a).status_code == 200
 
 
 def test_put_rotates_the_token_and_delete_unregisters(plugpool, peer):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from app.inventory.models import Location
 from app.ocpi import errors
-from app.ocpi.locations import queries
+from app.ocpi.locations import documents, queries
 from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi, location_to_ocpi
 from app.ocpi.pagination import page_query, page_request, page_response
 from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
@@ -21,6 +23,13 @@ def list_locations(version: str) -> ResponseReturnValue:
     """List published locations, oldest change first."""
     page = page_request()
     keys, total = page_query(Location, queries.published_filters(), page)
+    if documents.available():
+        rows = [
+            SimpleNamespace(id=i, last_updated=u, doc=d)
+            for i, u, d in documents.location_documents(keys)
+        ]
+        raw = "[" + ",".join(row.doc for row in rows) + "]"
+        return page_response(None, rows, total, page, raw_items=raw)
     locations = queries.location_views(keys)
     items = [location_to_ocpi(location, version) for location in locations]  # type: ignore[arg-type]
     return page_response(items, locations, total, page)
