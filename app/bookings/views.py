@@ -11,6 +11,8 @@ from werkzeug.wrappers import Response
 
 from app.accounts.auth import page, page_user
 from app.bookings import queries, services
+from app.charging import services as charging
+from app.charging.commands import command_sender
 from app.core.errors import DomainError
 from app.core.web import html_errors
 from app.payments import queries as payment_queries
@@ -67,6 +69,24 @@ def cancel(booking_id: int) -> ResponseReturnValue:
     return _act(services.cancel_booking, booking_id, "Booking cancelled.", ".my_bookings")
 
 
+@blp.post("/bookings/<int:booking_id>/start")
+@page(DRIVER)
+def start_charging(booking_id: int) -> ResponseReturnValue:
+    """Tell the charger of a booking to start charging now."""
+    return _act(
+        _remote(charging.remote_start_booking), booking_id, "Charger started.", ".my_bookings"
+    )
+
+
+@blp.post("/bookings/<int:booking_id>/stop")
+@page(DRIVER)
+def stop_charging(booking_id: int) -> ResponseReturnValue:
+    """Tell the charger of a booking to stop charging."""
+    return _act(
+        _remote(charging.remote_stop_booking), booking_id, "Charger stopped.", ".my_bookings"
+    )
+
+
 @blp.get("/owner/bookings")
 @page(OWNER)
 def owner_bookings() -> ResponseReturnValue:
@@ -109,6 +129,11 @@ def _act(call: Callable[[Any, int], Any], booking_id: int, done: str, back: str)
     else:
         flash(done, "success")
     return redirect(url_for(back, _anchor=f"booking-{booking_id}"))
+
+
+def _remote(call: Callable[[Any, int, Any], str]) -> Callable[[Any, int], str]:
+    """A charging command through the gateway this process can reach."""
+    return lambda user, booking_id: call(user, booking_id, command_sender())
 
 
 def _explain(error: DomainError) -> str:

@@ -210,3 +210,18 @@ def test_another_owner_cannot_answer_a_request(client, log_in, driver, make_user
     db.session.refresh(booking)
     assert booking.status == "pending"
     assert "not your listing" in client.get("/owner/bookings").get_data(as_text=True)
+
+
+def test_start_charging_before_the_window_is_explained(client, log_in, driver, listing, stripe_on):
+    payments.save_card(driver, "pm_card_visa")
+    log_in(driver)
+    _book(client, listing, _tomorrow(10), _tomorrow(11))
+    [booking] = _bookings_of(driver)
+    client.post(f"/bookings/{booking.id}/confirm", data={"csrf_token": CSRF})
+    page = client.get("/bookings").get_data(as_text=True)
+    assert f'action="/bookings/{booking.id}/start"' in page
+    client.post(f"/bookings/{booking.id}/start", data={"csrf_token": CSRF})
+    page = client.get("/bookings").get_data(as_text=True)
+    assert "window has not begun" in page
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"
