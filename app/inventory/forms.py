@@ -27,6 +27,7 @@ LOCATION_FIELDS = (
 )  # fmt: skip
 PRICE_FIELDS = ("currency", "per_kwh", "per_hour", "per_session", "vat")
 CONNECTOR_FIELDS = ("standard", "format", "power_type", "max_voltage", "max_amperage")
+EVSE_FIELDS = ("physical_reference", "floor_level")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLOTS_PER_DAY = 2
 SPARE_ROWS = 1  # empty charger rows offered beyond the ones in use
@@ -58,12 +59,10 @@ def form_from_listing(view: Mapping[str, Any]) -> MultiDict[str, str]:
         _put(values, f"price.{name}", (view.get("price") or {}).get(name))
     live = [evse for evse in view["evses"] if evse.status != "REMOVED"]
     for index, evse in enumerate(live):
-        connector = evse.connectors[0]
-        for name in CONNECTOR_FIELDS:
-            _put(values, f"evses.{index}.connectors.0.{name}", getattr(connector, name))
-        if connector.max_electric_power:
-            kw = Decimal(connector.max_electric_power) / 1000
-            _put(values, f"evses.{index}.connectors.0.{POWER_KW}", _plain(kw))
+        for number, connector in enumerate(evse.connectors):
+            _connector_values(values, f"evses.{index}.connectors.{number}.", connector)
+        for name in EVSE_FIELDS:
+            _put(values, f"evses.{index}.{name}", getattr(evse, name))
         for capability in evse.capabilities or ():
             values.add(f"evses.{index}.capabilities", capability)
     _schedule_values(values, view["availability"])
@@ -71,6 +70,21 @@ def form_from_listing(view: Mapping[str, Any]) -> MultiDict[str, str]:
         for name in ("start_date", "end_date", "reason"):
             _put(values, f"blackouts.{index}.{name}", getattr(blackout, name))
     return values
+
+
+def _connector_values(values: MultiDict[str, str], prefix: str, connector: Any) -> None:
+    for name in CONNECTOR_FIELDS:
+        _put(values, f"{prefix}{name}", getattr(connector, name))
+    if connector.max_electric_power:
+        kw = Decimal(connector.max_electric_power) / 1000
+        _put(values, f"{prefix}{POWER_KW}", _plain(kw))
+
+
+def connector_rows(values: Mapping[str, Any], evse_row: int) -> range:
+    """How many connector blocks a charger row shows: one, or as many as it has."""
+    pattern = re.compile(rf"^evses\.{evse_row}\.connectors\.(\d+)\.")
+    numbers = [int(m.group(1)) for key in values if (m := pattern.match(key)) and values[key]]
+    return range(max(numbers, default=0) + 1)
 
 
 def evse_rows(values: Mapping[str, Any]) -> range:
@@ -176,14 +190,25 @@ def _indices(form: Mapping[str, Any], kind: str) -> list[int]:
 
 
 def _evse(form: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    connector: dict[str, Any] = {
-        name: _text(form, f"{prefix}connectors.0.{name}") for name in CONNECTOR_FIELDS
-    }
+    connectors = [
+        connector
+        for number in connector_rows(form, int(prefix.split(".")[1]))
+        if (connector := _connector(form, f"{prefix}connectors.{number}.", number)) is not None
+    ]
+    capabilities = form.getlist(f"{prefix}capabilities") if hasattr(form, "getlist") else []
+    evse: dict[str, Any] = {"connectors": connectors, "capabilities": list(capabilities)}
+    evse.update({name: _text(form, f"{prefix}{name}") for name in EVSE_FIELDS})
+    return evse
+
+
+def _connector(form: Mapping[str, Any], prefix: str, number: int) -> dict[str, Any] | None:
+    """A connector block; blocks after the first may be left empty."""
+    connector: dict[str, Any] = {name: _text(form, f"{prefix}{name}") for name in CONNECTOR_FIELDS}
+    connector["max_electric_power"] = _watts(_text(form, f"{prefix}{POWER_KW}"))
     if connector["format"] is None:
         del connector["format"]  # the schema's default (SOCKET)
-    connector["max_electric_power"] = _watts(_text(form, f"{prefix}connectors.0.{POWER_KW}"))
-    capabilities = form.getlist(f"{prefix}capabilities") if hasattr(form, "getlist") else []
-    return {"connectors": [connector], "capabilities": list(capabilities)}
+    filled = [value for name, value in connector.items() if name != "format" and value]
+    return connector if filled or number == 0 else None
 
 
 def _watts(kw: str | None) -> int | str | None:

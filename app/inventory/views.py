@@ -126,6 +126,7 @@ def _listing_form(
         choices=forms.choices(),
         describe=forms.describe,
         evse_rows=forms.evse_rows(values),
+        connector_rows=forms.connector_rows,
         blackout_rows=forms.blackout_rows(values),
         weekdays=forms.WEEKDAYS,
         slots=range(forms.SLOTS_PER_DAY),

@@ -297,3 +297,27 @@ def _form_of(page: str) -> dict[str, Any]:
         form.setdefault(name, []).append(value)
     form["csrf_token"] = CSRF
     return form
+
+
+def test_saving_the_edit_form_unchanged_keeps_an_api_listing_as_it_was(
+    client, log_in, owner, bearer, own_party
+):
+    """Whatever the API allows beyond the form's first row (more connectors, labels) survives."""
+    first = LISTING["evses"][0]["connectors"][0]
+    second = {**first, "standard": "DOMESTIC_F", "power_type": "AC_1_PHASE"}
+    second.update(max_amperage=10, max_electric_power=2300)
+    labelled = {"physical_reference": "Left", "floor_level": "-1", "connectors": [first, second]}
+    evses = [{**LISTING["evses"][0], **labelled}, {"connectors": [second], "capabilities": []}]
+    body = {**LISTING, "evses": evses, "price": {**LISTING["price"], "vat": "21"}}
+    created = client.post("/api/v1/listings", json=body, headers=bearer(owner)).get_json()
+    before = _listing_json(queries.listing(created["id"]))
+
+    log_in(owner)
+    page = client.get(f"/owner/listings/{created['id']}/edit").get_data(as_text=True)
+    response = client.post(f"/owner/listings/{created['id']}/edit", data=_form_of(page))
+    assert response.status_code == 302
+    db.session.expire_all()
+    after = _listing_json(queries.listing(created["id"]))
+    assert _comparable(after) == _comparable(before)
+    assert after["evses"][0]["connectors"][1]["standard"] == "DOMESTIC_F"
+    assert after["evses"][0]["physical_reference"] == "Left"
