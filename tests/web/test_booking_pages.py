@@ -225,3 +225,9 @@ def test_start_charging_before_the_window_is_explained(client, log_in, driver, l
     assert "window has not begun" in page
     db.session.refresh(booking)
     assert booking.status == "confirmed"
+
+
+def test_owners_see_no_booking_form_on_other_chargers(client, log_in, make_user, listing):
+    log_in(make_user(role="owner"))
+    page = client.get(f"/chargers/{listing.id}").get_data(as_text=True)
+    assert "Hold this slot" not in page and "Booking needs a driver account" in page
