@@ -116,8 +116,7 @@ def load_locations(url: str, count: int) -> float:
         )
         for table in ("locations", "evses", "connectors"):
             connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})")
-    # What autovacuum does soon after a bulk load: statistics and the visibility map, so the
-    # published-locations index answers counts without visiting the table.
+    # What autovacuum does soon after a bulk load: statistics and the visibility map.
     with psycopg.connect(plain, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE locations, evses, connectors")
     return time.perf_counter() - started

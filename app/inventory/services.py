@@ -23,6 +23,7 @@ from app.extensions import db
 from app.inventory import queries
 from app.inventory.enums import EvseStatus
 from app.inventory.errors import ListingNotFound, ListingRemoved, NotYourListing
+from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import (
     AvailabilityWindow,
     Blackout,
@@ -330,7 +331,7 @@ def _update_price(location: Location, price: dict[str, Any]) -> Tariff:
 def _emit_location(location: Location, change: str) -> None:
     outbox.emit(
         db.session,
-        "location.changed",
+        LOCATION_CHANGED,
         "location",
         location.ocpi_id,
         {
@@ -348,7 +349,7 @@ def _emit_evse_status(evse: Evse) -> None:
     location = evse.location
     outbox.emit(
         db.session,
-        "evse.status_changed",
+        EVSE_STATUS_CHANGED,
         "evse",
         evse.uid,
         {
@@ -365,7 +366,7 @@ def _emit_evse_status(evse: Evse) -> None:
 def _emit_tariff(tariff: Tariff, change: str = "updated") -> None:
     outbox.emit(
         db.session,
-        "tariff.changed",
+        TARIFF_CHANGED,
         "tariff",
         tariff.ocpi_id,
         {

@@ -6,12 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
-from app.inventory.models import Location
 
 
 class PartnerStatus(StrEnum):
@@ -62,6 +61,11 @@ class OcpiPartner(Timestamped, Base):
             and (roles is None or role.role in roles)
             for role in self.roles
         )
+
+    def party(self, role: str) -> tuple[str, str] | None:
+        """(country_code, party_id) of the partner's first party in a role, for OCPI-to headers."""
+        held = next((r for r in self.roles if r.role == role), None)
+        return (held.country_code, held.party_id) if held else None
 
     def endpoint(self, identifier: str, role: str) -> str | None:
         """The partner's URL for a module interface in the negotiated version."""
@@ -158,16 +162,3 @@ class OcpiCommand(Timestamped, Base):
     response: Mapped[str] = mapped_column(String(16))  # CommandResponseType we answered
     result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType sent later
     result_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-# OCPI pulls page through the published own locations only: this partial index holds exactly
-# them, in keyset order, so counting (X-Total-Count) and seeking a page are index-only scans.
-Index(
-    "ix_locations_ocpi_published",
-    Location.country_code,
-    Location.party_id,
-    Location.last_updated,
-    Location.id,
-    postgresql_where=Location.publish.is_(True) & Location.deleted_at.is_(None),
-    sqlite_where=Location.publish.is_(True) & Location.deleted_at.is_(None),
-)

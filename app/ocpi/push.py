@@ -1,8 +1,8 @@
 """Deliver inventory changes from the outbox to every registered eMSP's receivers.
 
-Topics (written by app.inventory.services in the change's own transaction):
-`location.changed` -> PUT the Location (or PATCH its EVSEs REMOVED once unpublished/removed),
-`evse.status_changed` -> PATCH the EVSE, `tariff.changed` -> PUT the Tariff.
+Topics (app.inventory.events, written by app.inventory.services in the change's own
+transaction): a Location change -> PUT the Location (or PATCH its EVSEs REMOVED once
+unpublished/removed), an EVSE status -> PATCH the EVSE, a Tariff -> PUT (or DELETE) it.
 One attempt per partner and event: the spec forbids queuing pushes forever, a partner that
 missed one resyncs by GET. Failures are kept in the event's last_error for the operator.
 """
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
+from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import registered_partners_with
@@ -27,9 +28,6 @@ from app.ocpi.tariffs.serialise import tariff_to_ocpi
 from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
-LOCATION_CHANGED = "location.changed"
-EVSE_STATUS_CHANGED = "evse.status_changed"
-TARIFF_CHANGED = "tariff.changed"
 TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
 
 
@@ -74,7 +72,7 @@ def _claim(batch: int) -> list[OutboxEvent]:
 
 def _client(partner: OcpiPartner) -> OcpiClient:
     return OcpiClient(
-        partner.token_out or "", raw_token=partner.raw_tokens, to_party=_party_of(partner)
+        partner.token_out or "", raw_token=partner.raw_tokens, to_party=partner.party("EMSP")
     )
 
 
@@ -85,7 +83,7 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
         _push_tariff(partner, event.payload)
         return
     url = partner.endpoint("locations", "RECEIVER")
-    location = db.session.get(Location, event.payload["pk"])
+    location = db.session.get(Location, _location_pk(event.payload))
     if location is None or url is None:
         return
     base = f"{url.rstrip('/')}/{location.country_code}/{location.party_id}/{location.ocpi_id}"
@@ -97,8 +95,14 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
             client.patch(f"{base}/{evse.uid}", body)
     elif location.publish and location.deleted_at is None:
         client.put(base, location_to_ocpi(location, partner.version or "2.2.1"))
-    elif event.payload.get("change") in ("unpublished", "removed"):
+    else:
         _remove(client, base, location)
+
+
+def _location_pk(payload: dict[str, Any]) -> int | None:
+    """The Location row id (the OCPI id travels as "location_id")."""
+    value = payload.get("pk")
+    return value if isinstance(value, int) else None
 
 
 def _remove(client: OcpiClient, base: str, location: Location) -> None:
@@ -123,8 +127,3 @@ def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
         _client(partner).delete(target)
     else:
         _client(partner).put(target, tariff_to_ocpi(tariff, partner.version or "2.2.1"))
-
-
-def _party_of(partner: OcpiPartner) -> tuple[str, str] | None:
-    emsp: Any = next((r for r in partner.roles if r.role == "EMSP"), None)
-    return (emsp.country_code, emsp.party_id) if emsp else None

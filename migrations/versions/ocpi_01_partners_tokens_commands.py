@@ -1,4 +1,4 @@
-"""OCPI: partners, parties, endpoints, tokens, commands; published-locations index.
+"""OCPI: partners, their parties and endpoints, pushed tokens, received commands.
 
 Revision ID: ocpi_01
 Revises: 0001
@@ -20,15 +20,6 @@ depends_on = None
 
 
 def upgrade():
-    # Published own locations in keyset order: OCPI pulls count and seek index-only.
-    published = sa.text("publish IS true AND deleted_at IS NULL")
-    op.create_index(
-        "ix_locations_ocpi_published",
-        "locations",
-        ["country_code", "party_id", "last_updated", "id"],
-        postgresql_where=published,
-        sqlite_where=published,
-    )
     op.create_table(
         "ocpi_partners",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -179,7 +170,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index("ix_locations_ocpi_published", table_name="locations")
     with op.batch_alter_table("ocpi_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ocpi_tokens_uid"))
         batch_op.drop_index(batch_op.f("ix_ocpi_tokens_partner_id"))

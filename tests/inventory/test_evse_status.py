@@ -9,6 +9,7 @@ from app.core.errors import ValidationFailed
 from app.core.outbox import OutboxEvent
 from app.extensions import db as _db
 from app.inventory import services
+from app.inventory.events import EVSE_STATUS_CHANGED
 
 
 def _events() -> list[tuple[str, dict]]:
@@ -22,19 +23,10 @@ def test_evse_status_change_emits_one_event_and_moves_last_updated(db, make_loca
     before = location.last_updated
     services.set_evse_status(evse, "CHARGING")
     services.set_evse_status(evse, "CHARGING")  # unchanged: no news
-    assert _events() == [
-        (
-            "evse.status_changed",
-            {
-                "country_code": location.country_code,
-                "party_id": location.party_id,
-                "location_id": location.ocpi_id,
-                "pk": location.id,
-                "evse_uid": evse.uid,
-                "status": "CHARGING",
-            },
-        )
-    ]
+    [(topic, payload)] = _events()
+    assert topic == EVSE_STATUS_CHANGED
+    assert payload["pk"] == location.id and payload["location_id"] == location.ocpi_id
+    assert (payload["evse_uid"], payload["status"]) == (evse.uid, "CHARGING")
     assert location.last_updated > before and evse.last_updated == location.last_updated
 
 

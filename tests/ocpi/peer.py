@@ -212,6 +212,11 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
 
         def _credentials(self, method: str, body: Any) -> None:
             # PlugPool registers (POST) or rotates (PUT): call it back with its new token.
+            if method == "DELETE":
+                state.token_to_plugpool = None
+                state.tokens_accepted = set()
+                self._send(200, _envelope())
+                return
             if method not in ("POST", "PUT"):
                 self._send(405, _envelope(status_code=2000))
                 return

@@ -142,6 +142,15 @@ def test_we_register_with_a_partner_from_its_versions_url_and_token_a(plugpool, 
         assert partner.token_out.startswith("peer-c-")
     assert peer.state.token_to_plugpool != token_b
     assert peer.call("GET", plugpool.url("cpo/2.2.1/locations"), token_b).status_code == 401
+    token_now = peer.state.token_to_plugpool
+
+    result = runner.invoke(args=["ocpi", "disconnect", "peer"])
+    assert result.exit_code == 0, result.output
+    assert peer.state.requests[-1].method == "DELETE"
+    assert peer.call("GET", plugpool.url("cpo/2.2.1/locations"), token_now).status_code == 401
+    with plugpool.app.app_context():
+        partner = db.session.scalars(select(OcpiPartner)).one()
+        assert partner.status == PartnerStatus.UNREGISTERED and partner.token_out is None
 
 
 def test_connect_with_a_wrong_token_a_fails_cleanly(plugpool, peer):

@@ -11,7 +11,7 @@ from app.extensions import db as _db
 from app.inventory.models import AvailabilityWindow, Blackout, Connector, Location
 from app.ocpi.locations import documents, queries
 from app.ocpi.locations.serialise import location_to_ocpi
-from app.ocpi.pagination import PageRequest, page_query
+from app.ocpi.pagination import PageRequest, page_select
 from tests.ocpi.conftest import token_header
 
 
@@ -69,8 +69,9 @@ def varied_locations(make_location):
 def test_database_documents_equal_the_python_serialiser(app, db, varied_locations, version):
     with app.test_request_context():
         page = PageRequest(offset=0, limit=100, date_from=None, date_to=None, after=None)
-        keys, total = page_query(Location, queries.published_filters(), page)
-        built = {row[0]: json.loads(row[2]) for row in documents.location_documents(keys)}
+        columns = documents.document_columns()
+        query, total = page_select(Location, queries.published_filters(), page, *columns)
+        built = {row[0]: json.loads(row[2]) for row in documents.location_documents(query)}
     assert total == len(varied_locations)
     for location in varied_locations:
         _db.session.refresh(location)
@@ -99,7 +100,8 @@ def test_fractions_of_seconds_are_cut_to_milliseconds_alike(app, db, make_locati
     _db.session.expire(location)
     with app.test_request_context():
         page = PageRequest(offset=0, limit=10, date_from=None, date_to=None, after=None)
-        keys, _ = page_query(Location, queries.published_filters(), page)
-        (row,) = documents.location_documents(keys)
+        columns = documents.document_columns()
+        query, _ = page_select(Location, queries.published_filters(), page, *columns)
+        (row,) = documents.location_documents(query)
     assert json.loads(row[2])["last_updated"] == "2026-05-01T12:00:00.123Z"
     assert location_to_ocpi(location, "2.2.1")["last_updated"] == "2026-05-01T12:00:00.123Z"

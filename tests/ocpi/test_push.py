@@ -70,3 +70,17 @@ def test_tariff_changes_are_put_to_tariff_receivers(db, make_partner, make_tarif
     (put,) = peer.pushes()
     assert put.method == "PUT" and put.path.endswith(f"/t/NL/PLG/{tariff.ocpi_id}")
     assert put.body["id"] == tariff.ocpi_id
+
+
+def test_the_other_branchs_topic_spelling_is_pushed_too(db, make_partner, make_location, peer):
+    from app.core.outbox import emit
+
+    _emsp(make_partner, peer)
+    location = make_location()
+    evse = location.evses[0]
+    payload = {"location_id": location.ocpi_id, "pk": location.id, "evse_uid": evse.uid}
+    emit(_db.session, "evse.status_changed", "evse", evse.uid, payload)
+    emit(_db.session, "location.changed", "location", location.ocpi_id, payload)
+    _db.session.flush()
+    assert deliver_outbox(10) == 2
+    assert [p.method for p in peer.pushes()] == ["PATCH", "PUT"]

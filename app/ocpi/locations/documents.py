@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, literal_column, select
+from sqlalchemy import Select, literal_column
 
 from app.extensions import db
 from app.inventory.models import Location
@@ -21,13 +21,13 @@ def available() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def location_documents(page: Subquery) -> list[tuple[int, datetime, str]]:
-    """(id, last_updated, Location JSON text) of the page's locations, in page order."""
-    query = (
-        select(page.c.id, page.c.last_updated, literal_column(_LOCATION_SQL).label("doc"))
-        .select_from(page.join(Location, Location.id == page.c.id))
-        .order_by(page.c.last_updated, page.c.id)
-    )
+def document_columns() -> tuple[Any, ...]:
+    """Columns to select from `locations`: id, last_updated and the Location JSON text."""
+    return (Location.id, Location.last_updated, literal_column(_LOCATION_SQL).label("doc"))
+
+
+def location_documents(query: Select[Any]) -> list[tuple[int, datetime, str]]:
+    """Run a page select of `document_columns()`; (id, last_updated, JSON) in page order."""
     return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
 
 
@@ -103,5 +103,3 @@ _LOCATION_SQL = f"""json_strip_nulls(json_build_object(
     'charging_when_closed', locations.charging_when_closed,
     'images', {_omit_empty("locations.images")},
     'last_updated', {_ts("locations.last_updated")}))::text"""
-
-__all__: list[Any] = ["available", "location_documents"]
