@@ -58,7 +58,10 @@ class GatewayConfig:
     close_timeout: float = 5.0
     response_timeout: float = 30.0  # how long a station may take to answer our CALL
     recent_ids: int = 32  # message ids remembered per connection for duplicate detection
-    port_threads: int = 32  # blocking port calls in flight at once
+    port_threads: int = 32  # blocking port calls of connected stations in flight at once
+    # Password checks (Argon2, a DB read) run in their own pool: a reconnect storm after a
+    # restart then cannot hold up the messages of the stations already connected.
+    handshake_threads: int = 8
     # Handshakes allowed per client address and per station id: a burst, then a rate per
     # second (0 turns a limit off). They are checked before the password, so a flood costs
     # no Argon2 work; the excess gets 429 with Retry-After.
@@ -137,6 +140,9 @@ class Gateway:
         self.links: dict[str, StationLink] = {}
         self.server: Server | None = None
         self.executor = ThreadPoolExecutor(config.port_threads, thread_name_prefix="gateway-port")
+        self.handshake_executor = ThreadPoolExecutor(
+            config.handshake_threads, thread_name_prefix="gateway-handshake"
+        )
         self._admissions: WeakKeyDictionary[ServerConnection, Admission] = WeakKeyDictionary()
         self._ip_limit = KeyedTokenBucket(config.ip_connect_rate, config.ip_connect_burst)
         self._station_limit = KeyedTokenBucket(
@@ -167,7 +173,10 @@ class Gateway:
             return throttled
         username, password = basic_credentials(request.headers)
         secret = password if username == station_id else None
-        auth = await self._in_thread(self.port.authenticate, station_id, secret)
+        loop = asyncio.get_running_loop()
+        auth = await loop.run_in_executor(
+            self.handshake_executor, self.port.authenticate, station_id, secret
+        )
         if auth.outcome is AuthOutcome.UNKNOWN:
             return reject(connection, http.HTTPStatus.NOT_FOUND, "unknown station", station_id)
         if auth.outcome is not AuthOutcome.OK:
@@ -371,3 +380,4 @@ async def run_gateway(
     finally:
         await bus.close()
         gateway.executor.shutdown(wait=False, cancel_futures=True)
+        gateway.handshake_executor.shutdown(wait=False, cancel_futures=True)

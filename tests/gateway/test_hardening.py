@@ -203,3 +203,42 @@ def test_slow_port_call_for_one_station_does_not_delay_another(port: MemoryStati
     finally:
         slow.release.set()
     assert slow.heartbeats == {"CP16": 1, "CP201": 1}
+
+
+class SlowPasswordPort(MemoryStationPort):
+    """The seeded port whose password check for CP16 blocks until released."""
+
+    def __init__(self, memory: MemoryStationPort) -> None:
+        super().__init__(list(memory.stations.values()))
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
+        """Block for CP16 until the test releases it."""
+        if station_id == "CP16":
+            self.entered.set()
+            self.release.wait(2 * DEADLINE)
+        return super().authenticate(station_id, password)
+
+
+def test_slow_handshakes_do_not_delay_connected_stations(port: MemoryStationPort) -> None:
+    slow = SlowPasswordPort(port)
+
+    async def scenario() -> None:
+        async with serving(slow, port_threads=1, handshake_threads=1) as gateway:
+            other = await open_socket(gateway, "CP201", ["ocpp2.0.1"])
+            await exchange(other, [2, "boot", "BootNotification", BOOT201])
+            connecting = asyncio.create_task(open_socket(gateway, "CP16", ["ocpp1.6"]))
+            assert await asyncio.to_thread(slow.entered.wait, DEADLINE)
+            # The only handshake thread is stuck in CP16's password check; CP201's messages
+            # use the port pool and are answered all the same.
+            assert (await exchange(other, [2, "hb", "Heartbeat", {}]))[:2] == [3, "hb"]
+            assert not connecting.done()
+            slow.release.set()
+            await (await connecting).close()
+            await other.close()
+
+    try:
+        run(scenario)
+    finally:
+        slow.release.set()
