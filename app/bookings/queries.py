@@ -18,7 +18,8 @@ def get_booking(booking_id: int, *, for_update: bool = False) -> Booking:
     """Return the booking, or raise NotFound."""
     statement = select(Booking).where(Booking.id == booking_id)
     if for_update:
-        statement = statement.with_for_update()
+        # Re-read the row: a value loaded earlier in this session may be stale by now.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     booking = db.session.scalars(statement).one_or_none()
     if booking is None:
         raise NotFound(f"booking {booking_id} not found")
