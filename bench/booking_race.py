@@ -58,6 +58,7 @@ def _round(app, attempts: int, tag: str, servers: ServerProcesses | None) -> dic
     return {
         "booked": len(outcome.booked),
         "conflicts": outcome.conflicts,
+        "conflicts_at_insert": outcome.conflicts_at_insert,
         "errors": len(outcome.errors),
         "error_sample": outcome.errors[:1],
         "latencies": outcome.latencies_ms,
@@ -111,7 +112,7 @@ def main() -> None:
     for index, r in enumerate(rounds):
         print(
             f"round {index}: booked={r['booked']} conflicts={r['conflicts']} "
-            f"errors={r['errors']} p99={p99s[index]:.1f} ms"
+            f"at_insert={r['conflicts_at_insert']} errors={r['errors']} p99={p99s[index]:.1f} ms"
         )
     print(
         json.dumps(
@@ -119,6 +120,7 @@ def main() -> None:
                 "attempts": args.attempts,
                 "booked": last["booked"],
                 "conflicts": last["conflicts"],
+                "conflicts_at_insert": last["conflicts_at_insert"],
                 "errors": last["errors"],
                 "error_sample": last["error_sample"],
                 "p50_ms": round(statistics.median(last["latencies"]), 1),

@@ -47,11 +47,12 @@ def _commit_slot() -> None:
 def _lock_schedule(evse_id: int) -> None:
     """Serialise changes to one EVSE's holding bookings until this transaction ends.
 
-    The exclusion constraint is the guard; this lock only keeps two of its checks from
-    waiting on each other: an insert that overlaps a row whose status is being moved
-    (pending -> confirmed) would wait for that update, which would wait for the insert.
-    Taken after the cheap checks, so a rush of refused attempts never queues for it.
-    SQLite serialises writers by itself.
+    The exclusion constraint is the guard; this lock keeps two of its checks from waiting
+    on each other (an insert overlapping a row whose status is being moved, pending ->
+    confirmed, would wait for that update, which would wait for the insert), and lets the
+    attempts that passed the first check in a rush on one slot be refused by a second
+    cheap check instead of pricing and inserting first. Taken after the first check, so
+    the bulk of a rush never queues for it. SQLite serialises writers by itself.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(
@@ -84,9 +85,11 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     # The cheap checks first: most refusals in a rush on one slot end here, after one query.
     rules.check_window(starts_at, ends_at, now=now)
     rules.ensure_free(evse_id, starts_at, ends_at, now)
+    _lock_schedule(evse_id)
+    # Again under the lock: whoever held it before us may just have taken the slot.
+    rules.ensure_free(evse_id, starts_at, ends_at, now)
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
     quote = price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
-    _lock_schedule(evse.id)
     _expire_stale_holds_on(evse.id, now)
     location = evse.location
     booking = Booking(
