@@ -152,6 +152,19 @@ def race(app: Flask, driver_ids: list[int], evse_id: int, window, *, pay: bool) 
     return outcome
 
 
+class _NoGate:
+    def wait(self) -> None:
+        """Start at once."""
+
+
+def one_after_another(app: Flask, driver_ids: list[int], evse_id: int, window) -> Outcome:
+    """Make the attempts one at a time: the service's own latency, without a rush."""
+    outcome = Outcome()
+    for driver_id in driver_ids:
+        attempt(app, driver_id, evse_id, window, False, outcome, _NoGate())
+    return outcome
+
+
 def p99(values: list[float]) -> float:
     """Return the 99th percentile (nearest rank)."""
     ordered = sorted(values)
