@@ -55,6 +55,7 @@ def _register_modules(app: Flask) -> None:
     from app.accounts import auth
     from app.accounts import views as accounts_views
     from app.bookings import api as bookings_api
+    from app.charging import api as charging_api
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
@@ -73,6 +74,7 @@ def _register_modules(app: Flask) -> None:
     auth.init_app(app)
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
+    api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")

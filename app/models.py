@@ -2,6 +2,17 @@
 
 from app.accounts.models import ApiToken, LoginAttempt, User
 from app.bookings.models import Booking, ProblemReport, Review
+from app.charging.models import (
+    BookingDispatch,
+    Cdr,
+    ChargingSession,
+    DriverToken,
+    EvseStatusReport,
+    MeterValue,
+    Notice,
+    StationSecurityEvent,
+    TransactionEventSeen,
+)
 from app.core.outbox import OutboxEvent
 from app.inventory.models import (
     AvailabilityWindow,
@@ -27,13 +38,20 @@ __all__ = [
     "AvailabilityWindow",
     "Blackout",
     "Booking",
+    "BookingDispatch",
     "BookingPayment",
+    "Cdr",
     "ChargeStation",
+    "ChargingSession",
     "Connector",
+    "DriverToken",
     "Evse",
+    "EvseStatusReport",
     "LedgerEntry",
     "Location",
     "LoginAttempt",
+    "MeterValue",
+    "Notice",
     "OcpiCommand",
     "OcpiPartner",
     "OutboxEvent",
@@ -43,9 +61,11 @@ __all__ = [
     "Party",
     "ProblemReport",
     "Review",
+    "StationSecurityEvent",
     "StripeCustomer",
     "StripeEvent",
     "Tariff",
     "Token",
+    "TransactionEventSeen",
     "User",
 ]

@@ -27,6 +27,10 @@ OWN_PARTY_NAME = "PlugPool"
 GATEWAY_HOST = "127.0.0.1"
 GATEWAY_PORT = 9000
 GATEWAY_PUBLIC_URL = "ws://127.0.0.1:9000/ocpp"
+GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
+GATEWAY_REDIS_PREFIX = "plugpool:gw:"
+GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer
+BOOKING_DISPATCH_INTERVAL = 30.0  # seconds between the gateway's looks for bookings that start
 
 STRIPE_SECRET_KEY = ""
 STRIPE_PUBLISHABLE_KEY = ""

@@ -10,21 +10,48 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_STATION = "PP-DEMO0001"  # created by `flask demo seed`
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def main() -> int:
-    """Migrate, seed, then supervise the web app (and the processes later issues add)."""
+    """Migrate, seed, then supervise the web app, the OCPP gateway and a simulated charger."""
     env = {**os.environ, "FLASK_APP": "wsgi:app"}
     (ROOT / "var").mkdir(exist_ok=True)
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     subprocess.run([*flask, "demo", "seed"], cwd=ROOT, env=env, check=True)
     port = env.get("PORT", "5000")
+    if "GATEWAY_BUS" not in env and _redis_up(env.get("REDIS_URL", DEFAULT_REDIS)):
+        env["GATEWAY_BUS"] = "redis"  # the web app's "start charging" then reaches the gateway
+    gateway_port = env.get("GATEWAY_PORT", "9000")
+    gateway_url = f"ws://127.0.0.1:{gateway_port}/ocpp"
     processes = [
-        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env)
+        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env),
+        # The OCPP gateway on the same database (GATEWAY_PORT_IMPL defaults to it); it also
+        # reserves chargers for bookings that start.
+        subprocess.Popen([sys.executable, "-m", "app.gateway"], cwd=ROOT, env=env),
+        # A simulated charger for the first demo listing; it charges when remotely started.
+        subprocess.Popen(
+            [*flask, "station", "simulate", DEMO_STATION, "--url", gateway_url], cwd=ROOT, env=env
+        ),
     ]
     _print_banner(port)
+    print(f"  OCPP:     {gateway_url}/<station id>   simulated charger: {DEMO_STATION}")
+    bus = env.get("GATEWAY_BUS", "local")
+    note = "" if bus == "redis" else " (the web app's start/stop charging needs Redis)"
+    print(f"  commands: {bus} bus{note}\n", flush=True)
     return _supervise(processes)
+
+
+def _redis_up(url: str) -> bool:
+    """Tell whether Redis answers (then web and gateway share a command bus through it)."""
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
 
 
 def _print_banner(port: str) -> None:

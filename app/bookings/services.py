@@ -260,14 +260,24 @@ def start_booking(booking_id: int) -> Booking:
 
 
 def complete_booking(
-    booking_id: int, energy_kwh: Decimal | None = None, ended_at: datetime | None = None
+    booking_id: int,
+    energy_kwh: Decimal | None = None,
+    ended_at: datetime | None = None,
+    *,
+    amount_minor: int | None = None,
 ) -> Booking:
-    """Complete an active booking and capture the price of what was used."""
+    """Complete an active booking and capture the price of what was used.
+
+    `amount_minor` is the price already set by the session's CDR (charging side); without
+    it the window is priced here.
+    """
     booking = queries.get_booking(booking_id, for_update=True)
     rules.require_status(booking, BookingStatus.ACTIVE)
     ended_at = min(as_utc(ended_at or utcnow()), booking.ends_at)
     started_at = booking.started_at or booking.starts_at
-    if energy_kwh is None:
+    if amount_minor is not None:
+        amount = amount_minor
+    elif energy_kwh is None:
         amount = booking.amount_minor
     else:
         tariff = queries.tariff_of(booking.evse)

@@ -23,7 +23,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.outbox import emit
 from app.extensions import db
 from app.inventory.models import Location
-from app.inventory.services import LOCATION_CHANGED
+from app.inventory.events import LOCATION_CHANGED
 from app.payments import queries
 from app.payments.errors import CardDeclined, PaymentError, PaymentProviderUnavailable
 from app.payments.models import (
@@ -392,16 +392,17 @@ def _unpublish_listings_of(owner_id: int) -> None:
     for location in listings:
         location.publish = False
         location.last_updated = now
+        # The same shape as the inventory's own location events (app/inventory/services.py).
         emit(
             db.session,
             LOCATION_CHANGED,
             "location",
-            str(location.id),
+            location.ocpi_id,
             {
-                "location_id": location.id,
-                "ocpi_id": location.ocpi_id,
                 "country_code": location.country_code,
                 "party_id": location.party_id,
+                "location_id": location.ocpi_id,
+                "pk": location.id,
                 "change": "unpublished",
                 "publish": False,
             },

@@ -146,7 +146,7 @@ def test_owner_onboarding_and_account_updated_gate_publishing(
     apply_account_updated(state)
     assert ext.session.get(Location, listing.id).publish is False
     topics = ext.session.scalars(
-        select(OutboxEvent.payload).where(OutboxEvent.aggregate_id == str(listing.id))
+        select(OutboxEvent.payload).where(OutboxEvent.aggregate_id == listing.ocpi_id)
     ).all()
     assert {"change": "unpublished", "publish": False}.items() <= topics[-1].items()
     posts = [r.path for r in connect_standin.posts]
