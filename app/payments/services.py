@@ -22,8 +22,8 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.outbox import emit
 from app.extensions import db
-from app.inventory.models import Location
 from app.inventory.events import LOCATION_CHANGED
+from app.inventory.models import Location
 from app.payments import queries
 from app.payments.errors import CardDeclined, PaymentError, PaymentProviderUnavailable
 from app.payments.models import (
