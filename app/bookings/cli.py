@@ -14,6 +14,7 @@ bookings_cli = AppGroup("bookings", help="Booking and payment jobs.")
 JOBS = (
     tasks.expire_holds,
     tasks.mark_no_shows,
+    tasks.decline_unanswered,
     tasks.auto_complete,
     tasks.authorise_upcoming,
     tasks.retry_failed_captures,

@@ -115,6 +115,14 @@ def due_no_shows(cutoff: datetime) -> list[int]:
     return list(db.session.scalars(statement))
 
 
+def unanswered_requests(now: datetime) -> list[int]:
+    """Return booking requests the owner left unanswered until their start."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.REQUESTED, Booking.starts_at <= now
+    )
+    return list(db.session.scalars(statement))
+
+
 def due_completions(cutoff: datetime) -> list[int]:
     """Return active bookings that ended before cutoff."""
     statement = select(Booking.id).where(

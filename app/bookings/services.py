@@ -195,6 +195,18 @@ def decline_booking(owner: User, booking_id: int) -> Booking:
     """Decline a booking request; the driver's hold is released in full."""
     booking = queries.get_booking(booking_id, for_update=True)
     rules.require_owner(booking, owner)
+    return _decline(booking)
+
+
+def decline_unanswered_requests() -> list[int]:
+    """Decline requests still unanswered at their start, releasing the holds (job)."""
+    ids = queries.unanswered_requests(utcnow())
+    for booking_id in ids:
+        _decline(queries.get_booking(booking_id, for_update=True))
+    return ids
+
+
+def _decline(booking: Booking) -> Booking:
     rules.require_status(booking, BookingStatus.REQUESTED)
     booking.status = BookingStatus.DECLINED
     payments.set_amount_due(booking, 0)
