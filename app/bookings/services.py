@@ -20,6 +20,7 @@ from app.bookings.enums import (
 from app.bookings.errors import InvalidTransition, PaymentRequired, SlotTaken
 from app.bookings.models import Booking, ProblemReport, Review
 from app.bookings.pricing import Quote, price_window
+from app.bookings.rules import access_visible as access_visible  # views read it from here
 from app.core.clock import as_utc, utcnow
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.outbox import emit
