@@ -10,7 +10,7 @@ from typing import Any
 
 from geoalchemy2 import Geography, Geometry
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import Boolean, Float, and_, cast, column, event, func, select, table
+from sqlalchemy import Boolean, Float, Select, and_, cast, column, event, func, select, table
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -91,6 +91,10 @@ class SpatialSql:
         """An ORDER BY key that walks the spatial index nearest-first (KNN) where it can."""
         raise NotImplementedError
 
+    def json_strings(self, array: Any) -> Select[Any]:
+        """A SELECT of the text items of a JSON array column (for `IN`)."""
+        raise NotImplementedError
+
 
 _GEOGRAPHY_POINT = Geography(geometry_type="POINT", srid=SRID)
 _GEOGRAPHY = Geography(srid=SRID)
@@ -130,6 +134,9 @@ class PostGISSql(SpatialSql):
     def nearest_first(self, geog: Any, lat: float, lon: float) -> ColumnElement[Any]:
         return geog.op("<->")(self._point(lat, lon))
 
+    def json_strings(self, array: Any) -> Select[Any]:
+        return select(func.jsonb_array_elements_text(array))
+
 
 class SpatiaLiteSql(SpatialSql):
     """SpatiaLite: its R*Tree is only used when queried through the SpatialIndex table."""
@@ -154,6 +161,9 @@ class SpatiaLiteSql(SpatialSql):
         # SpatiaLite 5.0.1 has no KNN2, and its KNN table returns nothing on the bundled
         # sqlite; the embedded default orders by exact distance instead.
         return self.distance_m(geog, lat, lon)
+
+    def json_strings(self, array: Any) -> Select[Any]:
+        return select(column("value")).select_from(func.json_each(array))
 
     def _indexed(self, geog: Any, row_id: Any, frame: BBox) -> ColumnElement[bool]:
         index = table(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,8 +21,13 @@ TariffKey = tuple[str, str, str]  # (country_code, party_id, OCPI tariff id)
 
 # Parsed tariffs by (row id, last_updated): an edit moves last_updated, so stale entries
 # are never read again; the bound only keeps memory flat.
-_PARSED: dict[tuple[int, datetime], Any] = {}
+_PARSED: dict[tuple[int, str], Any] = {}
 _PARSED_LIMIT = 20_000
+# Quotes by (version, window, zone, energy, power): searches over one area and window ask
+# the same again and again (the reference window is the same for a whole minute).
+_QUOTES: dict[tuple[Any, ...], Any] = {}
+_QUOTES_LIMIT = 100_000
+_MISSING = object()
 # Prices of tariffs that ignore the clock, by (version, duration, energy, power).
 _INVARIANT_QUOTES: dict[tuple[Any, ...], int] = {}
 _INVARIANT_LIMIT = 100_000
@@ -42,45 +46,70 @@ class Quote:
     power_kw: Decimal
 
 
-class QuoteBook:
-    """Quotes for one search request: tariffs loaded in one query, each input priced once."""
+Version = tuple[int, str]  # (tariff row id, last_updated as the database prints it)
 
-    def __init__(self, keys: Iterable[TariffKey]) -> None:
-        self._tariffs = _load_parsed(set(keys))
-        self._quotes: dict[tuple[Any, ...], Quote | None] = {}
+
+class QuoteBook:
+    """Quotes for one search request, each distinct input priced once per process."""
+
+    def __init__(self, versions: dict[TariffKey, Version]) -> None:
+        self._tariffs = _load_parsed(versions)
 
     def quote(
         self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
     ) -> Quote | None:
         """Quote the window on a connector of power_kw with tariff key, or None if unpriced."""
-        cache_key = (key, window, time_zone, energy_kwh, power_kw)
-        if cache_key not in self._quotes:
-            self._quotes[cache_key] = self._compute(key, window, time_zone, energy_kwh, power_kw)
-        return self._quotes[cache_key]
-
-    def _compute(
-        self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
-    ) -> Quote | None:
         found = self._tariffs.get(key)
-        if found is None or not found[1].is_active_at(window.start):
+        if found is None:
             return None
-        version, tariff = found
-        # A connector cannot deliver more than its power over the window.
-        hours = Decimal((window.end - window.start).total_seconds()) / 3600
-        energy = min(energy_kwh, power_kw * hours)
-        return Quote(
-            amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
-            currency=tariff.currency,
-            tariff_id=key[2],
-            start=window.start,
-            end=window.end,
-            energy_kwh=energy,
-            power_kw=power_kw,
-        )
+        # The version moves with every edit, so a cached quote is never stale.
+        cache_key = (found[0], window.start, window.end, time_zone, energy_kwh, power_kw)
+        quote = _QUOTES.get(cache_key, _MISSING)
+        if quote is _MISSING:
+            if len(_QUOTES) >= _QUOTES_LIMIT:
+                _QUOTES.clear()
+            quote = _QUOTES[cache_key] = _compute(
+                key, found, window, time_zone, energy_kwh, power_kw
+            )
+        return quote  # type: ignore[return-value]
+
+
+def _compute(
+    key: TariffKey,
+    found: tuple[Version, Any],
+    window: Window,
+    time_zone: str,
+    energy_kwh: Decimal,
+    power_kw: Decimal,
+) -> Quote | None:
+    version, tariff = found
+    if not tariff.is_active_at(window.start):
+        return None
+    # A connector cannot deliver more than its power over the window.
+    hours = Decimal((window.end - window.start).total_seconds()) / 3600
+    energy = min(energy_kwh, power_kw * hours)
+    return Quote(
+        amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
+        currency=tariff.currency,
+        tariff_id=key[2],
+        start=window.start,
+        end=window.end,
+        energy_kwh=energy,
+        power_kw=power_kw,
+    )
+
+
+def versions_of(country_code: str, party_id: str, lines: str | None) -> dict[TariffKey, Version]:
+    """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id")."""
+    versions: dict[TariffKey, Version] = {}
+    for line in (lines or "").splitlines():
+        pk, updated, ocpi_id = line.split("|", 2)
+        versions[(country_code, party_id, ocpi_id)] = (int(pk), updated)
+    return versions
 
 
 def _amount(
-    version: tuple[int, datetime],
+    version: Version,
     tariff: Any,
     window: Window,
     time_zone: str,
@@ -112,24 +141,23 @@ def _time_invariant(tariff: Any) -> bool:
     )
 
 
-def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, tuple[tuple[int, datetime], Any]]:
-    """Parsed tariffs for the keys: one query for versions, one more only for cache misses."""
-    if not keys:
-        return {}
-    versions = queries.tariff_versions(keys)
-    missing = [pk for pk, updated in versions.values() if (pk, updated) not in _PARSED]
+def _load_parsed(versions: dict[TariffKey, Version]) -> dict[TariffKey, tuple[Version, Any]]:
+    """Parsed tariffs for the versions; one query, only for versions not parsed yet."""
+    missing = {pk: version for pk, version in versions.values() if (pk, version) not in _PARSED}
     if missing:
         if len(_PARSED) + len(missing) > _PARSED_LIMIT:
             _PARSED.clear()
         for tariff in queries.tariffs_by_id(missing):
             try:
-                _PARSED[(tariff.id, tariff.last_updated)] = parse_tariff(tariff.to_ocpi())
+                # Stored under the version the search saw: a later edit has a newer one.
+                _PARSED[(tariff.id, missing[tariff.id])] = parse_tariff(tariff.to_ocpi())
             except TariffError as error:
                 # A stored tariff the engine rejects leaves its connectors unpriced, not the
                 # whole search failing.
                 log.warning("tariff %s not priceable: %s", tariff.id, error)
+    parsed = _PARSED
     return {
-        key: (version, _PARSED[version]) for key, version in versions.items() if version in _PARSED
+        key: (version, parsed[version]) for key, version in versions.items() if version in parsed
     }
 
 
