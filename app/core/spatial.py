@@ -10,7 +10,7 @@ from typing import Any
 
 from geoalchemy2 import Geography, Geometry
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import Boolean, Float, Select, and_, cast, column, event, func, select, table
+from sqlalchemy import Boolean, Float, and_, cast, column, event, func, select, table
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -91,8 +91,8 @@ class SpatialSql:
         """An ORDER BY key that walks the spatial index nearest-first (KNN) where it can."""
         raise NotImplementedError
 
-    def json_strings(self, array: Any) -> Select[Any]:
-        """A SELECT of the text items of a JSON array column (for `IN`)."""
+    def json_has_string(self, array: Any, value: Any) -> ColumnElement[bool]:
+        """True where the JSON array column (of a table in an enclosing query) holds value."""
         raise NotImplementedError
 
 
@@ -134,8 +134,8 @@ class PostGISSql(SpatialSql):
     def nearest_first(self, geog: Any, lat: float, lon: float) -> ColumnElement[Any]:
         return geog.op("<->")(self._point(lat, lon))
 
-    def json_strings(self, array: Any) -> Select[Any]:
-        return select(func.jsonb_array_elements_text(array))
+    def json_has_string(self, array: Any, value: Any) -> ColumnElement[bool]:
+        return array.op("?", return_type=Boolean)(value)
 
 
 class SpatiaLiteSql(SpatialSql):
@@ -162,8 +162,9 @@ class SpatiaLiteSql(SpatialSql):
         # sqlite; the embedded default orders by exact distance instead.
         return self.distance_m(geog, lat, lon)
 
-    def json_strings(self, array: Any) -> Select[Any]:
-        return select(column("value")).select_from(func.json_each(array))
+    def json_has_string(self, array: Any, value: Any) -> ColumnElement[bool]:
+        items = select(column("value")).select_from(func.json_each(array))
+        return value.in_(items.correlate(array.table))
 
     def _indexed(self, geog: Any, row_id: Any, frame: BBox) -> ColumnElement[bool]:
         index = table(

@@ -217,7 +217,7 @@ def tariffs_column(sql: SpatialSql, connector: Any = Connector) -> Any:
         .where(
             Tariff.country_code == Location.country_code,
             Tariff.party_id == Location.party_id,
-            Tariff.ocpi_id.in_(sql.json_strings(connector.tariff_ids)),
+            sql.json_has_string(connector.tariff_ids, Tariff.ocpi_id),
             Tariff.deleted_at.is_(None),
         )
         .scalar_subquery()
