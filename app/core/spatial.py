@@ -32,7 +32,8 @@ def engine_options(database_url: str) -> dict[str, Any]:
         import pysqlite3.dbapi2 as sqlite_module
 
         return {"module": sqlite_module, "connect_args": {"check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # Liveness is checked on checkout after idling (app.core.db.install_idle_ping).
+    return {"pool_size": 10, "max_overflow": 20}
 
 
 def install_spatialite(engine: Engine, library_path: str) -> None:
