@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -28,9 +28,10 @@ _PARSED_LIMIT = 20_000
 _QUOTES: dict[tuple[Any, ...], Any] = {}
 _QUOTES_LIMIT = 100_000
 _MISSING = object()
-# Prices of tariffs that ignore the clock, by (version, duration, energy, power).
-_INVARIANT_QUOTES: dict[tuple[Any, ...], int] = {}
-_INVARIANT_LIMIT = 100_000
+# Prices by what the engine's result depends on (shared_key): version, duration, energy,
+# power and, for time-of-day tariffs, where the window lies against the restriction times.
+_SHARED_QUOTES: dict[tuple[Any, ...], int] = {}
+_SHARED_LIMIT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,29 +117,80 @@ def _amount(
     energy: Decimal,
     power_kw: Decimal,
 ) -> int:
-    """The engine's price in minor units; shared across requests when time cannot matter."""
-    if not _time_invariant(tariff):
-        zone = _zone(time_zone)
-        return quote_window(tariff, window.start, window.end, zone, energy, power_kw).minor_units()
-    # Without time-of-day, weekday or date restrictions the price depends only on how long,
-    # how much and how fast: any window of the same length prices the same.
-    key = (version, window.end - window.start, energy, power_kw)
-    amount = _INVARIANT_QUOTES.get(key)
+    """The engine's price in minor units; shared between windows the engine cannot tell apart."""
+    zone = _zone(time_zone)
+    key = shared_key(version, tariff, window, zone, energy, power_kw)
+    amount = _SHARED_QUOTES.get(key) if key is not None else None
     if amount is None:
-        if len(_INVARIANT_QUOTES) >= _INVARIANT_LIMIT:
-            _INVARIANT_QUOTES.clear()
-        zone = _zone(time_zone)
         price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
-        amount = _INVARIANT_QUOTES[key] = price.minor_units()
+        amount = price.minor_units()
+        if key is not None:
+            if len(_SHARED_QUOTES) >= _SHARED_LIMIT:
+                _SHARED_QUOTES.clear()
+            _SHARED_QUOTES[key] = amount
     return amount
 
 
-def _time_invariant(tariff: Any) -> bool:
-    """Tell whether no element's restrictions look at the clock or the calendar."""
-    return all(
-        not (r.start_time or r.end_time or r.start_date or r.end_date or r.day_of_week)
-        for r in (element.restrictions for element in tariff.elements)
-    )
+def shared_key(
+    version: Any, tariff: Any, window: Window, zone: ZoneInfo, energy: Decimal, power_kw: Decimal
+) -> tuple[Any, ...] | None:
+    """What the engine's price of the window depends on, or None when that is the instant.
+
+    The engine sees the clock only through restrictions. Without any, a price depends on
+    how long, how much and how fast. With times of day only (no weekday, no date), it
+    also depends on the local wall clock, but only through which side of each restriction
+    time the start lies and where in the window the restriction times fall: two windows
+    that agree on those (and have no DST change inside) are priced alike on any day.
+    """
+    duration = window.end - window.start
+    walls = _walls(version, tariff)
+    if walls is None:
+        return None
+    if not walls:
+        return (version, duration, energy, power_kw)
+    start, end = window.start.astimezone(zone), window.end.astimezone(zone)
+    if start.utcoffset() != end.utcoffset() or duration > _LONGEST_SHARED:
+        return None  # a DST change inside: wall clock and elapsed time part ways
+    local_start, local_end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    side = tuple(local_start.time() >= wall for wall in walls)
+    crossings = []
+    day = local_start.date()
+    while day <= local_end.date():
+        for wall in walls:
+            at = datetime.combine(day, wall)
+            if local_start < at < local_end:
+                crossings.append((at - local_start, wall))
+        day += timedelta(days=1)
+    return (version, duration, energy, power_kw, side, tuple(sorted(crossings)))
+
+
+_LONGEST_SHARED = timedelta(days=7)
+_WALLS: dict[Any, tuple[time, ...] | None] = {}
+
+
+def _walls(version: Any, tariff: Any) -> tuple[time, ...] | None:
+    """The local times of day where the tariff's restrictions may flip (midnight included).
+
+    None when some restriction looks at the weekday or the date: no sharing then.
+    """
+    found = _WALLS.get(version, _MISSING)
+    if found is _MISSING:
+        if len(_WALLS) >= _PARSED_LIMIT:
+            _WALLS.clear()
+        found = _WALLS[version] = _wall_times(tariff)
+    return found  # type: ignore[return-value]
+
+
+def _wall_times(tariff: Any) -> tuple[time, ...] | None:
+    walls: set[time] = set()
+    for element in tariff.elements:
+        r = element.restrictions
+        if r.day_of_week or r.start_date is not None or r.end_date is not None:
+            return None
+        times = {t for t in (r.start_time, r.end_time) if t is not None}
+        if times:
+            walls |= times | {time(0, 0)}
+    return tuple(sorted(walls))
 
 
 def _load_parsed(versions: dict[TariffKey, Version]) -> dict[TariffKey, tuple[Version, Any]]:
