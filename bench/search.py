@@ -114,7 +114,7 @@ def main() -> None:
         specs = [_spec(points, rng) for _ in range(args.searches)]
         raw, circle = _time_raw(pg_url, warmup, specs, args.radius)
         service, hits, service_cpu = _time_service(sa_url, warmup, specs, args.radius)
-        http_times, rps = _time_http(sa_url, warmup, specs, args)
+        http_times, rps, http_cpu = _time_http(sa_url, pg_url, warmup, specs, args)
     finally:
         if not args.keep and not args.reuse:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -125,6 +125,13 @@ def main() -> None:
     _report(f"HTTP API, gunicorn, {args.clients} clients", http_times)
     print(f"HTTP throughput: {rps:.0f} requests/s; mean results per service search: {hits:.1f}")
     print(f"service Python CPU per search: {service_cpu:.2f} ms; load average {load}")
+    spent = sum(http_cpu.values())
+    print(
+        f"CPU per HTTP search: gunicorn {http_cpu['app']:.2f} ms, PostgreSQL "
+        f"{http_cpu['postgres']:.2f} ms, client {http_cpu['client']:.2f} ms: at most "
+        f"{os.cpu_count() or 1} cores x 1000 / {spent:.2f} = "
+        f"{(os.cpu_count() or 1) * 1000 / spent:.0f} requests/s on an otherwise idle machine"
+    )
     summary = {
         "chargers": len(points),
         "searches": args.searches,
@@ -137,12 +144,16 @@ def main() -> None:
         "service_p95_ms": _pct(service, 95),
         "service_p99_ms": _pct(service, 99),
         "ratio_p95": round(_pct(service, 95) / _pct(raw, 95), 2),
+        "ratio_p50": round(_pct(service, 50) / _pct(raw, 50), 2),
         "circle_p95_ms": _pct(circle, 95),
         "http_p50_ms": _pct(http_times, 50),
         "http_p95_ms": _pct(http_times, 95),
         "http_p99_ms": _pct(http_times, 99),
         "http_rps": round(rps, 1),
         "service_cpu_ms": round(service_cpu, 2),
+        "http_app_cpu_ms": round(http_cpu["app"], 2),
+        "http_postgres_cpu_ms": round(http_cpu["postgres"], 2),
+        "http_client_cpu_ms": round(http_cpu["client"], 2),
         "loadavg_1m": load[0],
         "http_workers": args.workers,
         "http_clients": args.clients,
@@ -474,8 +485,9 @@ def _time_service(
 
 
 def _time_http(
-    sa_url: str, warmup: list[Spec], specs: list[Spec], args: argparse.Namespace
-) -> tuple[list[float], float]:
+    sa_url: str, pg_url: str, warmup: list[Spec], specs: list[Spec], args: argparse.Namespace
+) -> tuple[list[float], float, dict[str, float]]:
+    """The API under gunicorn; also the CPU each request cost the server, PostgreSQL, client."""
     env = {**os.environ, "DATABASE_URL": sa_url, "PLUGPOOL_ENV": "default"}
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -497,13 +509,49 @@ def _time_http(
     try:
         _wait_until_up(args.port)
         _hammer(args.port, warmup, args.clients, args.radius)
+        tree = _process_tree(server.pid)
+        backends = _backends(pg_url)
+        before = (_cpu_seconds(tree), _cpu_seconds(backends), time.process_time())
         started = time.perf_counter()
         times = _hammer(args.port, specs, args.clients, args.radius)
         elapsed = time.perf_counter() - started
+        after = (_cpu_seconds(tree), _cpu_seconds(backends), time.process_time())
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    return times, len(specs) / elapsed
+    per_request = [(b - a) * 1000 / len(specs) for a, b in zip(before, after, strict=True)]
+    cpu = dict(zip(("app", "postgres", "client"), per_request, strict=True))
+    return times, len(specs) / elapsed, cpu
+
+
+def _process_tree(pid: int) -> list[int]:
+    """A process and its children (gunicorn's master and workers)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*/children"):
+            pids += [int(child) for child in task.read_text().split()]
+        index += 1
+    return pids
+
+
+def _backends(pg_url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark database (the workers' pools)."""
+    with psycopg.connect(pg_url) as connection:
+        sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        mine = connection.info.backend_pid
+        return [pid for (pid,) in connection.execute(sql) if pid != mine]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the processes (all their threads), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_until_up(port: int) -> None:
