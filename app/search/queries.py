@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+import orjson
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import (
@@ -178,6 +179,16 @@ _NETWORK_NAME = _party_column(Party.name).label("network_name")
 _NETWORK_IS_OWN = _party_column(Party.is_own).label("is_own")
 
 
+# The connector's tariff ids as JSON text: orjson reads it several times faster than the
+# driver's JSON loader would.
+_TARIFF_IDS = cast(Connector.tariff_ids, String).label("tariff_ids")
+
+
+def tariff_ids(text: str | None) -> list[str]:
+    """The tariff ids of a connector from the JSON text the search SQL returns."""
+    return orjson.loads(text) if text else []
+
+
 # Separators of the text the SQL aggregates: OCPI ids and times are printable, one line each.
 _FIELD, _RECORD = "|", "\n"
 
@@ -329,7 +340,7 @@ def near_statement(
         Connector.format,
         Connector.power_type,
         power_w().label("power_w"),
-        Connector.tariff_ids,
+        _TARIFF_IDS,
         tariffs_column(sql),
     ]
     return (
@@ -511,7 +522,7 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
             Connector.format,
             Connector.power_type,
             power_w().label("power_w"),
-            Connector.tariff_ids,
+            _TARIFF_IDS,
             tariffs_column(spatial()),
         )
         .join(Evse, Evse.id == Connector.evse_pk)
@@ -519,8 +530,9 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
         .where(Connector.evse_pk.in_(ids))
         .order_by(Connector.evse_pk, Connector.id)
     )
-    for evse_pk, *fields in _execute(stmt):
-        grouped[evse_pk].append(ConnectorRow(*fields))
+    for evse_pk, ocpi_id, standard, format_, power_type, watts, ids, tariffs in _execute(stmt):
+        row = ConnectorRow(ocpi_id, standard, format_, power_type, watts, tariff_ids(ids), tariffs)
+        grouped[evse_pk].append(row)
     return grouped
 
 

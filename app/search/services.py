@@ -101,7 +101,7 @@ def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
                     row.format,
                     row.power_type,
                     row.power_w,
-                    row.tariff_ids,
+                    queries.tariff_ids(row.tariff_ids),
                     row.tariffs,
                 )
             )
