@@ -385,21 +385,26 @@ def _spec(points: list[tuple[float, float]], rng: random.Random) -> Spec:
     )
 
 
-# The search's radius + filters SQL alone, hand-written: usable locations (an EVSE in a usable
-# status with a connector of the standard and power) nearest first, one page of them, joined
-# to those EVSEs and connectors. What the service adds on top (schedules, blackouts, tariff
-# versions, prices, JSON) is what the ratio measures.
+# The search's radius + filters SQL alone, hand-written in the same shape: the area's locations
+# nearest first, kept while usable (an EVSE in a usable status with a connector of the standard
+# and power) until one page is found, joined to those EVSEs and connectors. What the service
+# adds on top (schedules, blackouts, tariff versions, prices, JSON) is what the ratio measures.
 RAW_SQL = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g),
 near AS (
-    SELECT l.id, ST_Distance(l.geog, p.g, false) AS distance
-    FROM locations l, p
-    WHERE l.publish AND l.deleted_at IS NULL AND ST_DWithin(l.geog, p.g, %(radius)s, false)
-      AND EXISTS (
+    SELECT r.id, r.distance
+    FROM (
+        SELECT l.id, ST_Distance(l.geog, p.g, false) AS distance
+        FROM locations l, p
+        WHERE l.publish AND l.deleted_at IS NULL AND ST_DWithin(l.geog, p.g, %(radius)s, false)
+        ORDER BY distance, l.id
+        OFFSET 0
+    ) r
+    WHERE EXISTS (
         SELECT 1 FROM evses e JOIN connectors c ON c.evse_pk = e.id
-        WHERE e.location_id = l.id AND e.status NOT IN ('REMOVED', 'INOPERATIVE', 'OUTOFORDER')
+        WHERE e.location_id = r.id AND e.status NOT IN ('REMOVED', 'INOPERATIVE', 'OUTOFORDER')
           AND c.standard = %(standard)s AND c.max_electric_power >= %(min_w)s)
-    ORDER BY distance, l.id
+    ORDER BY r.distance, r.id
     LIMIT %(page)s
 )
 SELECT e.id, e.uid, e.status, l.id, l.name, l.latitude, l.longitude, near.distance,

@@ -325,15 +325,25 @@ def near_statement(
     sql = spatial()
     distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon)
     matching = _evse_conditions(criteria)
-    usable = exists().where(Evse.location_id == Location.id, *matching)
     ranked = select(Location.id.label("id"), distance.label("distance")).where(
-        *_location_conditions(criteria), *_area_conditions(criteria, sql), usable
+        *_location_conditions(criteria), *_area_conditions(criteria, sql)
     )
     if after is not None:
         ranked = ranked.where(
             or_(distance > after[0], and_(distance == after[0], Location.id >= after[1]))
         )
-    near = ranked.order_by(distance, Location.id).limit(locations).subquery("near")
+    # Sort the area's locations first (OFFSET 0 keeps the planner from merging the two
+    # steps), then test for a usable EVSE in that order only until the batch is full:
+    # a few index probes instead of one per location in the area.
+    in_order = ranked.order_by(distance, Location.id).offset(0).subquery("ranked")
+    usable = exists().where(Evse.location_id == in_order.c.id, *matching)
+    near = (
+        select(in_order.c.id, in_order.c.distance)
+        .where(usable)
+        .order_by(in_order.c.distance, in_order.c.id)
+        .limit(locations)
+        .subquery("near")
+    )
     connector_columns = [
         Connector.ocpi_id.label("connector_ocpi_id"),
         Connector.standard,
