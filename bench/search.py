@@ -156,6 +156,8 @@ def main() -> None:
         "http_client_cpu_ms": round(http_cpu["client"], 2),
         "loadavg_1m": load[0],
         "http_workers": args.workers,
+        "http_threads": args.threads,
+        "http_worker_class": args.worker_class,
         "http_clients": args.clients,
     }
     print(json.dumps(summary))
@@ -170,6 +172,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -501,7 +504,7 @@ def _time_http(
         "--workers",
         str(args.workers),
         "--worker-class",
-        "gthread",
+        args.worker_class,
         "--threads",
         str(args.threads),
         "--keep-alive",
