@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
 from app.core.spatial import BBox, SpatialSql, spatial_sql
@@ -301,18 +302,28 @@ def evses_near(
 ) -> list[Any]:
     """The next `locations` locations in the area from the keyset, each with its matching EVSEs.
 
-    Only locations with at least one EVSE passing the SQL filters are ranked (nearest first
-    through the spatial index), then joined to those EVSEs, their connectors, the tariff
+    Only locations with at least one EVSE passing the SQL filters count (nearest first
+    through the spatial index); they come joined to those EVSEs, their connectors, the tariff
     versions the connectors name and, for a window, the schedules: one round trip. Rows are
     ordered by (distance, location id, evse id); the caller drops EVSEs at or before the keyset.
     """
-    connection = db.session.connection()
+    bind = db.session.get_bind()
     # Hooks build their SQL from the window's values, and SpatiaLite's index frame is
     # computed from the centre: those statements are built per search.
     hooked = criteria.window is not None and _UNAVAILABILITY_HOOKS
-    if hooked or connection.dialect.name != "postgresql":
-        return list(connection.execute(near_statement(criteria, after, locations)))
-    return _run_prepared(connection, criteria, after, locations)
+    if hooked or bind.dialect.name != "postgresql":
+        return list(db.session.connection().execute(near_statement(criteria, after, locations)))
+    if isinstance(bind, Engine):
+        # A read needs no Session: a pooled connection, straight back to the pool.
+        raw = bind.raw_connection()
+        try:
+            return _run_prepared(raw.driver_connection, bind.dialect, criteria, after, locations)
+        finally:
+            raw.close()
+    # Bound to a connection already (an outer transaction): read through it.
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    return _run_prepared(driver, connection.dialect, criteria, after, locations)
 
 
 def near_statement(
@@ -474,7 +485,8 @@ def _literal(value: Any) -> str:
 
 
 def _run_prepared(
-    connection: Any,
+    raw: Any,
+    dialect: Any,
     criteria: SearchCriteria,
     after: tuple[float, int, int] | None,
     locations: int,
@@ -485,9 +497,8 @@ def _run_prepared(
     autocommit: one SELECT needs no BEGIN and no ROLLBACK round trip, and sees the same
     snapshot it would in READ COMMITTED.
     """
-    sql, constants = _compiled(criteria, after, connection.dialect)
+    sql, constants = _compiled(criteria, after, dialect)
     params = {**constants, **_values(criteria, after, locations)}
-    raw = connection.connection.driver_connection
     idle = raw.info.transaction_status == TransactionStatus.IDLE
     if idle:
         raw.autocommit = True
