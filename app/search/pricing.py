@@ -194,23 +194,37 @@ def _wall_times(tariff: Any) -> tuple[time, ...] | None:
 
 
 def _load_parsed(versions: dict[TariffKey, Version]) -> dict[TariffKey, tuple[Version, Any]]:
-    """Parsed tariffs for the versions; one query, only for versions not parsed yet."""
-    missing = {pk: version for pk, version in versions.values() if (pk, version) not in _PARSED}
-    if missing:
-        if len(_PARSED) + len(missing) > _PARSED_LIMIT:
-            _PARSED.clear()
-        for tariff in queries.tariffs_by_id(missing):
-            try:
-                # Stored under the version the search saw: a later edit has a newer one.
-                _PARSED[(tariff.id, missing[tariff.id])] = parse_tariff(tariff.to_ocpi())
-            except TariffError as error:
-                # A stored tariff the engine rejects leaves its connectors unpriced, not the
-                # whole search failing.
-                log.warning("tariff %s not priceable: %s", tariff.id, error)
-    parsed = _PARSED
-    return {
-        key: (version, parsed[version]) for key, version in versions.items() if version in parsed
-    }
+    """Parsed tariffs for the versions; one query, only for versions not parsed yet.
+
+    Worker threads share the cache: every entry is read once, with get, so a clear by
+    another thread can only cost a re-parse, never a tariff left out.
+    """
+    found: dict[TariffKey, tuple[Version, Any]] = {}
+    missing: dict[int, Version] = {}
+    for key, version in versions.items():
+        tariff = _PARSED.get(version)
+        if tariff is None:
+            missing[version[0]] = version
+        else:
+            found[key] = (version, tariff)
+    if not missing:
+        return found
+    if len(_PARSED) + len(missing) > _PARSED_LIMIT:
+        _PARSED.clear()
+    fresh: dict[Version, Any] = {}
+    for row in queries.tariffs_by_id(missing):
+        version = missing[row.id]
+        try:
+            # Stored under the version the search saw: a later edit has a newer one.
+            fresh[version] = _PARSED[version] = parse_tariff(row.to_ocpi())
+        except TariffError as error:
+            # A stored tariff the engine rejects leaves its connectors unpriced, not the
+            # whole search failing.
+            log.warning("tariff %s not priceable: %s", row.id, error)
+    for key, version in versions.items():
+        if version in fresh:
+            found[key] = (version, fresh[version])
+    return found
 
 
 @lru_cache(maxsize=512)

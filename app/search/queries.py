@@ -507,7 +507,7 @@ def _run_prepared(
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
     finally:
-        if idle:
+        if idle and not raw.closed:  # a lost connection keeps its own error, not this one
             raw.autocommit = False
 
 
