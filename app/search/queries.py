@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 import orjson
+import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import (
@@ -314,12 +315,7 @@ def evses_near(
     if hooked or bind.dialect.name != "postgresql":
         return list(db.session.connection().execute(near_statement(criteria, after, locations)))
     if isinstance(bind, Engine):
-        # A read needs no Session: a pooled connection, straight back to the pool.
-        raw = bind.raw_connection()
-        try:
-            return _run_prepared(raw.driver_connection, bind.dialect, criteria, after, locations)
-        finally:
-            raw.close()
+        return _run_pooled(bind, criteria, after, locations)
     # Bound to a connection already (an outer transaction): read through it.
     connection = db.session.connection()
     driver = connection.connection.driver_connection
@@ -482,6 +478,31 @@ def _literal(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     raise TypeError(f"no literal for {value!r}")
+
+
+def _run_pooled(
+    engine: Engine,
+    criteria: SearchCriteria,
+    after: tuple[float, int, int] | None,
+    locations: int,
+) -> list[Any]:
+    """Run the statement on a pooled connection (no Session needed for a read).
+
+    Checkout pings only connections that idled (app.core.db.install_idle_ping), so one the
+    server dropped meanwhile fails here: it is discarded and the read, safe to repeat, runs
+    once more on a fresh connection.
+    """
+    for attempt in (1, 2):
+        raw = engine.raw_connection()
+        try:
+            return _run_prepared(raw.driver_connection, engine.dialect, criteria, after, locations)
+        except psycopg.OperationalError:
+            if attempt == 2 or not raw.driver_connection.closed:
+                raise
+            raw.invalidate()
+        finally:
+            raw.close()
+    raise AssertionError("unreachable")
 
 
 def _run_prepared(

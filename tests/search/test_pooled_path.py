@@ -10,6 +10,7 @@ from geoalchemy2.elements import WKTElement
 from app.extensions import db
 from app.inventory.models import Connector, Evse, Location, Party
 from app.tariffs.models import Tariff
+from tests.conftest import _admin_execute
 
 WINDOW = {"available_from": "2026-11-23T10:00:00Z", "available_to": "2026-11-23T12:00:00Z"}
 AREA = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000}
@@ -81,3 +82,21 @@ def test_a_search_on_a_pooled_connection_sees_committed_rows_and_hands_it_back(a
         # The pooled connection went back clean: not left in autocommit, usable.
         assert connection.connection.driver_connection.autocommit is False
         assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+
+
+def test_a_search_survives_the_server_dropping_its_pooled_connection(app, committed_db):
+    with app.app_context():
+        _seed()
+    client = app.test_client()
+    assert client.get("/api/v1/chargers", query_string=AREA).status_code == 200
+    with app.app_context():
+        assert db.engine.pool.checkedin() >= 1
+        name = db.engine.url.database
+    # As a server restart would: end every connection to the database.
+    _admin_execute(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )
+    # The connection handed back a moment ago is not pinged; the read is repeated instead.
+    response = client.get("/api/v1/chargers", query_string=AREA)
+    assert response.status_code == 200
+    assert [result["evse"]["uid"] for result in response.get_json()["results"]] == ["E1"]
