@@ -9,6 +9,7 @@ from flask import Flask
 
 import config
 from app.core import spatial
+from app.core.celery import init_celery
 from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
 from app.extensions import api, db, login_manager, migrate
@@ -45,6 +46,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     login_manager.init_app(app)
     api.init_app(app)
+    init_celery(app)
 
 
 def _register_modules(app: Flask) -> None:
@@ -53,6 +55,9 @@ def _register_modules(app: Flask) -> None:
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
+    from app.bookings import api as bookings_api
+    from app.bookings import views as bookings_views
+    from app.charging import api as charging_api
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
@@ -63,16 +68,24 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
+    from app.payments import api as payments_api
     from app.search import api as search_api
+    from app.search import views as search_views
 
     app.register_blueprint(health.blp)
     web.init_app(app)
     auth.init_app(app)
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
+    api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
+    api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
+    api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
+    app.register_blueprint(payments_api.webhooks_blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
+    app.register_blueprint(search_views.blp)
+    app.register_blueprint(bookings_views.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)

@@ -1,6 +1,18 @@
 """Import every model so the metadata (and Alembic) sees the whole schema."""
 
 from app.accounts.models import ApiToken, LoginAttempt, User
+from app.bookings.models import Booking, ProblemReport, Review
+from app.charging.models import (
+    BookingDispatch,
+    Cdr,
+    ChargingSession,
+    DriverToken,
+    EvseStatusReport,
+    MeterValue,
+    Notice,
+    StationSecurityEvent,
+    TransactionEventSeen,
+)
 from app.core.outbox import OutboxEvent
 from app.inventory.models import (
     AvailabilityWindow,
@@ -12,24 +24,48 @@ from app.inventory.models import (
     Party,
 )
 from app.ocpi.models import OcpiCommand, OcpiPartner, PartnerEndpoint, PartnerRole, Token
+from app.payments.models import (
+    BookingPayment,
+    LedgerEntry,
+    OwnerAccount,
+    StripeCustomer,
+    StripeEvent,
+)
 from app.tariffs.models import Tariff
 
 __all__ = [
     "ApiToken",
     "AvailabilityWindow",
     "Blackout",
+    "Booking",
+    "BookingDispatch",
+    "BookingPayment",
+    "Cdr",
     "ChargeStation",
+    "ChargingSession",
     "Connector",
+    "DriverToken",
     "Evse",
+    "EvseStatusReport",
+    "LedgerEntry",
     "Location",
     "LoginAttempt",
+    "MeterValue",
+    "Notice",
     "OcpiCommand",
     "OcpiPartner",
     "OutboxEvent",
+    "OwnerAccount",
     "PartnerEndpoint",
     "PartnerRole",
     "Party",
+    "ProblemReport",
+    "Review",
+    "StationSecurityEvent",
+    "StripeCustomer",
+    "StripeEvent",
     "Tariff",
     "Token",
+    "TransactionEventSeen",
     "User",
 ]

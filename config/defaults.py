@@ -18,7 +18,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 CELERY_BROKER_URL = ""  # empty: derived from REDIS_URL
 CELERY_ALWAYS_EAGER = True
 
-PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+PUBLIC_BASE_URL = ""  # empty: http://127.0.0.1:<PORT>
 PORT = 5000
 
 # PlugPool's own OCPI party.
@@ -28,7 +28,11 @@ OWN_PARTY_NAME = "PlugPool"
 
 GATEWAY_HOST = "127.0.0.1"
 GATEWAY_PORT = 9000
-GATEWAY_PUBLIC_URL = "ws://127.0.0.1:9000/ocpp"
+GATEWAY_PUBLIC_URL = ""  # empty: ws://<GATEWAY_HOST>:<GATEWAY_PORT>/ocpp
+GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
+GATEWAY_REDIS_PREFIX = "plugpool:gw:"
+GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer
+BOOKING_DISPATCH_INTERVAL = 30.0  # seconds between the gateway's looks for bookings that start
 
 STRIPE_SECRET_KEY = ""
 STRIPE_PUBLISHABLE_KEY = ""
@@ -48,6 +52,17 @@ OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
 OPENAPI_SWAGGER_UI_PATH = "docs"
 OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+
+# Bookings
+BOOKING_HOLD_MINUTES = 15  # an unpaid hold keeps the slot this long
+BOOKING_MIN_LEAD_MINUTES = 30  # earliest start, counted from now
+BOOKING_MAX_HOURS = 12  # longest booking, extensions included
+BOOKING_MIN_MINUTES = 15  # shortest booking
+BOOKING_NO_SHOW_GRACE_MINUTES = 15  # after the start, a booking that never started is a no-show
+BOOKING_AUTO_COMPLETE_MINUTES = 30  # after the end, an active booking is completed by a job
+BOOKING_AUTHORISE_AHEAD_DAYS = 6  # card holds last ~7 days: authorise no earlier than this
+BOOKING_PROBLEM_WINDOW_HOURS = 24  # after completion, the owner is paid once this has passed
+BOOKING_MAX_CAPTURE_ATTEMPTS = 5
 
 # OCPI: page size cap (X-Limit), outbound timeouts (seconds), GET retries, and whether partner
 # URLs may be plain HTTP or private addresses (only for tests and local peers: SSRF guard).

@@ -2,7 +2,8 @@
 
 GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (9000), GATEWAY_BUS (local | redis),
 REDIS_URL (redis://127.0.0.1:6379/0), GATEWAY_REDIS_PREFIX (plugpool:gw:),
-GATEWAY_PORT_IMPL (memory | package.module:factory) and, for memory,
+GATEWAY_PORT_IMPL (db, the default: the database of create_app(), configured by the
+usual settings such as DATABASE_URL | memory | package.module:factory) and, for memory,
 GATEWAY_SEED_STATIONS ("id:password[:pending][:nosubproto],...") and/or
 GATEWAY_SEED_FILE (the same entries, one per line).
 See app/gateway/README.md.
@@ -16,15 +17,18 @@ import importlib
 import logging
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisKeys
+from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisCommandClient, RedisKeys
 from app.gateway.memory import MemoryStationPort, parse_seed
 from app.gateway.ports import StationPort
 from app.gateway.server import GatewayConfig, run_gateway
 
 log = logging.getLogger("app.gateway")
+
+DB_PORT_FACTORY = "app.charging.port:create_port"
 
 
 def config_from_env(env: Mapping[str, str]) -> GatewayConfig:
@@ -38,8 +42,10 @@ def config_from_env(env: Mapping[str, str]) -> GatewayConfig:
 
 
 def port_from_env(env: Mapping[str, str]) -> StationPort:
-    """Build the station port: the seeded in-memory one, or a factory named by import path."""
-    impl = env.get("GATEWAY_PORT_IMPL", "memory")
+    """Build the station port: the database one, the seeded in-memory one, or a named factory."""
+    impl = env.get("GATEWAY_PORT_IMPL", "db")
+    if impl == "db":
+        impl = DB_PORT_FACTORY
     if impl == "memory":
         seed = env.get("GATEWAY_SEED_STATIONS", "")
         if "GATEWAY_SEED_FILE" in env:  # for thousands of stations (the benchmark)
@@ -81,10 +87,30 @@ async def main(env: Mapping[str, str]) -> None:
     # full (thread-pool wake-ups), and asyncio then drops the signal byte: SIGTERM is lost.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-    async with run_gateway(port_from_env(env), bus_from_env(env), config_from_env(env)) as gateway:
+    port, bus = port_from_env(env), bus_from_env(env)
+    async with run_gateway(port, bus, config_from_env(env)) as gateway:
         log.info("gateway listening on %s:%d", gateway.config.host, gateway.bound_port)
+        halt_jobs = start_port_jobs(port, bus, env)
         print(f"READY {gateway.bound_port}", flush=True)  # tests and the bench wait for this line
         await stop.wait()
+        halt_jobs()
+
+
+def start_port_jobs(
+    port: StationPort, bus: CommandBus, env: Mapping[str, str]
+) -> Callable[[], None]:
+    """Start the port's background jobs (the DB port dispatches bookings) with a sync sender."""
+    start_jobs = getattr(port, "start_jobs", None)
+    if start_jobs is None:
+        return lambda: None
+    if isinstance(bus, LocalBus):
+        sender: Any = bus
+    else:
+        url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        sender = RedisCommandClient(
+            url, keys=RedisKeys(env.get("GATEWAY_REDIS_PREFIX", "plugpool:gw:"))
+        )
+    return start_jobs(sender)  # type: ignore[no-any-return]
 
 
 if __name__ == "__main__":

@@ -138,6 +138,8 @@ class MeterSample:
     unit: str | None = None
     phase: str | None = None
     context: str | None = None
+    #: 2.0.1 signedMeterValue as JSON (signedMeterData, signingMethod, encodingMethod, publicKey)
+    signed_data: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,7 +175,13 @@ def _sample(stamp: datetime, sampled: dict[str, Any]) -> MeterSample:
         unit=unit,
         phase=sampled.get("phase"),
         context=sampled.get("context"),
+        signed_data=_signed(sampled.get("signed_meter_value")),
     )
+
+
+def _signed(value: dict[str, Any] | None) -> str | None:
+    """Keep a 2.0.1 signedMeterValue as compact JSON (it is evidence: stored as received)."""
+    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 class StationLink:

@@ -75,6 +75,11 @@ class Location(Timestamped, Base):
     access_instructions: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Marketplace listing terms (bookings): instant book or owner approval, cancellation tier.
+    instant_book: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    cancellation_policy: Mapped[str] = mapped_column(
+        String(16), default="moderate", server_default="moderate"
+    )
 
     evses: Mapped[list[Evse]] = relationship(
         back_populates="location", cascade="all, delete-orphan", order_by="Evse.id"
@@ -231,18 +236,23 @@ def _touch_last_updated(session: Session, _context: Any, _instances: Any) -> Non
         for obj in (*session.new, *session.dirty, *session.deleted):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
+            stamp = _explicit_last_updated(obj) or now
             for touched in _ocpi_chain(obj):
-                if touched is None or touched in session.deleted or _set_by_caller(touched):
+                if touched is None or touched in session.deleted:
                     continue
-                touched.last_updated = now
+                # A last_updated the caller set itself is kept (OCPI pushes and tests set one
+                # instant on EVSE and Location together); the rest of the chain gets it too.
+                if _explicit_last_updated(touched) is None:
+                    touched.last_updated = stamp
 
 
-def _set_by_caller(obj: Any) -> bool:
-    """True when the caller gave last_updated itself (a partner's object keeps its own time)."""
-    state = inspect(obj)
-    if state.transient or state.pending:
-        return obj.__dict__.get("last_updated") is not None
-    return state.attrs.last_updated.history.has_changes()
+def _explicit_last_updated(obj: Any) -> datetime | None:
+    """Return a last_updated set on the object since it was loaded, if any."""
+    state = inspect(obj, raiseerr=False)
+    if state is None or "last_updated" not in state.mapper.attrs:
+        return None
+    added = state.attrs.last_updated.history.added
+    return added[0] if added and added[0] is not None else None
 
 
 def _ocpi_chain(obj: object) -> tuple[Any, ...]:

@@ -17,13 +17,13 @@ from app.accounts.models import Role, User
 from app.core import outbox
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationFailed
-from app.core.outbox import emit
 from app.core.security import hash_secret, new_password
 from app.core.spatial import point_value
 from app.extensions import db
 from app.inventory import queries
 from app.inventory.enums import EvseStatus
 from app.inventory.errors import ListingNotFound, ListingRemoved, NotYourListing
+from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import (
     AvailabilityWindow,
     Blackout,
@@ -36,10 +36,6 @@ from app.inventory.models import (
 from app.inventory.schemas import ListingInSchema
 from app.tariffs.models import Tariff
 from app.tariffs.services import put_owner_tariff
-
-# Topics the OCPI push job delivers to partner eMSPs.
-LOCATION_CHANGED = "ocpi.location"
-EVSE_STATUS_CHANGED = "ocpi.evse_status"
 
 LOCATION_FIELDS = (
     "name", "address", "city", "postal_code", "state", "country", "time_zone",
@@ -201,6 +197,23 @@ def create_station(location_id: int, password: str | None = None) -> NewStation:
     return new_station
 
 
+def set_evse_status(evse: Evse, status: str) -> Evse:
+    """Record an EVSE's new status (from OCPP); an unchanged status is not news."""
+    if status not in EvseStatus.__members__:
+        raise ValidationFailed({"status": [f"unknown EVSE status {status!r}"]})
+    if evse.status == status:
+        return evse
+    with _one_transaction():
+        now = utcnow()
+        evse.status = status
+        evse.last_updated = now
+        # An OCPI Location's last_updated covers its EVSEs: pulls with date_from must see it.
+        evse.location.last_updated = now
+        db.session.flush()
+        _emit_evse_status(evse)
+    return evse
+
+
 def _owned(user: User, listing_id: int) -> Location:
     location = queries.listing(listing_id)
     if location is None:
@@ -316,19 +329,36 @@ def _update_price(location: Location, price: dict[str, Any]) -> Tariff:
 
 
 def _emit_location(location: Location, change: str) -> None:
-    # One topic for every Location change, so the OCPI push job hears listings too.
     outbox.emit(
         db.session,
         LOCATION_CHANGED,
         "location",
-        str(location.id),
+        location.ocpi_id,
         {
-            "location_id": location.id,
-            "ocpi_id": location.ocpi_id,
             "country_code": location.country_code,
             "party_id": location.party_id,
+            "location_id": location.ocpi_id,
+            "pk": location.id,
             "change": change,
             "publish": location.publish,
+        },
+    )
+
+
+def _emit_evse_status(evse: Evse) -> None:
+    location = evse.location
+    outbox.emit(
+        db.session,
+        EVSE_STATUS_CHANGED,
+        "evse",
+        evse.uid,
+        {
+            "country_code": location.country_code,
+            "party_id": location.party_id,
+            "location_id": location.ocpi_id,
+            "pk": location.id,
+            "evse_uid": evse.uid,
+            "status": evse.status,
         },
     )
 
@@ -336,7 +366,7 @@ def _emit_location(location: Location, change: str) -> None:
 def _emit_tariff(tariff: Tariff, change: str = "updated") -> None:
     outbox.emit(
         db.session,
-        "tariff.changed",
+        TARIFF_CHANGED,
         "tariff",
         tariff.ocpi_id,
         {
@@ -360,71 +390,3 @@ def _one_transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
-
-
-EDITABLE_LOCATION_FIELDS = frozenset(
-    {
-        "name",
-        "address",
-        "city",
-        "postal_code",
-        "state",
-        "publish",
-        "parking_type",
-        "facilities",
-        "directions",
-        "images",
-        "opening_times",
-        "charging_when_closed",
-        "access_instructions",
-        "description",
-    }
-)
-
-
-def set_evse_status(evse: Evse, status: str) -> Evse:
-    """Record an EVSE's new status; an unchanged status is not news."""
-    if status not in EvseStatus.__members__:
-        raise ValidationFailed({"status": [f"unknown EVSE status {status!r}"]})
-    if evse.status == status:
-        return evse
-    now = utcnow()
-    evse.status = status
-    evse.last_updated = now
-    # An OCPI Location's last_updated covers its EVSEs: pulls with date_from must see it.
-    evse.location.last_updated = now
-    emit(
-        db.session,
-        EVSE_STATUS_CHANGED,
-        "evse",
-        str(evse.id),
-        {"location_id": evse.location_id, "evse_uid": evse.uid, "status": status},
-    )
-    db.session.commit()
-    return evse
-
-
-def update_location(location: Location, **changes: Any) -> Location:
-    """Change a listing's details (and publication); partners get the whole Location again."""
-    unknown = set(changes) - EDITABLE_LOCATION_FIELDS
-    if unknown:
-        raise ValidationFailed({name: ["not editable"] for name in sorted(unknown)})
-    for name, value in changes.items():
-        setattr(location, name, value)
-    location.last_updated = utcnow()
-    emit(db.session, LOCATION_CHANGED, "location", str(location.id), {"location_id": location.id})
-    db.session.commit()
-    return location
-
-
-def delete_location(location: Location) -> Location:
-    """Withdraw a listing; partners see its EVSEs REMOVED (OCPI has no DELETE for locations)."""
-    now = utcnow()
-    location.deleted_at = now
-    location.last_updated = now
-    for evse in location.evses:
-        evse.status = EvseStatus.REMOVED.value
-        evse.last_updated = now
-    emit(db.session, LOCATION_CHANGED, "location", str(location.id), {"location_id": location.id})
-    db.session.commit()
-    return location

@@ -56,6 +56,23 @@ def rotate(name: str) -> None:
     click.echo(f"credentials rotated with {partner.name}")
 
 
+@ocpi_cli.command("disconnect")
+@click.argument("name")
+def disconnect(name: str) -> None:
+    """Unregister from a partner (DELETE credentials) and forget its tokens and endpoints."""
+    from app.ocpi.credentials import services
+    from app.ocpi.credentials.queries import partner_by_name
+
+    partner = partner_by_name(name)
+    if partner is None:
+        raise click.ClickException(f"no partner named {name!r}")
+    try:
+        services.disconnect_partner(partner)
+    except errors.OcpiError as error:
+        raise click.ClickException(f"OCPI {error.status_code}: {error.status_message}") from error
+    click.echo(f"unregistered from {name}")
+
+
 @ocpi_cli.command("push")
 @click.option("--batch", default=100, show_default=True, help="Outbox events per round.")
 def push(batch: int) -> None:

@@ -62,6 +62,11 @@ class OcpiPartner(Timestamped, Base):
             for role in self.roles
         )
 
+    def party(self, role: str) -> tuple[str, str] | None:
+        """(country_code, party_id) of the partner's first party in a role, for OCPI-to headers."""
+        held = next((r for r in self.roles if r.role == role), None)
+        return (held.country_code, held.party_id) if held else None
+
     def endpoint(self, identifier: str, role: str) -> str | None:
         """The partner's URL for a module interface in the negotiated version."""
         for endpoint in self.endpoints:

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request
-from sqlalchemy import ColumnElement, Subquery, func, select, tuple_
+from marshmallow import ValidationError
+from sqlalchemy import ColumnElement, Select, Subquery, func, select, tuple_
 
 from app.core.db import Base
 from app.extensions import db
@@ -68,7 +69,7 @@ def _date_arg(name: str) -> datetime | None:
         return None
     try:
         return OcpiDateTime().deserialize(raw)
-    except Exception as error:  # marshmallow ValidationError, reported as OCPI 2001
+    except ValidationError as error:
         raise errors.InvalidParameters(f"{name} is not a DateTime") from error
 
 
@@ -84,13 +85,13 @@ def _cursor(raw: str | None, offset: int) -> tuple[datetime, int] | None:
     return EPOCH + micros * MICROSECOND, row_id
 
 
-def page_query(
-    model: type[Base], filters: list[ColumnElement[bool]], page: PageRequest
-) -> tuple[Subquery, int]:
-    """Count the matches; return the page's keys (id, last_updated) as a subquery to join.
+def page_select(
+    model: type[Base], filters: list[ColumnElement[bool]], page: PageRequest, *columns: Any
+) -> tuple[Select[Any], int]:
+    """Count the matches; return select(*columns) of the page's rows in (last_updated, id) order.
 
-    Only the keys are paged, on the (country_code, party_id, last_updated, id) index; each
-    module joins its rows to this subquery, so no list of ids travels back and forth.
+    The order is the (country_code, party_id, last_updated, id) index's, so the database reads
+    just the page (and computes the selected columns for it only), however deep the page.
     """
     column, key = model.last_updated, model.id  # type: ignore[attr-defined]
     conditions = list(filters)
@@ -99,17 +100,36 @@ def page_query(
     if page.date_to is not None:
         conditions.append(column < page.date_to)
     total = db.session.scalar(select(func.count()).select_from(model).where(*conditions))
-    query = select(key, column).where(*conditions).order_by(column, key)
+    query = select(*columns).where(*conditions).order_by(column, key)
     if page.after is not None:
         moment, row_id = page.after
         query = query.where(tuple_(column, key) > tuple_(moment, row_id))
     elif page.offset:
         query = query.offset(page.offset)
-    return query.limit(page.limit).subquery("page"), total or 0
+    return query.limit(page.limit), total or 0
 
 
-def page_response(items: list[Any], rows: list[Any], total: int, page: PageRequest) -> Response:
-    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit."""
+def page_query(
+    model: type[Base], filters: list[ColumnElement[bool]], page: PageRequest
+) -> tuple[Subquery, int]:
+    """Count the matches; return the page's keys (id, last_updated) as a subquery to join."""
+    keys = (model.id, model.last_updated)  # type: ignore[attr-defined]
+    query, total = page_select(model, filters, page, *keys)
+    return query.subquery("page"), total
+
+
+def page_response(
+    items: list[Any] | None,
+    rows: list[Any],
+    total: int,
+    page: PageRequest,
+    raw_items: str | None = None,
+) -> Response:
+    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit.
+
+    rows: the page's rows in order, each with `id` and `last_updated` (for the next cursor);
+    raw_items: the items already serialised as a JSON array, instead of `items`.
+    """
     headers = {
         "X-Total-Count": str(total),
         "X-Limit": str(current_app.config["OCPI_PAGE_LIMIT"]),
@@ -123,4 +143,4 @@ def page_response(items: list[Any], rows: list[Any], total: int, page: PageReque
         params["cursor"] = f"{next_offset}.{micros}.{last.id}"
         root = registry.ocpi_base_url().removesuffix("/ocpi")
         headers["Link"] = f'<{root}{request.path}?{urlencode(params)}>; rel="next"'
-    return envelope(items, headers=headers)
+    return envelope(items, headers=headers, raw_data=raw_items)

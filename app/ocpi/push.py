@@ -1,5 +1,8 @@
-"""Deliver inventory changes from the outbox to every registered eMSP's locations receiver.
+"""Deliver inventory changes from the outbox to every registered eMSP's receivers.
 
+Topics (app.inventory.events, written by app.inventory.services in the change's own
+transaction): a Location change -> PUT the Location (or PATCH its EVSEs REMOVED once
+unpublished/removed), an EVSE status -> PATCH the EVSE, a Tariff -> PUT (or DELETE) it.
 One attempt per partner and event: the spec forbids queuing pushes forever, a partner that
 missed one resyncs by GET. Failures are kept in the event's last_error for the operator.
 """
@@ -14,16 +17,18 @@ from sqlalchemy import select
 from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
+from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
-from app.inventory.services import EVSE_STATUS_CHANGED, LOCATION_CHANGED
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
 from app.ocpi.locations.serialise import location_to_ocpi, timestamp
 from app.ocpi.models import OcpiPartner
+from app.ocpi.tariffs.serialise import tariff_to_ocpi
+from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
-TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED)
+TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
 
 
 def deliver_events(batch: int) -> int:
@@ -31,10 +36,13 @@ def deliver_events(batch: int) -> int:
     events = _claim(batch)
     if not events:
         return 0
-    partners = registered_partners_with("locations", "RECEIVER")
+    receivers = {
+        module: registered_partners_with(module, "RECEIVER") for module in ("locations", "tariffs")
+    }
     for event in events:
+        module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
         failures = []
-        for partner in partners:
+        for partner in receivers[module]:
             try:
                 _push(partner, event)
             except PartnerCallFailed as error:
@@ -62,18 +70,27 @@ def _claim(batch: int) -> list[OutboxEvent]:
     return list(db.session.scalars(query))
 
 
-def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
-    location = db.session.get(Location, event.payload["location_id"])
-    url = partner.endpoint("locations", "RECEIVER")
-    if location is None or url is None or not partner.token_out:
-        return
-    client = OcpiClient(
-        partner.token_out, raw_token=partner.raw_tokens, to_party=_party_of(partner)
+def _client(partner: OcpiPartner) -> OcpiClient:
+    return OcpiClient(
+        partner.token_out or "", raw_token=partner.raw_tokens, to_party=partner.party("EMSP")
     )
+
+
+def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
+    if not partner.token_out:
+        return
+    if event.topic == TARIFF_CHANGED:
+        _push_tariff(partner, event.payload)
+        return
+    url = partner.endpoint("locations", "RECEIVER")
+    location = db.session.get(Location, _location_pk(event.payload))
+    if location is None or url is None:
+        return
     base = f"{url.rstrip('/')}/{location.country_code}/{location.party_id}/{location.ocpi_id}"
+    client = _client(partner)
     if event.topic == EVSE_STATUS_CHANGED:
         evse = next((e for e in location.evses if e.uid == event.payload["evse_uid"]), None)
-        if evse is not None:
+        if evse is not None and location.publish:
             body = {"status": evse.status, "last_updated": timestamp(evse.last_updated)}
             client.patch(f"{base}/{evse.uid}", body)
     elif location.publish and location.deleted_at is None:
@@ -82,13 +99,31 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
         _remove(client, base, location)
 
 
+def _location_pk(payload: dict[str, Any]) -> int | None:
+    """The Location row id (the OCPI id travels as "location_id")."""
+    value = payload.get("pk")
+    return value if isinstance(value, int) else None
+
+
 def _remove(client: OcpiClient, base: str, location: Location) -> None:
-    """An unpublished or deleted listing: its EVSEs become REMOVED at the partner."""
+    """A listing taken off: its EVSEs become REMOVED at the partner (OCPI has no DELETE)."""
     stamp = timestamp(location.last_updated)
     for evse in location.evses:
         client.patch(f"{base}/{evse.uid}", {"status": "REMOVED", "last_updated": stamp})
 
 
-def _party_of(partner: OcpiPartner) -> tuple[str, str] | None:
-    emsp: Any = next((r for r in partner.roles if r.role == "EMSP"), None)
-    return (emsp.country_code, emsp.party_id) if emsp else None
+def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
+    url = partner.endpoint("tariffs", "RECEIVER")
+    query = select(Tariff).where(
+        Tariff.country_code == payload["country_code"],
+        Tariff.party_id == payload["party_id"],
+        Tariff.ocpi_id == payload["tariff_id"],
+    )
+    tariff = db.session.scalars(query).first()
+    if url is None or tariff is None:
+        return
+    target = f"{url.rstrip('/')}/{tariff.country_code}/{tariff.party_id}/{tariff.ocpi_id}"
+    if tariff.deleted_at is not None:
+        _client(partner).delete(target)
+    else:
+        _client(partner).put(target, tariff_to_ocpi(tariff, partner.version or "2.2.1"))

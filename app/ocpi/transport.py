@@ -42,19 +42,22 @@ def envelope(
     message: str | None = None,
     http_status: int = 200,
     headers: dict[str, str] | None = None,
+    raw_data: str | None = None,
 ) -> Response:
-    """Wrap data in the OCPI response format and add the tracing and routing headers."""
+    """Wrap data in the OCPI response format and add the tracing and routing headers.
+
+    raw_data: `data` already serialised as JSON text (pages built by the database).
+    """
     body: dict[str, Any] = {"status_code": status_code, "timestamp": ocpi_timestamp()}
     if data is not None:
         body["data"] = data
     if message:
         body["status_message"] = message
-    response = current_app.response_class(
-        # Decimal prices must stay JSON numbers (Flask's provider would write strings).
-        json_dumps(body),
-        status=http_status,
-        mimetype="application/json",
-    )
+    # Decimal prices must stay JSON numbers (Flask's provider would write strings).
+    text = json_dumps(body)
+    if raw_data is not None:
+        text = '{"data":' + raw_data + "," + text[1:]
+    response = current_app.response_class(text, status=http_status, mimetype="application/json")
     response.headers.update(_trace_headers())
     response.headers.update(_routing_headers())
     response.headers.update(headers or {})

@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from app.core.spatial import BBox, SpatialSql, spatial_sql
 from app.extensions import db
@@ -489,8 +489,8 @@ def _run_pooled(
     """Run the statement on a pooled connection (no Session needed for a read).
 
     Checkout pings only connections that idled (app.core.db.install_idle_ping), so one the
-    server dropped meanwhile fails here: it is discarded and the read, safe to repeat, runs
-    once more on a fresh connection.
+    server dropped meanwhile (a restart drops them all) fails here: the pool's connections
+    are discarded and the read, safe to repeat, runs once more on a fresh one.
     """
     for attempt in (1, 2):
         raw = engine.raw_connection()
@@ -500,6 +500,7 @@ def _run_pooled(
             if attempt == 2 or not raw.driver_connection.closed:
                 raise
             raw.invalidate()
+            engine.dispose()
         finally:
             raw.close()
     raise AssertionError("unreachable")
@@ -581,3 +582,18 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
 def tariffs_by_id(ids: Iterable[int]) -> list[Tariff]:
     """Full tariff rows by primary key."""
     return list(db.session.scalars(select(Tariff).where(Tariff.id.in_(list(ids)))))
+
+
+def public_location(location_id: int) -> Location | None:
+    """A published, live location with its EVSEs, connectors and schedule, or None."""
+    query = (
+        select(Location)
+        .where(Location.id == location_id, Location.publish.is_(True))
+        .where(Location.deleted_at.is_(None))
+        .options(
+            selectinload(Location.evses).selectinload(Evse.connectors),
+            selectinload(Location.availability),
+            selectinload(Location.blackouts),
+        )
+    )
+    return db.session.scalars(query).one_or_none()

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.core.security import verify_secret
 from app.extensions import db
-from app.inventory.services import LOCATION_CHANGED
 from app.models import ChargeStation, Evse, Location, OutboxEvent, Tariff
 
 
@@ -228,7 +227,7 @@ def test_every_write_emits_a_location_event(client, create_listing, owner_header
     events = db.session.scalars(
         select(OutboxEvent)
         .where(
-            OutboxEvent.topic == LOCATION_CHANGED, OutboxEvent.aggregate_id == str(created["id"])
+            OutboxEvent.topic == "location.changed", OutboxEvent.aggregate_id == created["ocpi_id"]
         )
         .order_by(OutboxEvent.id)
     ).all()

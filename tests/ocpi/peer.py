@@ -39,6 +39,7 @@ class PeerState:
     authorizations: dict[str, str] = field(default_factory=dict)  # uid -> AllowedType
     requests: list[Recorded] = field(default_factory=list)
     down: bool = False
+    credentials_only: bool = False  # publish no functional module (for 3003)
 
 
 def _now() -> str:
@@ -181,7 +182,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             if path == f"{base}/versions":
                 self._send(200, _envelope([{"version": VERSION, "url": f"{state.base}/{VERSION}"}]))
             elif path == f"{base}/{VERSION}":
-                self._send(200, _envelope(_details(state.base)))
+                self._send(200, _envelope(_details(state.base, state.credentials_only)))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
@@ -211,6 +212,11 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
 
         def _credentials(self, method: str, body: Any) -> None:
             # PlugPool registers (POST) or rotates (PUT): call it back with its new token.
+            if method == "DELETE":
+                state.token_to_plugpool = None
+                state.tokens_accepted = set()
+                self._send(200, _envelope())
+                return
             if method not in ("POST", "PUT"):
                 self._send(405, _envelope(status_code=2000))
                 return
@@ -258,7 +264,13 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _details(base: str) -> dict[str, Any]:
+def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
+    if credentials_only:
+        url = f"{base}/{VERSION}/credentials"
+        return {
+            "version": VERSION,
+            "endpoints": [{"identifier": "credentials", "role": "SENDER", "url": url}],
+        }
     return {
         "version": VERSION,
         "endpoints": [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.extensions import db
+from app.extensions import db as _db
 from app.ocpi.models import Token
 from app.ocpi.tokens.services import authorize_token
 
@@ -30,8 +30,8 @@ def _token(partner, uid="RFID1", whitelist="ALLOWED_OFFLINE", valid=True):
         whitelist=whitelist,
         last_updated=utcnow(),
     )
-    db.session.add(token)
-    db.session.flush()
+    _db.session.add(token)
+    _db.session.flush()
     return token
 
 
@@ -93,3 +93,33 @@ def test_token_unknown_to_the_emsp_is_not_allowed(db, make_partner, peer):
 def test_token_nobody_pushed_is_unknown(db):
     result = authorize_token("NOBODY")
     assert result.allowed == "UNKNOWN" and result.token is None and not result.accepted
+
+
+def test_a_station_asks_with_its_location_and_gets_an_ocpp_status(
+    db, make_partner, peer, make_location
+):
+    from app.core.security import hash_secret
+    from app.gateway.ports import AuthorizationStatus
+    from app.inventory.models import ChargeStation
+    from app.ocpi.tokens.ocpp import authorize_at_station
+
+    partner = _emsp(make_partner, peer)
+    _token(partner, "CARD1", "NEVER").group_id = "FLEET-7"
+    location = make_location()
+    station = ChargeStation(station_id="CP-R1", password_hash=hash_secret("y" * 16))
+    db_session = _db.session
+    db_session.add(station)
+    db_session.flush()
+    location.evses[0].station_id = station.id
+    location.stations.append(station)
+    db_session.flush()
+    peer.state.authorizations["CARD1"] = "ALLOWED"
+
+    result = authorize_at_station("CP-R1", "CARD1", "ISO14443")
+
+    assert result.status is AuthorizationStatus.ACCEPTED and result.parent_id == "FLEET-7"
+    (call,) = _authorize_calls(peer)
+    assert call.body == {"location_id": location.ocpi_id, "evse_uids": [location.evses[0].uid]}
+    peer.state.authorizations["CARD1"] = "NO_CREDIT"
+    assert authorize_at_station("CP-R1", "CARD1", "ISO14443").status is AuthorizationStatus.INVALID
+    assert authorize_at_station("CP-R1", "NOBODY", None).status is AuthorizationStatus.INVALID

@@ -122,6 +122,7 @@ def test_start_session_reaches_the_charger_and_the_result_is_posted(
     (result,) = peer.command_results()
     assert result.path == "/ocpi/emsp/2.2.1/commands/START_SESSION/42"
     assert result.body == {"result": "ACCEPTED"}
+    assert result.headers["OCPI-to-party-id"] == "EMS" and result.headers["X-Request-ID"]
     record = _db.session.scalars(select(OcpiCommand)).one()
     assert record.result == "ACCEPTED" and record.result_sent_at is not None
     assert run_commands(10, None) == 0

@@ -53,6 +53,8 @@ def test_token_a_is_refused_outside_credentials_and_versions(plugpool, peer):
         reply = peer.call("GET", plugpool.url(path), token_a)
         assert reply.status_code == 401
         assert reply.json()["status_code"] == 2000
+    command = peer.call("POST", plugpool.url("cpo/2.3.0/commands/START_SESSION"), token_a, json={})
+    assert command.status_code == 401
 
 
 def test_registration_fails_with_3001_when_the_partner_cannot_be_called_back(plugpool, peer):
@@ -73,6 +75,17 @@ def test_registration_on_a_version_the_partner_lacks_is_3002(plugpool, peer):
     credentials = peer.credentials(token_b)
     reply = peer.call("POST", plugpool.url("2.3.0/credentials"), token_a, json=credentials)
     assert reply.json()["status_code"] == 3002
+
+
+def test_registration_without_a_common_module_is_3003(plugpool, peer):
+    _, token_a = _partner_add(plugpool)
+    peer.state.credentials_only = True
+    token_b = "peer-b-minimal"
+    peer.state.tokens_accepted.add(token_b)
+    credentials = peer.credentials(token_b)
+    reply = peer.call("POST", plugpool.url("2.2.1/credentials"), token_a, json=credentials)
+    assert reply.status_code == 200 and reply.json()["status_code"] == 3003
+    assert peer.call("GET", plugpool.versions_url, token_a).status_code == 200
 
 
 def test_put_rotates_the_token_and_delete_unregisters(plugpool, peer):
@@ -129,6 +142,15 @@ def test_we_register_with_a_partner_from_its_versions_url_and_token_a(plugpool, 
         assert partner.token_out.startswith("peer-c-")
     assert peer.state.token_to_plugpool != token_b
     assert peer.call("GET", plugpool.url("cpo/2.2.1/locations"), token_b).status_code == 401
+    token_now = peer.state.token_to_plugpool
+
+    result = runner.invoke(args=["ocpi", "disconnect", "peer"])
+    assert result.exit_code == 0, result.output
+    assert peer.state.requests[-1].method == "DELETE"
+    assert peer.call("GET", plugpool.url("cpo/2.2.1/locations"), token_now).status_code == 401
+    with plugpool.app.app_context():
+        partner = db.session.scalars(select(OcpiPartner)).one()
+        assert partner.status == PartnerStatus.UNREGISTERED and partner.token_out is None
 
 
 def test_connect_with_a_wrong_token_a_fails_cleanly(plugpool, peer):

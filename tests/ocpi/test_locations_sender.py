@@ -6,7 +6,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import update
 
+from app.extensions import db as _db
+from app.inventory.models import Location
 from app.ocpi.schemas.locations import LOCATION
 from app.ocpi.schemas.tariffs import TARIFF
 from tests.ocpi.conftest import token_header
@@ -14,9 +17,20 @@ from tests.ocpi.conftest import token_header
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
+def set_last_updated(location, moment):
+    """Back-date a location: the inventory's flush hook stamps every ORM change with now."""
+    _db.session.execute(
+        update(Location).where(Location.id == location.id).values(last_updated=moment)
+    )
+    _db.session.expire(location)
+
+
 @pytest.fixture
 def five_locations(make_location):
-    return [make_location(last_updated=T0 + timedelta(minutes=i)) for i in range(5)]
+    locations = [make_location() for _ in range(5)]
+    for minutes, location in enumerate(locations):
+        set_last_updated(location, T0 + timedelta(minutes=minutes))
+    return locations
 
 
 def _next_link(reply) -> str | None:

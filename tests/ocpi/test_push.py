@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.core.outbox import OutboxEvent
 from app.extensions import db as _db
 from app.inventory import services
 from app.ocpi.tasks import deliver_outbox
+
+
+def _owner(location):
+    return _db.session.get(User, location.owner_id)
 
 
 def _emsp(make_partner, peer, roles=(("EMSP", "DE", "EMS"),)):
@@ -35,7 +40,7 @@ def test_a_failed_push_is_recorded_and_not_retried(db, make_partner, make_locati
 def test_a_deleted_listing_is_pushed_as_removed_evses(db, make_partner, make_location, peer):
     _emsp(make_partner, peer)
     location = make_location(evses=2)
-    services.delete_location(location)
+    services.remove_listing(_owner(location), location.id)
     deliver_outbox(10)
     pushes = peer.pushes()
     assert [p.method for p in pushes] == ["PATCH", "PATCH"]
@@ -45,6 +50,37 @@ def test_a_deleted_listing_is_pushed_as_removed_evses(db, make_partner, make_loc
 def test_partners_without_a_locations_receiver_get_nothing(db, make_partner, make_location, peer):
     make_partner()
     location = make_location()
-    services.update_location(location, name="x")
+    services.update_listing(_owner(location), location.id, {"name": "x"})
     assert deliver_outbox(10) == 1
     assert peer.state.requests == []
+
+
+def test_tariff_changes_are_put_to_tariff_receivers(db, make_partner, make_tariff, peer):
+    from app.core.outbox import emit
+
+    partner, _ = make_partner(
+        endpoints=(("tariffs", "RECEIVER", f"{peer.state.base}/emsp/2.2.1/locations/t"),),
+    )
+    peer.state.tokens_accepted.add(partner.token_out)
+    tariff = make_tariff()
+    payload = {"country_code": "NL", "party_id": "PLG", "tariff_id": tariff.ocpi_id}
+    emit(_db.session, "tariff.changed", "tariff", tariff.ocpi_id, payload)
+    _db.session.flush()  # as a committed event would be: due before the job looks
+    assert deliver_outbox(10) == 1
+    (put,) = peer.pushes()
+    assert put.method == "PUT" and put.path.endswith(f"/t/NL/PLG/{tariff.ocpi_id}")
+    assert put.body["id"] == tariff.ocpi_id
+
+
+def test_the_other_branchs_topic_spelling_is_pushed_too(db, make_partner, make_location, peer):
+    from app.core.outbox import emit
+
+    _emsp(make_partner, peer)
+    location = make_location()
+    evse = location.evses[0]
+    payload = {"location_id": location.ocpi_id, "pk": location.id, "evse_uid": evse.uid}
+    emit(_db.session, "evse.status_changed", "evse", evse.uid, payload)
+    emit(_db.session, "location.changed", "location", location.ocpi_id, payload)
+    _db.session.flush()
+    assert deliver_outbox(10) == 2
+    assert [p.method for p in peer.pushes()] == ["PATCH", "PUT"]

@@ -7,8 +7,9 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app.accounts.models import User
 from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory import services as inventory
@@ -25,12 +26,15 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 def _seed(app, count: int) -> None:
     with app.app_context():
         db.session.add(Party(country_code="NL", party_id="PLG", name="PlugPool", is_own=True))
+        owner = User(email="owner@example.test", password_hash="x", name="Owner", role="owner")
+        db.session.add(owner)
         db.session.flush()
         for n in range(count):
             location = Location(
                 country_code="NL",
                 party_id="PLG",
                 ocpi_id=f"LOC{n:03d}",
+                owner_id=owner.id,
                 publish=True,
                 address=f"Street {n}",
                 city="Utrecht",
@@ -39,7 +43,6 @@ def _seed(app, count: int) -> None:
                 longitude=Decimal("5.121420"),
                 geog=WKTElement("POINT(5.121420 52.090737)", srid=4326),
                 time_zone="Europe/Amsterdam",
-                last_updated=T0 + timedelta(hours=n),
             )
             evse = Evse(uid=f"E{n:03d}", evse_id=f"NL*PLG*E{n:03d}", status="AVAILABLE")
             evse.connectors.append(
@@ -54,6 +57,12 @@ def _seed(app, count: int) -> None:
             )
             location.evses.append(evse)
             db.session.add(location)
+        db.session.flush()
+        # Back-dated with a bulk UPDATE: the inventory's flush hook stamps ORM changes with now.
+        for n in range(count):
+            stamp = T0 + timedelta(hours=n)
+            where = Location.ocpi_id == f"LOC{n:03d}"
+            db.session.execute(update(Location).where(where).values(last_updated=stamp))
         db.session.commit()
 
 
@@ -116,7 +125,9 @@ def test_emsp_and_cpo_roam_over_http(plugpool, peer):
     with plugpool.app.app_context():
         location = db.session.scalars(select(Location).where(Location.ocpi_id == "LOC003")).one()
         inventory.set_evse_status(location.evses[0], "CHARGING")
-        inventory.update_location(location, name="Renamed")
+        inventory.update_listing(
+            db.session.get(User, location.owner_id), location.id, {"name": "Renamed"}
+        )
         assert deliver_outbox(10) == 2
         assert deliver_outbox(10) == 0
         events = db.session.scalars(select(OutboxEvent)).all()

@@ -105,3 +105,18 @@ def test_body_that_is_not_json_is_400_with_2001(client, make_partner):
     )
     assert reply.status_code == 400
     assert reply.get_json()["status_code"] == 2001
+
+
+def test_an_unexpected_failure_is_500_with_3000_not_an_html_page(client, make_partner, monkeypatch):
+    from app.ocpi.locations import api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(api, "page_request", broken)
+    _, token = make_partner()
+    reply = client.get("/ocpi/cpo/2.2.1/locations", headers=token_header(token))
+    assert reply.status_code == 500
+    assert reply.mimetype == "application/json"
+    assert reply.get_json()["status_code"] == 3000
+    assert "fire" not in reply.get_data(as_text=True)

@@ -51,6 +51,7 @@ def test_nearest_returns_the_n_nearest_in_order(place, found):
 
 def test_nearest_walks_the_gist_index_with_knn(db, app, place):
     place(1)
+    db.execute(text("ANALYZE locations"))  # statistics, so the planner weighs the KNN scan
     criteria = SearchCriteria(lat=CENTER[0], lon=CENTER[1], nearest=5)
     stmt = queries._filtered(criteria, queries.spatial(), 5)
     compiled = stmt.compile(db, compile_kwargs={"literal_binds": True})
@@ -62,6 +63,11 @@ def test_nearest_walks_the_gist_index_with_knn(db, app, place):
 
 def test_radius_query_uses_the_gist_index(db, app, place):
     place(1)
+    # Far-away rows and fresh statistics make the radius selective, as in production; on a
+    # one-row table the planner may rather scan another index of locations (ocpi's partial one).
+    for km in range(100, 140):
+        place(km)
+    db.execute(text("ANALYZE locations"))
     criteria = SearchCriteria(lat=CENTER[0], lon=CENTER[1], radius_m=25_000)
     stmt = queries.near_statement(criteria, None, 20)
     compiled = stmt.compile(db, compile_kwargs={"literal_binds": True})

@@ -70,7 +70,9 @@ def execute_command(record: OcpiCommand, sender: CommandSender) -> str:
     record.result = result
     partner = db.session.get(OcpiPartner, record.partner_id) if record.partner_id else None
     if partner is not None and partner.token_out:
-        client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens, to_party=None)
+        client = OcpiClient(
+            partner.token_out, raw_token=partner.raw_tokens, to_party=partner.party("EMSP")
+        )
         try:
             client.post(record.response_url, {"result": result})
             record.result_sent_at = utcnow()

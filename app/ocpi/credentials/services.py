@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 
 from app.core.clock import utcnow
@@ -109,6 +110,21 @@ def rotate_partner(partner: OcpiPartner) -> OcpiPartner:
     return partner
 
 
+def disconnect_partner(partner: OcpiPartner) -> None:
+    """Unregister from a partner (DELETE its credentials endpoint), then forget it here."""
+    if partner.status != PartnerStatus.REGISTERED or not partner.token_out:
+        raise errors.MethodNotAllowed("Not registered")
+    url = partner.endpoint("credentials", "SENDER") or partner.endpoint("credentials", "RECEIVER")
+    if url is not None:
+        try:
+            OcpiClient(partner.token_out, raw_token=partner.raw_tokens).delete(url)
+        except errors.PartnerCallFailed as error:
+            # Forgetting it here still ends our side of the connection: its token stops working.
+            log.warning("OCPI partner %s did not accept DELETE credentials: %s", partner.id, error)
+    _forget(partner)
+    db.session.commit()
+
+
 def _accept_credentials(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
     theirs = _load_credentials(body, version)
     _check_roles(partner, theirs["roles"])
@@ -132,8 +148,6 @@ def _load_credentials(body: Any, version: str) -> dict[str, Any]:
 
 def _check_roles(partner: OcpiPartner, roles: list[dict[str, Any]]) -> None:
     """A party can belong to one platform only; PlugPool's own party to none."""
-    from flask import current_app
-
     own = (current_app.config["OWN_COUNTRY_CODE"], current_app.config["OWN_PARTY_ID"])
     for role in roles:
         party = (role["country_code"].upper(), role["party_id"].upper())

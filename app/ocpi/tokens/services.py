@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 
 from app.extensions import db
@@ -203,6 +204,4 @@ def _issuer(token: Token) -> OcpiPartner | None:
 
 
 def _rta_timeout() -> float:
-    from flask import current_app
-
-    return current_app.config["OCPI_RTA_TIMEOUT"]
+    return float(current_app.config["OCPI_RTA_TIMEOUT"])

@@ -1,0 +1,152 @@
+"""Read-only selects of the bookings domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.bookings.enums import HOLDING_STATUSES, BookingStatus
+from app.bookings.models import Booking, ProblemReport, Review
+from app.core.errors import NotFound
+from app.extensions import db
+from app.inventory.models import Evse, Location
+from app.tariffs.models import Tariff
+
+
+def get_booking(booking_id: int, *, for_update: bool = False) -> Booking:
+    """Return the booking, or raise NotFound."""
+    statement = select(Booking).where(Booking.id == booking_id)
+    if for_update:
+        # Re-read the row: a value loaded earlier in this session may be stale by now.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    booking = db.session.scalars(statement).one_or_none()
+    if booking is None:
+        raise NotFound(f"booking {booking_id} not found")
+    return booking
+
+
+def get_evse(evse_id: int) -> Evse:
+    """Return the EVSE, or raise NotFound."""
+    evse = db.session.get(Evse, evse_id)
+    if evse is None:
+        raise NotFound(f"EVSE {evse_id} not found")
+    return evse
+
+
+def overlapping_window(
+    evse_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    exclude_id: int | None = None,
+) -> tuple[datetime, datetime] | None:
+    """Return the window of a booking holding part of [starts_at, ends_at) on the EVSE.
+
+    Unpaid holds whose time ran out do not count: the next hold expires them first.
+    """
+    statement = select(Booking.starts_at, Booking.ends_at).where(
+        Booking.evse_id == evse_id,
+        Booking.status.in_(HOLDING_STATUSES),
+        Booking.starts_at < ends_at,
+        Booking.ends_at > starts_at,
+        ~((Booking.status == BookingStatus.PENDING) & (Booking.expires_at <= now)),
+    )
+    if exclude_id is not None:
+        statement = statement.where(Booking.id != exclude_id)
+    row = db.session.execute(statement.limit(1)).first()
+    return None if row is None else (row.starts_at, row.ends_at)
+
+
+def tariff_of(evse: Evse) -> Tariff | None:
+    """Return the tariff of the EVSE's first connector that names one."""
+    location = evse.location
+    for connector in evse.connectors:
+        for ocpi_id in connector.tariff_ids:
+            tariff = db.session.scalars(
+                select(Tariff).where(
+                    Tariff.country_code == location.country_code,
+                    Tariff.party_id == location.party_id,
+                    Tariff.ocpi_id == ocpi_id,
+                    Tariff.deleted_at.is_(None),
+                )
+            ).first()
+            if tariff is not None:
+                return tariff
+    return None
+
+
+def bookings_of_driver(driver_id: int) -> list[Booking]:
+    """Return the driver's bookings, latest start first."""
+    statement = (
+        select(Booking).where(Booking.driver_id == driver_id).order_by(Booking.starts_at.desc())
+    )
+    return list(db.session.scalars(statement))
+
+
+def bookings_of_owner(owner_id: int, location_id: int | None = None) -> list[Booking]:
+    """Return the bookings of the owner's listings, latest start first."""
+    statement = (
+        select(Booking)
+        .join(Location, Location.id == Booking.location_id)
+        .where(Location.owner_id == owner_id)
+        .order_by(Booking.starts_at.desc())
+    )
+    if location_id is not None:
+        statement = statement.where(Booking.location_id == location_id)
+    return list(db.session.scalars(statement))
+
+
+def stale_holds(now: datetime, evse_id: int | None = None) -> list[int]:
+    """Return the ids of unpaid holds whose time ran out (on one EVSE if given)."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.PENDING, Booking.expires_at <= now
+    )
+    if evse_id is not None:
+        statement = statement.where(Booking.evse_id == evse_id)
+    return list(db.session.scalars(statement))
+
+
+def due_no_shows(cutoff: datetime) -> list[int]:
+    """Return confirmed bookings that should have started before cutoff."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.CONFIRMED, Booking.starts_at <= cutoff
+    )
+    return list(db.session.scalars(statement))
+
+
+def unanswered_requests(now: datetime) -> list[int]:
+    """Return booking requests the owner left unanswered until their start."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.REQUESTED, Booking.starts_at <= now
+    )
+    return list(db.session.scalars(statement))
+
+
+def due_completions(cutoff: datetime) -> list[int]:
+    """Return active bookings that ended before cutoff."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.ACTIVE, Booking.ends_at <= cutoff
+    )
+    return list(db.session.scalars(statement))
+
+
+def reviews_of(booking_id: int) -> list[Review]:
+    """Return the booking's reviews."""
+    return list(db.session.scalars(select(Review).where(Review.booking_id == booking_id)))
+
+
+def has_open_problem(booking_id: int) -> bool:
+    """Tell whether a problem report on the booking is still unresolved."""
+    statement = select(ProblemReport.id).where(
+        ProblemReport.booking_id == booking_id, ProblemReport.resolved_at.is_(None)
+    )
+    return db.session.scalars(statement.limit(1)).first() is not None
+
+
+def get_problem_report(report_id: int) -> ProblemReport:
+    """Return the problem report, or raise NotFound."""
+    report = db.session.get(ProblemReport, report_id)
+    if report is None:
+        raise NotFound(f"problem report {report_id} not found")
+    return report

@@ -1,0 +1,1 @@
+"""Charging sessions and CDRs: the business side behind the OCPP gateway's StationPort."""

@@ -1,0 +1,125 @@
+"""The DB-backed `StationPort`: the gateway's calls mapped onto charging services.
+
+Every call runs in its own Flask app context, so it gets its own scoped database session
+(thread-safe from the gateway's port thread pool) that is removed when the call ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask
+
+from app.charging import services
+from app.charging.commands import CommandSender, use_local_bus
+from app.charging.tasks import DISPATCH_INTERVAL, run_booking_dispatcher
+from app.gateway.ports import (
+    AuthorizationResult,
+    BootDecision,
+    BootInfo,
+    MeterReport,
+    OcppVersion,
+    SecurityEvent,
+    StationAuth,
+    StatusReport,
+    TransactionEvent,
+    TransactionEventResult,
+    TransactionStart,
+    TransactionStarted,
+    TransactionStop,
+    ViolationKind,
+)
+
+T = TypeVar("T")
+
+
+class DbStationPort:
+    """`StationPort` on the application's database (see app/gateway/ports.py for the contract)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def _run(self, service: Callable[..., T], *args: Any) -> T:
+        """Run one service call in a fresh app context (one session, one transaction)."""
+        with self.app.app_context():
+            return service(*args)
+
+    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
+        """Check identity and password against the stored hash."""
+        return self._run(services.authenticate_station, station_id, password)
+
+    def boot(self, station_id: str, info: BootInfo) -> BootDecision:
+        """Record boot details; Accepted only for approved stations."""
+        return self._run(services.boot_station, station_id, info)
+
+    def heartbeat(self, station_id: str) -> None:
+        """Note that the station is alive."""
+        self._run(services.note_heartbeat, station_id)
+
+    def connection_changed(
+        self, station_id: str, online: bool, protocol: OcppVersion | None
+    ) -> None:
+        """Record the station going online or offline."""
+        self._run(services.set_connection, station_id, online, protocol)
+
+    def status(self, station_id: str, report: StatusReport) -> None:
+        """Store an EVSE status (newest report wins)."""
+        self._run(services.record_status, station_id, report)
+
+    def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthorizationResult:
+        """Decide whether a token may charge here."""
+        return self._run(services.authorize_token, station_id, id_token, token_type)
+
+    def start_transaction(self, station_id: str, start: TransactionStart) -> TransactionStarted:
+        """Open a 1.6 session (idempotent)."""
+        return self._run(services.start_transaction, station_id, start)
+
+    def meter_values(self, station_id: str, report: MeterReport) -> None:
+        """Store meter samples (idempotent)."""
+        self._run(services.record_meter_values, station_id, report)
+
+    def stop_transaction(
+        self, station_id: str, stop: TransactionStop
+    ) -> AuthorizationResult | None:
+        """Close a 1.6 session and bill it (idempotent)."""
+        return self._run(services.stop_transaction, station_id, stop)
+
+    def transaction_event(self, station_id: str, event: TransactionEvent) -> TransactionEventResult:
+        """Apply a 2.0.1 transaction event (idempotent)."""
+        return self._run(services.apply_transaction_event, station_id, event)
+
+    def security_event(self, station_id: str, event: SecurityEvent) -> None:
+        """Keep a security event."""
+        self._run(services.record_security_event, station_id, event)
+
+    def record_violation(self, station_id: str, kind: ViolationKind) -> None:
+        """Count a protocol violation."""
+        self._run(services.count_violation, station_id, kind)
+
+    def start_jobs(self, sender: CommandSender) -> Callable[[], None]:
+        """Start the booking dispatcher beside the gateway; return a function that stops it."""
+        use_local_bus(sender)
+        stop = threading.Event()
+        interval = float(self.app.config.get("BOOKING_DISPATCH_INTERVAL", DISPATCH_INTERVAL))
+        thread = threading.Thread(
+            target=run_booking_dispatcher,
+            args=(self.app, sender, stop, interval),
+            name="booking-dispatcher",
+            daemon=True,
+        )
+        thread.start()
+
+        def halt() -> None:
+            stop.set()
+            use_local_bus(None)
+
+        return halt
+
+
+def create_port() -> DbStationPort:
+    """Build the DB-backed port on an app made from the environment (GATEWAY_PORT_IMPL)."""
+    from app import create_app
+
+    return DbStationPort(create_app())

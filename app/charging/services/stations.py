@@ -1,0 +1,188 @@
+"""Station use cases: identity, boot, liveness, EVSE status, audit, tokens."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import update
+
+from app.charging import queries
+from app.charging.models import (
+    DriverToken,
+    EvseStatusReport,
+    StationSecurityEvent,
+)
+from app.charging.tokens import authorize_at, new_driver_token
+from app.core.clock import utcnow
+from app.core.security import verify_secret
+from app.extensions import db
+from app.gateway.ports import (
+    AuthorizationResult,
+    AuthOutcome,
+    BootDecision,
+    BootInfo,
+    OcppVersion,
+    RegistrationStatus,
+    SecurityEvent,
+    StationAuth,
+    StatusReport,
+    ViolationKind,
+)
+from app.inventory.enums import EvseStatus
+from app.inventory.models import ChargeStation
+from app.inventory.services import ensure_own_party, set_evse_status
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 300
+PENDING_RETRY_INTERVAL = 60
+
+
+class UnknownStation(LookupError):
+    """A port call named a station that does not exist (it was removed while connected)."""
+
+
+# Stations
+
+
+def authenticate_station(station_id: str, password: str | None) -> StationAuth:
+    """Check a station's identity and Basic-auth password against its stored hash."""
+    station = queries.station(station_id)
+    if station is None:
+        return StationAuth(AuthOutcome.UNKNOWN)
+    if password is None or not verify_secret(station.password_hash, password):
+        return StationAuth(AuthOutcome.BAD_PASSWORD)
+    return StationAuth(
+        AuthOutcome.OK,
+        approved=station.approved,
+        allow_missing_subprotocol=station.allow_missing_subprotocol,
+    )
+
+
+def boot_station(station_id: str, info: BootInfo) -> BootDecision:
+    """Record what the charger says about itself; Accepted only for approved stations."""
+    station = queries.station(station_id)
+    if station is None:
+        return BootDecision(RegistrationStatus.REJECTED, PENDING_RETRY_INTERVAL)
+    station.vendor = info.vendor[:50]
+    station.model = info.model[:50]
+    station.serial_number = (info.serial_number or "")[:50] or None
+    station.firmware_version = (info.firmware_version or "")[:50] or None
+    station.last_seen_at = utcnow()
+    approved = station.approved
+    db.session.commit()
+    if approved:
+        return BootDecision(RegistrationStatus.ACCEPTED, HEARTBEAT_INTERVAL)
+    return BootDecision(RegistrationStatus.PENDING, PENDING_RETRY_INTERVAL)
+
+
+def note_heartbeat(station_id: str) -> None:
+    """Note that the station is alive."""
+    db.session.execute(
+        update(ChargeStation)
+        .where(ChargeStation.station_id == station_id)
+        .values(last_seen_at=utcnow())
+    )
+    db.session.commit()
+
+
+def set_connection(station_id: str, online: bool, protocol: OcppVersion | None) -> None:
+    """Record the station going online (with its protocol) or offline."""
+    values: dict[str, object] = {"connected": online, "last_seen_at": utcnow()}
+    if online and protocol is not None:
+        values["protocol"] = protocol.value
+    db.session.execute(
+        update(ChargeStation).where(ChargeStation.station_id == station_id).values(**values)
+    )
+    db.session.commit()
+
+
+def record_status(station_id: str, report: StatusReport) -> None:
+    """Set an EVSE's status from a newer report; announce a change through the outbox."""
+    station = require_station(station_id)
+    evse = queries.evse_of(station.id, report.evse_id)
+    if evse is None:
+        return  # connector 0 (the whole station) or an EVSE the listing does not have
+    kept = queries.status_report(evse.id)
+    if kept is not None and kept.reported_at > report.timestamp:
+        return  # an older report resent after a newer one
+    if kept is None:
+        kept = EvseStatusReport(evse_pk=evse.id)
+        db.session.add(kept)
+    kept.ocpp_status, kept.error_code = report.ocpp_status, report.error_code
+    kept.reported_at = report.timestamp
+    if evse.status != EvseStatus.REMOVED:
+        # The inventory service writes the outbox event the OCPI push job delivers, and
+        # commits this whole change with it.
+        set_evse_status(evse, report.status.value)
+    db.session.commit()
+
+
+def record_security_event(station_id: str, event: SecurityEvent) -> None:
+    """Keep a security event and log its type (tech info may be sensitive: not logged)."""
+    log.warning("security event from %s: %s", station_id, event.type)
+    db.session.add(
+        StationSecurityEvent(
+            station_id=station_id,
+            type=event.type[:50],
+            timestamp=event.timestamp,
+            tech_info=(event.tech_info or "")[:255] or None,
+        )
+    )
+    db.session.commit()
+
+
+def count_violation(station_id: str, kind: ViolationKind) -> None:
+    """Count a protocol violation against the station."""
+    log.info("protocol violation by %s: %s", station_id, kind.value)
+    db.session.execute(
+        update(ChargeStation)
+        .where(ChargeStation.station_id == station_id)
+        .values(violation_count=ChargeStation.violation_count + 1)
+    )
+    db.session.commit()
+
+
+def require_station(station_id: str) -> ChargeStation:
+    """Return a station or raise (the gateway answers InternalError)."""
+    station = queries.station(station_id)
+    if station is None:
+        raise UnknownStation(station_id)
+    return station
+
+
+# Tokens
+
+
+def authorize_token(station_id: str, uid: str, token_type: str) -> AuthorizationResult:
+    """Decide whether a token may charge at this station."""
+    station = require_station(station_id)
+    decision = authorize_at(station, uid, token_type, None, utcnow())
+    db.session.commit()
+    return AuthorizationResult(decision.status)
+
+
+def issue_driver_token(user_id: int, uid: str | None = None) -> DriverToken:
+    """Give a PlugPool driver a token under the own party (idTag for chargers)."""
+    with _one_transaction():
+        link = new_driver_token(user_id, ensure_own_party(), uid)
+    return link
+
+
+def driver_token_uid(user_id: int) -> str:
+    """Return the driver's token uid, issuing one on first use."""
+    tokens = queries.tokens_of_driver(user_id)
+    return tokens[0].uid if tokens else issue_driver_token(user_id).uid
+
+
+@contextmanager
+def _one_transaction() -> Iterator[None]:
+    """Commit the block's changes, or roll all of them back."""
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise

@@ -1,0 +1,46 @@
+"""The Celery app: broker REDIS_URL (or CELERY_BROKER_URL); tasks run inside a Flask app context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+celery_app = Celery("plugpool", include=["app.bookings.tasks"])
+
+# Every minute is enough: holds last minutes, grace periods a quarter of an hour.
+BEAT_SCHEDULE = {
+    name: {"task": f"app.bookings.tasks.{name}", "schedule": 60.0}
+    for name in (
+        "expire_holds",
+        "mark_no_shows",
+        "decline_unanswered",
+        "auto_complete",
+        "authorise_upcoming",
+        "retry_failed_captures",
+        "pay_out_owners",
+    )
+}
+
+
+def init_celery(app: Flask) -> Celery:
+    """Bind the Celery app to a Flask app: settings, and an app context around each task."""
+    broker = app.config.get("CELERY_BROKER_URL") or app.config["REDIS_URL"]
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app.Task = FlaskTask
+    celery_app.conf.update(
+        broker_url=broker,
+        result_backend=broker,
+        task_always_eager=bool(app.config.get("CELERY_ALWAYS_EAGER")),
+        task_ignore_result=False,
+        beat_schedule=BEAT_SCHEDULE,
+        broker_connection_retry_on_startup=True,
+    )
+    app.extensions["celery"] = celery_app
+    return celery_app

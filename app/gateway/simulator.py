@@ -1,0 +1,410 @@
+"""A simulated charger (OCPP 1.6J or 2.0.1) for demos, `make run` and end-to-end tests.
+
+It connects like a real one (Basic auth, subprotocol), boots, reports its connector
+Available, sends heartbeats, and charges when remotely started: it accepts
+RemoteStartTransaction / RequestStartTransaction, starts a transaction, sends meter values
+every `meter_interval` seconds at `power_w`, and stops on RemoteStop / RequestStopTransaction.
+It accepts ReserveNow and CancelReservation too. Commands are answered first and acted
+on afterwards (`@after`), because calling the CSMS from inside a handler deadlocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import websockets
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+
+from app.gateway.ports import OcppVersion
+
+log = logging.getLogger(__name__)
+
+REGISTER = "Energy.Active.Import.Register"
+
+
+@dataclass
+class SimulatorConfig:
+    """How the simulated charger connects and behaves."""
+
+    station_id: str
+    password: str | None
+    url: str = "ws://127.0.0.1:9000/ocpp"  # the station id is appended
+    protocol: OcppVersion = OcppVersion.V16
+    meter_interval: float = 5.0
+    power_w: int = 7400
+    heartbeat_interval: float = 60.0
+    vendor: str = "PlugPool"
+    model: str = "Simulator"
+
+
+@dataclass
+class Meter:
+    """The energy register, advanced by elapsed time at the charging power."""
+
+    wh: Decimal = Decimal(0)
+    since: datetime | None = None
+
+    def read(self, power_w: int) -> int:
+        """Advance the register to now while charging and return it in whole Wh."""
+        now = datetime.now(UTC)
+        if self.since is not None:
+            hours = Decimal(str((now - self.since).total_seconds())) / 3600
+            self.wh += Decimal(power_w) * hours
+            self.since = now
+        return int(self.wh)
+
+
+@dataclass
+class Transaction:
+    """The transaction in progress (one connector: one at a time)."""
+
+    id_token: str
+    transaction_id: str | int | None = None
+    remote_start_id: int | None = None
+    seq_no: int = 0
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def now_iso() -> str:
+    """Return the current UTC time as OCPP writes it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Simulated16(ChargePoint16):
+    """The 1.6J simulated charger."""
+
+    def __init__(self, config: SimulatorConfig, connection: Any) -> None:
+        super().__init__(config.station_id, connection, response_timeout=30)
+        self.config = config
+        self.meter = Meter()
+        self.transaction: Transaction | None = None
+        self.commands: list[str] = []
+
+    async def boot(self) -> str:
+        """Send BootNotification and the connector's status; return the registration status."""
+        reply = await self.call(
+            call16.BootNotification(
+                charge_point_vendor=self.config.vendor, charge_point_model=self.config.model
+            )
+        )
+        if reply.status == "Accepted":
+            await self._status("Available")
+        return str(reply.status)
+
+    async def heartbeat(self) -> None:
+        """Send one Heartbeat."""
+        await self.call(call16.Heartbeat())
+
+    @on("RemoteStartTransaction")
+    def on_remote_start(self, id_tag: str, **extra: Any) -> result16.RemoteStartTransaction:
+        """Accept a remote start when idle."""
+        self.commands.append("RemoteStartTransaction")
+        busy = self.transaction is not None
+        return result16.RemoteStartTransaction(status="Rejected" if busy else "Accepted")
+
+    @after("RemoteStartTransaction")
+    async def start_after_remote(self, id_tag: str, **extra: Any) -> None:
+        """Start charging for the token the CSMS named."""
+        if self.transaction is None:
+            await self.start_charging(id_tag)
+
+    @on("RemoteStopTransaction")
+    def on_remote_stop(self, transaction_id: int) -> result16.RemoteStopTransaction:
+        """Accept a stop of the running transaction."""
+        self.commands.append("RemoteStopTransaction")
+        running = self.transaction is not None and self.transaction.transaction_id == transaction_id
+        return result16.RemoteStopTransaction(status="Accepted" if running else "Rejected")
+
+    @after("RemoteStopTransaction")
+    async def stop_after_remote(self, transaction_id: int) -> None:
+        """Stop charging."""
+        if self.transaction is not None and self.transaction.transaction_id == transaction_id:
+            await self.stop_charging("Remote")
+
+    @on("ReserveNow")
+    def on_reserve_now(self, **payload: Any) -> result16.ReserveNow:
+        """Accept a reservation."""
+        self.commands.append("ReserveNow")
+        return result16.ReserveNow(status="Accepted")
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, **payload: Any) -> result16.CancelReservation:
+        """Accept a cancellation."""
+        self.commands.append("CancelReservation")
+        return result16.CancelReservation(status="Accepted")
+
+    @on("ChangeConfiguration")
+    def on_change_configuration(self, **payload: Any) -> result16.ChangeConfiguration:
+        """Accept configuration changes (password rotation included)."""
+        self.commands.append("ChangeConfiguration")
+        return result16.ChangeConfiguration(status="Accepted")
+
+    async def start_charging(self, id_tag: str) -> None:
+        """Start a transaction and keep sending meter values until it stops."""
+        self.transaction = Transaction(id_tag)
+        await self._status("Preparing")
+        reply = await self.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag=id_tag, meter_start=self.meter.read(0), timestamp=now_iso()
+            )
+        )
+        if reply.id_tag_info["status"] != "Accepted":
+            self.transaction = None
+            await self._status("Available")
+            return
+        self.transaction.transaction_id = reply.transaction_id
+        self.meter.since = datetime.now(UTC)
+        await self._status("Charging")
+        self.transaction.task = asyncio.create_task(self._metering(reply.transaction_id))
+
+    async def stop_charging(self, reason: str = "Local") -> None:
+        """Stop the running transaction."""
+        transaction = self.transaction
+        if transaction is None:
+            return
+        if transaction.task is not None:
+            transaction.task.cancel()
+        wh = self.meter.read(self.config.power_w)
+        self.meter.since = None
+        await self.call(
+            call16.StopTransaction(
+                meter_stop=wh,
+                timestamp=now_iso(),
+                transaction_id=int(transaction.transaction_id or 0),
+                reason=reason,
+            )
+        )
+        self.transaction = None
+        await self._status("Available")
+
+    async def _metering(self, transaction_id: int) -> None:
+        """Send the energy register every meter_interval seconds."""
+        while True:
+            await asyncio.sleep(self.config.meter_interval)
+            wh = self.meter.read(self.config.power_w)
+            sample = {"value": str(wh), "measurand": REGISTER, "unit": "Wh"}
+            await self.call(
+                call16.MeterValues(
+                    connector_id=1,
+                    transaction_id=transaction_id,
+                    meter_value=[{"timestamp": now_iso(), "sampled_value": [sample]}],
+                )
+            )
+
+    async def _status(self, status: str) -> None:
+        """Report connector 1's status."""
+        await self.call(call16.StatusNotification(1, "NoError", status, timestamp=now_iso()))
+
+
+class Simulated201(ChargePoint201):
+    """The 2.0.1 simulated charging station (one EVSE with one connector)."""
+
+    def __init__(self, config: SimulatorConfig, connection: Any) -> None:
+        super().__init__(config.station_id, connection, response_timeout=30)
+        self.config = config
+        self.meter = Meter()
+        self.transaction: Transaction | None = None
+        self.commands: list[str] = []
+
+    async def boot(self) -> str:
+        """Send BootNotification and the connector's status; return the registration status."""
+        station = {"vendor_name": self.config.vendor, "model": self.config.model}
+        reply = await self.call(
+            call201.BootNotification(charging_station=station, reason="PowerUp")
+        )
+        if reply.status == "Accepted":
+            await self._status("Available")
+        return str(reply.status)
+
+    async def heartbeat(self) -> None:
+        """Send one Heartbeat."""
+        await self.call(call201.Heartbeat())
+
+    @on("RequestStartTransaction")
+    def on_request_start(
+        self, id_token: dict[str, Any], remote_start_id: int, **extra: Any
+    ) -> result201.RequestStartTransaction:
+        """Accept a remote start when idle."""
+        self.commands.append("RequestStartTransaction")
+        busy = self.transaction is not None
+        return result201.RequestStartTransaction(status="Rejected" if busy else "Accepted")
+
+    @after("RequestStartTransaction")
+    async def start_after_request(
+        self, id_token: dict[str, Any], remote_start_id: int, **extra: Any
+    ) -> None:
+        """Start charging for the token the CSMS named."""
+        if self.transaction is None:
+            await self.start_charging(id_token["id_token"], id_token["type"], remote_start_id)
+
+    @on("RequestStopTransaction")
+    def on_request_stop(self, transaction_id: str) -> result201.RequestStopTransaction:
+        """Accept a stop of the running transaction."""
+        self.commands.append("RequestStopTransaction")
+        running = self.transaction is not None and self.transaction.transaction_id == transaction_id
+        return result201.RequestStopTransaction(status="Accepted" if running else "Rejected")
+
+    @after("RequestStopTransaction")
+    async def stop_after_request(self, transaction_id: str) -> None:
+        """Stop charging."""
+        if self.transaction is not None and self.transaction.transaction_id == transaction_id:
+            await self.stop_charging("Remote")
+
+    @on("ReserveNow")
+    def on_reserve_now(self, **payload: Any) -> result201.ReserveNow:
+        """Accept a reservation."""
+        self.commands.append("ReserveNow")
+        return result201.ReserveNow(status="Accepted")
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, **payload: Any) -> result201.CancelReservation:
+        """Accept a cancellation."""
+        self.commands.append("CancelReservation")
+        return result201.CancelReservation(status="Accepted")
+
+    async def start_charging(
+        self,
+        id_token: str,
+        token_type: str = "Central",  # noqa: S107 - an OCPP IdToken type, not a secret
+        remote_start_id: int | None = None,
+    ) -> None:
+        """Start a transaction and keep sending meter values until it stops."""
+        transaction = Transaction(id_token, uuid.uuid4().hex, remote_start_id)
+        self.transaction = transaction
+        self.meter.since = datetime.now(UTC)
+        reply = await self._event(
+            "Started", "RemoteStart", context="Transaction.Begin", charging_state="Charging",
+            id_token={"id_token": id_token, "type": token_type},
+        )  # fmt: skip
+        info = reply.id_token_info or {}
+        if info.get("status") not in (None, "Accepted"):
+            self.meter.read(self.config.power_w)
+            self.meter.since = None
+            await self._event("Ended", "Deauthorized", context="Transaction.End",
+                              stopped_reason="DeAuthorized")  # fmt: skip
+            self.transaction = None
+            return
+        await self._status("Occupied")
+        transaction.task = asyncio.create_task(self._metering())
+
+    async def stop_charging(self, reason: str = "Local") -> None:
+        """End the running transaction."""
+        transaction = self.transaction
+        if transaction is None:
+            return
+        if transaction.task is not None:
+            transaction.task.cancel()
+        trigger = "RemoteStop" if reason == "Remote" else "StopAuthorized"
+        await self._event("Ended", trigger, context="Transaction.End", stopped_reason=reason)
+        self.meter.since = None
+        self.transaction = None
+        await self._status("Available")
+
+    async def _metering(self) -> None:
+        """Send the energy register every meter_interval seconds."""
+        while True:
+            await asyncio.sleep(self.config.meter_interval)
+            await self._event("Updated", "MeterValuePeriodic", context="Sample.Periodic")
+
+    async def _event(
+        self, kind: str, trigger: str, context: str, **info: Any
+    ) -> result201.TransactionEvent:
+        """Send a TransactionEvent of the running transaction with the energy register."""
+        transaction = self.transaction
+        assert transaction is not None
+        id_token = info.pop("id_token", None)
+        wh = self.meter.read(self.config.power_w)
+        sample = {"value": wh, "measurand": REGISTER, "context": context}
+        transaction_info: dict[str, Any] = {"transaction_id": transaction.transaction_id, **info}
+        if transaction.remote_start_id is not None:
+            transaction_info["remote_start_id"] = transaction.remote_start_id
+        request = call201.TransactionEvent(
+            event_type=kind,
+            timestamp=now_iso(),
+            trigger_reason=trigger,
+            seq_no=transaction.seq_no,
+            transaction_info=transaction_info,
+            evse={"id": 1, "connector_id": 1},
+            id_token=id_token,
+            meter_value=[{"timestamp": now_iso(), "sampled_value": [sample]}],
+        )
+        transaction.seq_no += 1
+        return await self.call(request)  # type: ignore[no-any-return]
+
+    async def _status(self, status: str) -> None:
+        """Report EVSE 1 connector 1's status."""
+        await self.call(call201.StatusNotification(now_iso(), status, 1, 1))
+
+
+Simulated = Simulated16 | Simulated201
+
+
+def auth_headers(config: SimulatorConfig) -> dict[str, str]:
+    """Return the Basic Authorization header (username = station id)."""
+    if config.password is None:
+        return {}
+    token = base64.b64encode(f"{config.station_id}:{config.password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@contextlib.asynccontextmanager
+async def connected(config: SimulatorConfig) -> Any:
+    """Connect, boot and yield the running simulated charger; disconnect on exit."""
+    url = f"{config.url.rstrip('/')}/{config.station_id}"
+    socket = await websockets.connect(
+        url,
+        subprotocols=[config.protocol.value],  # type: ignore[list-item]
+        additional_headers=auth_headers(config),
+        open_timeout=10,
+    )
+    cls = Simulated16 if config.protocol is OcppVersion.V16 else Simulated201
+    charger = cls(config, socket)
+    loop = asyncio.create_task(charger.start())
+    try:
+        await charger.boot()
+        yield charger
+    finally:
+        if charger.transaction is not None and charger.transaction.task is not None:
+            charger.transaction.task.cancel()
+        loop.cancel()
+        await socket.close()
+        with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+            await loop
+
+
+async def simulate(config: SimulatorConfig, stop: asyncio.Event | None = None) -> None:
+    """Run a simulated charger until `stop` is set (or forever), reconnecting after drops."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            async with connected(config) as charger:
+                log.info("%s: connected to %s as %s", config.station_id, config.url,
+                         config.protocol.value)  # fmt: skip
+                await _keep_alive(charger, stop)
+        except (OSError, websockets.WebSocketException) as error:
+            log.warning("%s: %s; reconnecting in 5 s", config.station_id, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5)
+
+
+async def _keep_alive(charger: Simulated, stop: asyncio.Event) -> None:
+    """Send heartbeats until stopped or the connection drops."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), charger.config.heartbeat_interval)
+        if not stop.is_set():
+            await charger.heartbeat()
