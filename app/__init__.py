@@ -10,7 +10,7 @@ from flask import Flask
 import config
 from app.core import spatial
 from app.core.celery import init_celery
-from app.core.db import json_dumps, json_loads
+from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
 from app.extensions import api, db, login_manager, migrate
 
@@ -42,6 +42,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         spatial.install_spatialite(db.engine, app.config["SPATIALITE_LIBRARY_PATH"])
+        install_idle_ping(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     login_manager.init_app(app)
     api.init_app(app)

@@ -11,6 +11,8 @@ REQUIRE_SECRET_KEY = False
 DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'plugpool.sqlite'}"
 SPATIALITE_LIBRARY_PATH = "mod_spatialite"
 SQL_ECHO = False
+# Seconds a pooled connection may idle before checkout pings it (one round trip).
+DATABASE_PING_AFTER_IDLE = 10.0
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CELERY_BROKER_URL = ""  # empty: derived from REDIS_URL
