@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from app.bookings.enums import HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
-from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
 from app.inventory.models import Evse, Location
@@ -155,11 +154,15 @@ def get_problem_report(report_id: int) -> ProblemReport:
 
 
 def taken_evses(window: Any) -> Select[Any]:
-    """EVSEs held by a booking overlapping [window.start, window.end) (search excludes them)."""
+    """EVSEs held by a booking overlapping [window.start, window.end) (search excludes them).
+
+    Search compiles this once with bind parameters for the window, so the clock is read by
+    the database (now()), never frozen into the statement.
+    """
     live_hold = or_(
         Booking.status != BookingStatus.PENDING.value,
         Booking.expires_at.is_(None),
-        Booking.expires_at > utcnow(),
+        Booking.expires_at > func.now(),
     )
     return select(Booking.evse_id).where(
         Booking.status.in_([status.value for status in HOLDING_STATUSES]),

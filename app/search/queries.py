@@ -41,6 +41,8 @@ from app.search.criteria import SearchCriteria, Window
 from app.tariffs.models import Tariff
 
 # A hook returns a SELECT of evses.id that cannot be used in the window (bookings, holds).
+# It is compiled once with window.start/end as bind parameters: build the SQL from those and
+# from database functions only, never from values computed in Python at call time.
 UnavailabilityHook = Callable[[Window], Select[Any]]
 _UNAVAILABILITY_HOOKS: list[UnavailabilityHook] = []
 
@@ -309,10 +311,8 @@ def evses_near(
     ordered by (distance, location id, evse id); the caller drops EVSEs at or before the keyset.
     """
     bind = db.session.get_bind()
-    # Hooks build their SQL from the window's values, and SpatiaLite's index frame is
-    # computed from the centre: those statements are built per search.
-    hooked = criteria.window is not None and _UNAVAILABILITY_HOOKS
-    if hooked or bind.dialect.name != "postgresql":
+    # SpatiaLite's index frame is computed from the centre: its statements are built per search.
+    if bind.dialect.name != "postgresql":
         return list(db.session.connection().execute(near_statement(criteria, after, locations)))
     if isinstance(bind, Engine):
         return _run_pooled(bind, criteria, after, locations)
@@ -388,6 +388,8 @@ def _shape(criteria: SearchCriteria, after: Any, dialect: str) -> tuple[Any, ...
         criteria.current,
         criteria.window is None,
         criteria.network,
+        # Hooks are part of the statement (compiled with the window as bind parameters).
+        tuple(_UNAVAILABILITY_HOOKS) if criteria.window is not None else (),
     )
 
 

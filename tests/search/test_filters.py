@@ -115,12 +115,12 @@ def test_a_registered_unavailability_hook_drops_taken_evses(place, found):
     queries.register_unavailability(booked)
     try:
         assert found(**WINDOW) == [uid(free)]
+        assert found(**WINDOW) == [uid(free)]
         assert found() == [uid(free), uid(taken)]  # no window: nothing is booked against
     finally:
         queries.unregister_unavailability(booked)
-    assert seen == [
-        Window(datetime(2026, 11, 23, 10, tzinfo=UTC), datetime(2026, 11, 23, 12, tzinfo=UTC))
-    ]
+    # Compiled once per statement shape, with the window as bind parameters.
+    assert len(seen) == 1
     assert found(**WINDOW) == [uid(free), uid(taken)]
 
 
