@@ -521,3 +521,17 @@ def complete_due_bookings() -> list[int]:
     for booking_id in ids:
         complete_booking(booking_id)
     return ids
+
+
+def book_for_partner(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime) -> Booking:
+    """Book a slot for a roaming partner's driver: no card, the partner eMSP pays by CDR.
+
+    The same rules and overlap guard as a driver's booking; confirmed at once for an
+    instant-book listing, otherwise a request for the owner to accept.
+    """
+    booking = hold_slot(driver, evse_id, starts_at, ends_at)
+    _lock_schedule(booking.evse_id)
+    booking = queries.get_booking(booking.id, for_update=True)
+    _mark_paid(booking, utcnow())
+    db.session.commit()
+    return booking

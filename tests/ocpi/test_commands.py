@@ -192,7 +192,7 @@ def test_command_refusals(client, emsp, station_location, make_location, peer):
     unlinked = {"response_url": url, "token": token_body(), "location_id": no_station.ocpi_id}
     assert _post(client, emsp, "START_SESSION", unlinked)["data"]["result"] == "REJECTED"
     stop = {"response_url": url, "session_id": "S1"}
-    assert _post(client, emsp, "STOP_SESSION", stop)["data"]["result"] == "REJECTED"
+    assert _post(client, emsp, "STOP_SESSION", stop)["data"]["result"] == "UNKNOWN_SESSION"
     assert _post(client, emsp, "SELF_DESTRUCT", {})["data"]["result"] == "NOT_SUPPORTED"
     missing = {"response_url": url, "location_id": station_location.ocpi_id}
     assert _post(client, emsp, "START_SESSION", missing)["status_code"] == 2001
