@@ -298,7 +298,11 @@ def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
                 "role": "RECEIVER",
                 "url": f"{base}/emsp/{VERSION}/locations",
             },
-            {"identifier": "sessions", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/sessions"},
+            {
+                "identifier": "sessions",
+                "role": "RECEIVER",
+                "url": f"{base}/emsp/{VERSION}/sessions",
+            },
             {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/cdrs"},
         ],
     }

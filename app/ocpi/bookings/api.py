@@ -60,4 +60,5 @@ def list_bookings() -> ResponseReturnValue:
 @ocpi_endpoint("Booking")
 def post_booking() -> ResponseReturnValue:
     """Request a booking (or change or cancel the booking of the same request_id)."""
-    return envelope(services.request_booking(g.ocpi_partner, json_body()))
+    booking, refusal = services.request_booking(g.ocpi_partner, json_body())
+    return envelope(booking, message=refusal)

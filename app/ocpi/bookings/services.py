@@ -35,8 +35,11 @@ from app.ocpi.tokens.services import check_party
 log = logging.getLogger("plugpool.ocpi.bookings")
 
 
-def request_booking(partner: OcpiPartner, body: Any) -> dict[str, Any]:
-    """POST a BookingRequest: book the slot, or change/cancel the booking of its request_id."""
+def request_booking(partner: OcpiPartner, body: Any) -> tuple[dict[str, Any], str | None]:
+    """POST a BookingRequest: book the slot, or change/cancel the booking of its request_id.
+
+    Returns the Booking and, for a refused request, why (the envelope's status_message).
+    """
     schema = BookingRequest()
     try:
         data = schema.load(body)
@@ -47,7 +50,7 @@ def request_booking(partner: OcpiPartner, body: Any) -> dict[str, Any]:
         data["country_code"], data["party_id"], data["request_id"]
     )
     if existing is not None:
-        return _edit(existing, data, schema.dump(data))
+        return _edit(existing, data, schema.dump(data)), None
     location = queries.bookable_location(data["location_id"])
     if location is None:
         raise errors.UnknownLocation(f"Unknown location {data['location_id']}")
@@ -56,7 +59,7 @@ def request_booking(partner: OcpiPartner, body: Any) -> dict[str, Any]:
 
 def _book(
     partner: OcpiPartner, location: Location, data: dict[str, Any], request: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
     driver = _partner_driver(data["country_code"], data["party_id"])
     period = data["period"]
     refusal = "no bookable EVSE at this location"
@@ -69,9 +72,9 @@ def _book(
             db.session.rollback()
             refusal = _reason(error)
             continue
-        return _record(partner, booking, data, request)
+        return _record(partner, booking, data, request), None
     log.info("booking request %s refused: %s", data["request_id"], refusal)
-    return _rejected(location, data, request, refusal)
+    return _rejected(location, data, request), refusal
 
 
 def _candidate_evses(location: Location, data: dict[str, Any]) -> list[Evse]:
@@ -132,9 +135,7 @@ def _edit(record: OcpiBooking, data: dict[str, Any], request: dict[str, Any]) ->
     return booking_to_ocpi(booking, record)
 
 
-def _rejected(
-    location: Location, data: dict[str, Any], request: dict[str, Any], reason: str
-) -> dict[str, Any]:
+def _rejected(location: Location, data: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     """The answer to a refused request: no PlugPool booking exists, so nothing is stored."""
     from app.ocpi.bookings.serialise import booking_terms
 
