@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError
 
+from app.ocpi.schemas import bookings
 from app.ocpi.schemas.common import DisplayText, OcpiDateTime
 from app.ocpi.schemas.credentials import CREDENTIALS, Version, VersionDetails
-from app.ocpi.schemas import bookings
 from app.ocpi.schemas.locations import EVSE, LOCATION, Hours
 from app.ocpi.schemas.sessions import CDR, SESSION, session_patch_schema
 from app.ocpi.schemas.tariffs import TARIFF
