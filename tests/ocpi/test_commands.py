@@ -46,7 +46,8 @@ class HomeCharger(Charger16):
 class LiveGateway:
     """The real gateway with a LocalBus on its own event loop, and one connected 1.6 charger."""
 
-    def __init__(self) -> None:
+    def __init__(self, charger_class: type[Charger16] = HomeCharger) -> None:
+        self.charger_class = charger_class
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.stack = contextlib.AsyncExitStack()
@@ -59,7 +60,7 @@ class LiveGateway:
     async def _start(self) -> None:
         self.gateway = await self.stack.enter_async_context(serving(seeded_port()))
         self.charger = await self.stack.enter_async_context(
-            charger(self.gateway, "CP16", OcppVersion.V16, HomeCharger)
+            charger(self.gateway, "CP16", OcppVersion.V16, self.charger_class)
         )
         await self.charger.call(call16.BootNotification("PlugPool", "Home"))
 
