@@ -9,12 +9,18 @@ by push, and pulls them page by page.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.accounts.models import User
+from app.bookings import services as bookings
+from app.bookings.errors import SlotTaken
+from app.bookings.models import Booking
 from app.charging.models import Cdr, ChargingSession
 from app.extensions import db
 from app.gateway.ports import OcppVersion
@@ -187,3 +193,53 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
     assert [item["id"] for item in cdrs] == [p.body["id"] for p in posts]
     for item in cdrs:
         CDR["2.3.0"]().load(item)
+
+
+def test_a_partner_books_a_home_charger_over_http(plugpool, peer):
+    site = seed_site(plugpool.app, prefix="BK")
+    token = _register(plugpool, peer)
+    start = (datetime.now(UTC) + timedelta(hours=4)).replace(minute=0, second=0, microsecond=0)
+
+    def request(request_id: str, begin: datetime) -> dict[str, Any]:
+        stamp = {
+            "start_date_time": begin.isoformat().replace("+00:00", "Z"),
+            "end_date_time": (begin + timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
+        }
+        body = {
+            "country_code": "DE",
+            "party_id": "EMS",
+            "request_id": request_id,
+            "location_id": "BK-LOC",
+            "tokens": [
+                {
+                    "country_code": "DE",
+                    "party_id": "EMS",
+                    "uid": UID,
+                    "type": "RFID",
+                    "contract_id": "DE-EMS-C1",
+                }
+            ],
+            "period": stamp,
+            "authorization_reference": f"REF-{request_id}",
+        }
+        reply = peer.call("POST", plugpool.url("cpo/2.3.0/bookings"), token, json=body)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    made = request("R1", start)["data"]
+    assert made["reservation_status"] == "RESERVED"
+    refused = request("R2", start + timedelta(minutes=30))
+    assert refused["data"]["reservation_status"] == "REJECTED"
+    assert "booked" in refused["status_message"]
+
+    with plugpool.app.app_context():
+        (booking,) = db.session.scalars(select(Booking)).all()
+        assert (booking.id, booking.status, booking.evse_id) == (
+            int(made["id"]),
+            "confirmed",
+            site.evse_pk,
+        )
+        driver = db.session.get(User, site.driver_id)
+        with pytest.raises(SlotTaken):
+            bookings.hold_slot(driver, site.evse_pk, start, start + timedelta(hours=1))
+        db.session.rollback()
