@@ -147,3 +147,14 @@ def test_a_foreign_party_cannot_touch_others_sessions(client, make_partner, sess
         assert _db.session.scalar(select(func.count()).select_from(model)) == 0
     _db.session.refresh(running)
     assert running.status == "ACTIVE" and running.is_open
+
+
+def test_charging_preferences_are_answered_for_own_sessions_only(client, make_partner, sessions):
+    ours, theirs, _ = sessions
+    _, token = make_partner()
+    preferences = {"profile_type": "FAST", "departure_time": "2030-01-01T10:00:00Z"}
+    url = "/ocpi/cpo/2.2.1/sessions/{}/charging_preferences"
+    mine = client.put(url.format(ours[2].ocpi_id), json=preferences, headers=token_header(token))
+    assert mine.get_json()["data"] == "NOT_POSSIBLE"
+    other = client.put(url.format(theirs.ocpi_id), json=preferences, headers=token_header(token))
+    assert other.status_code == 404 and "data" not in other.get_json()
