@@ -55,6 +55,7 @@ def _register_modules(app: Flask) -> None:
     from app.accounts import auth
     from app.accounts import views as accounts_views
     from app.bookings import api as bookings_api
+    from app.bookings import views as bookings_views
     from app.charging import api as charging_api
     from app.core import health, web
     from app.inventory import api as inventory_api
@@ -71,6 +72,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments import api as payments_api
     from app.search import api as search_api
+    from app.search import views as search_views
 
     app.register_blueprint(health.blp)
     web.init_app(app)
@@ -84,6 +86,8 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(payments_api.webhooks_blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
+    app.register_blueprint(search_views.blp)
+    app.register_blueprint(bookings_views.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)

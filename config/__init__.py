@@ -25,6 +25,7 @@ def load(profile: str | None = None, overrides: dict[str, Any] | None = None) ->
     settings.update(_from_environment(settings))
     settings.update(overrides or {})
     settings["ENV"] = name
+    _derive(settings)
     _check(settings)
     return settings
 
@@ -52,6 +53,15 @@ def _coerce(raw: str, default: Any) -> Any:
     if isinstance(default, float):
         return float(raw)
     return raw
+
+
+def _derive(settings: dict[str, Any]) -> None:
+    """Fill public URLs left empty from the ports, so a changed PORT is advertised correctly."""
+    if not settings.get("PUBLIC_BASE_URL"):
+        settings["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{settings['PORT']}"
+    if not settings.get("GATEWAY_PUBLIC_URL"):
+        host, port = settings["GATEWAY_HOST"], settings["GATEWAY_PORT"]
+        settings["GATEWAY_PUBLIC_URL"] = f"ws://{host}:{port}/ocpp"
 
 
 def _check(settings: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 CELERY_BROKER_URL = ""  # empty: derived from REDIS_URL
 CELERY_ALWAYS_EAGER = True
 
-PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+PUBLIC_BASE_URL = ""  # empty: http://127.0.0.1:<PORT>
 PORT = 5000
 
 # PlugPool's own OCPI party.
@@ -26,7 +26,7 @@ OWN_PARTY_NAME = "PlugPool"
 
 GATEWAY_HOST = "127.0.0.1"
 GATEWAY_PORT = 9000
-GATEWAY_PUBLIC_URL = "ws://127.0.0.1:9000/ocpp"
+GATEWAY_PUBLIC_URL = ""  # empty: ws://<GATEWAY_HOST>:<GATEWAY_PORT>/ocpp
 GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
 GATEWAY_REDIS_PREFIX = "plugpool:gw:"
 GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer

@@ -60,6 +60,7 @@ def _print_banner(port: str) -> None:
     print(f"  health:   {base}/healthz")
     print(f"  API docs: {base}/api/v1/docs  (OpenAPI: {base}/api/v1/openapi.json)")
     print(f"  log in:   {base}/login   owner portal: {base}/owner/listings")
+    print(f"  drivers:  {base}/chargers (search and map)   bookings: {base}/bookings")
     print("  demo logins and chargers are printed above by `flask demo seed`\n", flush=True)
 
 

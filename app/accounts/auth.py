@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
+from flask_login import current_user as session_user
 from flask_smorest import Blueprint
 
 from app.accounts import queries
@@ -14,6 +15,7 @@ from app.accounts.models import ApiToken, Role, User
 from app.core.clock import utcnow
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import digest_token
+from app.core.web import check_csrf
 from app.extensions import api, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,6 +88,33 @@ def bearer_token() -> ApiToken | None:
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return queries.live_token(digest_token(value.strip()), utcnow())
+
+
+def page(*roles: str) -> Callable[[F], F]:
+    """Decorate a page: anonymous visitors go to log in, other roles get 403, posts need CSRF.
+
+    Admins hold every role (User.has_role), so operators can open every page.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not session_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and not session_user.has_role(*(Role(role) for role in roles)):
+                abort(403, description=f"This page is for the role {' or '.join(roles)}.")
+            if request.method == "POST":
+                check_csrf()
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def page_user() -> User:
+    """The user logged in to this page's session (behind @page)."""
+    return cast(User, session_user._get_current_object())
 
 
 def _load_user(user_id: str) -> User | None:

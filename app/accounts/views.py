@@ -8,9 +8,10 @@ from flask_login import login_required, login_user, logout_user
 
 from app.accounts import services
 from app.core.errors import DomainError
-from app.core.web import check_csrf
+from app.core.web import check_csrf, html_errors
 
 blp = Blueprint("accounts_web", __name__)
+html_errors(blp)
 
 
 @blp.get("/")

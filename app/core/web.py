@@ -1,17 +1,24 @@
-"""Small helpers shared by the HTML pages: a per-session CSRF token."""
+"""Small helpers shared by the HTML pages: CSRF tokens, HTML error pages, money."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, abort, request, session
+from flask import Blueprint, Flask, abort, render_template, request, session
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
+from app.core.errors import DomainError
+from app.core.money import from_minor_units
 from app.core.security import same_secret
 
 
 def init_app(app: Flask) -> None:
-    """Expose csrf_token() to templates."""
+    """Expose csrf_token() and the money formatter to templates."""
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.filters["money"] = format_money
 
 
 def csrf_token() -> str:
@@ -26,3 +33,39 @@ def check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     if not sent or not same_secret(sent, str(session.get("csrf", ""))):
         abort(400, description="The form expired; reload the page and try again.")
+
+
+def html_errors(blp: Blueprint) -> None:
+    """Render errors raised by the blueprint's pages as HTML pages, not problem JSON."""
+    blp.register_error_handler(DomainError, _domain_error_page)
+    blp.register_error_handler(HTTPException, _http_error_page)
+
+
+def _domain_error_page(error: DomainError) -> ResponseReturnValue:
+    return render_template("error.html", title=error.title, detail=error.detail), error.status
+
+
+def _http_error_page(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    return render_template("error.html", title=error.name, detail=error.description), status
+
+
+def format_money(amount_minor: int | None, currency: str | None) -> str:
+    """Show integer minor units as an amount with its currency, e.g. 1234 EUR -> 12.34 EUR."""
+    if amount_minor is None or not currency:
+        return "-"
+    return f"{from_minor_units(amount_minor, currency)} {currency}"
+
+
+def local_datetime(text: str | None, zone_name: str | None) -> datetime | None:
+    """Read an <input type="datetime-local"> value as a wall-clock time in the named zone.
+
+    Raises ValueError for text that is not a date and time or a zone that does not exist.
+    """
+    if not text:
+        return None
+    try:
+        zone = ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone_name!r}") from None
+    return datetime.fromisoformat(text).replace(tzinfo=zone)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.extensions import db
+from app.inventory.models import Location
 from app.payments.models import BookingPayment, LedgerEntry, OwnerAccount, PaymentState
 
 
@@ -97,3 +98,21 @@ def ledger_of(booking_id: int) -> list[LedgerEntry]:
         select(LedgerEntry).where(LedgerEntry.booking_id == booking_id).order_by(LedgerEntry.id)
     )
     return list(db.session.scalars(statement))
+
+
+def owner_earnings(owner_id: int) -> list[tuple[str, int, int]]:
+    """(currency, earned, paid out) of the owner's listings: captured less refunds and fees."""
+    earned = func.sum(
+        BookingPayment.captured_minor - BookingPayment.refunded_minor - BookingPayment.fee_minor
+    )
+    statement = (
+        select(BookingPayment.currency, earned, func.sum(BookingPayment.transferred_minor))
+        .join(Booking, Booking.id == BookingPayment.booking_id)
+        .join(Location, Location.id == Booking.location_id)
+        .where(Location.owner_id == owner_id, BookingPayment.captured_minor > 0)
+        .group_by(BookingPayment.currency)
+        .order_by(BookingPayment.currency)
+    )
+    return [
+        (currency, int(e or 0), int(p or 0)) for currency, e, p in db.session.execute(statement)
+    ]

@@ -24,7 +24,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from app.core.spatial import SpatialSql, spatial_sql
 from app.extensions import db
@@ -357,3 +357,18 @@ def tariff_versions(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str
 def tariffs_by_id(ids: Iterable[int]) -> list[Tariff]:
     """Full tariff rows by primary key."""
     return list(db.session.scalars(select(Tariff).where(Tariff.id.in_(list(ids)))))
+
+
+def public_location(location_id: int) -> Location | None:
+    """A published, live location with its EVSEs, connectors and schedule, or None."""
+    query = (
+        select(Location)
+        .where(Location.id == location_id, Location.publish.is_(True))
+        .where(Location.deleted_at.is_(None))
+        .options(
+            selectinload(Location.evses).selectinload(Evse.connectors),
+            selectinload(Location.availability),
+            selectinload(Location.blackouts),
+        )
+    )
+    return db.session.scalars(query).one_or_none()

@@ -9,10 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.clock import utcnow
+from app.core.errors import NotFound
+from app.inventory.models import Location
+from app.inventory.queries import listing_tariff
 from app.search import queries
 from app.search.availability import fits_schedule, hits_blackout
-from app.search.criteria import REFERENCE_HOURS, SearchCriteria, Window
+from app.search.criteria import MAX_LIMIT, REFERENCE_HOURS, SearchCriteria, Window
 from app.search.pricing import Quote, QuoteBook, minor_units
+from app.tariffs.simple_price import price_from_elements
 
 # When Python-side filters (schedule, blackout, price) may drop rows, fetch twice a page;
 # the loop doubles the batch while too few survive.
@@ -223,3 +227,33 @@ def connector_matches(criteria: SearchCriteria, connector: Any) -> bool:
     if criteria.current == "DC" and connector.power_type != "DC":
         return False
     return not (criteria.current == "AC" and not connector.power_type.startswith("AC"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerDetail:
+    """One published location for a driver: its rows, simple price and each EVSE's quote."""
+
+    location: Location
+    price: dict[str, Any] | None
+    quotes: dict[int, Quote | None]  # by EVSE primary key; missing: not usable in the window
+    window: Window
+
+
+def charger_detail(location_id: int, window: Window | None = None) -> ChargerDetail:
+    """Return a published location with quotes for the window, priced as the search does."""
+    location = queries.public_location(location_id)
+    if location is None:
+        raise NotFound(f"No published charger {location_id}")
+    # The search itself, on a one-metre circle: same filters, same schedule check, same quotes.
+    criteria = SearchCriteria(
+        lat=float(location.latitude),
+        lon=float(location.longitude),
+        radius_m=1.0,
+        window=window,
+        limit=MAX_LIMIT,
+    )
+    page = search_chargers(criteria)
+    quotes = {r.row.evse_pk: r.quote for r in page.results if r.row.location_id == location.id}
+    tariff = listing_tariff(location)
+    price = price_from_elements(tariff.currency, tariff.elements) if tariff else None
+    return ChargerDetail(location, price, quotes, page.quote_window)

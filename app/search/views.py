@@ -1,0 +1,88 @@
+"""Driver pages: the charger search (list and map) and a charger's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from app.core.errors import ValidationFailed
+from app.core.web import html_errors
+from app.inventory.enums import ConnectorType
+from app.search import forms, services
+from app.search.criteria import SearchCriteria
+from app.search.cursor import encode_cursor
+from app.search.services import SearchPage
+
+blp = Blueprint("search_web", __name__)
+html_errors(blp)
+
+CONNECTORS = [member.value for member in ConnectorType]
+
+
+@blp.get("/chargers")
+def search() -> ResponseReturnValue:
+    """Search chargers around a point: list with distance, status and price, and a map."""
+    try:
+        criteria = forms.criteria_from_form(request.args)
+    except ValidationFailed as error:
+        return _search_page(errors=error.errors), 422
+    if criteria is None:
+        return _search_page()
+    page = services.search_chargers(criteria)
+    return _search_page(
+        page=page, map_data=_map_data(criteria, page), next_url=_next_url(criteria, page)
+    )
+
+
+@blp.get("/chargers/<int:location_id>")
+def charger(location_id: int) -> ResponseReturnValue:
+    """One charger: address, connectors, price, sharing hours, and a booking form."""
+    try:
+        window = forms.window_from_form(request.args)
+    except ValueError:
+        window = None  # a bad window in a link only loses the quote, not the page
+    detail = services.charger_detail(location_id, window)
+    return render_template("search/charger.html", detail=detail, args=request.args)
+
+
+def _next_url(criteria: SearchCriteria, page: SearchPage) -> str | None:
+    """The link to the next page of results: the same search with the API's cursor."""
+    if page.next_key is None:
+        return None
+    args = {**request.args.to_dict(), "cursor": encode_cursor(page.next_key, criteria)}
+    return url_for("search_web.search", **args)
+
+
+def _map_data(criteria: SearchCriteria, page: SearchPage) -> dict[str, Any]:
+    """What the map script draws: the search centre and one marker per location."""
+    markers: dict[int, dict[str, Any]] = {}
+    for result in page.results:
+        row = result.row
+        markers.setdefault(
+            row.location_id,
+            {
+                "lat": float(row.latitude),
+                "lon": float(row.longitude),
+                "name": row.name or row.address,
+                "url": url_for("search_web.charger", location_id=row.location_id),
+                "status": row.status,
+            },
+        )
+    return {"center": [criteria.lat, criteria.lon], "markers": list(markers.values())}
+
+
+def _search_page(**context: object) -> str:
+    context.setdefault("errors", {})
+    context.setdefault("page", None)
+    context.setdefault("next_url", None)
+    return render_template(
+        "search/search.html",
+        args=request.args,
+        connectors=CONNECTORS,
+        default_radius=forms.DEFAULT_RADIUS_KM,
+        # The window travels to the charger page, so its quotes and booking form keep it.
+        window_args={k: request.args[k] for k in ("from", "to", "tz") if request.args.get(k)},
+        **context,
+    )
