@@ -118,6 +118,8 @@ def _charge_twice(plugpool: Any, peer: Any, token: str, site: Any) -> list[str]:
                     await asyncio.to_thread(in_app, app, lambda: run_commands(10, gateway.bus))
                     session = await eventually(lambda n=n: _open_session(app, site.station_id, n))
                     ids.append(session.ocpi_id)
+                    # The delivery job runs while the session charges: the eMSP gets it ACTIVE.
+                    await asyncio.to_thread(in_app, app, lambda: deliver_outbox(50))
                     await asyncio.sleep(0.5)  # a few meter values
                     stop = {
                         "response_url": f"{results}/STOP_SESSION/{n}",
@@ -166,13 +168,16 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
     with plugpool.app.app_context():
         while deliver_outbox(50):
             pass
-    puts = peer.received("sessions", "PUT")
-    assert {p.path.rsplit("/", 1)[1] for p in puts} == set(ids)
-    last = {p.path.rsplit("/", 1)[1]: p.body for p in puts}
+    puts = peer.received("sessions")
     for session_id in ids:
-        SESSION["2.2.1"]().load(last[session_id])
-        assert last[session_id]["status"] == "COMPLETED"
-        assert last[session_id]["cdr_token"]["uid"] == UID
+        pushed = [p for p in puts if p.path.endswith(f"/NL/PLG/{session_id}")]
+        # Opened: the whole Session by PUT; then its progress by PATCH, ending COMPLETED.
+        assert [p.method for p in pushed] == ["PUT", "PATCH"]
+        SESSION["2.2.1"]().load(pushed[0].body)
+        assert pushed[0].body["status"] == "ACTIVE"
+        assert pushed[0].body["cdr_token"]["uid"] == UID
+        assert pushed[1].body["status"] == "COMPLETED" and pushed[1].body["last_updated"]
+        assert pushed[1].body["kwh"] > 0 and pushed[1].body["total_cost"]["excl_vat"] > 0
     posts = peer.received("cdrs", "POST")
     assert [p.body["id"] for p in posts] == [f"CDR-{i}"[:39] for i in ids]
     for request in (*puts, *posts):

@@ -56,6 +56,14 @@ def test_session_and_cdr_go_to_the_tokens_emsp_only(db, make_partner, make_sessi
     assert all(e.delivered_at is not None and e.last_error is None for e in events)
     assert deliver_outbox(10) == 0
 
+    # Once the partner holds the session, progress goes by PATCH.
+    _emit_session(session)
+    assert deliver_outbox(10) == 1
+    patch = peer.received("sessions", "PATCH")[0]
+    assert patch.path == puts[0].path
+    assert patch.body["status"] == "COMPLETED" and "last_updated" in patch.body
+    assert "cdr_token" not in patch.body
+
 
 def test_the_celery_task_delivers_and_beat_runs_it(db, make_partner, make_session, peer):
     assert "app.ocpi.tasks.deliver_outbox_task" in celery_app.tasks

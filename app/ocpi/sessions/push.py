@@ -1,5 +1,8 @@
 """Push session progress and new CDRs to the eMSP whose token the session used.
 
+A session's first change is PUT whole; later ones PATCH its progress fields, unless the
+earlier push failed (then PUT again: the partner may not hold the session).
+
 Only that eMSP hears of it (never a broadcast), with OCPI-to headers naming the token's
 party; sessions of PlugPool's own drivers carry PlugPool's party and go nowhere.
 """
@@ -9,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.charging.models import ChargingSession
 from app.core.outbox import OutboxEvent
+from app.extensions import db
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiPartner, PartnerStatus
@@ -22,6 +27,32 @@ SESSION_CHANGED = "session.changed"
 CDR_CREATED = "cdr.created"
 TOPICS = (SESSION_CHANGED, CDR_CREATED)
 MODULE = {SESSION_CHANGED: "sessions", CDR_CREATED: "cdrs"}
+# What a session's progress changes: sent by PATCH once the partner holds the session.
+PROGRESS_FIELDS = frozenset(
+    {
+        "kwh",
+        "status",
+        "end_date_time",
+        "auth_method",
+        "authorization_reference",
+        "currency",
+        "charging_periods",
+        "total_cost",
+        "last_updated",
+    }
+)
+
+
+def _pushed_before(event: OutboxEvent) -> bool:
+    """Whether an earlier change of the same session already reached the partner (by PUT)."""
+    query = select(OutboxEvent.id).where(
+        OutboxEvent.topic == SESSION_CHANGED,
+        OutboxEvent.aggregate_id == event.aggregate_id,
+        OutboxEvent.id < event.id,
+        OutboxEvent.delivered_at.is_not(None),
+        OutboxEvent.last_error.is_(None),
+    )
+    return db.session.scalars(query.limit(1)).first() is not None
 
 
 def _session(event: OutboxEvent) -> ChargingSession | None:
@@ -70,7 +101,11 @@ def push(partner: OcpiPartner, event: OutboxEvent) -> None:
     if event.topic == SESSION_CHANGED:
         row = queries.session_row(session.id)
         body = session_to_ocpi(row[0], version, *row[1:])
-        client.put(f"{url}/{session.country_code}/{session.party_id}/{session.ocpi_id}", body)
+        target = f"{url}/{session.country_code}/{session.party_id}/{session.ocpi_id}"
+        if _pushed_before(event):
+            client.patch(target, {k: v for k, v in body.items() if k in PROGRESS_FIELDS})
+        else:
+            client.put(target, body)
         return
     cdr = _cdr(event.payload)
     if cdr is not None:
