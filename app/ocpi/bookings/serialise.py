@@ -24,6 +24,8 @@ from app.ocpi.locations.serialise import timestamp
 from app.ocpi.models import OcpiBooking
 
 Interval = tuple[datetime, datetime]
+_MIDNIGHT = datetime.min.time()
+_DAY = timedelta(days=1)
 STATUS = {
     BookingStatus.PENDING: "PENDING",
     BookingStatus.REQUESTED: "PENDING",
@@ -145,10 +147,6 @@ def _shared(location: Location, begin: datetime, end: datetime) -> list[Interval
     ]
     clipped = [(max(s, begin), min(e, end)) for s, e in sorted(intervals) if e > begin and s < end]
     return _subtract(_merge(clipped), closed)
-
-
-_MIDNIGHT = datetime.min.time()
-_DAY = timedelta(days=1)
 
 
 def _days(begin: datetime, end: datetime, zone: ZoneInfo) -> list[date]:

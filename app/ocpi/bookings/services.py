@@ -26,7 +26,7 @@ from app.extensions import db
 from app.inventory.models import Evse, Location
 from app.ocpi import errors
 from app.ocpi.bookings import queries
-from app.ocpi.bookings.serialise import booking_to_ocpi
+from app.ocpi.bookings.serialise import booking_terms, booking_to_ocpi
 from app.ocpi.locations.serialise import timestamp
 from app.ocpi.models import OcpiBooking, OcpiPartner
 from app.ocpi.schemas.bookings import BookingRequest
@@ -137,8 +137,6 @@ def _edit(record: OcpiBooking, data: dict[str, Any], request: dict[str, Any]) ->
 
 def _rejected(location: Location, data: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     """The answer to a refused request: no PlugPool booking exists, so nothing is stored."""
-    from app.ocpi.bookings.serialise import booking_terms
-
     return {
         "id": data["request_id"],
         "country_code": location.country_code,

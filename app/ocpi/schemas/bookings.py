@@ -185,6 +185,5 @@ class BookingRequestPatch(OcpiSchema):
 
 
 def patch_of(schema: type[OcpiSchema]) -> OcpiSchema:
-    """A PATCH body: any subset of the fields, nested objects included (callers check
-    last_updated, which every PATCH carries)."""
+    """A PATCH body: any subset of the fields, nested ones too (last_updated checked apart)."""
     return schema(partial=True)
