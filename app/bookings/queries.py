@@ -18,7 +18,8 @@ def get_booking(booking_id: int, *, for_update: bool = False) -> Booking:
     """Return the booking, or raise NotFound."""
     statement = select(Booking).where(Booking.id == booking_id)
     if for_update:
-        statement = statement.with_for_update()
+        # Re-read the row: a value loaded earlier in this session may be stale by now.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     booking = db.session.scalars(statement).one_or_none()
     if booking is None:
         raise NotFound(f"booking {booking_id} not found")
@@ -110,6 +111,14 @@ def due_no_shows(cutoff: datetime) -> list[int]:
     """Return confirmed bookings that should have started before cutoff."""
     statement = select(Booking.id).where(
         Booking.status == BookingStatus.CONFIRMED, Booking.starts_at <= cutoff
+    )
+    return list(db.session.scalars(statement))
+
+
+def unanswered_requests(now: datetime) -> list[int]:
+    """Return booking requests the owner left unanswered until their start."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.REQUESTED, Booking.starts_at <= now
     )
     return list(db.session.scalars(statement))
 

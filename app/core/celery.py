@@ -15,6 +15,7 @@ BEAT_SCHEDULE = {
     for name in (
         "expire_holds",
         "mark_no_shows",
+        "decline_unanswered",
         "auto_complete",
         "authorise_upcoming",
         "retry_failed_captures",
