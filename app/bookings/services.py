@@ -211,6 +211,7 @@ def _decline(booking: Booking) -> Booking:
     rules.require_status(booking, BookingStatus.REQUESTED)
     booking.status = BookingStatus.DECLINED
     payments.set_amount_due(booking, 0)
+    emit(db.session, "booking.declined", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking
@@ -268,6 +269,7 @@ def start_booking(booking_id: int) -> Booking:
     rules.require_status(booking, BookingStatus.CONFIRMED)
     booking.status = BookingStatus.ACTIVE
     booking.started_at = utcnow()
+    emit(db.session, "booking.started", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     return booking
 
@@ -317,6 +319,7 @@ def mark_no_show(booking_id: int) -> Booking:
     payments.set_amount_due(
         booking, rules.percent_of(booking.amount_minor, booking.policy["fee_percent"])
     )
+    emit(db.session, "booking.no_show", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking

@@ -184,3 +184,21 @@ def test_a_cancellation_request_cancels_and_the_status_is_pushed(client, emsp, l
     assert [p.body["reservation_status"] for p in pushed] == ["CANCELED", "CANCELED"]
     assert pushed[-1].path == f"/ocpi/emsp/2.3.0/bookings/NL/PLG/{data['id']}"
     assert pushed[-1].headers["OCPI-to-party-id"] == "EMS"
+
+
+def test_charging_start_and_an_owners_decline_are_pushed(client, emsp, listing, peer):
+    _, token = emsp
+    instant = listing()
+    booked = _post(client, token, booking_request(instant, "RQ1"))["data"]
+    bookings.start_booking(int(booked["id"]))
+    on_request = listing(instant_book=False)
+    asked = _post(client, token, booking_request(on_request, "RQ2"))["data"]
+    assert asked["reservation_status"] == "PENDING"
+    assert asked["booking_requests"][0]["request_status"] == "PENDING"
+    owner = _db.session.get(User, on_request.owner_id)
+    bookings.decline_booking(owner, int(asked["id"]))
+    deliver_outbox(10)
+    last = {p.path.rsplit("/", 1)[1]: p.body for p in peer.received("bookings", "PUT")}
+    assert last[booked["id"]]["reservation_status"] == "FULFILLED"
+    assert last[asked["id"]]["reservation_status"] == "REJECTED"
+    assert last[asked["id"]]["booking_requests"][0]["request_status"] == "DECLINED"

@@ -13,7 +13,15 @@ from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiBooking, OcpiPartner, PartnerStatus
 
-TOPICS = ("booking.requested", "booking.confirmed", "booking.cancelled", "booking.completed")
+TOPICS = (
+    "booking.requested",
+    "booking.confirmed",
+    "booking.declined",
+    "booking.cancelled",
+    "booking.started",
+    "booking.no_show",
+    "booking.completed",
+)
 # The 2.3.0 module identifier is literally "Booking"; some peers publish "bookings".
 IDENTIFIERS = ("Booking", "bookings")
 

@@ -188,6 +188,16 @@ def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval
     return result
 
 
+def _requests(booking: Booking, record: OcpiBooking) -> list[dict[str, Any]]:
+    """The requests, a PENDING one answered once the owner accepted or declined."""
+    answer = {BookingStatus.CONFIRMED: "ACCEPTED", BookingStatus.DECLINED: "DECLINED"}
+    decided = answer.get(BookingStatus(booking.status))
+    return [
+        {**r, "request_status": decided} if decided and r["request_status"] == "PENDING" else r
+        for r in record.requests
+    ]
+
+
 def booking_to_ocpi(booking: Booking, record: OcpiBooking) -> dict[str, Any]:
     """A partner's booking as an OCPI Booking."""
     location = booking.location
@@ -206,7 +216,7 @@ def booking_to_ocpi(booking: Booking, record: OcpiBooking) -> dict[str, Any]:
         "reservation_status": STATUS[BookingStatus(booking.status)],
         "authorization_reference": record.authorization_reference,
         "booking_terms": booking_terms(location),
-        "booking_requests": record.requests,
+        "booking_requests": _requests(booking, record),
         "last_updated": timestamp(max(booking.last_updated, record.last_updated)),
     }
     if booking.access_code and booking.status in (BookingStatus.CONFIRMED, BookingStatus.ACTIVE):
