@@ -429,6 +429,7 @@ def book_for_partner(driver: User, evse_id: int, starts_at: datetime, ends_at: d
     booking = hold_slot(driver, evse_id, starts_at, ends_at)
     _lock_schedule(booking.evse_id)
     booking = queries.get_booking(booking.id, for_update=True)
+    payments.mark_paid_elsewhere(booking)
     _mark_paid(booking, utcnow())
     db.session.commit()
     return booking

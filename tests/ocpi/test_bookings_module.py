@@ -202,3 +202,30 @@ def test_charging_start_and_an_owners_decline_are_pushed(client, emsp, listing, 
     assert last[booked["id"]]["reservation_status"] == "FULFILLED"
     assert last[asked["id"]]["reservation_status"] == "REJECTED"
     assert last[asked["id"]]["booking_requests"][0]["request_status"] == "DECLINED"
+
+
+def test_a_partner_no_show_is_pushed_and_never_touches_stripe(client, emsp, listing, peer):
+    from sqlalchemy import update
+
+    from app.payments.models import BookingPayment
+
+    _, token = emsp
+    booked = _post(client, token, booking_request(listing(), "RQ1"))["data"]
+    booking_id = int(booked["id"])
+    past = datetime.now(UTC) - timedelta(hours=2)
+    _db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id)
+        .values(starts_at=past, ends_at=past + timedelta(hours=1))
+    )
+    _db.session.expire_all()
+    assert bookings.mark_due_no_shows() == [booking_id]
+    payment = _db.session.scalars(
+        select(BookingPayment).where(BookingPayment.booking_id == booking_id)
+    ).one()
+    assert payment.payment_intent_id is None and payment.extra_payment_intent_id is None
+    assert payment.state == "released" and payment.last_error is None
+    deliver_outbox(10)
+    # The confirmation and the no-show events: both PUT the booking as it is now.
+    pushed = peer.received("bookings", "PUT")
+    assert [p.body["reservation_status"] for p in pushed] == ["NO_SHOW", "NO_SHOW"]
