@@ -55,6 +55,7 @@ def _register_modules(app: Flask) -> None:
     from app.accounts import auth
     from app.accounts import views as accounts_views
     from app.bookings import api as bookings_api
+    from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
     from app.core import health, web
@@ -72,9 +73,12 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments import api as payments_api
     from app.search import api as search_api
+    from app.search import queries as search_queries
     from app.search import views as search_views
 
     app.register_blueprint(health.blp)
+    # Search drops EVSEs that bookings hold in the asked window, inside its own SQL.
+    search_queries.register_unavailability(bookings_queries.taken_evses)
     web.init_app(app)
     auth.init_app(app)
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 from app.bookings.enums import HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
+from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
 from app.inventory.models import Evse, Location
@@ -150,3 +152,18 @@ def get_problem_report(report_id: int) -> ProblemReport:
     if report is None:
         raise NotFound(f"problem report {report_id} not found")
     return report
+
+
+def taken_evses(window: Any) -> Select[Any]:
+    """EVSEs held by a booking overlapping [window.start, window.end) (search excludes them)."""
+    live_hold = or_(
+        Booking.status != BookingStatus.PENDING.value,
+        Booking.expires_at.is_(None),
+        Booking.expires_at > utcnow(),
+    )
+    return select(Booking.evse_id).where(
+        Booking.status.in_([status.value for status in HOLDING_STATUSES]),
+        Booking.starts_at < window.end,
+        Booking.ends_at > window.start,
+        live_hold,
+    )

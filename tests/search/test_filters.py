@@ -131,6 +131,7 @@ def test_live_status_is_reported(place, search):
     result = search(lat=52.37, lon=4.895, radius_m=5_000).get_json()["results"][0]
     assert result["status"] == "CHARGING"
     assert result["evse"] == {
+        "id": location.evses[0].id,
         "uid": uid(location),
         "evse_id": location.evses[0].evse_id,
         "status": "CHARGING",
