@@ -64,9 +64,12 @@ def _register_modules(app: Flask) -> None:
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
+    from app.ocpi.bookings import api as ocpi_bookings
+    from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
+    from app.ocpi.sessions import api as ocpi_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments import api as payments_api
@@ -97,6 +100,10 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_tariffs.blp)
     app.register_blueprint(ocpi_tokens.blp)
     app.register_blueprint(ocpi_commands.blp)
+    app.register_blueprint(ocpi_sessions.sessions_blp)
+    app.register_blueprint(ocpi_sessions.cdrs_blp)
+    app.register_blueprint(ocpi_chargingprofiles.blp)
+    app.register_blueprint(ocpi_bookings.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

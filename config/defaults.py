@@ -73,3 +73,7 @@ OCPI_GET_RETRIES = 2
 OCPI_ALLOW_INSECURE_URLS = False
 # Seconds we promise in a CommandResponse and give a station to answer.
 OCPI_COMMAND_TIMEOUT = 30
+# Days ahead an OCPI 2.3.0 booking Calendar lists free timeslots for.
+OCPI_BOOKING_CALENDAR_DAYS = 14
+# Seconds between two rounds of the Celery outbox delivery (beat).
+OCPI_PUSH_INTERVAL = 10.0

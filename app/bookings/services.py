@@ -211,6 +211,7 @@ def _decline(booking: Booking) -> Booking:
     rules.require_status(booking, BookingStatus.REQUESTED)
     booking.status = BookingStatus.DECLINED
     payments.set_amount_due(booking, 0)
+    emit(db.session, "booking.declined", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking
@@ -268,6 +269,7 @@ def start_booking(booking_id: int) -> Booking:
     rules.require_status(booking, BookingStatus.CONFIRMED)
     booking.status = BookingStatus.ACTIVE
     booking.started_at = utcnow()
+    emit(db.session, "booking.started", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     return booking
 
@@ -317,6 +319,7 @@ def mark_no_show(booking_id: int) -> Booking:
     payments.set_amount_due(
         booking, rules.percent_of(booking.amount_minor, booking.policy["fee_percent"])
     )
+    emit(db.session, "booking.no_show", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking
@@ -415,3 +418,18 @@ def complete_due_bookings() -> list[int]:
     for booking_id in ids:
         complete_booking(booking_id)
     return ids
+
+
+def book_for_partner(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime) -> Booking:
+    """Book a slot for a roaming partner's driver: no card, the partner eMSP pays by CDR.
+
+    The same rules and overlap guard as a driver's booking; confirmed at once for an
+    instant-book listing, otherwise a request for the owner to accept.
+    """
+    booking = hold_slot(driver, evse_id, starts_at, ends_at)
+    _lock_schedule(booking.evse_id)
+    booking = queries.get_booking(booking.id, for_update=True)
+    payments.mark_paid_elsewhere(booking)
+    _mark_paid(booking, utcnow())
+    db.session.commit()
+    return booking

@@ -119,6 +119,17 @@ def open_payment(booking: Booking) -> BookingPayment:
     return payment
 
 
+def mark_paid_elsewhere(booking: Booking) -> None:
+    """Record that a roaming partner pays the booking through its CDR: Stripe is never asked.
+
+    The payment row is closed (nothing held, nothing to capture or release), so settling the
+    booking later, a no-show fee included, leaves the partner's account alone. No commit.
+    """
+    payment = _payment(booking.id)
+    payment.state = PaymentState.RELEASED
+    payment.last_error = None
+
+
 def place_hold(booking: Booking, card: StripeCustomer) -> Payment:
     """Authorise the booking's quote on the driver's card (manual capture); no DB write."""
     attempt = _payment(booking.id).auth_attempts + 1
