@@ -10,7 +10,7 @@ from flask import Flask
 import config
 from app.core import spatial
 from app.core.celery import init_celery
-from app.core.db import json_dumps, json_loads
+from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
 from app.extensions import api, db, login_manager, migrate
 
@@ -42,6 +42,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         spatial.install_spatialite(db.engine, app.config["SPATIALITE_LIBRARY_PATH"])
+        install_idle_ping(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     login_manager.init_app(app)
     api.init_app(app)
@@ -55,6 +56,7 @@ def _register_modules(app: Flask) -> None:
     from app.accounts import auth
     from app.accounts import views as accounts_views
     from app.bookings import api as bookings_api
+    from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
     from app.core import health, web
@@ -62,16 +64,22 @@ def _register_modules(app: Flask) -> None:
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
+    from app.ocpi.bookings import api as ocpi_bookings
+    from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
+    from app.ocpi.sessions import api as ocpi_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments import api as payments_api
     from app.search import api as search_api
+    from app.search import queries as search_queries
     from app.search import views as search_views
 
     app.register_blueprint(health.blp)
+    # Search drops EVSEs that bookings hold in the asked window, inside its own SQL.
+    search_queries.register_unavailability(bookings_queries.taken_evses)
     web.init_app(app)
     auth.init_app(app)
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
@@ -92,6 +100,10 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_tariffs.blp)
     app.register_blueprint(ocpi_tokens.blp)
     app.register_blueprint(ocpi_commands.blp)
+    app.register_blueprint(ocpi_sessions.sessions_blp)
+    app.register_blueprint(ocpi_sessions.cdrs_blp)
+    app.register_blueprint(ocpi_chargingprofiles.blp)
+    app.register_blueprint(ocpi_bookings.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

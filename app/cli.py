@@ -14,12 +14,14 @@ demo_cli = AppGroup("demo", help="Demo data for trying PlugPool.")
 def init_app(app: Flask) -> None:
     """Register the command groups, one line each."""
     from app.accounts.cli import user_cli
+    from app.bookings.cli import bookings_cli
     from app.gateway.cli import simulate_command
     from app.inventory.cli import station_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(station_cli)
+    app.cli.add_command(bookings_cli)
     station_cli.add_command(simulate_command)
 
 

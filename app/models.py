@@ -23,7 +23,15 @@ from app.inventory.models import (
     Location,
     Party,
 )
-from app.ocpi.models import OcpiCommand, OcpiPartner, PartnerEndpoint, PartnerRole, Token
+from app.ocpi.models import (
+    OcpiBooking,
+    OcpiChargingProfile,
+    OcpiCommand,
+    OcpiPartner,
+    PartnerEndpoint,
+    PartnerRole,
+    Token,
+)
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -52,6 +60,8 @@ __all__ = [
     "LoginAttempt",
     "MeterValue",
     "Notice",
+    "OcpiBooking",
+    "OcpiChargingProfile",
     "OcpiCommand",
     "OcpiPartner",
     "OutboxEvent",

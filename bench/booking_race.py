@@ -5,9 +5,14 @@ connection from the pool): rules, schedule, price by the tariff engine, the frie
 overlap check, the insert guarded by the exclusion constraint, and the commit. Payment is
 left out (a hold is paid afterwards, by the one winner only); the race test covers it.
 
-    python -m bench.booking_race [--attempts 200] [--rounds 5]
+    python -m bench.booking_race [--attempts 200] [--rounds 5] [--processes 1]
 
-The last line is one JSON object: attempts, booked, conflicts, errors, p50_ms, p99_ms, max_ms.
+Latency is measured per attempt from the moment its thread is released. Figures of the
+last round are printed; `--processes N` spreads the attempts over N long-lived server
+processes. A final round makes the same attempts one after another (sequential_*), the
+service's latency without the rush. The machine's load average is printed with them.
+
+The last line is one JSON object: attempts, booked, conflicts, errors, p50_ms, p99_ms, ...
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from tests.support.booking_race import (
     ServerProcesses,
     make_drivers,
     make_slot_listing,
+    one_after_another,
     p99,
     race,
     slot_tomorrow,
@@ -58,6 +64,7 @@ def _round(app, attempts: int, tag: str, servers: ServerProcesses | None) -> dic
     return {
         "booked": len(outcome.booked),
         "conflicts": outcome.conflicts,
+        "conflicts_at_insert": outcome.conflicts_at_insert,
         "errors": len(outcome.errors),
         "error_sample": outcome.errors[:1],
         "latencies": outcome.latencies_ms,
@@ -101,6 +108,9 @@ def main() -> None:
         finally:
             if servers is not None:
                 servers.close()
+        evse_id = make_slot_listing(app, "sequential")
+        drivers = make_drivers(app, "sequential", args.attempts)
+        sequential = one_after_another(app, drivers, evse_id, slot_tomorrow())
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -111,7 +121,7 @@ def main() -> None:
     for index, r in enumerate(rounds):
         print(
             f"round {index}: booked={r['booked']} conflicts={r['conflicts']} "
-            f"errors={r['errors']} p99={p99s[index]:.1f} ms"
+            f"at_insert={r['conflicts_at_insert']} errors={r['errors']} p99={p99s[index]:.1f} ms"
         )
     print(
         json.dumps(
@@ -119,6 +129,7 @@ def main() -> None:
                 "attempts": args.attempts,
                 "booked": last["booked"],
                 "conflicts": last["conflicts"],
+                "conflicts_at_insert": last["conflicts_at_insert"],
                 "errors": last["errors"],
                 "error_sample": last["error_sample"],
                 "p50_ms": round(statistics.median(last["latencies"]), 1),
@@ -126,6 +137,10 @@ def main() -> None:
                 "max_ms": round(max(last["latencies"]), 1),
                 "p99_ms_median_of_rounds": round(statistics.median(p99s), 1),
                 "cpu_ms_per_attempt": _rounded(last["cpu_ms_per_attempt"]),
+                # The same attempts one at a time: latency without queueing behind the rush.
+                "sequential_p50_ms": round(statistics.median(sequential.latencies_ms), 2),
+                "sequential_p99_ms": round(p99(sequential.latencies_ms), 2),
+                "sequential_booked": len(sequential.booked),
                 # Other work on the machine inflates latencies; report it with them.
                 "load_average_1m": round(os.getloadavg()[0], 2),
                 "cpus": os.cpu_count(),

@@ -2,7 +2,7 @@
 
     python -m bench.search --chargers 1000000
 
-1. the raw PostGIS radius query alone (psycopg, no app code);
+1. the raw radius + filters SQL alone (psycopg, no app code; also the bare radius query);
 2. the search service in-process (filters, schedule, blackouts, price quotes);
 3. the HTTP API under gunicorn with concurrent keep-alive clients on loopback.
 
@@ -112,18 +112,26 @@ def main() -> None:
         print(f"loaded {len(points)} chargers in {load_s:.1f} s (COPY, index built after)")
         warmup = [_spec(points, rng) for _ in range(args.warmup)]
         specs = [_spec(points, rng) for _ in range(args.searches)]
-        raw = _time_raw(pg_url, warmup, specs, args.radius)
+        raw, circle = _time_raw(pg_url, warmup, specs, args.radius)
         service, hits, service_cpu = _time_service(sa_url, warmup, specs, args.radius)
-        http_times, rps = _time_http(sa_url, warmup, specs, args)
+        http_times, rps, http_cpu = _time_http(sa_url, pg_url, warmup, specs, args)
     finally:
         if not args.keep and not args.reuse:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     load = os.getloadavg()  # this machine is shared: say how busy it was
-    _report("raw PostGIS radius query", raw)
+    _report("raw radius + filters SQL (one page)", raw)
+    _report("bare radius query (every EVSE)", circle)
     _report("search service in-process", service)
     _report(f"HTTP API, gunicorn, {args.clients} clients", http_times)
     print(f"HTTP throughput: {rps:.0f} requests/s; mean results per service search: {hits:.1f}")
     print(f"service Python CPU per search: {service_cpu:.2f} ms; load average {load}")
+    spent = sum(http_cpu.values())
+    print(
+        f"CPU per HTTP search: gunicorn {http_cpu['app']:.2f} ms, PostgreSQL "
+        f"{http_cpu['postgres']:.2f} ms, client {http_cpu['client']:.2f} ms: at most "
+        f"{os.cpu_count() or 1} cores x 1000 / {spent:.2f} = "
+        f"{(os.cpu_count() or 1) * 1000 / spent:.0f} requests/s on an otherwise idle machine"
+    )
     summary = {
         "chargers": len(points),
         "searches": args.searches,
@@ -136,13 +144,20 @@ def main() -> None:
         "service_p95_ms": _pct(service, 95),
         "service_p99_ms": _pct(service, 99),
         "ratio_p95": round(_pct(service, 95) / _pct(raw, 95), 2),
+        "ratio_p50": round(_pct(service, 50) / _pct(raw, 50), 2),
+        "circle_p95_ms": _pct(circle, 95),
         "http_p50_ms": _pct(http_times, 50),
         "http_p95_ms": _pct(http_times, 95),
         "http_p99_ms": _pct(http_times, 99),
         "http_rps": round(rps, 1),
         "service_cpu_ms": round(service_cpu, 2),
+        "http_app_cpu_ms": round(http_cpu["app"], 2),
+        "http_postgres_cpu_ms": round(http_cpu["postgres"], 2),
+        "http_client_cpu_ms": round(http_cpu["client"], 2),
         "loadavg_1m": load[0],
         "http_workers": args.workers,
+        "http_threads": args.threads,
+        "http_worker_class": args.worker_class,
         "http_clients": args.clients,
     }
     print(json.dumps(summary))
@@ -155,8 +170,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--radius", type=int, default=25_000)
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -372,9 +388,42 @@ def _spec(points: list[tuple[float, float]], rng: random.Random) -> Spec:
     )
 
 
-# The radius query alone, with the same (sphere) distance the search uses: every EVSE in
-# the circle, nearest first.
+# The search's radius + filters SQL alone, hand-written in the same shape: the area's locations
+# nearest first, kept while usable (an EVSE in a usable status with a connector of the standard
+# and power) until one page is found, joined to those EVSEs and connectors. What the service
+# adds on top (schedules, blackouts, tariff versions, prices, JSON) is what the ratio measures.
 RAW_SQL = """
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g),
+near AS (
+    SELECT r.id, r.distance
+    FROM (
+        SELECT l.id, ST_Distance(l.geog, p.g, false) AS distance
+        FROM locations l, p
+        WHERE l.publish AND l.deleted_at IS NULL AND ST_DWithin(l.geog, p.g, %(radius)s, false)
+        ORDER BY distance, l.id
+        OFFSET 0
+    ) r
+    WHERE EXISTS (
+        SELECT 1 FROM evses e JOIN connectors c ON c.evse_pk = e.id
+        WHERE e.location_id = r.id AND e.status NOT IN ('REMOVED', 'INOPERATIVE', 'OUTOFORDER')
+          AND c.standard = %(standard)s AND c.max_electric_power >= %(min_w)s)
+    ORDER BY r.distance, r.id
+    LIMIT %(page)s
+)
+SELECT e.id, e.uid, e.status, l.id, l.name, l.latitude, l.longitude, near.distance,
+       c.standard, c.power_type, c.max_electric_power, c.tariff_ids
+FROM near
+JOIN locations l ON l.id = near.id
+JOIN evses e ON e.location_id = near.id
+    AND e.status NOT IN ('REMOVED', 'INOPERATIVE', 'OUTOFORDER')
+    AND EXISTS (SELECT 1 FROM connectors m WHERE m.evse_pk = e.id
+                AND m.standard = %(standard)s AND m.max_electric_power >= %(min_w)s)
+JOIN connectors c ON c.evse_pk = e.id
+ORDER BY near.distance, near.id, e.id, c.id
+"""
+# The bare radius query the first version of this benchmark timed: every EVSE in the circle,
+# nearest first, no filters (printed for comparison with earlier runs).
+CIRCLE_SQL = """
 SELECT e.id, ST_Distance(l.geog, p.g, false) AS distance
 FROM locations l
 JOIN evses e ON e.location_id = l.id,
@@ -382,16 +431,30 @@ JOIN evses e ON e.location_id = l.id,
 WHERE ST_DWithin(l.geog, p.g, %s, false)
 ORDER BY distance, e.id
 """
+PAGE = 20  # the API's default page
 
 
-def _time_raw(pg_url: str, warmup: list[Spec], specs: list[Spec], radius: int) -> list[float]:
-    """The radius query alone, as a hand-written psycopg query: the floor to compare with."""
+def _time_raw(
+    pg_url: str, warmup: list[Spec], specs: list[Spec], radius: int
+) -> tuple[list[float], list[float]]:
+    """The radius + filters SQL alone (psycopg, prepared), and the bare circle query."""
     with psycopg.connect(pg_url, autocommit=True) as connection:
 
         def run(spec: Spec) -> None:
-            connection.execute(RAW_SQL, (spec.lon, spec.lat, radius), prepare=True).fetchall()
+            params = {
+                "lon": spec.lon,
+                "lat": spec.lat,
+                "radius": radius,
+                "standard": spec.standard,
+                "min_w": spec.min_kw * 1000,
+                "page": PAGE + 1,
+            }
+            connection.execute(RAW_SQL, params, prepare=True).fetchall()
 
-        return _timed(run, warmup, specs)
+        def circle(spec: Spec) -> None:
+            connection.execute(CIRCLE_SQL, (spec.lon, spec.lat, radius), prepare=True).fetchall()
+
+        return _timed(run, warmup, specs), _timed(circle, warmup, specs)
 
 
 def _time_service(
@@ -430,8 +493,9 @@ def _time_service(
 
 
 def _time_http(
-    sa_url: str, warmup: list[Spec], specs: list[Spec], args: argparse.Namespace
-) -> tuple[list[float], float]:
+    sa_url: str, pg_url: str, warmup: list[Spec], specs: list[Spec], args: argparse.Namespace
+) -> tuple[list[float], float, dict[str, float]]:
+    """The API under gunicorn; also the CPU each request cost the server, PostgreSQL, client."""
     env = {**os.environ, "DATABASE_URL": sa_url, "PLUGPOOL_ENV": "default"}
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -440,7 +504,7 @@ def _time_http(
         "--workers",
         str(args.workers),
         "--worker-class",
-        "gthread",
+        args.worker_class,
         "--threads",
         str(args.threads),
         "--keep-alive",
@@ -453,13 +517,49 @@ def _time_http(
     try:
         _wait_until_up(args.port)
         _hammer(args.port, warmup, args.clients, args.radius)
+        tree = _process_tree(server.pid)
+        backends = _backends(pg_url)
+        before = (_cpu_seconds(tree), _cpu_seconds(backends), time.process_time())
         started = time.perf_counter()
         times = _hammer(args.port, specs, args.clients, args.radius)
         elapsed = time.perf_counter() - started
+        after = (_cpu_seconds(tree), _cpu_seconds(backends), time.process_time())
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    return times, len(specs) / elapsed
+    per_request = [(b - a) * 1000 / len(specs) for a, b in zip(before, after, strict=True)]
+    cpu = dict(zip(("app", "postgres", "client"), per_request, strict=True))
+    return times, len(specs) / elapsed, cpu
+
+
+def _process_tree(pid: int) -> list[int]:
+    """A process and its children (gunicorn's master and workers)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*/children"):
+            pids += [int(child) for child in task.read_text().split()]
+        index += 1
+    return pids
+
+
+def _backends(pg_url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark database (the workers' pools)."""
+    with psycopg.connect(pg_url) as connection:
+        sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        mine = connection.info.backend_pid
+        return [pid for (pid,) in connection.execute(sql) if pid != mine]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the processes (all their threads), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_until_up(port: int) -> None:

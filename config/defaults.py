@@ -11,6 +11,8 @@ REQUIRE_SECRET_KEY = False
 DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'plugpool.sqlite'}"
 SPATIALITE_LIBRARY_PATH = "mod_spatialite"
 SQL_ECHO = False
+# Seconds a pooled connection may idle before checkout pings it (one round trip).
+DATABASE_PING_AFTER_IDLE = 10.0
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CELERY_BROKER_URL = ""  # empty: derived from REDIS_URL
@@ -71,3 +73,7 @@ OCPI_GET_RETRIES = 2
 OCPI_ALLOW_INSECURE_URLS = False
 # Seconds we promise in a CommandResponse and give a station to answer.
 OCPI_COMMAND_TIMEOUT = 30
+# Days ahead an OCPI 2.3.0 booking Calendar lists free timeslots for.
+OCPI_BOOKING_CALENDAR_DAYS = 14
+# Seconds between two rounds of the Celery outbox delivery (beat).
+OCPI_PUSH_INTERVAL = 10.0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 
 from app.bookings.enums import HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
@@ -18,7 +19,8 @@ def get_booking(booking_id: int, *, for_update: bool = False) -> Booking:
     """Return the booking, or raise NotFound."""
     statement = select(Booking).where(Booking.id == booking_id)
     if for_update:
-        statement = statement.with_for_update()
+        # Re-read the row: a value loaded earlier in this session may be stale by now.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     booking = db.session.scalars(statement).one_or_none()
     if booking is None:
         raise NotFound(f"booking {booking_id} not found")
@@ -114,6 +116,14 @@ def due_no_shows(cutoff: datetime) -> list[int]:
     return list(db.session.scalars(statement))
 
 
+def unanswered_requests(now: datetime) -> list[int]:
+    """Return booking requests the owner left unanswered until their start."""
+    statement = select(Booking.id).where(
+        Booking.status == BookingStatus.REQUESTED, Booking.starts_at <= now
+    )
+    return list(db.session.scalars(statement))
+
+
 def due_completions(cutoff: datetime) -> list[int]:
     """Return active bookings that ended before cutoff."""
     statement = select(Booking.id).where(
@@ -141,3 +151,22 @@ def get_problem_report(report_id: int) -> ProblemReport:
     if report is None:
         raise NotFound(f"problem report {report_id} not found")
     return report
+
+
+def taken_evses(window: Any) -> Select[Any]:
+    """EVSEs held by a booking overlapping [window.start, window.end) (search excludes them).
+
+    Search compiles this once with bind parameters for the window, so the clock is read by
+    the database (now()), never frozen into the statement.
+    """
+    live_hold = or_(
+        Booking.status != BookingStatus.PENDING.value,
+        Booking.expires_at.is_(None),
+        Booking.expires_at > func.now(),
+    )
+    return select(Booking.evse_id).where(
+        Booking.status.in_([status.value for status in HOLDING_STATUSES]),
+        Booking.starts_at < window.end,
+        Booking.ends_at > window.start,
+        live_hold,
+    )

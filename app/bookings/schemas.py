@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.bookings.models import Booking
-from app.bookings.services import access_visible
+from app.bookings.rules import access_visible
 
 
 class BookingWindowSchema(Schema):

@@ -6,12 +6,11 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Role, User
-from app.bookings import queries
+from app.bookings import queries, rules
 from app.bookings.enums import (
     HOLDING_STATUSES,
     POLICIES,
@@ -21,45 +20,15 @@ from app.bookings.enums import (
 from app.bookings.errors import InvalidTransition, PaymentRequired, SlotTaken
 from app.bookings.models import Booking, ProblemReport, Review
 from app.bookings.pricing import Quote, price_window
-from app.bookings.schedule import blacked_out, within_schedule
+from app.bookings.rules import access_visible as access_visible  # views read it from here
 from app.core.clock import as_utc, utcnow
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.outbox import emit
 from app.extensions import db
-from app.inventory.models import Evse
 from app.payments import services as payments
 
-# EVSE states in which a charger cannot be booked at all.
-UNUSABLE_EVSE_STATUSES = frozenset({"INOPERATIVE", "OUTOFORDER", "REMOVED", "PLANNED"})
-OVERLAP_SQLSTATE = "23P01"
-OVERLAP_SQLITE_MESSAGE = "booking_overlap"
 # First key of the two-key advisory lock on an EVSE's booking schedule.
 SCHEDULE_LOCK_SPACE = 7301
-
-
-def _setting(name: str) -> int:
-    return int(current_app.config[name])
-
-
-def _taken(
-    evse_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
-) -> None:
-    """Raise SlotTaken with the reason when another booking holds part of the window."""
-    other = queries.overlapping_window(evse_id, starts_at, ends_at, utcnow(), exclude_id)
-    if other is not None:
-        raise SlotTaken(
-            "This charger is already booked for part of that time",
-            reason="overlap",
-            taken_from=other[0].isoformat(),
-            taken_until=other[1].isoformat(),
-        )
-
-
-def is_overlap_violation(error: IntegrityError) -> bool:
-    """Tell whether an IntegrityError comes from the no-overlap constraint or trigger."""
-    if getattr(error.orig, "sqlstate", None) == OVERLAP_SQLSTATE:
-        return True
-    return OVERLAP_SQLITE_MESSAGE in str(error.orig)
 
 
 def _commit_slot() -> None:
@@ -68,7 +37,7 @@ def _commit_slot() -> None:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        if is_overlap_violation(error):
+        if rules.is_overlap_violation(error):
             raise SlotTaken(
                 "Someone else booked this charger for that time a moment ago",
                 reason="overlap",
@@ -79,11 +48,12 @@ def _commit_slot() -> None:
 def _lock_schedule(evse_id: int) -> None:
     """Serialise changes to one EVSE's holding bookings until this transaction ends.
 
-    The exclusion constraint is the guard; this lock only keeps two of its checks from
-    waiting on each other: an insert that overlaps a row whose status is being moved
-    (pending -> confirmed) would wait for that update, which would wait for the insert.
-    Taken after the cheap checks, so a rush of refused attempts never queues for it.
-    SQLite serialises writers by itself.
+    The exclusion constraint is the guard; this lock keeps two of its checks from waiting
+    on each other (an insert overlapping a row whose status is being moved, pending ->
+    confirmed, would wait for that update, which would wait for the insert), and lets the
+    attempts that passed the first check in a rush on one slot be refused by a second
+    cheap check instead of pricing and inserting first. Taken after the first check, so
+    the bulk of a rush never queues for it. SQLite serialises writers by itself.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(
@@ -92,66 +62,12 @@ def _lock_schedule(evse_id: int) -> None:
         )
 
 
-def _check_window(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
-    """Refuse windows that are empty, too short, too long or too soon."""
-    errors: dict[str, list[str]] = {}
-    length = ends_at - starts_at
-    if length < timedelta(minutes=_setting("BOOKING_MIN_MINUTES")):
-        errors["ends_at"] = [f"a booking lasts at least {_setting('BOOKING_MIN_MINUTES')} minutes"]
-    elif length > timedelta(hours=_setting("BOOKING_MAX_HOURS")):
-        errors["ends_at"] = [f"a booking lasts at most {_setting('BOOKING_MAX_HOURS')} hours"]
-    lead = timedelta(minutes=_setting("BOOKING_MIN_LEAD_MINUTES"))
-    if starts_at < now + lead:
-        errors["starts_at"] = [
-            f"bookings start at least {_setting('BOOKING_MIN_LEAD_MINUTES')} minutes from now"
-        ]
-    if errors:
-        raise ValidationFailed(errors)
-
-
-def _check_listing(evse: Evse, driver: User) -> None:
-    """Refuse EVSEs that are not an open, usable listing of someone else."""
-    location = evse.location
-    if not location.publish or location.deleted_at is not None or location.owner_id is None:
-        raise ValidationFailed({"evse_id": ["this charger is not listed for booking"]})
-    if location.owner_id == driver.id:
-        raise ValidationFailed({"evse_id": ["you cannot book your own charger"]})
-    if evse.status in UNUSABLE_EVSE_STATUSES:
-        raise ValidationFailed({"evse_id": [f"this charger is {evse.status.lower()}"]})
-
-
-def _check_availability(evse: Evse, starts_at: datetime, ends_at: datetime) -> None:
-    """Refuse windows outside the owner's weekly schedule or on a blackout date."""
-    location = evse.location
-    if not within_schedule(location.availability, starts_at, ends_at, location.time_zone):
-        raise ValidationFailed({"starts_at": ["outside the owner's sharing hours"]})
-    blackout = blacked_out(location.blackouts, starts_at, ends_at, location.time_zone)
-    if blackout is not None:
-        raise ValidationFailed(
-            {
-                "starts_at": [
-                    f"the charger is unavailable from {blackout.start_date} to {blackout.end_date}"
-                ]
-            }
-        )
-
-
-def _validated_evse(
-    driver: User, evse_id: int, starts_at: datetime, ends_at: datetime, now: datetime
-) -> Evse:
-    """Return the EVSE after checking every booking rule except the overlap."""
-    _check_window(starts_at, ends_at, now=now)
-    evse = queries.get_evse(evse_id)
-    _check_listing(evse, driver)
-    _check_availability(evse, starts_at, ends_at)
-    return evse
-
-
 def quote_booking(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime) -> Quote:
     """Price a window on an EVSE after checking that it could be booked now."""
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
-    evse = _validated_evse(driver, evse_id, starts_at, ends_at, utcnow())
-    _taken(evse.id, starts_at, ends_at)
+    now = utcnow()
+    evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
+    rules.ensure_free(evse.id, starts_at, ends_at, now)
     return price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
 
 
@@ -168,11 +84,13 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     now = utcnow()
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
     # The cheap checks first: most refusals in a rush on one slot end here, after one query.
-    _check_window(starts_at, ends_at, now=now)
-    _taken(evse_id, starts_at, ends_at)
-    evse = _validated_evse(driver, evse_id, starts_at, ends_at, now)
+    rules.check_window(starts_at, ends_at, now=now)
+    rules.ensure_free(evse_id, starts_at, ends_at, now)
+    _lock_schedule(evse_id)
+    # Again under the lock: whoever held it before us may just have taken the slot.
+    rules.ensure_free(evse_id, starts_at, ends_at, now)
+    evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
     quote = price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
-    _lock_schedule(evse.id)
     _expire_stale_holds_on(evse.id, now)
     location = evse.location
     booking = Booking(
@@ -182,7 +100,7 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
         starts_at=starts_at,
         ends_at=ends_at,
         status=BookingStatus.PENDING,
-        expires_at=now + timedelta(minutes=_setting("BOOKING_HOLD_MINUTES")),
+        expires_at=now + timedelta(minutes=rules.setting("BOOKING_HOLD_MINUTES")),
         instant_book=location.instant_book,
         amount_minor=quote.amount_minor,
         currency=quote.currency,
@@ -192,23 +110,6 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     payments.open_payment(booking)
     _commit_slot()
     return booking
-
-
-def _require_driver(booking: Booking, user: User) -> None:
-    if booking.driver_id != user.id and not user.has_role(Role.ADMIN):
-        raise Forbidden("not your booking")
-
-
-def _require_owner(booking: Booking, user: User) -> None:
-    if booking.location.owner_id != user.id and not user.has_role(Role.ADMIN):
-        raise Forbidden("not your listing")
-
-
-def _require_status(booking: Booking, *allowed: BookingStatus) -> None:
-    if booking.status not in allowed:
-        raise InvalidTransition(
-            f"a {booking.status} booking cannot do this", status_now=booking.status
-        )
 
 
 def _expire_if_stale(booking: Booking, now: datetime) -> None:
@@ -238,7 +139,7 @@ def _confirm(booking: Booking, now: datetime) -> None:
 
 def _authorise_now(booking: Booking, now: datetime) -> bool:
     """Tell whether the card hold should be placed now (it would lapse before the end)."""
-    ahead = timedelta(days=_setting("BOOKING_AUTHORISE_AHEAD_DAYS"))
+    ahead = timedelta(days=rules.setting("BOOKING_AUTHORISE_AHEAD_DAYS"))
     return booking.starts_at - now <= ahead
 
 
@@ -246,8 +147,8 @@ def confirm_booking(driver: User, booking_id: int) -> Booking:
     """Pay for a held slot: place the card hold now or schedule it, then confirm or request."""
     now = utcnow()
     booking = queries.get_booking(booking_id)
-    _require_driver(booking, driver)
-    _require_status(booking, BookingStatus.PENDING)
+    rules.require_driver(booking, driver)
+    rules.require_status(booking, BookingStatus.PENDING)
     _expire_if_stale(booking, now)
     card = payments.card_of(booking.driver_id)
     # The row is committed and holds the slot: only now may money be reserved.
@@ -261,7 +162,7 @@ def confirm_booking(driver: User, booking_id: int) -> Booking:
     try:
         _lock_schedule(booking.evse_id)
         booking = queries.get_booking(booking_id, for_update=True)
-        _require_status(booking, BookingStatus.PENDING)
+        rules.require_status(booking, BookingStatus.PENDING)
         payments.record_hold(booking, hold)
         _mark_paid(booking, now)
         db.session.commit()
@@ -282,10 +183,10 @@ def book_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
 def accept_booking(owner: User, booking_id: int) -> Booking:
     """Accept a booking request on the owner's listing."""
     booking = queries.get_booking(booking_id)
-    _require_owner(booking, owner)
+    rules.require_owner(booking, owner)
     _lock_schedule(booking.evse_id)
     booking = queries.get_booking(booking_id, for_update=True)
-    _require_status(booking, BookingStatus.REQUESTED)
+    rules.require_status(booking, BookingStatus.REQUESTED)
     _confirm(booking, utcnow())
     db.session.commit()
     return booking
@@ -294,28 +195,26 @@ def accept_booking(owner: User, booking_id: int) -> Booking:
 def decline_booking(owner: User, booking_id: int) -> Booking:
     """Decline a booking request; the driver's hold is released in full."""
     booking = queries.get_booking(booking_id, for_update=True)
-    _require_owner(booking, owner)
-    _require_status(booking, BookingStatus.REQUESTED)
+    rules.require_owner(booking, owner)
+    return _decline(booking)
+
+
+def decline_unanswered_requests() -> list[int]:
+    """Decline requests still unanswered at their start, releasing the holds (job)."""
+    ids = queries.unanswered_requests(utcnow())
+    for booking_id in ids:
+        _decline(queries.get_booking(booking_id, for_update=True))
+    return ids
+
+
+def _decline(booking: Booking) -> Booking:
+    rules.require_status(booking, BookingStatus.REQUESTED)
     booking.status = BookingStatus.DECLINED
     payments.set_amount_due(booking, 0)
+    emit(db.session, "booking.declined", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking
-
-
-def cancellation_fee(booking: Booking, by: Party, now: datetime) -> int:
-    """Return what cancelling now costs the driver, in minor units (owners never charge)."""
-    if by is Party.OWNER or booking.status in (BookingStatus.PENDING, BookingStatus.REQUESTED):
-        return 0
-    cutoff = booking.starts_at - timedelta(hours=booking.policy["cutoff_hours"])
-    if now < cutoff:
-        return 0
-    return percent_of(booking.amount_minor, booking.policy["fee_percent"])
-
-
-def percent_of(amount_minor: int, percent: int | Decimal) -> int:
-    """Return percent of an amount in minor units, rounded half up."""
-    return int((Decimal(amount_minor) * Decimal(percent) / 100).to_integral_value("ROUND_HALF_UP"))
 
 
 def cancel_booking(user: User, booking_id: int) -> Booking:
@@ -324,11 +223,11 @@ def cancel_booking(user: User, booking_id: int) -> Booking:
     booking = queries.get_booking(booking_id, for_update=True)
     by = Party.OWNER if booking.location.owner_id == user.id else Party.DRIVER
     if by is Party.DRIVER:
-        _require_driver(booking, user)
-    _require_status(
+        rules.require_driver(booking, user)
+    rules.require_status(
         booking, BookingStatus.PENDING, BookingStatus.REQUESTED, BookingStatus.CONFIRMED
     )
-    payments.set_amount_due(booking, cancellation_fee(booking, by, now))
+    payments.set_amount_due(booking, rules.cancellation_fee(booking, by, now))
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancelled_by = by
@@ -343,18 +242,19 @@ def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:
     ends_at = as_utc(ends_at)
     _lock_schedule(queries.get_booking(booking_id).evse_id)
     booking = queries.get_booking(booking_id, for_update=True)
-    _require_driver(booking, driver)
-    _require_status(booking, BookingStatus.CONFIRMED, BookingStatus.ACTIVE)
+    rules.require_driver(booking, driver)
+    rules.require_status(booking, BookingStatus.CONFIRMED, BookingStatus.ACTIVE)
     if ends_at <= booking.ends_at:
         raise ValidationFailed({"ends_at": ["an extension ends later than the booking"]})
-    if ends_at - booking.starts_at > timedelta(hours=_setting("BOOKING_MAX_HOURS")):
+    if ends_at - booking.starts_at > timedelta(hours=rules.setting("BOOKING_MAX_HOURS")):
         raise ValidationFailed(
-            {"ends_at": [f"a booking lasts at most {_setting('BOOKING_MAX_HOURS')} hours"]}
+            {"ends_at": [f"a booking lasts at most {rules.setting('BOOKING_MAX_HOURS')} hours"]}
         )
-    if utcnow() >= booking.ends_at:
+    now = utcnow()
+    if now >= booking.ends_at:
         raise InvalidTransition("the booking has already ended", status_now=booking.status)
-    _check_availability(booking.evse, booking.starts_at, ends_at)
-    _taken(booking.evse_id, booking.ends_at, ends_at, booking.id)
+    rules.check_availability(booking.evse, booking.starts_at, ends_at)
+    rules.ensure_free(booking.evse_id, booking.ends_at, ends_at, now, booking.id)
     quote = price_window(booking.evse, queries.tariff_of(booking.evse), booking.starts_at, ends_at)
     booking.ends_at = ends_at
     booking.amount_minor = quote.amount_minor
@@ -366,9 +266,10 @@ def start_booking(booking_id: int) -> Booking:
     """Mark a confirmed booking active: charging has started."""
     _lock_schedule(queries.get_booking(booking_id).evse_id)
     booking = queries.get_booking(booking_id, for_update=True)
-    _require_status(booking, BookingStatus.CONFIRMED)
+    rules.require_status(booking, BookingStatus.CONFIRMED)
     booking.status = BookingStatus.ACTIVE
     booking.started_at = utcnow()
+    emit(db.session, "booking.started", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     return booking
 
@@ -386,7 +287,7 @@ def complete_booking(
     it the window is priced here.
     """
     booking = queries.get_booking(booking_id, for_update=True)
-    _require_status(booking, BookingStatus.ACTIVE)
+    rules.require_status(booking, BookingStatus.ACTIVE)
     ended_at = min(as_utc(ended_at or utcnow()), booking.ends_at)
     started_at = booking.started_at or booking.starts_at
     if amount_minor is not None:
@@ -410,14 +311,15 @@ def mark_no_show(booking_id: int) -> Booking:
     """Mark a confirmed booking that never started as a no-show and charge the policy fee."""
     now = utcnow()
     booking = queries.get_booking(booking_id, for_update=True)
-    _require_status(booking, BookingStatus.CONFIRMED)
-    grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES"))
+    rules.require_status(booking, BookingStatus.CONFIRMED)
+    grace = timedelta(minutes=rules.setting("BOOKING_NO_SHOW_GRACE_MINUTES"))
     if now < booking.starts_at + grace:
         raise InvalidTransition("the grace period has not passed yet", status_now=booking.status)
     booking.status = BookingStatus.NO_SHOW
     payments.set_amount_due(
-        booking, percent_of(booking.amount_minor, booking.policy["fee_percent"])
+        booking, rules.percent_of(booking.amount_minor, booking.policy["fee_percent"])
     )
+    emit(db.session, "booking.no_show", "booking", str(booking.id), {"id": booking.id})
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking
@@ -434,11 +336,6 @@ def expire_holds() -> int:
     return len(ids)
 
 
-def access_visible(booking: Booking) -> bool:
-    """Tell whether the driver may see the access instructions and code."""
-    return booking.status in (BookingStatus.CONFIRMED, BookingStatus.ACTIVE)
-
-
 def review_booking(user: User, booking_id: int, rating: int, text: str) -> Review:
     """Review a completed booking: the driver rates the charger, the owner rates the driver."""
     booking = queries.get_booking(booking_id)
@@ -448,7 +345,7 @@ def review_booking(user: User, booking_id: int, rating: int, text: str) -> Revie
         role = Party.OWNER
     else:
         raise Forbidden("only the driver and the owner review a booking")
-    _require_status(booking, BookingStatus.COMPLETED)
+    rules.require_status(booking, BookingStatus.COMPLETED)
     if not 1 <= rating <= 5:
         raise ValidationFailed({"rating": ["a rating is 1 to 5"]})
     if any(review.author_role == role for review in queries.reviews_of(booking.id)):
@@ -507,7 +404,7 @@ def resolve_problem(
 
 def mark_due_no_shows() -> list[int]:
     """Mark every confirmed booking past its grace period as a no-show (job)."""
-    grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES"))
+    grace = timedelta(minutes=rules.setting("BOOKING_NO_SHOW_GRACE_MINUTES"))
     ids = queries.due_no_shows(utcnow() - grace)
     for booking_id in ids:
         mark_no_show(booking_id)
@@ -516,8 +413,23 @@ def mark_due_no_shows() -> list[int]:
 
 def complete_due_bookings() -> list[int]:
     """Complete active bookings well past their end, at the quoted price (job)."""
-    late = timedelta(minutes=_setting("BOOKING_AUTO_COMPLETE_MINUTES"))
+    late = timedelta(minutes=rules.setting("BOOKING_AUTO_COMPLETE_MINUTES"))
     ids = queries.due_completions(utcnow() - late)
     for booking_id in ids:
         complete_booking(booking_id)
     return ids
+
+
+def book_for_partner(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime) -> Booking:
+    """Book a slot for a roaming partner's driver: no card, the partner eMSP pays by CDR.
+
+    The same rules and overlap guard as a driver's booking; confirmed at once for an
+    instant-book listing, otherwise a request for the owner to accept.
+    """
+    booking = hold_slot(driver, evse_id, starts_at, ends_at)
+    _lock_schedule(booking.evse_id)
+    booking = queries.get_booking(booking.id, for_update=True)
+    payments.mark_paid_elsewhere(booking)
+    _mark_paid(booking, utcnow())
+    db.session.commit()
+    return booking

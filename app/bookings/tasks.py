@@ -20,6 +20,12 @@ def mark_no_shows() -> list[int]:
 
 
 @celery_app.task
+def decline_unanswered() -> list[int]:
+    """Decline booking requests the owner did not answer before the start."""
+    return services.decline_unanswered_requests()
+
+
+@celery_app.task
 def auto_complete() -> list[int]:
     """Complete active bookings well past their end."""
     return services.complete_due_bookings()

@@ -85,6 +85,14 @@ class ChargingSession(Timestamped, Base):
         UniqueConstraint("country_code", "party_id", "ocpi_id"),
         UniqueConstraint("station_id", "transaction_id"),
         Index("ix_charging_sessions_party_updated", "country_code", "party_id", "last_updated"),
+        # OCPI Sessions/CDRs senders page a partner's sessions by the token's (eMSP) party.
+        Index(
+            "ix_charging_sessions_token_party_updated",
+            "token_country_code",
+            "token_party_id",
+            "last_updated",
+            "id",
+        ),
     )
 
     @property

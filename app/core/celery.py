@@ -7,7 +7,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-celery_app = Celery("plugpool", include=["app.bookings.tasks"])
+celery_app = Celery("plugpool", include=["app.bookings.tasks", "app.ocpi.tasks"])
 
 # Every minute is enough: holds last minutes, grace periods a quarter of an hour.
 BEAT_SCHEDULE = {
@@ -15,12 +15,26 @@ BEAT_SCHEDULE = {
     for name in (
         "expire_holds",
         "mark_no_shows",
+        "decline_unanswered",
         "auto_complete",
         "authorise_upcoming",
         "retry_failed_captures",
         "pay_out_owners",
     )
 }
+# OCPI pushes and partner commands go out within seconds (push interval: OCPI_PUSH_INTERVAL).
+BEAT_SCHEDULE["ocpi_deliver_outbox"] = {
+    "task": "app.ocpi.tasks.deliver_outbox_task",
+    "schedule": 10.0,
+}
+BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task", "schedule": 5.0}
+
+
+def _beat_schedule(app: Flask) -> dict[str, Any]:
+    """The schedule, with the OCPI push interval from the settings."""
+    schedule = {name: dict(entry) for name, entry in BEAT_SCHEDULE.items()}
+    schedule["ocpi_deliver_outbox"]["schedule"] = float(app.config["OCPI_PUSH_INTERVAL"])
+    return schedule
 
 
 def init_celery(app: Flask) -> Celery:
@@ -38,7 +52,7 @@ def init_celery(app: Flask) -> Celery:
         result_backend=broker,
         task_always_eager=bool(app.config.get("CELERY_ALWAYS_EAGER")),
         task_ignore_result=False,
-        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule=_beat_schedule(app),
         broker_connection_retry_on_startup=True,
     )
     app.extensions["celery"] = celery_app

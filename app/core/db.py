@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -82,3 +84,27 @@ def json_dumps(value: Any) -> str:
 def json_loads(text: str | bytes) -> Any:
     """Deserialise JSON columns; numbers with a fraction come back as Decimal."""
     return json.loads(text, parse_float=Decimal)
+
+
+def install_idle_ping(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled PostgreSQL connection on checkout only if it sat idle that long.
+
+    pool_pre_ping pays a round trip on every request; a connection handed back moments
+    ago is as alive as the server, and one that is not fails its query and is replaced.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is not None and time.monotonic() - returned_at < idle_seconds:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+        except Exception as error:  # any failure: the pool replaces the connection
+            raise DisconnectionError(str(error)) from error

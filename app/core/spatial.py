@@ -32,7 +32,8 @@ def engine_options(database_url: str) -> dict[str, Any]:
         import pysqlite3.dbapi2 as sqlite_module
 
         return {"module": sqlite_module, "connect_args": {"check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # Liveness is checked on checkout after idling (app.core.db.install_idle_ping).
+    return {"pool_size": 10, "max_overflow": 20}
 
 
 def install_spatialite(engine: Engine, library_path: str) -> None:
@@ -91,6 +92,10 @@ class SpatialSql:
         """An ORDER BY key that walks the spatial index nearest-first (KNN) where it can."""
         raise NotImplementedError
 
+    def json_has_string(self, array: Any, value: Any) -> ColumnElement[bool]:
+        """True where the JSON array column (of a table in an enclosing query) holds value."""
+        raise NotImplementedError
+
 
 _GEOGRAPHY_POINT = Geography(geometry_type="POINT", srid=SRID)
 _GEOGRAPHY = Geography(srid=SRID)
@@ -130,6 +135,9 @@ class PostGISSql(SpatialSql):
     def nearest_first(self, geog: Any, lat: float, lon: float) -> ColumnElement[Any]:
         return geog.op("<->")(self._point(lat, lon))
 
+    def json_has_string(self, array: Any, value: Any) -> ColumnElement[bool]:
+        return array.op("?", return_type=Boolean)(value)
+
 
 class SpatiaLiteSql(SpatialSql):
     """SpatiaLite: its R*Tree is only used when queried through the SpatialIndex table."""
@@ -154,6 +162,10 @@ class SpatiaLiteSql(SpatialSql):
         # SpatiaLite 5.0.1 has no KNN2, and its KNN table returns nothing on the bundled
         # sqlite; the embedded default orders by exact distance instead.
         return self.distance_m(geog, lat, lon)
+
+    def json_has_string(self, array: Any, value: Any) -> ColumnElement[bool]:
+        items = select(column("value")).select_from(func.json_each(array))
+        return value.in_(items.correlate(array.table))
 
     def _indexed(self, geog: Any, row_id: Any, frame: BBox) -> ColumnElement[bool]:
         index = table(

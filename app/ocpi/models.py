@@ -162,3 +162,44 @@ class OcpiCommand(Timestamped, Base):
     response: Mapped[str] = mapped_column(String(16))  # CommandResponseType we answered
     result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType sent later
     result_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OcpiChargingProfile(Timestamped, Base):
+    """A charging profile request a partner sent for one of its sessions, and how it went."""
+
+    __tablename__ = "ocpi_charging_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    session_id: Mapped[str] = mapped_column(String(36), index=True)  # the OCPI Session.id
+    action: Mapped[str] = mapped_column(String(8))  # GET, PUT (set) or DELETE (clear)
+    response_url: Mapped[str] = mapped_column(String(255))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    result: Mapped[str | None] = mapped_column(String(24))
+    result_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OcpiBooking(Timestamped, Base):
+    """A partner eMSP's OCPI 2.3.0 booking, carried by a PlugPool booking of its driver."""
+
+    __tablename__ = "ocpi_bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), unique=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    # The requesting eMSP party and its request id (the same for every edit of the booking).
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    request_id: Mapped[str] = mapped_column(String(36))
+    authorization_reference: Mapped[str] = mapped_column(String(36))
+    tokens: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # BookingRequestStatus objects: every request received for this booking and its answer.
+    requests: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+
+    __table_args__ = (UniqueConstraint("country_code", "party_id", "request_id"),)

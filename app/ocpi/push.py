@@ -1,8 +1,11 @@
-"""Deliver inventory changes from the outbox to every registered eMSP's receivers.
+"""Deliver changes from the outbox to registered eMSPs' receivers.
 
-Topics (app.inventory.events, written by app.inventory.services in the change's own
-transaction): a Location change -> PUT the Location (or PATCH its EVSEs REMOVED once
-unpublished/removed), an EVSE status -> PATCH the EVSE, a Tariff -> PUT (or DELETE) it.
+Inventory topics (app.inventory.events, written by app.inventory.services in the change's own
+transaction) go to every eMSP with the receiver: a Location change -> PUT the Location (or
+PATCH its EVSEs REMOVED once unpublished/removed), an EVSE status -> PATCH the EVSE, a Tariff
+-> PUT (or DELETE) it. Charging topics go only to the eMSP whose token the session used: a
+session change -> PUT the Session, a new CDR -> POST it (app.ocpi.sessions.push), and
+partner bookings' changes -> PUT the Booking (app.ocpi.bookings.push).
 One attempt per partner and event: the spec forbids queuing pushes forever, a partner that
 missed one resyncs by GET. Failures are kept in the event's last_error for the operator.
 """
@@ -10,25 +13,29 @@ missed one resyncs by GET. Failures are kept in the event's last_error for the o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
+from app.ocpi.bookings import push as bookings_push
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
 from app.ocpi.locations.serialise import location_to_ocpi, timestamp
 from app.ocpi.models import OcpiPartner
+from app.ocpi.sessions import push as sessions_push
 from app.ocpi.tariffs.serialise import tariff_to_ocpi
 from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
-TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
+INVENTORY_TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
+TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS)
 
 
 def deliver_events(batch: int) -> int:
@@ -40,11 +47,10 @@ def deliver_events(batch: int) -> int:
         module: registered_partners_with(module, "RECEIVER") for module in ("locations", "tariffs")
     }
     for event in events:
-        module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
         failures = []
-        for partner in receivers[module]:
+        for partner, push in _targets(event, receivers):
             try:
-                _push(partner, event)
+                push(partner, event)
             except PartnerCallFailed as error:
                 failures.append(f"partner {partner.id}: {error}")
         event.attempts += 1
@@ -54,11 +60,23 @@ def deliver_events(batch: int) -> int:
     return len(events)
 
 
+def _targets(
+    event: OutboxEvent, receivers: dict[str, list[OcpiPartner]]
+) -> list[tuple[OcpiPartner, Callable[[OcpiPartner, OutboxEvent], None]]]:
+    """The partners an event goes to, each with the function that pushes it."""
+    if event.topic in sessions_push.TOPICS:
+        return [(partner, sessions_push.push) for partner in sessions_push.recipients(event)]
+    if event.topic in bookings_push.TOPICS:
+        return [(partner, bookings_push.push) for partner in bookings_push.recipients(event)]
+    module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
+    return [(partner, _push) for partner in receivers[module]]
+
+
 def _claim(batch: int) -> list[OutboxEvent]:
     query = (
         select(OutboxEvent)
         .where(
-            OutboxEvent.topic.in_(TOPICS),
+            or_(OutboxEvent.topic.in_(TOPICS), bookings_push.claimable()),
             OutboxEvent.delivered_at.is_(None),
             OutboxEvent.available_at <= utcnow(),
         )

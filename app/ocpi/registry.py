@@ -14,9 +14,16 @@ MODULES: tuple[tuple[str, str, str], ...] = (
     ("credentials", "RECEIVER", "{v}/credentials"),
     ("locations", "SENDER", "cpo/{v}/locations"),
     ("tariffs", "SENDER", "cpo/{v}/tariffs"),
+    ("sessions", "SENDER", "cpo/{v}/sessions"),
+    ("cdrs", "SENDER", "cpo/{v}/cdrs"),
     ("tokens", "RECEIVER", "cpo/{v}/tokens"),
     ("commands", "RECEIVER", "cpo/{v}/commands"),
+    ("chargingprofiles", "RECEIVER", "cpo/{v}/chargingprofiles"),
 )
+# Modules of one version only: the 2.3.0 Bookings module (its identifier is "Booking").
+VERSION_MODULES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "2.3.0": (("Booking", "SENDER", "cpo/{v}/bookings"),),
+}
 
 
 def ocpi_base_url() -> str:
@@ -39,7 +46,7 @@ def version_details(version: str) -> dict[str, Any]:
     base = ocpi_base_url()
     endpoints = [
         {"identifier": module, "role": role, "url": f"{base}/{path.format(v=version)}"}
-        for module, role, path in MODULES
+        for module, role, path in (*MODULES, *VERSION_MODULES.get(version, ()))
     ]
     return {"version": version, "endpoints": endpoints}
 

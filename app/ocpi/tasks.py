@@ -1,17 +1,35 @@
-"""OCPI jobs. Celery is not wired into the app yet: `flask ocpi push` runs them."""
+"""OCPI jobs: Celery tasks (beat runs the outbox delivery), also run by `flask ocpi push`."""
 
 from __future__ import annotations
 
+from app.core.celery import celery_app
 from app.ocpi import push
+from app.ocpi.chargingprofiles import jobs as profile_jobs
 from app.ocpi.commands import jobs as commands_jobs
 from app.ocpi.commands.ports import CommandSender, command_sender
 
 
 def deliver_outbox(batch: int = 100) -> int:
-    """Deliver pending location/EVSE changes to registered eMSPs; return the events handled."""
+    """Deliver pending OCPI pushes to the partners concerned; return the events handled."""
     return push.deliver_events(batch)
 
 
 def run_commands(batch: int = 20, sender: CommandSender | None = None) -> int:
-    """Execute queued partner commands through the gateway; return how many ran."""
-    return commands_jobs.run_queued(batch, sender or command_sender())
+    """Execute queued partner commands and charging profiles; return how many ran."""
+    sender = sender or command_sender()
+    return commands_jobs.run_queued(batch, sender) + profile_jobs.run_queued(batch, sender)
+
+
+@celery_app.task(name="app.ocpi.tasks.deliver_outbox_task")
+def deliver_outbox_task(batch: int = 100) -> int:
+    """Deliver pending OCPI pushes until none is left (one round per beat tick)."""
+    handled = 0
+    while (done := deliver_outbox(batch)) > 0:
+        handled += done
+    return handled
+
+
+@celery_app.task(name="app.ocpi.tasks.run_commands_task")
+def run_commands_task(batch: int = 20) -> int:
+    """Execute queued partner commands and charging profiles through the gateway."""
+    return run_commands(batch)

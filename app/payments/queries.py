@@ -17,7 +17,8 @@ def payment_of(booking_id: int, *, for_update: bool = False) -> BookingPayment |
     """Return the booking's payment row."""
     statement = select(BookingPayment).where(BookingPayment.booking_id == booking_id)
     if for_update:
-        statement = statement.with_for_update()
+        # Re-read the row: a value loaded earlier in this session may be stale by now.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return db.session.scalars(statement).one_or_none()
 
 
@@ -31,7 +32,9 @@ def payment_by_intent(payment_intent_id: str) -> BookingPayment | None:
         (BookingPayment.payment_intent_id == payment_intent_id)
         | (BookingPayment.extra_payment_intent_id == payment_intent_id)
     )
-    return db.session.scalars(statement.with_for_update()).first()
+    return db.session.scalars(
+        statement.with_for_update().execution_options(populate_existing=True)
+    ).first()
 
 
 def payment_by_charge(charge_id: str) -> BookingPayment | None:
@@ -39,7 +42,9 @@ def payment_by_charge(charge_id: str) -> BookingPayment | None:
     statement = select(BookingPayment).where(
         (BookingPayment.charge_id == charge_id) | (BookingPayment.extra_charge_id == charge_id)
     )
-    return db.session.scalars(statement.with_for_update()).first()
+    return db.session.scalars(
+        statement.with_for_update().execution_options(populate_existing=True)
+    ).first()
 
 
 def owner_account(user_id: int) -> OwnerAccount | None:

@@ -13,14 +13,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.accounts.models import User
 from app.bookings.errors import PaymentRequired, PaymentUnavailable
 from app.bookings.models import Booking
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
+from app.core.outbox import emit
 from app.extensions import db
+from app.inventory.events import LOCATION_CHANGED
 from app.inventory.models import Location
 from app.payments import queries
 from app.payments.errors import CardDeclined, PaymentError, PaymentProviderUnavailable
@@ -115,6 +117,17 @@ def open_payment(booking: Booking) -> BookingPayment:
     payment = BookingPayment(booking=booking, currency=booking.currency)
     db.session.add(payment)
     return payment
+
+
+def mark_paid_elsewhere(booking: Booking) -> None:
+    """Record that a roaming partner pays the booking through its CDR: Stripe is never asked.
+
+    The payment row is closed (nothing held, nothing to capture or release), so settling the
+    booking later, a no-show fee included, leaves the partner's account alone. No commit.
+    """
+    payment = _payment(booking.id)
+    payment.state = PaymentState.RELEASED
+    payment.last_error = None
 
 
 def place_hold(booking: Booking, card: StripeCustomer) -> Payment:
@@ -377,10 +390,34 @@ def sync_owner_account(state: ConnectAccount) -> OwnerAccount | None:
         return None
     _apply_account_state(account, state)
     if not account.payable:
-        db.session.execute(
-            update(Location).where(Location.owner_id == account.user_id).values(publish=False)
-        )
+        _unpublish_listings_of(account.user_id)
     return account
+
+
+def _unpublish_listings_of(owner_id: int) -> None:
+    """Take an unpayable owner's listings off; partners hear it through the outbox."""
+    now = utcnow()
+    listings = db.session.scalars(
+        select(Location).where(Location.owner_id == owner_id, Location.publish.is_(True))
+    )
+    for location in listings:
+        location.publish = False
+        location.last_updated = now
+        # The same shape as the inventory's own location events (app/inventory/services.py).
+        emit(
+            db.session,
+            LOCATION_CHANGED,
+            "location",
+            location.ocpi_id,
+            {
+                "country_code": location.country_code,
+                "party_id": location.party_id,
+                "location_id": location.ocpi_id,
+                "pk": location.id,
+                "change": "unpublished",
+                "publish": False,
+            },
+        )
 
 
 def publish_listing(owner: User, location_id: int) -> Location:

@@ -61,3 +61,20 @@ def hits_blackout(blackouts: Iterable[tuple[date, date]], time_zone: str, window
     first = window.start.astimezone(zone).date()
     last = (window.end - timedelta(microseconds=1)).astimezone(zone).date()
     return any(start <= last and end >= first for start, end in blackouts)
+
+
+def parse_slots(text: str) -> list[WeeklySlot]:
+    """Weekly slots from the search SQL's text: one "weekday|start|end" a line."""
+    slots = []
+    for line in text.splitlines():
+        weekday, start, end = line.split("|")
+        slots.append((int(weekday), time.fromisoformat(start), time.fromisoformat(end)))
+    return slots
+
+
+def parse_blackouts(text: str) -> list[tuple[date, date]]:
+    """Blackouts from the search SQL's text: one "start|end" (ISO dates) a line."""
+    return [
+        (date.fromisoformat(start), date.fromisoformat(end))
+        for start, end in (line.split("|") for line in text.splitlines())
+    ]

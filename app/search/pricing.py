@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -22,11 +21,17 @@ TariffKey = tuple[str, str, str]  # (country_code, party_id, OCPI tariff id)
 
 # Parsed tariffs by (row id, last_updated): an edit moves last_updated, so stale entries
 # are never read again; the bound only keeps memory flat.
-_PARSED: dict[tuple[int, datetime], Any] = {}
+_PARSED: dict[tuple[int, str], Any] = {}
 _PARSED_LIMIT = 20_000
-# Prices of tariffs that ignore the clock, by (version, duration, energy, power).
-_INVARIANT_QUOTES: dict[tuple[Any, ...], int] = {}
-_INVARIANT_LIMIT = 100_000
+# Quotes by (version, window, zone, energy, power): searches over one area and window ask
+# the same again and again (the reference window is the same for a whole minute).
+_QUOTES: dict[tuple[Any, ...], Any] = {}
+_QUOTES_LIMIT = 100_000
+_MISSING = object()
+# Prices by what the engine's result depends on (shared_key): version, duration, energy,
+# power and, for time-of-day tariffs, where the window lies against the restriction times.
+_SHARED_QUOTES: dict[tuple[Any, ...], int] = {}
+_SHARED_LIMIT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,95 +47,184 @@ class Quote:
     power_kw: Decimal
 
 
-class QuoteBook:
-    """Quotes for one search request: tariffs loaded in one query, each input priced once."""
+Version = tuple[int, str]  # (tariff row id, last_updated as the database prints it)
 
-    def __init__(self, keys: Iterable[TariffKey]) -> None:
-        self._tariffs = _load_parsed(set(keys))
-        self._quotes: dict[tuple[Any, ...], Quote | None] = {}
+
+class QuoteBook:
+    """Quotes for one search request, each distinct input priced once per process."""
+
+    def __init__(self, versions: dict[TariffKey, Version]) -> None:
+        self._tariffs = _load_parsed(versions)
 
     def quote(
         self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
     ) -> Quote | None:
         """Quote the window on a connector of power_kw with tariff key, or None if unpriced."""
-        cache_key = (key, window, time_zone, energy_kwh, power_kw)
-        if cache_key not in self._quotes:
-            self._quotes[cache_key] = self._compute(key, window, time_zone, energy_kwh, power_kw)
-        return self._quotes[cache_key]
-
-    def _compute(
-        self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
-    ) -> Quote | None:
         found = self._tariffs.get(key)
-        if found is None or not found[1].is_active_at(window.start):
+        if found is None:
             return None
-        version, tariff = found
-        # A connector cannot deliver more than its power over the window.
-        hours = Decimal((window.end - window.start).total_seconds()) / 3600
-        energy = min(energy_kwh, power_kw * hours)
-        return Quote(
-            amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
-            currency=tariff.currency,
-            tariff_id=key[2],
-            start=window.start,
-            end=window.end,
-            energy_kwh=energy,
-            power_kw=power_kw,
-        )
+        # The version moves with every edit, so a cached quote is never stale.
+        cache_key = (found[0], window.start, window.end, time_zone, energy_kwh, power_kw)
+        quote = _QUOTES.get(cache_key, _MISSING)
+        if quote is _MISSING:
+            if len(_QUOTES) >= _QUOTES_LIMIT:
+                _QUOTES.clear()
+            quote = _QUOTES[cache_key] = _compute(
+                key, found, window, time_zone, energy_kwh, power_kw
+            )
+        return quote  # type: ignore[return-value]
+
+
+def _compute(
+    key: TariffKey,
+    found: tuple[Version, Any],
+    window: Window,
+    time_zone: str,
+    energy_kwh: Decimal,
+    power_kw: Decimal,
+) -> Quote | None:
+    version, tariff = found
+    if not tariff.is_active_at(window.start):
+        return None
+    # A connector cannot deliver more than its power over the window.
+    hours = Decimal((window.end - window.start).total_seconds()) / 3600
+    energy = min(energy_kwh, power_kw * hours)
+    return Quote(
+        amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
+        currency=tariff.currency,
+        tariff_id=key[2],
+        start=window.start,
+        end=window.end,
+        energy_kwh=energy,
+        power_kw=power_kw,
+    )
+
+
+def versions_of(country_code: str, party_id: str, lines: str | None) -> dict[TariffKey, Version]:
+    """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id")."""
+    versions: dict[TariffKey, Version] = {}
+    for line in (lines or "").splitlines():
+        pk, updated, ocpi_id = line.split("|", 2)
+        versions[(country_code, party_id, ocpi_id)] = (int(pk), updated)
+    return versions
 
 
 def _amount(
-    version: tuple[int, datetime],
+    version: Version,
     tariff: Any,
     window: Window,
     time_zone: str,
     energy: Decimal,
     power_kw: Decimal,
 ) -> int:
-    """The engine's price in minor units; shared across requests when time cannot matter."""
-    if not _time_invariant(tariff):
-        zone = _zone(time_zone)
-        return quote_window(tariff, window.start, window.end, zone, energy, power_kw).minor_units()
-    # Without time-of-day, weekday or date restrictions the price depends only on how long,
-    # how much and how fast: any window of the same length prices the same.
-    key = (version, window.end - window.start, energy, power_kw)
-    amount = _INVARIANT_QUOTES.get(key)
+    """The engine's price in minor units; shared between windows the engine cannot tell apart."""
+    zone = _zone(time_zone)
+    key = shared_key(version, tariff, window, zone, energy, power_kw)
+    amount = _SHARED_QUOTES.get(key) if key is not None else None
     if amount is None:
-        if len(_INVARIANT_QUOTES) >= _INVARIANT_LIMIT:
-            _INVARIANT_QUOTES.clear()
-        zone = _zone(time_zone)
         price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
-        amount = _INVARIANT_QUOTES[key] = price.minor_units()
+        amount = price.minor_units()
+        if key is not None:
+            if len(_SHARED_QUOTES) >= _SHARED_LIMIT:
+                _SHARED_QUOTES.clear()
+            _SHARED_QUOTES[key] = amount
     return amount
 
 
-def _time_invariant(tariff: Any) -> bool:
-    """Tell whether no element's restrictions look at the clock or the calendar."""
-    return all(
-        not (r.start_time or r.end_time or r.start_date or r.end_date or r.day_of_week)
-        for r in (element.restrictions for element in tariff.elements)
-    )
+def shared_key(
+    version: Any, tariff: Any, window: Window, zone: ZoneInfo, energy: Decimal, power_kw: Decimal
+) -> tuple[Any, ...] | None:
+    """What the engine's price of the window depends on, or None when that is the instant.
+
+    The engine sees the clock only through restrictions. Without any, a price depends on
+    how long, how much and how fast. With times of day only (no weekday, no date), it
+    also depends on the local wall clock, but only through which side of each restriction
+    time the start lies and where in the window the restriction times fall: two windows
+    that agree on those (and have no DST change inside) are priced alike on any day.
+    """
+    duration = window.end - window.start
+    walls = _walls(version, tariff)
+    if walls is None:
+        return None
+    if not walls:
+        return (version, duration, energy, power_kw)
+    start, end = window.start.astimezone(zone), window.end.astimezone(zone)
+    if start.utcoffset() != end.utcoffset() or duration > _LONGEST_SHARED:
+        return None  # a DST change inside: wall clock and elapsed time part ways
+    local_start, local_end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    side = tuple(local_start.time() >= wall for wall in walls)
+    crossings = []
+    day = local_start.date()
+    while day <= local_end.date():
+        for wall in walls:
+            at = datetime.combine(day, wall)
+            if local_start < at < local_end:
+                crossings.append((at - local_start, wall))
+        day += timedelta(days=1)
+    return (version, duration, energy, power_kw, side, tuple(sorted(crossings)))
 
 
-def _load_parsed(keys: set[TariffKey]) -> dict[TariffKey, tuple[tuple[int, datetime], Any]]:
-    """Parsed tariffs for the keys: one query for versions, one more only for cache misses."""
-    if not keys:
-        return {}
-    versions = queries.tariff_versions(keys)
-    missing = [pk for pk, updated in versions.values() if (pk, updated) not in _PARSED]
-    if missing:
-        if len(_PARSED) + len(missing) > _PARSED_LIMIT:
-            _PARSED.clear()
-        for tariff in queries.tariffs_by_id(missing):
-            try:
-                _PARSED[(tariff.id, tariff.last_updated)] = parse_tariff(tariff.to_ocpi())
-            except TariffError as error:
-                # A stored tariff the engine rejects leaves its connectors unpriced, not the
-                # whole search failing.
-                log.warning("tariff %s not priceable: %s", tariff.id, error)
-    return {
-        key: (version, _PARSED[version]) for key, version in versions.items() if version in _PARSED
-    }
+_LONGEST_SHARED = timedelta(days=7)
+_WALLS: dict[Any, tuple[time, ...] | None] = {}
+
+
+def _walls(version: Any, tariff: Any) -> tuple[time, ...] | None:
+    """The local times of day where the tariff's restrictions may flip (midnight included).
+
+    None when some restriction looks at the weekday or the date: no sharing then.
+    """
+    found = _WALLS.get(version, _MISSING)
+    if found is _MISSING:
+        if len(_WALLS) >= _PARSED_LIMIT:
+            _WALLS.clear()
+        found = _WALLS[version] = _wall_times(tariff)
+    return found  # type: ignore[return-value]
+
+
+def _wall_times(tariff: Any) -> tuple[time, ...] | None:
+    walls: set[time] = set()
+    for element in tariff.elements:
+        r = element.restrictions
+        if r.day_of_week or r.start_date is not None or r.end_date is not None:
+            return None
+        times = {t for t in (r.start_time, r.end_time) if t is not None}
+        if times:
+            walls |= times | {time(0, 0)}
+    return tuple(sorted(walls))
+
+
+def _load_parsed(versions: dict[TariffKey, Version]) -> dict[TariffKey, tuple[Version, Any]]:
+    """Parsed tariffs for the versions; one query, only for versions not parsed yet.
+
+    Worker threads share the cache: every entry is read once, with get, so a clear by
+    another thread can only cost a re-parse, never a tariff left out.
+    """
+    found: dict[TariffKey, tuple[Version, Any]] = {}
+    missing: dict[int, Version] = {}
+    for key, version in versions.items():
+        tariff = _PARSED.get(version)
+        if tariff is None:
+            missing[version[0]] = version
+        else:
+            found[key] = (version, tariff)
+    if not missing:
+        return found
+    if len(_PARSED) + len(missing) > _PARSED_LIMIT:
+        _PARSED.clear()
+    fresh: dict[Version, Any] = {}
+    for row in queries.tariffs_by_id(missing):
+        version = missing[row.id]
+        try:
+            # Stored under the version the search saw: a later edit has a newer one.
+            fresh[version] = _PARSED[version] = parse_tariff(row.to_ocpi())
+        except TariffError as error:
+            # A stored tariff the engine rejects leaves its connectors unpriced, not the
+            # whole search failing.
+            log.warning("tariff %s not priceable: %s", row.id, error)
+    for key, version in versions.items():
+        if version in fresh:
+            found[key] = (version, fresh[version])
+    return found
 
 
 @lru_cache(maxsize=512)

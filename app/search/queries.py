@@ -4,29 +4,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, time, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any, NamedTuple
 
+import orjson
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
 from sqlalchemy import (
     ColumnElement,
     Date,
+    DateTime,
+    Float,
+    Integer,
+    Numeric,
     Select,
-    SmallInteger,
-    Time,
+    String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
     func,
-    null,
     or_,
     select,
-    tuple_,
-    union_all,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased, selectinload
 
-from app.core.spatial import SpatialSql, spatial_sql
+from app.core.spatial import BBox, SpatialSql, spatial_sql
 from app.extensions import db
 from app.inventory.enums import UNUSABLE_STATUSES, EvseStatus
 from app.inventory.models import AvailabilityWindow, Blackout, Connector, Evse, Location, Party
@@ -34,6 +41,8 @@ from app.search.criteria import SearchCriteria, Window
 from app.tariffs.models import Tariff
 
 # A hook returns a SELECT of evses.id that cannot be used in the window (bookings, holds).
+# It is compiled once with window.start/end as bind parameters: build the SQL from those and
+# from database functions only, never from values computed in Python at call time.
 UnavailabilityHook = Callable[[Window], Select[Any]]
 _UNAVAILABILITY_HOOKS: list[UnavailabilityHook] = []
 
@@ -174,7 +183,66 @@ _NETWORK_NAME = _party_column(Party.name).label("network_name")
 _NETWORK_IS_OWN = _party_column(Party.is_own).label("is_own")
 
 
-def _row_columns(distance: ColumnElement[float]) -> list[Any]:
+# The connector's tariff ids as JSON text: orjson reads it several times faster than the
+# driver's JSON loader would.
+_TARIFF_IDS = cast(Connector.tariff_ids, String).label("tariff_ids")
+
+
+def tariff_ids(text: str | None) -> list[str]:
+    """The tariff ids of a connector from the JSON text the search SQL returns."""
+    return orjson.loads(text) if text else []
+
+
+# Separators of the text the SQL aggregates: OCPI ids and times are printable, one line each.
+_FIELD, _RECORD = "|", "\n"
+
+
+def _schedule_columns(criteria: SearchCriteria, first_day: Any, last_day: Any) -> list[Any]:
+    """A location's weekly slots and the blackouts near the window, as text (window only)."""
+    if criteria.window is None:
+        return []
+    slot = AvailabilityWindow
+    slots = select(
+        func.aggregate_strings(
+            cast(slot.weekday, String)
+            + _FIELD
+            + cast(slot.start_time, String)
+            + _FIELD
+            + cast(slot.end_time, String),
+            _RECORD,
+        )
+    ).where(slot.location_id == Location.id)
+    dates = select(
+        func.aggregate_strings(
+            cast(Blackout.start_date, String) + _FIELD + cast(Blackout.end_date, String), _RECORD
+        )
+    ).where(
+        Blackout.location_id == Location.id,
+        Blackout.end_date >= first_day,
+        Blackout.start_date <= last_day,
+    )
+    return [slots.scalar_subquery().label("slots"), dates.scalar_subquery().label("blackouts")]
+
+
+def tariffs_column(sql: SpatialSql, connector: Any = Connector) -> Any:
+    """The live tariffs a connector names, as text lines "row id|last_updated|OCPI id"."""
+    line = cast(Tariff.id, String) + _FIELD + cast(Tariff.last_updated, String) + _FIELD
+    return (
+        select(func.aggregate_strings(line + Tariff.ocpi_id, _RECORD))
+        .where(
+            Tariff.country_code == Location.country_code,
+            Tariff.party_id == Location.party_id,
+            sql.json_has_string(connector.tariff_ids, Tariff.ocpi_id),
+            Tariff.deleted_at.is_(None),
+        )
+        .scalar_subquery()
+        .label("tariffs")
+    )
+
+
+def _row_columns(
+    criteria: SearchCriteria, distance: ColumnElement[float], days: tuple[Any, Any]
+) -> list[Any]:
     return [
         Evse.id.label("evse_pk"),
         Evse.uid,
@@ -194,13 +262,24 @@ def _row_columns(distance: ColumnElement[float]) -> list[Any]:
         _NETWORK_NAME,
         _NETWORK_IS_OWN,
         distance.label("distance"),
+        *_schedule_columns(criteria, *days),
     ]
+
+
+def _window_days(criteria: SearchCriteria) -> tuple[Any, Any]:
+    """UTC dates a day either side of the window: they cover every zone's local dates."""
+    if criteria.window is None:
+        return None, None
+    return (
+        criteria.window.start.date() - timedelta(days=1),
+        criteria.window.end.date() + timedelta(days=1),
+    )
 
 
 def _filtered(criteria: SearchCriteria, sql: SpatialSql, nearest_k: int | None) -> Select[Any]:
     distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon)
     stmt = (
-        select(*_row_columns(distance))
+        select(*_row_columns(criteria, distance, _window_days(criteria)))
         .join_from(Evse, Location, Evse.location_id == Location.id)
         .where(*_evse_conditions(criteria))
     )
@@ -226,20 +305,33 @@ def evses_near(
 ) -> list[Any]:
     """The next `locations` locations in the area from the keyset, each with its matching EVSEs.
 
-    Locations are ranked first (a cheap indexed scan over the area), and only those are
-    joined to EVSEs and connectors. A location with no matching EVSE still comes back once,
-    with evse_pk NULL, so the caller knows how far the batch reached. Rows are ordered by
-    (distance, location id, evse id); the caller drops EVSEs at or before the keyset.
+    Only locations with at least one EVSE passing the SQL filters count (nearest first
+    through the spatial index); they come joined to those EVSEs, their connectors, the tariff
+    versions the connectors name and, for a window, the schedules: one round trip. Rows are
+    ordered by (distance, location id, evse id); the caller drops EVSEs at or before the keyset.
     """
-    return list(_execute(near_statement(criteria, after, locations)))
+    bind = db.session.get_bind()
+    # SpatiaLite's index frame is computed from the centre: its statements are built per search.
+    if bind.dialect.name != "postgresql":
+        return list(db.session.connection().execute(near_statement(criteria, after, locations)))
+    if isinstance(bind, Engine):
+        return _run_pooled(bind, criteria, after, locations)
+    # Bound to a connection already (an outer transaction): read through it.
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    return _run_prepared(driver, connection.dialect, criteria, after, locations)
 
 
 def near_statement(
-    criteria: SearchCriteria, after: tuple[float, int, int] | None, locations: int
+    criteria: SearchCriteria,
+    after: tuple[float, int, int] | None,
+    locations: int,
+    days: tuple[Any, Any] | None = None,
 ) -> Select[Any]:
-    """The statement of evses_near."""
+    """The statement of evses_near (values inline, or bind parameters: see _symbolic)."""
     sql = spatial()
     distance = sql.distance_m(Location.geog, criteria.lat, criteria.lon)
+    matching = _evse_conditions(criteria)
     ranked = select(Location.id.label("id"), distance.label("distance")).where(
         *_location_conditions(criteria), *_area_conditions(criteria, sql)
     )
@@ -247,23 +339,200 @@ def near_statement(
         ranked = ranked.where(
             or_(distance > after[0], and_(distance == after[0], Location.id >= after[1]))
         )
-    near = ranked.order_by(distance, Location.id).limit(locations).subquery("near")
+    # Sort the area's locations first (OFFSET 0 keeps the planner from merging the two
+    # steps), then test for a usable EVSE in that order only until the batch is full:
+    # a few index probes instead of one per location in the area.
+    in_order = ranked.order_by(distance, Location.id).offset(0).subquery("ranked")
+    usable = exists().where(Evse.location_id == in_order.c.id, *matching)
+    near = (
+        select(in_order.c.id, in_order.c.distance)
+        .where(usable)
+        .order_by(in_order.c.distance, in_order.c.id)
+        .limit(locations)
+        .subquery("near")
+    )
     connector_columns = [
         Connector.ocpi_id.label("connector_ocpi_id"),
         Connector.standard,
         Connector.format,
         Connector.power_type,
         power_w().label("power_w"),
-        Connector.tariff_ids,
+        _TARIFF_IDS,
+        tariffs_column(sql),
     ]
     return (
-        select(*_row_columns(near.c.distance), *connector_columns)
+        select(
+            *_row_columns(criteria, near.c.distance, days or _window_days(criteria)),
+            *connector_columns,
+        )
         .select_from(near)
         .join(Location, Location.id == near.c.id)
-        .outerjoin(Evse, and_(Evse.location_id == near.c.id, *_evse_conditions(criteria)))
+        .outerjoin(Evse, and_(Evse.location_id == near.c.id, *matching))
         .outerjoin(Connector, Connector.evse_pk == Evse.id)
         .order_by(near.c.distance, near.c.id, Evse.id, Connector.id)
     )
+
+
+# Compiled SQL of evses_near by statement shape (dialect, which filters): built once.
+_PREPARED: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
+
+
+def _shape(criteria: SearchCriteria, after: Any, dialect: str) -> tuple[Any, ...]:
+    return (
+        dialect,
+        criteria.radius_m is None,
+        criteria.bbox is None,
+        after is None,
+        len(criteria.standards),
+        criteria.min_power_kw is None,
+        criteria.current,
+        criteria.window is None,
+        criteria.network,
+        # Hooks are part of the statement (compiled with the window as bind parameters).
+        tuple(_UNAVAILABILITY_HOOKS) if criteria.window is not None else (),
+    )
+
+
+def _bind(name: str, type_: Any) -> Any:
+    """A named parameter whose value comes at execution (None until then)."""
+    return bindparam(name, None, type_=type_, required=False)
+
+
+def _symbolic(criteria: SearchCriteria, after: Any) -> tuple[SearchCriteria, Any, Any]:
+    """The criteria with bind parameters in place of values: one statement per shape."""
+    box = criteria.bbox
+    window = criteria.window
+    return (
+        replace(
+            criteria,
+            lat=_bind("p_lat", type_=Float),
+            lon=_bind("p_lon", type_=Float),
+            radius_m=None if criteria.radius_m is None else _bind("p_radius", type_=Float),
+            bbox=None
+            if box is None
+            else BBox(*(_bind(f"p_box{i}", type_=Float) for i in range(4))),
+            standards=tuple(
+                _bind(f"p_standard{i}", type_=String) for i in range(len(criteria.standards))
+            ),
+            min_power_kw=None
+            if criteria.min_power_kw is None
+            else _bind("p_min_kw", type_=Numeric),
+            window=None
+            if window is None
+            else Window(
+                _bind("p_from", type_=DateTime(timezone=True)),
+                _bind("p_to", type_=DateTime(timezone=True)),
+            ),
+        ),
+        None
+        if after is None
+        else (_bind("p_after_m", type_=Float), _bind("p_after_id", type_=Integer), 0),
+        None if window is None else (_bind("p_first_day", Date), _bind("p_last_day", Date)),
+    )
+
+
+def _values(
+    criteria: SearchCriteria, after: tuple[float, int, int] | None, locations: int
+) -> dict[str, Any]:
+    values: dict[str, Any] = {"p_lat": criteria.lat, "p_lon": criteria.lon, "p_limit": locations}
+    if criteria.radius_m is not None:
+        values["p_radius"] = float(criteria.radius_m)
+    if criteria.bbox is not None:
+        box = criteria.bbox
+        for i, value in enumerate((box.min_lon, box.min_lat, box.max_lon, box.max_lat)):
+            values[f"p_box{i}"] = value
+    for i, standard in enumerate(criteria.standards):
+        values[f"p_standard{i}"] = standard
+    if criteria.min_power_kw is not None:
+        values["p_min_kw"] = criteria.min_power_kw
+    if criteria.window is not None:
+        values["p_from"], values["p_to"] = criteria.window.start, criteria.window.end
+        values["p_first_day"], values["p_last_day"] = _window_days(criteria)
+    if after is not None:
+        values["p_after_m"], values["p_after_id"] = after[0], after[1]
+    return values
+
+
+def _compiled(criteria: SearchCriteria, after: Any, dialect: Any) -> tuple[str, dict[str, Any]]:
+    key = _shape(criteria, after, dialect.name)
+    found = _PREPARED.get(key)
+    if found is None:
+        symbolic, symbolic_after, days = _symbolic(criteria, after)
+        stmt = near_statement(symbolic, symbolic_after, _bind("p_limit", Integer), days)  # type: ignore[arg-type]
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        sql, constants = compiled.string, {}
+        for name, value in compiled.params.items():
+            if name.startswith("p_"):
+                continue
+            # The statement's own constants go inline: a shorter text (psycopg caches its
+            # parsing up to 4 kB) and values the planner sees.
+            sql = sql.replace(f"%({name})s", _literal(value))
+        found = _PREPARED[key] = (sql, constants)
+    return found
+
+
+def _literal(value: Any) -> str:
+    """A constant of the search SQL (never user input) as an SQL literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no literal for {value!r}")
+
+
+def _run_pooled(
+    engine: Engine,
+    criteria: SearchCriteria,
+    after: tuple[float, int, int] | None,
+    locations: int,
+) -> list[Any]:
+    """Run the statement on a pooled connection (no Session needed for a read).
+
+    Checkout pings only connections that idled (app.core.db.install_idle_ping), so one the
+    server dropped meanwhile (a restart drops them all) fails here: the pool's connections
+    are discarded and the read, safe to repeat, runs once more on a fresh one.
+    """
+    for attempt in (1, 2):
+        raw = engine.raw_connection()
+        try:
+            return _run_prepared(raw.driver_connection, engine.dialect, criteria, after, locations)
+        except psycopg.OperationalError:
+            if attempt == 2 or not raw.driver_connection.closed:
+                raise
+            raw.invalidate()
+            engine.dispose()
+        finally:
+            raw.close()
+    raise AssertionError("unreachable")
+
+
+def _run_prepared(
+    raw: Any,
+    dialect: Any,
+    criteria: SearchCriteria,
+    after: tuple[float, int, int] | None,
+    locations: int,
+) -> list[Any]:
+    """Run evses_near's statement for this shape, compiled once, straight on psycopg.
+
+    A server-side prepared statement; on an idle connection (a request's first query) in
+    autocommit: one SELECT needs no BEGIN and no ROLLBACK round trip, and sees the same
+    snapshot it would in READ COMMITTED.
+    """
+    sql, constants = _compiled(criteria, after, dialect)
+    params = {**constants, **_values(criteria, after, locations)}
+    idle = raw.info.transaction_status == TransactionStatus.IDLE
+    if idle:
+        raw.autocommit = True
+    try:
+        with raw.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchall()
+    finally:
+        if idle and not raw.closed:  # a lost connection keeps its own error, not this one
+            raw.autocommit = False
 
 
 def count_candidates(criteria: SearchCriteria) -> int:
@@ -281,10 +550,11 @@ class ConnectorRow(NamedTuple):
     power_type: str
     power_w: int
     tariff_ids: list[str]
+    tariffs: str | None  # live tariff versions, as tariffs_column gives them
 
 
 def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
-    """Connectors of the EVSEs (with power in W), grouped by EVSE, in one query."""
+    """Connectors of the EVSEs (with power in W and tariff versions), grouped by EVSE."""
     ids = list(evse_pks)
     grouped: dict[int, list[ConnectorRow]] = defaultdict(list)
     if not ids:
@@ -297,61 +567,18 @@ def connectors_of(evse_pks: Iterable[int]) -> dict[int, list[ConnectorRow]]:
             Connector.format,
             Connector.power_type,
             power_w().label("power_w"),
-            Connector.tariff_ids,
+            _TARIFF_IDS,
+            tariffs_column(spatial()),
         )
+        .join(Evse, Evse.id == Connector.evse_pk)
+        .join(Location, Location.id == Evse.location_id)
         .where(Connector.evse_pk.in_(ids))
         .order_by(Connector.evse_pk, Connector.id)
     )
-    for evse_pk, *fields in _execute(stmt):
-        grouped[evse_pk].append(ConnectorRow(*fields))
+    for evse_pk, ocpi_id, standard, format_, power_type, watts, ids, tariffs in _execute(stmt):
+        row = ConnectorRow(ocpi_id, standard, format_, power_type, watts, tariff_ids(ids), tariffs)
+        grouped[evse_pk].append(row)
     return grouped
-
-
-def availability_of(
-    location_ids: Iterable[int], window: Window
-) -> tuple[dict[int, list[tuple[int, time, time]]], dict[int, list[tuple[date, date]]]]:
-    """Weekly slots and nearby blackouts of the locations, in one round trip."""
-    ids = list(location_ids)
-    slots: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
-    blackouts: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    if not ids:
-        return slots, blackouts
-    # A day either side of the UTC dates covers every time zone's local dates.
-    first = window.start.date() - timedelta(days=1)
-    last = window.end.date() + timedelta(days=1)
-    weekly = select(
-        AvailabilityWindow.location_id,
-        AvailabilityWindow.weekday,
-        AvailabilityWindow.start_time,
-        AvailabilityWindow.end_time,
-        cast(null(), Date).label("start_date"),
-        cast(null(), Date).label("end_date"),
-    ).where(AvailabilityWindow.location_id.in_(ids))
-    dates = select(
-        Blackout.location_id,
-        cast(null(), SmallInteger),
-        cast(null(), Time),
-        cast(null(), Time),
-        Blackout.start_date,
-        Blackout.end_date,
-    ).where(Blackout.location_id.in_(ids), Blackout.end_date >= first, Blackout.start_date <= last)
-    for location_id, weekday, start, end, first_day, last_day in _execute(union_all(weekly, dates)):
-        if weekday is None:
-            blackouts[location_id].append((first_day, last_day))
-        else:
-            slots[location_id].append((weekday, start, end))
-    return slots, blackouts
-
-
-def tariff_versions(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
-    """(row id, last_updated) of each live tariff, by (country_code, party_id, OCPI id)."""
-    stmt = select(
-        Tariff.country_code, Tariff.party_id, Tariff.ocpi_id, Tariff.id, Tariff.last_updated
-    ).where(
-        tuple_(Tariff.country_code, Tariff.party_id, Tariff.ocpi_id).in_(list(keys)),
-        Tariff.deleted_at.is_(None),
-    )
-    return {(cc, pid, oid): (pk, updated) for cc, pid, oid, pk, updated in _execute(stmt)}
 
 
 def tariffs_by_id(ids: Iterable[int]) -> list[Tariff]:

@@ -193,6 +193,7 @@ class ChargerLocationSchema(Schema):
 
 
 class ChargerEvseSchema(Schema):
+    id = fields.Integer(metadata={"description": "The EVSE's id in this API (book with it)"})
     uid = fields.String()
     evse_id = fields.String(allow_none=True)
     status = fields.String()
@@ -263,7 +264,7 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
             "time_zone": row.time_zone,
             "coordinates": {"latitude": str(row.latitude), "longitude": str(row.longitude)},
         },
-        "evse": {"uid": row.uid, "evse_id": row.evse_id, "status": row.status},
+        "evse": {"id": row.evse_pk, "uid": row.uid, "evse_id": row.evse_id, "status": row.status},
         "connectors": [_connector_json(connector) for connector in result.connectors or ()],
         "distance_m": round(float(row.distance), 1),
         "status": row.status,

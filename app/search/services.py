@@ -13,9 +13,9 @@ from app.core.errors import NotFound
 from app.inventory.models import Location
 from app.inventory.queries import listing_tariff
 from app.search import queries
-from app.search.availability import fits_schedule, hits_blackout
+from app.search.availability import fits_schedule, hits_blackout, parse_blackouts, parse_slots
 from app.search.criteria import MAX_LIMIT, REFERENCE_HOURS, SearchCriteria, Window
-from app.search.pricing import Quote, QuoteBook, minor_units
+from app.search.pricing import Quote, QuoteBook, minor_units, versions_of
 from app.tariffs.simple_price import price_from_elements
 
 # When Python-side filters (schedule, blackout, price) may drop rows, fetch twice a page;
@@ -105,7 +105,8 @@ def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
                     row.format,
                     row.power_type,
                     row.power_w,
-                    row.tariff_ids,
+                    queries.tariff_ids(row.tariff_ids),
+                    row.tariffs,
                 )
             )
     return results
@@ -155,17 +156,27 @@ def _keep(
 
 
 def _available(window: Window, results: list[SearchResult]) -> list[SearchResult]:
-    zones = {result.row.location_id: result.row.time_zone for result in results}
-    schedules, blackouts = queries.availability_of(zones, window)
-    verdicts: dict[int, bool] = {}
-    for location_id, row_zone in zones.items():
-        slots = schedules.get(location_id)
-        # A location without any weekly slot (a public roaming site) is always open.
-        open_ = slots is None or fits_schedule(slots, row_zone, window)
-        verdicts[location_id] = open_ and not hits_blackout(
-            blackouts.get(location_id, ()), row_zone, window
-        )
-    return [result for result in results if verdicts[result.row.location_id]]
+    """Keep results whose location's schedule covers the window and no blackout touches it."""
+    verdicts: dict[tuple[Any, ...], bool] = {}
+    kept = []
+    for result in results:
+        row = result.row
+        # Many locations share a schedule: judge each (schedule, blackouts, zone) once.
+        key = (row.slots, row.blackouts, row.time_zone)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _open(window, *key)
+        if verdict:
+            kept.append(result)
+    return kept
+
+
+def _open(window: Window, slots: str | None, blackouts: str | None, time_zone: str) -> bool:
+    # A location without any weekly slot (a public roaming site) is always open.
+    weekly = parse_slots(slots) if slots else None
+    if weekly is not None and not fits_schedule(weekly, time_zone, window):
+        return False
+    return not (blackouts and hits_blackout(parse_blackouts(blackouts), time_zone, window))
 
 
 def _affordable(criteria: SearchCriteria, quote: Quote | None) -> bool:
@@ -175,7 +186,7 @@ def _affordable(criteria: SearchCriteria, quote: Quote | None) -> bool:
 
 
 def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]) -> None:
-    """Quote results not yet priced: connectors and tariffs in one query each, each input once."""
+    """Quote results not yet priced; the tariff versions come with the connectors."""
     results = [result for result in results if not result.priced]
     if not results:
         return
@@ -184,13 +195,13 @@ def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]
         connectors = queries.connectors_of(result.row.evse_pk for result in unloaded)
         for result in unloaded:
             result.connectors = connectors.get(result.row.evse_pk, [])
-    keys = {
-        (result.row.country_code, result.row.party_id, tariff_id)
-        for result in results
-        for connector in result.connectors or ()
-        for tariff_id in connector.tariff_ids or ()
-    }
-    book = QuoteBook(keys)
+    versions = {}
+    for result in results:
+        for connector in result.connectors or ():
+            if connector.tariffs:
+                row = result.row
+                versions.update(versions_of(row.country_code, row.party_id, connector.tariffs))
+    book = QuoteBook(versions)
     for result in results:
         result.quote = _cheapest(criteria, window, result, book)
         result.priced = True

@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
 from app.bookings.models import Booking
-from app.bookings.services import is_overlap_violation
+from app.bookings.rules import is_overlap_violation
 from app.extensions import db as ext
 
 

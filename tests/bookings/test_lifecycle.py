@@ -272,3 +272,33 @@ def test_paying_an_expired_hold_is_refused(db, driver, evse_id, tomorrow_at, clo
         services.confirm_booking(driver, booking.id)
     assert booking.status == "expired"
     assert payment_queries.payment_of(booking.id).payment_intent_id is None
+
+
+def test_hold_placed_for_a_booking_that_expired_meanwhile_is_released(
+    db, driver, evse_id, tomorrow_at, monkeypatch
+):
+    from sqlalchemy import update
+
+    from app.bookings.models import Booking
+    from app.payments import services as payments
+
+    booking = services.hold_slot(driver, evse_id, tomorrow_at(10), tomorrow_at(11))
+    placed = []
+    real_place_hold = payments.place_hold
+
+    def place_hold_then_expire(booking, card):
+        hold = real_place_hold(booking, card)
+        placed.append(hold.id)
+        # The expiry job wins the race while Stripe was answering.
+        ext.session.execute(
+            update(Booking).where(Booking.id == booking.id).values(status="expired")
+        )
+        return hold
+
+    monkeypatch.setattr(payments, "place_hold", place_hold_then_expire)
+
+    with pytest.raises(InvalidTransition):
+        services.confirm_booking(driver, booking.id)
+
+    assert stripe_status(placed[0]) == "canceled"
+    assert payment_queries.payment_of(booking.id).payment_intent_id is None

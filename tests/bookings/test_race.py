@@ -47,3 +47,56 @@ def test_two_hundred_concurrent_bookings_give_one_booking_and_no_orphan_holds(ap
         ours = set(customers)
         held = [pi.id for pi in listing.auto_paging_iter() if pi.customer in ours]
         assert held == intents
+
+
+def test_concurrent_raw_inserts_are_refused_by_the_database_alone(app, committed_db):
+    """Without the service's checks or lock: the exclusion constraint alone lets one through."""
+    import threading
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from app.bookings.rules import is_overlap_violation
+
+    evse_id = make_slot_listing(app, "raw")
+    driver_ids = make_drivers(app, "raw", 50)
+    starts, ends = slot_tomorrow()
+    with app.app_context():
+        location_id = db.session.get(Booking.evse.property.mapper.class_, evse_id).location_id
+    results: list[str] = []
+    gate = threading.Barrier(len(driver_ids))
+
+    def insert_one(driver_id: int) -> None:
+        gate.wait()
+        # Connect after the gate: the pool has fewer connections than there are threads.
+        with app.app_context(), db.engine.connect() as connection:
+            try:
+                with connection.begin():
+                    connection.execute(
+                        insert(Booking).values(
+                            driver_id=driver_id,
+                            location_id=location_id,
+                            evse_id=evse_id,
+                            starts_at=starts,
+                            ends_at=ends,
+                            status="pending",
+                            instant_book=True,
+                            amount_minor=660,
+                            currency="EUR",
+                            policy={},
+                            created_at=starts,
+                            last_updated=starts,
+                        )
+                    )
+                results.append("inserted")
+            except IntegrityError as error:
+                results.append("overlap" if is_overlap_violation(error) else repr(error))
+
+    threads = [threading.Thread(target=insert_one, args=(d,)) for d in driver_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(set(results)) == ["inserted", "overlap"]
+    assert results.count("inserted") == 1

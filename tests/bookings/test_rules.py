@@ -148,3 +148,12 @@ def test_an_expired_hold_frees_its_slot(db, driver, make_user, evse_id, tomorrow
 
     assert second.status == "pending"
     assert first.status == "expired"
+
+
+def test_fall_back_day_uses_winter_time_for_the_sharing_hours(db, driver, amsterdam, far_clock):
+    # 27 October 2030 clocks go back: 08:00 local is 06:00 UTC the day before, 07:00 UTC after.
+    evse = amsterdam.evses[0].id
+    services.quote_booking(driver, evse, utc(2030, 10, 26, 6, 30), utc(2030, 10, 26, 7))
+    services.quote_booking(driver, evse, utc(2030, 10, 27, 7), utc(2030, 10, 27, 8))
+    with pytest.raises(ValidationFailed):
+        services.quote_booking(driver, evse, utc(2030, 10, 27, 6, 30), utc(2030, 10, 27, 8))

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from app.bookings.models import Booking
-from app.bookings.services import is_overlap_violation
+from app.bookings.rules import is_overlap_violation
 
 
 def at(hour):

@@ -104,3 +104,30 @@ def test_a_real_celery_worker_on_redis_expires_a_stale_hold(app, committed_db):
     with app.app_context():
         status = ext.session.scalar(select(Booking.status).where(Booking.id == booking_id))
         assert status == "expired"
+
+
+def test_cli_runs_every_job_once(runner, driver, evse_id, tomorrow_at, clock):
+    stale = services.hold_slot(driver, evse_id, tomorrow_at(8), tomorrow_at(9))
+    clock(stale.expires_at + timedelta(minutes=1))
+
+    result = runner.invoke(args=["bookings", "run-jobs"])
+
+    assert result.exit_code == 0, result.output
+    assert "expire_holds: 1" in result.output
+    assert "pay_out_owners: []" in result.output
+    assert stale.status == "expired"
+
+
+def test_requests_unanswered_at_their_start_are_declined_and_released(
+    db, driver, make_listing, tomorrow_at, clock
+):
+    location = make_listing(instant_book=False)
+    booking = services.book_slot(driver, location.evses[0].id, tomorrow_at(10), tomorrow_at(11))
+    clock(tomorrow_at(9, 59))
+    assert services.decline_unanswered_requests() == []
+    clock(tomorrow_at(10))
+
+    assert services.decline_unanswered_requests() == [booking.id]
+
+    payment = payment_queries.payment_of(booking.id)
+    assert (booking.status, payment.state) == ("declined", "released")

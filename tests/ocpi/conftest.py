@@ -104,3 +104,73 @@ def peer() -> Iterator[EmspPeer]:
     """A small eMSP peer on a real port."""
     with EmspPeer() as emsp:
         yield emsp
+
+
+@pytest.fixture
+def make_session(make_location: Any, make_tariff: Any) -> Callable[..., Any]:
+    """A session at an own listing for a token of (country_code, party_id); with a CDR if ended."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from app.charging.cdrs import create_cdr
+    from app.charging.models import ChargingSession, MeterValue
+    from app.tariffs.engine import SessionPeriod
+
+    tariff = make_tariff()
+    location = make_location(connector={"tariff_ids": [tariff.ocpi_id]})
+    counter = iter(range(1, 1000))
+
+    def make(
+        token_party: tuple[str, str] = ("DE", "EMS"),
+        ended: bool = True,
+        signed: bool = False,
+        start: datetime | None = None,
+    ) -> Any:
+        n = next(counter)
+        begin = start or datetime(2026, 3, 1, 10, tzinfo=UTC) + timedelta(hours=n)
+        evse = location.evses[0]
+        session = ChargingSession(
+            country_code=location.country_code,
+            party_id=location.party_id,
+            ocpi_id=f"S-{token_party[1]}-{n}",
+            station_id="CP-TEST",
+            ocpp_version="ocpp1.6",
+            transaction_id=str(n),
+            location_pk=location.id,
+            evse_pk=evse.id,
+            connector_pk=evse.connectors[0].id,
+            ocpp_evse_id=1,
+            start_date_time=begin,
+            kwh=Decimal(0),
+            status="ACTIVE",
+            token_uid=f"UID-{n}",
+            token_type="RFID",
+            token_country_code=token_party[0],
+            token_party_id=token_party[1],
+            contract_id=f"{token_party[0]}-{token_party[1]}-C{n}",
+            auth_method="WHITELIST",
+        )
+        _db.session.add(session)
+        _db.session.flush()
+        if signed:
+            _db.session.add(
+                MeterValue(
+                    station_id="CP-TEST",
+                    owner=f"tx:{n}",
+                    session_pk=session.id,
+                    timestamp=begin + timedelta(minutes=30),
+                    measurand="Energy.Active.Import.Register",
+                    context="Sample.Periodic",
+                    value=Decimal(4000),
+                    unit="Wh",
+                    signed_data='{"signed_meter_data": "SIGNED-BLOB", "encoding_method": "OCMF"}',
+                )
+            )
+        if ended:
+            end = begin + timedelta(hours=1)
+            session.end_date_time, session.kwh, session.status = end, Decimal(4), "COMPLETED"
+            create_cdr(session, [SessionPeriod(begin, end, Decimal(4))])
+        _db.session.flush()
+        return session
+
+    return make

@@ -130,6 +130,14 @@ class EmspPeer:
         """CommandResults PlugPool POSTed to the peer's response URLs."""
         return [r for r in self.state.requests if "/commands/" in r.path]
 
+    def received(self, module: str, method: str | None = None) -> list[Recorded]:
+        """Requests PlugPool made to one of the peer's receivers (sessions, cdrs, bookings)."""
+        return [
+            r
+            for r in self.state.requests
+            if f"/{module}" in r.path.split("?")[0] and (method is None or r.method == method)
+        ]
+
     def pushes(self, method: str | None = None) -> list[Recorded]:
         """Requests PlugPool made to the locations receiver."""
         return [
@@ -207,6 +215,12 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/locations/"):
                 self._send(200 if method == "PATCH" else 201, _envelope())
+            elif path.startswith(f"{base}/emsp/{VERSION}/sessions/") and method in ("PUT", "PATCH"):
+                self._send(200, _envelope())
+            elif path == f"{base}/emsp/{VERSION}/cdrs" and method == "POST":
+                self._send(201, _envelope())
+            elif path.startswith(f"{base}/emsp/2.3.0/bookings/") and method in ("PUT", "PATCH"):
+                self._send(200, _envelope())
             else:
                 self._send(404, _envelope(status_code=2000))
 
@@ -284,5 +298,11 @@ def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
                 "role": "RECEIVER",
                 "url": f"{base}/emsp/{VERSION}/locations",
             },
+            {
+                "identifier": "sessions",
+                "role": "RECEIVER",
+                "url": f"{base}/emsp/{VERSION}/sessions",
+            },
+            {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/cdrs"},
         ],
     }

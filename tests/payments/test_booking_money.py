@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.bookings import services
 from app.core.errors import Conflict
+from app.core.outbox import OutboxEvent
 from app.extensions import db as ext
 from app.inventory.models import Location
 from app.payments import queries as payment_queries
@@ -143,6 +145,10 @@ def test_owner_onboarding_and_account_updated_gate_publishing(
     state = payments.gateway()._stripe.v1.accounts.retrieve(account.account_id).to_dict()
     apply_account_updated(state)
     assert ext.session.get(Location, listing.id).publish is False
+    topics = ext.session.scalars(
+        select(OutboxEvent.payload).where(OutboxEvent.aggregate_id == listing.ocpi_id)
+    ).all()
+    assert {"change": "unpublished", "publish": False}.items() <= topics[-1].items()
     posts = [r.path for r in connect_standin.posts]
     assert posts == ["/v1/accounts", "/v1/account_links"]
     assert all(

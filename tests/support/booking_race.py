@@ -25,6 +25,8 @@ class Outcome:
 
     booked: list[int] = field(default_factory=list)
     conflicts: int = 0
+    # Conflicts found by the database at insert time, after the friendly check had passed.
+    conflicts_at_insert: int = 0
     errors: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,8 +119,8 @@ def attempt(
             book = services.book_slot if pay else services.hold_slot
             booking = book(driver, evse_id, *window)
             result = ("booked", booking.id)
-        except SlotTaken:
-            result = ("conflict", None)
+        except SlotTaken as taken:
+            result = ("conflict", "taken_from" not in taken.extra)
         except Exception as error:
             result = ("error", f"{type(error).__name__}: {error}")
         finally:
@@ -130,6 +132,7 @@ def attempt(
                 outcome.booked.append(result[1])
             elif result[0] == "conflict":
                 outcome.conflicts += 1
+                outcome.conflicts_at_insert += int(result[1])
             else:
                 outcome.errors.append(result[1])
 
@@ -146,6 +149,19 @@ def race(app: Flask, driver_ids: list[int], evse_id: int, window, *, pay: bool) 
         thread.start()
     for thread in threads:
         thread.join()
+    return outcome
+
+
+class _NoGate:
+    def wait(self) -> None:
+        """Start at once."""
+
+
+def one_after_another(app: Flask, driver_ids: list[int], evse_id: int, window) -> Outcome:
+    """Make the attempts one at a time: the service's own latency, without a rush."""
+    outcome = Outcome()
+    for driver_id in driver_ids:
+        attempt(app, driver_id, evse_id, window, False, outcome, _NoGate())
     return outcome
 
 
@@ -180,7 +196,15 @@ def _server_process(url: str, tasks, ready, go, results) -> None:
         gate.opened.set()
         for thread in threads:
             thread.join()
-        results.put((outcome.booked, outcome.conflicts, outcome.errors, outcome.latencies_ms))
+        results.put(
+            (
+                outcome.booked,
+                outcome.conflicts,
+                outcome.conflicts_at_insert,
+                outcome.errors,
+                outcome.latencies_ms,
+            )
+        )
 
 
 class _Gate:
@@ -230,9 +254,10 @@ class ServerProcesses:
         self._go.set()
         outcome = Outcome()
         for _ in self._tasks:
-            booked, conflicts, errors, latencies = self._results.get()
+            booked, conflicts, at_insert, errors, latencies = self._results.get()
             outcome.booked += booked
             outcome.conflicts += conflicts
+            outcome.conflicts_at_insert += at_insert
             outcome.errors += errors
             outcome.latencies_ms += latencies
         return outcome

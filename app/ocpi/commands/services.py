@@ -28,10 +28,15 @@ from app.ocpi.commands.ports import CommandSender
 from app.ocpi.locations.queries import published_location
 from app.ocpi.models import OcpiCommand, OcpiPartner
 from app.ocpi.schemas.commands import COMMANDS
+from app.ocpi.sessions.queries import visible_session
 from app.ocpi.tokens.services import check_party
 
 log = logging.getLogger("plugpool.ocpi.commands")
 COMMAND_QUEUED = "ocpi.command"
+
+
+class UnknownSession(Exception):
+    """STOP_SESSION of a session the partner has no running session with."""
 
 
 def accept_command(partner: OcpiPartner, name: str, body: Any) -> dict[str, Any]:
@@ -45,7 +50,10 @@ def accept_command(partner: OcpiPartner, name: str, body: Any) -> dict[str, Any]
         raise errors.InvalidParameters(f"Invalid {name}: {error.messages}") from error
     if "token" in data:
         check_party(partner, data["token"]["country_code"], data["token"]["party_id"])
-    target = _target(partner, name, data)
+    try:
+        target = _target(partner, name, data)
+    except UnknownSession:
+        return {"result": "UNKNOWN_SESSION", "timeout": 0}
     if target is None:
         return {"result": "REJECTED", "timeout": 0}
     station_id, command = target
@@ -118,8 +126,7 @@ def _result(name: str, status: str) -> str:
 def _target(partner: OcpiPartner, name: str, data: dict[str, Any]) -> tuple[str, Any] | None:
     """The station and version-neutral OCPP command, or None when we cannot carry it out."""
     if name == "STOP_SESSION":
-        # Sessions are not published yet, so no session id a partner holds can be ours.
-        return None
+        return _stop(partner, data["session_id"])
     if name == "CANCEL_RESERVATION":
         return _cancel(partner, data["reservation_id"])
     evse = _evse(data["location_id"], data.get("evse_uid"))
@@ -136,6 +143,14 @@ def _target(partner: OcpiPartner, name: str, data: dict[str, Any]) -> tuple[str,
         )
     connector = int(data["connector_id"]) if data["connector_id"].isdigit() else 1
     return station, ocpp.UnlockConnector(evse.ocpp_evse_id, connector)
+
+
+def _stop(partner: OcpiPartner, session_id: str) -> tuple[str, Any] | None:
+    """RemoteStop of a running session of the partner's tokens (else UNKNOWN_SESSION)."""
+    session = visible_session(partner, session_id)
+    if session is None or not session.is_open or session.transaction_id is None:
+        raise UnknownSession(session_id)
+    return session.station_id, ocpp.RemoteStop(session.transaction_id)
 
 
 def _evse(location_id: str, evse_uid: str | None) -> Evse | None:

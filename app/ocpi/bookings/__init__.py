@@ -1,0 +1,1 @@
+"""OCPI 2.3.0 Bookings module, CPO side, on PlugPool bookings."""

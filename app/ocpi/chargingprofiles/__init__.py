@@ -1,0 +1,1 @@
+"""OCPI chargingprofiles module, CPO side: the Receiver interface, through the OCPP command bus."""

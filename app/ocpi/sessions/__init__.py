@@ -1,0 +1,1 @@
+"""OCPI sessions and CDRs modules, CPO side: the Sender interfaces and their pushes."""
