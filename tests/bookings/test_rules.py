@@ -45,8 +45,11 @@ def test_window_inside_local_sharing_hours_across_spring_forward_is_accepted(
 ):
     evse = amsterdam.evses[0].id
     # 31 March 2030 is the DST day: 08:00 CEST is 06:00 UTC (the day before, 07:00 UTC).
-    services.quote_booking(driver, evse, utc(2030, 3, 30, 7), utc(2030, 3, 30, 8))
-    services.quote_booking(driver, evse, utc(2030, 3, 31, 6), utc(2030, 3, 31, 7))
+    saturday = services.quote_booking(driver, evse, utc(2030, 3, 30, 7), utc(2030, 3, 30, 8))
+    sunday = services.quote_booking(driver, evse, utc(2030, 3, 31, 6), utc(2030, 3, 31, 7))
+    # Both hours open locally (08:00-09:00): each is priced, the same hour the same amount.
+    assert saturday.amount_minor > 0
+    assert (sunday.amount_minor, sunday.currency) == (saturday.amount_minor, saturday.currency)
 
 
 def test_window_starting_before_local_opening_after_spring_forward_is_refused(

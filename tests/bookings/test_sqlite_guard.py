@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, insert, update
+from sqlalchemy import create_engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.bookings.models import Booking
@@ -58,6 +58,8 @@ def test_trigger_accepts_adjacent_cancelled_and_other_evse_rows(sqlite):
         add(connection, at(12), at(13))
         add(connection, at(10), at(12), status="cancelled")
         add(connection, at(10), at(12), evse=2)
+    with sqlite.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Booking)).scalar() == 4
 
 
 def test_trigger_refuses_reviving_a_cancelled_booking_onto_a_taken_slot(sqlite):

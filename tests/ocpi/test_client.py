@@ -29,8 +29,11 @@ def test_plain_http_and_private_addresses_are_refused(url):
 
 
 def test_public_https_is_allowed_and_insecure_setting_opens_loopback():
-    check_url("https://93.184.216.34/ocpi/versions", allow_insecure=False)
-    check_url("http://127.0.0.1:8000/ocpi/versions", allow_insecure=True)
+    # check_url raises UnsafeUrl on refusal and returns None when the URL may be called.
+    assert check_url("https://93.184.216.34/ocpi/versions", allow_insecure=False) is None
+    assert check_url("http://127.0.0.1:8000/ocpi/versions", allow_insecure=True) is None
+    with pytest.raises(UnsafeUrl):
+        check_url("http://127.0.0.1:8000/ocpi/versions", allow_insecure=False)
 
 
 def test_client_refuses_a_loopback_url_before_sending_anything(app, peer, monkeypatch):
