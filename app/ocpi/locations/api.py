@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from app.inventory.models import Location
 from app.ocpi import errors
-from app.ocpi.locations import documents, queries
+from app.ocpi.locations import pages, queries
 from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi, location_to_ocpi
-from app.ocpi.pagination import page_query, page_request, page_response, page_select
+from app.ocpi.pagination import page_request, page_response
 from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
 
 blp = Blueprint("ocpi_locations", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/locations")
@@ -22,19 +19,8 @@ blp = Blueprint("ocpi_locations", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE
 def list_locations(version: str) -> ResponseReturnValue:
     """List published locations, oldest change first."""
     page = page_request()
-    filters = queries.published_filters()
-    if documents.available():
-        query, total = page_select(Location, filters, page, *documents.document_columns())
-        rows = [
-            SimpleNamespace(id=i, last_updated=u, doc=d)
-            for i, u, d in documents.location_documents(query)
-        ]
-        raw = "[" + ",".join(row.doc for row in rows) + "]"
-        return page_response(None, rows, total, page, raw_items=raw)
-    keys, total = page_query(Location, filters, page)
-    locations = queries.location_views(keys)
-    items = [location_to_ocpi(location, version) for location in locations]  # type: ignore[arg-type]
-    return page_response(items, locations, total, page)
+    found = pages.location_page(page, version)
+    return page_response(found.items, found.rows, found.total, page, raw_items=found.raw)
 
 
 @blp.get("/<location_id>")
