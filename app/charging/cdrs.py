@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from app.charging import queries
 from app.charging.enums import CdrDimension
 from app.charging.models import Cdr, ChargingSession, MeterValue
+from app.core.clock import iso_utc
 from app.core.money import to_minor_units
 from app.core.outbox import emit
 from app.extensions import db
@@ -223,4 +224,4 @@ def _event(cdr: Cdr, session: ChargingSession) -> dict[str, Any]:
 
 def _iso(value: Any) -> str:
     """Return an OCPI timestamp."""
-    return value.isoformat().replace("+00:00", "Z")
+    return iso_utc(value)

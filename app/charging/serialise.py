@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.charging.models import Cdr, ChargingSession
+from app.core.clock import iso_utc
 
 
 def session_to_ocpi(session: ChargingSession, cdr: Cdr | None = None) -> dict[str, Any]:
@@ -78,4 +79,4 @@ def _price(excl: Decimal, incl: Decimal | None) -> dict[str, Decimal]:
 
 def _iso(value: datetime | None) -> str | None:
     """Return an OCPI DateTime (UTC, Z)."""
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    return None if value is None else iso_utc(value)

@@ -13,3 +13,10 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime: a time zone is required")
     return value.astimezone(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """RFC 3339 text in UTC with a Z (OCPI DateTime): milliseconds only when there are any."""
+    value = as_utc(value)
+    spec = "milliseconds" if value.microsecond else "seconds"
+    return value.isoformat(timespec=spec).replace("+00:00", "Z")

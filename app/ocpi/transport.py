@@ -14,7 +14,7 @@ from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from app.core.clock import utcnow
+from app.core.clock import iso_utc, utcnow
 from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed
 from app.ocpi import errors
@@ -31,9 +31,7 @@ CONFIGURATION_MODULES = frozenset({"versions", "credentials"})
 
 def ocpi_timestamp(value: Any = None) -> str:
     """Format a UTC datetime the OCPI way (RFC 3339, Z suffix)."""
-    moment = value or utcnow()
-    text = moment.isoformat(timespec="seconds" if not moment.microsecond else "milliseconds")
-    return text.replace("+00:00", "Z")
+    return iso_utc(value or utcnow())
 
 
 def envelope(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.clock import iso_utc
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
 
 
@@ -49,7 +50,7 @@ class Tariff(Timestamped, Base):
             "id": self.ocpi_id,
             "currency": self.currency,
             "elements": self.elements,
-            "last_updated": self.last_updated.isoformat().replace("+00:00", "Z"),
+            "last_updated": iso_utc(self.last_updated),
         }
         optional = {
             "type": self.type,
@@ -66,4 +67,4 @@ class Tariff(Timestamped, Base):
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return iso_utc(value) if value else None

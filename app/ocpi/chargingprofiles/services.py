@@ -18,7 +18,7 @@ from marshmallow import ValidationError, fields
 from sqlalchemy import select
 
 from app.charging.models import ChargingSession
-from app.core.clock import utcnow
+from app.core.clock import iso_utc, utcnow
 from app.core.outbox import emit
 from app.extensions import db
 from app.gateway import commands as ocpp
@@ -165,7 +165,7 @@ def _active_profile(record: OcpiChargingProfile, session: ChargingSession | None
         profile.get("duration") or record.request["duration"], record.request["duration"]
     )
     start = utcnow().replace(microsecond=0)
-    stamp = start.isoformat().replace("+00:00", "Z")
+    stamp = iso_utc(start)
     return {
         "result": "ACCEPTED",
         "profile": {"start_date_time": stamp, "charging_profile": profile},

@@ -6,18 +6,17 @@ The schemas in app.ocpi.schemas.locations validate what these functions produce 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core.clock import iso_utc
 from app.inventory.models import AvailabilityWindow, Blackout, Connector, Evse, Location
 
 
 def timestamp(value: datetime) -> str:
     """OCPI DateTime text of an aware datetime."""
-    value = value.astimezone(UTC)
-    spec = "milliseconds" if value.microsecond else "seconds"
-    return value.isoformat(timespec=spec).replace("+00:00", "Z")
+    return iso_utc(value)
 
 
 def location_to_ocpi(location: Location, version: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from app.core.clock import iso_utc
 from app.inventory.enums import EvseStatus
 
 VERSIONS = ("2.2.1", "2.3.0")
@@ -34,8 +35,7 @@ class OcpiDateTime(fields.Field):
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        spec = "milliseconds" if value.microsecond else "seconds"
-        return value.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
+        return iso_utc(value)
 
 
 def cistring(length: int, **kwargs: Any) -> fields.String:
