@@ -126,16 +126,27 @@ def test_log_in_goes_on_to_a_path_of_this_site(client, make_user):
     assert response.headers["Location"] == "/bookings?page=2"
 
 
-def test_a_session_cookie_kept_from_before_log_out_no_longer_opens_pages(client, app, make_user):
-    driver = make_user()
-    assert _log_in(client, driver.email).status_code == 302
-    captured = client.get_cookie("session").value
-    replay = app.test_client()
-    replay.set_cookie("session", captured)
+def test_a_session_cookie_kept_from_before_log_out_no_longer_opens_pages(app, committed_db):
+    # Real commits: the per-test rollback would otherwise blur what log-out wrote.
+    client, replay = app.test_client(), app.test_client()
+    client.post(
+        "/signup",
+        data={
+            "csrf_token": _csrf(client, "/signup"),
+            "name": "Dee",
+            "email": "dee@example.test",
+            "password": "a long enough secret",
+        },
+    )
+    assert client.get("/bookings").status_code == 200
+    replay.set_cookie("session", client.get_cookie("session").value)
     assert replay.get("/bookings").status_code == 200  # the captured cookie works...
     client.post("/logout", data={"csrf_token": _csrf(client, "/bookings")})
     response = replay.get("/bookings")  # ...until its user logs out
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    # Logging in again opens a new session.
+    assert _log_in(client, "dee@example.test", "a long enough secret").status_code == 302
+    assert client.get("/bookings").status_code == 200
 
 
 def test_an_attacker_failing_log_ins_does_not_lock_the_owner_out(client, app, make_user):
