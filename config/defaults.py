@@ -40,6 +40,14 @@ STRIPE_WEBHOOK_SECRET = ""
 STRIPE_API_BASE = ""  # empty: Stripe's own API; a URL points the SDK at a local stand-in
 PLATFORM_FEE_PERCENT = "15"
 
+# Web hardening: cookies are not sent on cross-site posts in any profile; request bodies above
+# MAX_CONTENT_LENGTH bytes get 413; PROXY_COUNT proxies in front set X-Forwarded-For/-Proto/-Host
+# (0: none, the headers are ignored; a wrong count lets clients pick their address).
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+PROXY_COUNT = 0
+
 PASSWORD_MIN_LENGTH = 10
 LOGIN_MAX_ATTEMPTS = 5
 LOGIN_WINDOW_SECONDS = 300
