@@ -119,9 +119,11 @@ def page_user() -> User:
 
 def _load_user(session_id: str) -> User | None:
     """The session's user while the session's generation is the user's current one."""
+    # "<id>" alone is a session from before generations: generation 0.
     user_id, _, generation = session_id.partition(".")
+    generation = generation or "0"
     if not (user_id.isdigit() and generation.isdigit()) or len(user_id) > 18:
-        return None  # also sessions from before generations: log in again
+        return None
     user = queries.user_by_id(int(user_id))
     if user is None or not user.active or int(generation) != user.session_generation:
         return None
