@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
+import uuid
 from typing import Any
 
 import pytest
+import redis
 from ocpp.routing import on
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
@@ -15,13 +18,17 @@ from sqlalchemy import func, select
 
 from app.core.security import hash_secret
 from app.extensions import db as _db
+from app.gateway.bus import RedisBus, RedisKeys
 from app.gateway.ports import OcppVersion
+from app.gateway.server import GatewayConfig, run_gateway
 from app.inventory.models import ChargeStation
 from app.ocpi.models import OcpiCommand
 from app.ocpi.tasks import run_commands
 from tests.gateway.support import DEADLINE, Charger16, charger, seeded_port, serving
 from tests.ocpi.conftest import token_header
 from tests.ocpi.test_tokens_receiver import token_body
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 class HomeCharger(Charger16):
@@ -44,10 +51,16 @@ class HomeCharger(Charger16):
 
 
 class LiveGateway:
-    """The real gateway with a LocalBus on its own event loop, and one connected 1.6 charger."""
+    """The real gateway on its own event loop, and one connected 1.6 charger.
 
-    def __init__(self, charger_class: type[Charger16] = HomeCharger) -> None:
+    Its bus is a LocalBus, or with `redis=(url, prefix)` a RedisBus on that key prefix.
+    """
+
+    def __init__(
+        self, charger_class: type[Charger16] = HomeCharger, redis: tuple[str, str] | None = None
+    ) -> None:
         self.charger_class = charger_class
+        self.redis = redis
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.stack = contextlib.AsyncExitStack()
@@ -58,7 +71,15 @@ class LiveGateway:
         return self
 
     async def _start(self) -> None:
-        self.gateway = await self.stack.enter_async_context(serving(seeded_port()))
+        if self.redis is None:
+            self.gateway = await self.stack.enter_async_context(serving(seeded_port()))
+        else:
+            url, prefix = self.redis
+            bus = RedisBus(url, keys=RedisKeys(prefix))
+            settings = GatewayConfig(host="127.0.0.1", port=0)
+            self.gateway = await self.stack.enter_async_context(
+                run_gateway(seeded_port(), bus, settings)
+            )
         self.charger = await self.stack.enter_async_context(
             charger(self.gateway, "CP16", OcppVersion.V16, self.charger_class)
         )
@@ -127,6 +148,32 @@ def test_start_session_reaches_the_charger_and_the_result_is_posted(
     record = _db.session.scalars(select(OcpiCommand)).one()
     assert record.result == "ACCEPTED" and record.result_sent_at is not None
     assert run_commands(10, None) == 0
+
+
+def test_commands_reach_the_gateway_through_redis_on_the_configured_prefix(
+    app, client, emsp, station_location, peer, monkeypatch
+):
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    prefix = f"test:{uuid.uuid4().hex[:8]}:"
+    for name, value in (("GATEWAY_BUS", "redis"), ("REDIS_URL", REDIS_URL)):
+        monkeypatch.setitem(app.config, name, value)
+    monkeypatch.setitem(app.config, "GATEWAY_REDIS_PREFIX", prefix)
+    body = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/5",
+        "token": token_body(uid="RFID-9"),
+        "location_id": station_location.ocpi_id,
+        "evse_uid": station_location.evses[0].uid,
+    }
+    assert _post(client, emsp, "START_SESSION", body)["data"]["result"] == "ACCEPTED"
+
+    with LiveGateway(redis=(REDIS_URL, prefix)) as gateway:
+        assert run_commands(10) == 1  # the sender the settings give, as the Celery task runs it
+        received = list(gateway.charger.received)
+    assert received == [("RemoteStartTransaction", {"id_tag": "RFID-9", "connector_id": 1})]
+    assert [r.body for r in peer.command_results()] == [{"result": "ACCEPTED"}]
 
 
 def test_reserve_cancel_and_unlock_map_ocpp_answers(client, emsp, station_location, peer):

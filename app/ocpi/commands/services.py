@@ -11,6 +11,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from app.charging.commands import CommandSender
 from app.core.clock import utcnow
 from app.core.outbox import emit
 from app.extensions import db
@@ -24,7 +25,6 @@ from app.gateway.errors import (
 from app.inventory.models import Evse, Location
 from app.ocpi import errors
 from app.ocpi.client import OcpiClient
-from app.ocpi.commands.ports import CommandSender
 from app.ocpi.locations.queries import published_location
 from app.ocpi.models import OcpiCommand, OcpiPartner
 from app.ocpi.schemas.commands import COMMANDS
