@@ -111,6 +111,7 @@ def _charge_twice(plugpool: Any, peer: Any, token: str, site: Any) -> list[str]:
                         "token": token_body(uid=UID, whitelist="ALLOWED"),
                         "location_id": "RO-LOC",
                         "evse_uid": "RO-EVSE-1",
+                        "authorization_reference": f"AUTH-{n}",
                     }
                     answer = await asyncio.to_thread(
                         _command, peer, plugpool, token, "START_SESSION", start
@@ -177,6 +178,12 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
         assert_exact(SESSION["2.2.1"](), pushed[0].body)
         assert pushed[0].body["status"] == "ACTIVE"
         assert pushed[0].body["cdr_token"]["uid"] == UID
+        # Started by START_SESSION: auth_method COMMAND, with the command's reference.
+        n = ids.index(session_id)
+        assert (pushed[0].body["auth_method"], pushed[0].body["authorization_reference"]) == (
+            "COMMAND",
+            f"AUTH-{n}",
+        )
         assert pushed[1].body["status"] == "COMPLETED" and pushed[1].body["last_updated"]
         assert pushed[1].body["kwh"] > 0 and pushed[1].body["total_cost"]["excl_vat"] > 0
     posts = peer.received("cdrs", "POST")
@@ -186,8 +193,13 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
             "DE",
             "EMS",
         )
-    for post in posts:
+    for n, post in enumerate(posts):
         assert_exact(CDR["2.2.1"](), post.body)
+        assert post.body["session_id"] == ids[n]
+        assert (post.body["auth_method"], post.body["authorization_reference"]) == (
+            "COMMAND",
+            f"AUTH-{n}",
+        )
         assert (
             post.body["total_energy"] > 0 and post.body["cdr_location"]["evse_uid"] == "RO-EVSE-1"
         )

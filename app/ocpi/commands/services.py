@@ -33,6 +33,7 @@ from app.ocpi.tokens.services import check_party
 
 log = logging.getLogger("plugpool.ocpi.commands")
 COMMAND_QUEUED = "ocpi.command"
+TOKEN_IDENTITY = ("country_code", "party_id", "uid", "type", "contract_id")
 
 
 class UnknownSession(Exception):
@@ -181,8 +182,19 @@ def _cancel(partner: OcpiPartner, reservation_id: str) -> tuple[str, Any] | None
 
 
 def _ids(data: dict[str, Any]) -> dict[str, Any]:
-    keys = ("location_id", "evse_uid", "connector_id", "reservation_id", "session_id")
-    return {key: data[key] for key in keys if key in data}
+    """What the command names, kept to link what it starts (the token's identity included)."""
+    keys = (
+        "location_id",
+        "evse_uid",
+        "connector_id",
+        "reservation_id",
+        "session_id",
+        "authorization_reference",
+    )
+    ids = {key: data[key] for key in keys if key in data}
+    if "token" in data:
+        ids["token"] = {key: data["token"][key] for key in TOKEN_IDENTITY}
+    return ids
 
 
 def _timeout() -> int:
