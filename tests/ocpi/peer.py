@@ -123,6 +123,7 @@ class PeerState:
     down: bool = False
     credentials_only: bool = False  # publish no functional module (for 3003)
     nulls: bool = True  # write unset optional fields as null, as model-based peers do
+    trailing_slash: bool = False  # publish module URLs ending in "/", served only so (no redirect)
 
 
 def _now() -> str:
@@ -139,8 +140,8 @@ def _envelope(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
 class EmspPeer:
     """Start with `with EmspPeer() as peer:`; peer.url is its /ocpi/versions."""
 
-    def __init__(self, nulls: bool = True) -> None:
-        self.state = PeerState(nulls=nulls)
+    def __init__(self, nulls: bool = True, trailing_slash: bool = False) -> None:
+        self.state = PeerState(nulls=nulls, trailing_slash=trailing_slash)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.state.base = f"http://127.0.0.1:{self.server.server_port}/ocpi"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -276,7 +277,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             if path == f"{base}/versions":
                 self._send(200, _envelope([{"version": VERSION, "url": f"{state.base}/{VERSION}"}]))
             elif path == f"{base}/{VERSION}":
-                self._send(200, _envelope(_details(state.base, state.credentials_only)))
+                self._send(200, _envelope(_details(state, state.credentials_only)))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
@@ -303,7 +304,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 self._send(200 if method == "PATCH" else 201, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/sessions/") and method in ("PUT", "PATCH"):
                 self._send(200, _envelope())
-            elif path == f"{base}/emsp/{VERSION}/cdrs" and method == "POST":
+            elif path == f"{base}/emsp/{VERSION}/{_module('cdrs', state)}" and method == "POST":
                 self._send(201, _envelope())
             elif path.startswith(f"{base}/emsp/2.3.0/bookings/") and method in ("PUT", "PATCH"):
                 self._send(200, _envelope())
@@ -367,13 +368,25 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
+def _module(name: str, state: PeerState) -> str:
+    """A module's path segment as the peer publishes and serves it."""
+    return f"{name}/" if state.trailing_slash else name
+
+
+def _details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]:
+    base = state.base
     if credentials_only:
         url = f"{base}/{VERSION}/credentials"
         return {
             "version": VERSION,
             "endpoints": [{"identifier": "credentials", "role": "SENDER", "url": url}],
         }
+    modules = (
+        ("tokens", "SENDER"),
+        ("locations", "RECEIVER"),
+        ("sessions", "RECEIVER"),
+        ("cdrs", "RECEIVER"),
+    )
     return {
         "version": VERSION,
         "endpoints": [
@@ -381,17 +394,11 @@ def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
             for role in ("SENDER", "RECEIVER")
         ]
         + [
-            {"identifier": "tokens", "role": "SENDER", "url": f"{base}/emsp/{VERSION}/tokens"},
             {
-                "identifier": "locations",
-                "role": "RECEIVER",
-                "url": f"{base}/emsp/{VERSION}/locations",
-            },
-            {
-                "identifier": "sessions",
-                "role": "RECEIVER",
-                "url": f"{base}/emsp/{VERSION}/sessions",
-            },
-            {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/cdrs"},
+                "identifier": name,
+                "role": role,
+                "url": f"{base}/emsp/{VERSION}/{_module(name, state)}",
+            }
+            for name, role in modules
         ],
     }

@@ -11,12 +11,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.outbox import OutboxEvent, emit
+from app.extensions import db as _db
+from app.inventory import services as inventory
 from app.ocpi.models import OcpiCommand, OcpiPartner, PartnerStatus, Token
+from app.ocpi.tasks import deliver_outbox
 from app.ocpi.tokens.services import authorize_token
 from tests.charging.support import seed_site
 from tests.ocpi.conftest import token_header
-from tests.ocpi.peer import TOKEN, with_nulls
+from tests.ocpi.peer import TOKEN, EmspPeer, with_nulls
+from tests.ocpi.peer import _details as peer_details
 
 REQUIRED_TOKEN = {
     "country_code": "DE",
@@ -49,7 +53,7 @@ def test_a_peer_that_writes_nulls_registers_with_us(plugpool, peer):
 
     # Its business details carried "website": null and "logo": null; stored as absent.
     with plugpool.app.app_context():
-        partner = db.session.scalars(select(OcpiPartner)).one()
+        partner = _db.session.scalars(select(OcpiPartner)).one()
         assert partner.status == PartnerStatus.REGISTERED
         assert partner.roles[0].business_details == {"name": "Test eMSP"}
     assert peer.call("GET", plugpool.url("cpo/2.2.1/tariffs"), token_c).status_code == 200
@@ -61,7 +65,7 @@ def test_we_register_with_a_peer_whose_credentials_answer_has_nulls(plugpool, pe
     result = runner.invoke(args=["ocpi", "connect", peer.versions_url, token_a, "--name", "p"])
     assert result.exit_code == 0, result.output
     with plugpool.app.app_context():
-        partner = db.session.scalars(select(OcpiPartner)).one()
+        partner = _db.session.scalars(select(OcpiPartner)).one()
         assert partner.status == PartnerStatus.REGISTERED
         assert partner.token_out.startswith("peer-c-")
 
@@ -102,7 +106,7 @@ def test_commands_with_nulls_and_unknown_fields_are_accepted(plugpool, peer):
         )
         assert reply.json()["data"]["result"] == "ACCEPTED", reply.text
     with plugpool.app.app_context():
-        records = db.session.scalars(select(OcpiCommand)).all()
+        records = _db.session.scalars(select(OcpiCommand)).all()
         assert [r.request["station_id"] for r in records] == [site.station_id] * 2
         assert all("connector_id" not in r.request for r in records)
 
@@ -115,4 +119,37 @@ def test_a_null_required_field_is_still_refused(client, make_partner):
     )
     assert reply.get_json()["status_code"] == 2001
     assert "issuer" in reply.get_json()["status_message"]
-    assert db.session.scalars(select(Token)).all() == []
+    assert _db.session.scalars(select(Token)).all() == []
+
+
+def test_partner_urls_are_used_exactly_as_published_with_a_trailing_slash(
+    db, make_partner, make_session, make_location
+):
+    with EmspPeer(trailing_slash=True) as peer:
+        published = [
+            (e["identifier"], e["role"], e["url"]) for e in peer_details(peer.state)["endpoints"]
+        ]
+        assert dict((e[0], e[2]) for e in published)["cdrs"].endswith("/cdrs/")
+        partner, _ = make_partner(endpoints=tuple(published))
+        peer.state.tokens_accepted.add(partner.token_out)
+        session = make_session()  # ended: a CDR to POST
+        emit(
+            _db.session,
+            "session.changed",
+            "session",
+            session.ocpi_id,
+            {"country_code": "NL", "party_id": "PLG", "session_id": session.ocpi_id},
+        )
+        location = make_location()
+        inventory.set_evse_status(location.evses[0], "CHARGING")
+        while deliver_outbox(10):
+            pass
+
+    events = _db.session.scalars(select(OutboxEvent)).all()
+    assert [e.last_error for e in events] == [None] * len(events)
+    paths = {(r.method, r.path) for r in peer.state.requests}
+    assert ("POST", "/ocpi/emsp/2.2.1/cdrs/") in paths
+    assert ("PUT", f"/ocpi/emsp/2.2.1/sessions/NL/PLG/{session.ocpi_id}") in paths
+    evse = location.evses[0]
+    status_path = f"/ocpi/emsp/2.2.1/locations/NL/PLG/{location.ocpi_id}/{evse.uid}"
+    assert ("PATCH", status_path) in paths
