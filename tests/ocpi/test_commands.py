@@ -7,6 +7,8 @@ import contextlib
 import os
 import threading
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +18,8 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from sqlalchemy import func, select
 
+from app.charging.models import ChargingSession
+from app.core.clock import utcnow
 from app.core.security import hash_secret
 from app.extensions import db as _db
 from app.gateway.bus import RedisBus, RedisKeys
@@ -176,8 +180,60 @@ def test_commands_reach_the_gateway_through_redis_on_the_configured_prefix(
     assert [r.body for r in peer.command_results()] == [{"result": "ACCEPTED"}]
 
 
+def _session_at(location, evse, party, ended_ago=None):
+    """A session at the EVSE's first connector on a token of `party`, running or ended."""
+    now = utcnow()
+    session = ChargingSession(
+        country_code=location.country_code,
+        party_id=location.party_id,
+        ocpi_id=f"S-{party[1]}-{evse.uid}",
+        station_id="CP16",
+        ocpp_version="ocpp1.6",
+        location_pk=location.id,
+        evse_pk=evse.id,
+        connector_pk=evse.connectors[0].id,
+        start_date_time=now - timedelta(hours=2),
+        end_date_time=now - ended_ago if ended_ago is not None else None,
+        kwh=Decimal(0),
+        status="ACTIVE" if ended_ago is None else "COMPLETED",
+        token_uid=f"UID-{party[1]}",
+        token_type="RFID",
+        token_country_code=party[0],
+        token_party_id=party[1],
+        contract_id=f"{party[0]}-{party[1]}-C1",
+        auth_method="WHITELIST",
+    )
+    _db.session.add(session)
+    _db.session.flush()
+    return session
+
+
+def test_unlock_is_rejected_unless_the_emsps_driver_holds_the_connector(
+    client, emsp, station_location, peer
+):
+    first, second = station_location.evses
+    _session_at(station_location, first, ("NL", "OTH"))  # another eMSP's driver charges here
+    _session_at(station_location, second, ("DE", "EMS"), ended_ago=timedelta(hours=1))
+    base = f"{peer.state.base}/emsp/2.2.1/commands/UNLOCK_CONNECTOR"
+    for n, evse in enumerate((first, second, first)):
+        unlock = {
+            "response_url": f"{base}/{n}",
+            "location_id": station_location.ocpi_id,
+            "evse_uid": evse.uid,
+            "connector_id": "1" if n < 2 else "9",
+        }
+        answer = _post(client, emsp, "UNLOCK_CONNECTOR", unlock)
+        assert answer["status_code"] == 1000
+        assert answer["data"] == {"result": "REJECTED", "timeout": 0}
+    assert _db.session.scalar(select(func.count()).select_from(OcpiCommand)) == 0
+    with LiveGateway() as gateway:
+        assert run_commands(10, gateway.bus) == 0
+        assert gateway.charger.received == []
+
+
 def test_reserve_cancel_and_unlock_map_ocpp_answers(client, emsp, station_location, peer):
     evse = station_location.evses[0]
+    _session_at(station_location, evse, ("DE", "EMS"), ended_ago=timedelta(minutes=2))
     base = f"{peer.state.base}/emsp/2.2.1/commands"
     reserve = {
         "response_url": f"{base}/RESERVE_NOW/1",
