@@ -36,6 +36,7 @@ class NoticeKind(StrEnum):
 
     STATION_OFFLINE = "station_offline"  # the station was offline when the booking started
     RESERVATION_FAILED = "reservation_failed"  # the station refused ReserveNow
+    RESERVATION_ENDED = "reservation_ended"  # the station expired or removed the reservation
 
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"

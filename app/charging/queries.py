@@ -17,10 +17,11 @@ from app.charging.models import (
     EvseStatusReport,
     MeterValue,
     Notice,
+    StationEvent,
     TransactionEventSeen,
 )
 from app.extensions import db
-from app.inventory.models import ChargeStation, Connector, Evse
+from app.inventory.models import ChargeStation, Connector, Evse, Location
 from app.tariffs.models import Tariff
 
 # A driver may plug in a little before the booked start.
@@ -248,3 +249,58 @@ def reservations_to_release() -> list[int]:
         .order_by(BookingDispatch.booking_id)
     )
     return list(db.session.scalars(query))
+
+
+def station_event(station_id: str, event_id: int, timestamp: datetime) -> StationEvent | None:
+    """Return a NotifyEvent entry kept before (its natural key)."""
+    query = select(StationEvent).where(
+        StationEvent.station_id == station_id,
+        StationEvent.event_id == event_id,
+        StationEvent.timestamp == timestamp,
+    )
+    return db.session.scalars(query).first()
+
+
+def station_events(station_id: str, limit: int = 50) -> list[StationEvent]:
+    """Return a station's newest reported events."""
+    query = (
+        select(StationEvent)
+        .where(StationEvent.station_id == station_id)
+        .order_by(StationEvent.timestamp.desc(), StationEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def reservations_to_retry(station_pk: int | None, now: datetime) -> list[int]:
+    """Return bookings whose ReserveNow found the station offline, window not over yet.
+
+    With `station_pk`, only that station's; the station must be connected now.
+    """
+    query = (
+        select(Booking.id)
+        .join(BookingDispatch, BookingDispatch.booking_id == Booking.id)
+        .join(Evse, Evse.id == Booking.evse_id)
+        .join(ChargeStation, ChargeStation.id == Evse.station_id)
+        .where(
+            BookingDispatch.reservation_status == "Offline",
+            Booking.status == BookingStatus.CONFIRMED.value,
+            Booking.ends_at > now,
+            ChargeStation.connected.is_(True),
+        )
+        .order_by(Booking.starts_at)
+    )
+    if station_pk is not None:
+        query = query.where(ChargeStation.id == station_pk)
+    return list(db.session.scalars(query))
+
+
+def flagged_sessions(owner_id: int | None = None, limit: int = 200) -> list[ChargingSession]:
+    """Return sessions that failed the plausibility check, newest first (an owner's, or all)."""
+    query = select(ChargingSession).where(ChargingSession.flagged_at.is_not(None))
+    if owner_id is not None:
+        query = query.join(Location, Location.id == ChargingSession.location_pk).where(
+            Location.owner_id == owner_id
+        )
+    query = query.order_by(ChargingSession.flagged_at.desc(), ChargingSession.id.desc())
+    return list(db.session.scalars(query.limit(limit)))

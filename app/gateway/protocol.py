@@ -49,6 +49,8 @@ from app.gateway.ports import (
     BootInfo,
     MeterSample,
     OcppVersion,
+    ProgressKind,
+    ProgressReport,
     RegistrationStatus,
     SecurityEvent,
     StationPort,
@@ -220,6 +222,16 @@ def response_payload(response: Any) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(response).items() if v is not None}
 
 
+def _log_failure(station_id: str) -> Callable[[asyncio.Future[Any]], None]:
+    """Return a done-callback that logs a background port call's failure."""
+
+    def done(future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.error("%s: station_ready failed", station_id, exc_info=future.exception())
+
+    return done
+
+
 class StationLink:
     """Mixin for one station's connection, placed before the library's ChargePoint.
 
@@ -271,13 +283,34 @@ class StationLink:
         """Ask the port whether this station is accepted; open the boot gate if it is."""
         decision: BootDecision = await self.call_port(self.port.boot, info)
         self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        if self.accepted:
+            self.announce_ready()
         return decision
+
+    def announce_ready(self) -> None:
+        """Tell the port (in the background) that this station can take commands now."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self.port.station_ready, self.id)
+        future.add_done_callback(_log_failure(self.id))
 
     @on("Heartbeat")
     async def on_heartbeat(self, **extra: Any) -> Any:
         """Note the heartbeat and tell the time."""
         await self.call_port(self.port.heartbeat)
         return self._call_result.Heartbeat(current_time=now_iso())  # type: ignore[attr-defined]
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **extra: Any) -> Any:
+        """Answer UnknownVendorId: PlugPool implements no vendor extension (both versions)."""
+        log.info("%s: DataTransfer from unknown vendor %r", self.id, vendor_id[:255])
+        return self._call_result.DataTransfer(status="UnknownVendorId")  # type: ignore[attr-defined]
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str, **extra: Any) -> Any:
+        """Keep the firmware update's progress in the station's record."""
+        report = ProgressReport(ProgressKind.FIRMWARE, status, extra.get("request_id"))
+        await self.call_port(self.port.progress, report)
+        return self._call_result.FirmwareStatusNotification()  # type: ignore[attr-defined]
 
     @on("SecurityEventNotification")
     async def on_security_event_notification(self, type: str, timestamp: str, **extra: Any) -> Any:

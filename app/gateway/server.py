@@ -84,6 +84,7 @@ class Admission:
     station_id: str
     version: OcppVersion
     subprotocol: str | None
+    accepted_before: bool = False
 
 
 def station_from_path(path: str) -> str | None:
@@ -191,7 +192,7 @@ class Gateway:
                 connection, http.HTTPStatus.BAD_REQUEST, "no supported subprotocol", station_id
             )
         self._admissions[connection] = Admission(
-            station_id, admission.version, admission.subprotocol
+            station_id, admission.version, admission.subprotocol, auth.accepted_before
         )
         return None
 
@@ -222,12 +223,16 @@ class Gateway:
         """Serve one station's connection until it closes."""
         admission = self._admissions.pop(connection)
         link = self._open_link(admission, connection)
+        # A station accepted at an earlier boot resends its queue at once on reconnect.
+        link.accepted = admission.accepted_before
         try:
             async with self._station_lock(link.id):
                 await self._in_thread(
                     self.port.connection_changed, link.id, True, admission.version
                 )
                 link.claim = await self.bus.attach(link.id)
+            if link.accepted:
+                link.announce_ready()
             await link.start()  # type: ignore[attr-defined]
         except ConnectionClosed:
             pass
