@@ -261,6 +261,10 @@ class StationLink:
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._recent_size = recent_ids
         self.commands: set[asyncio.Task[CommandResult]] = set()
+        # Message id of each command's CALL, and the ids whose reply has arrived: a reply
+        # that came in before the socket closed still wins over the disconnect.
+        self._call_ids: dict[asyncio.Task[Any], str] = {}
+        self._answered: set[str] = set()
         self.claim: int | None = None  # this connection's number on a Redis bus, once attached
         self.violations = 0  # refusals on this connection
         self._violation_limit = violation_limit
@@ -372,6 +376,7 @@ class StationLink:
         otherwise sit in the library's queue (and a flood of them would grow it without end).
         """
         if self._call_lock.locked():  # type: ignore[attr-defined]
+            self._answered.add(msg.unique_id)
             self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
         else:
             log.info("%s: dropped a reply nobody waits for (%s)", self.id, msg.unique_id)
@@ -445,11 +450,21 @@ class StationLink:
         """Return this version's CallError code for a kind of violation."""
         return error_code(kind, self.version)
 
+    def answered(self, task: asyncio.Task[Any]) -> bool:
+        """Tell whether the reply to a command task's CALL has arrived (being read now)."""
+        return self._call_ids.get(task) in self._answered
+
     async def execute(self, command: Command) -> CommandResult:
         """Send a command as this version's CALL and translate the answer."""
         request = self.to_call(command)
+        unique_id = str(self._unique_id_generator())  # type: ignore[attr-defined]
+        task = asyncio.current_task()
+        if task is not None:
+            self._call_ids[task] = unique_id
         try:
-            response = await self.call(request, suppress=False)  # type: ignore[attr-defined]
+            response = await self.call(  # type: ignore[attr-defined]
+                request, suppress=False, unique_id=unique_id
+            )
         except OCPPError as error:
             raise CommandFailed(error.code, str(error.description)) from error
         except UnknownCallErrorCodeError as error:
@@ -457,6 +472,10 @@ class StationLink:
         except TimeoutError:
             # `from None`: the library's message holds the whole CALL, maybe a new password.
             raise CommandTimeout(f"{self.id} did not answer {type(command).__name__}") from None
+        finally:
+            if task is not None:
+                self._call_ids.pop(task, None)
+            self._answered.discard(unique_id)
         return self.to_result(command, response)
 
     def to_call(self, command: Command) -> Any:

@@ -261,8 +261,7 @@ class Gateway:
 
     async def _close_link(self, link: StationLink, admission: Admission) -> None:
         """Forget a closed link; a replaced link leaves its successor's state alone."""
-        for task in list(link.commands):
-            task.cancel()  # the socket is gone: fail waiting callers now, not at response_timeout
+        await self._settle_commands(link)
         async with self._station_lock(link.id):
             if self.links.get(link.id) is not link:
                 return
@@ -270,6 +269,20 @@ class Gateway:
             log.info("%s: disconnected", link.id)
             await self.bus.detach(link.id)
             await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
+
+    async def _settle_commands(self, link: StationLink) -> None:
+        """Fail the commands still waiting for an answer now (not at response_timeout); let
+        those whose answer arrived before the close finish: the answer wins."""
+        answered = []
+        for task in list(link.commands):
+            if link.answered(task):
+                answered.append(task)
+            else:
+                task.cancel()
+        if answered:
+            await asyncio.wait(answered, timeout=self.config.close_timeout)
+            for task in answered:
+                task.cancel()  # no-op when done; bounds a stuck one
 
     def _station_lock(self, station_id: str) -> asyncio.Lock:
         """Return the station's connect/disconnect lock (kept while anyone holds a reference)."""
