@@ -256,6 +256,9 @@ class DriverToken(Base):
     uid: Mapped[str] = mapped_column(String(36), unique=True)
     type: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    label: Mapped[str | None] = mapped_column(String(40))  # the driver's name for an RFID card
+    # A removed card stays (its sessions and partners' copies refer to it) with valid false.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BookingDispatch(Timestamped, Base):

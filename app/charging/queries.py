@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.charging.enums import ENERGY_REGISTER
@@ -295,12 +297,27 @@ def reservations_to_retry(station_pk: int | None, now: datetime) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def flagged_sessions(owner_id: int | None = None, limit: int = 200) -> list[ChargingSession]:
+@dataclass(frozen=True)
+class FlaggedSession:
+    """A session held for review, with what the pages show beside it."""
+
+    session: ChargingSession
+    listing: str | None
+    owner: str | None
+
+
+def flagged_session_rows(owner_id: int | None = None, limit: int = 200) -> list[FlaggedSession]:
     """Return sessions that failed the plausibility check, newest first (an owner's, or all)."""
-    query = select(ChargingSession).where(ChargingSession.flagged_at.is_not(None))
+    query = (
+        select(ChargingSession, Location.name, Location.address, User.name, User.email)
+        .outerjoin(Location, Location.id == ChargingSession.location_pk)
+        .outerjoin(User, User.id == Location.owner_id)
+        .where(ChargingSession.flagged_at.is_not(None))
+    )
     if owner_id is not None:
-        query = query.join(Location, Location.id == ChargingSession.location_pk).where(
-            Location.owner_id == owner_id
-        )
+        query = query.where(Location.owner_id == owner_id)
     query = query.order_by(ChargingSession.flagged_at.desc(), ChargingSession.id.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    return [
+        FlaggedSession(session, name or address, owner or email)
+        for session, name, address, owner, email in db.session.execute(query.limit(limit))
+    ]

@@ -1,4 +1,4 @@
-"""OCPP peers: accepted stations, firmware and log status, station events, flagged sessions.
+"""OCPP peers: accepted stations, firmware/log status, station events, flagged sessions, cards.
 
 Revision ID: peers_ocpp_01
 Revises: ocpi_02
@@ -35,6 +35,9 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_charging_sessions_flagged_at"), ["flagged_at"], unique=False
         )
+    with op.batch_alter_table("driver_tokens", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("label", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("removed_at", UTC_TIMESTAMP, nullable=True))
     op.create_table(
         "station_events",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -61,6 +64,9 @@ def downgrade():
     with op.batch_alter_table("station_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_station_events_station_id"))
     op.drop_table("station_events")
+    with op.batch_alter_table("driver_tokens", schema=None) as batch_op:
+        batch_op.drop_column("removed_at")
+        batch_op.drop_column("label")
     with op.batch_alter_table("charging_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_charging_sessions_flagged_at"))
         batch_op.drop_column("flagged_at")

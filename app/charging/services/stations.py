@@ -15,7 +15,7 @@ from app.charging.models import (
     StationEvent,
     StationSecurityEvent,
 )
-from app.charging.tokens import authorize_at, new_driver_token
+from app.charging.tokens import APP_TOKEN_TYPE, authorize_at, new_driver_token
 from app.core.clock import utcnow
 from app.core.security import verify_secret
 from app.extensions import db
@@ -216,7 +216,7 @@ def issue_driver_token(user_id: int, uid: str | None = None) -> DriverToken:
 
 def driver_token_uid(user_id: int) -> str:
     """Return the driver's token uid, issuing one on first use."""
-    tokens = queries.tokens_of_driver(user_id)
+    tokens = [t for t in queries.tokens_of_driver(user_id) if t.type == APP_TOKEN_TYPE]
     return tokens[0].uid if tokens else issue_driver_token(user_id).uid
 
 
