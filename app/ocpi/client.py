@@ -145,8 +145,16 @@ class OcpiClient:
             data = json_dumps(body)
             headers["Content-Type"] = "application/json"
         try:
+            # No redirect is followed: the guard checked this URL only, and a hop to an internal
+            # address (or another host, with our token) is exactly what it must not reach.
             reply = _session().request(
-                method, url, params=params, data=data, headers=headers, timeout=self._timeout
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as error:
             log.warning("OCPI out %s %s failed: %s", method, url, type(error).__name__)
@@ -162,6 +170,10 @@ class OcpiClient:
 
 
 def _parse(method: str, url: str, reply: requests.Response) -> OcpiResponse:
+    if reply.is_redirect:
+        raise PartnerCallFailed(
+            f"{method} {url}: HTTP {reply.status_code} redirect, not followed", reply.status_code
+        )
     try:
         body = json_loads(reply.content)
     except ValueError as error:

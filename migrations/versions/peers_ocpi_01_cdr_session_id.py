@@ -1,7 +1,7 @@
 """CDRs name their Session (OCPI CDR.session_id), so an eMSP can link the two.
 
 Revision ID: peers_ocpi_01
-Revises: ocpi_02
+Revises: sec_01
 Create Date: 2026-12-07
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "peers_ocpi_01"
-down_revision = "ocpi_02"
+down_revision = "sec_01"
 branch_labels = None
 depends_on = None
 

@@ -19,8 +19,9 @@ from app.ocpi.schemas.sessions import CDR, SESSION, session_patch_schema
 from app.ocpi.schemas.tariffs import TARIFF
 from app.ocpi.schemas.tokens import Token, token_patch_schema
 from tests.ocpi.conformance import assert_exact
+from tests.support.ocpi_examples import OCPI_EXAMPLES
 
-EXAMPLES = Path("/work/shared/ocpi-examples")
+EXAMPLES = OCPI_EXAMPLES
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 # Spec examples that break the spec's own object definitions; we refuse them on purpose.
 INVALID_IN_SPEC = {
