@@ -283,7 +283,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             if path == f"{base}/versions":
                 self._send(200, _envelope([{"version": VERSION, "url": f"{state.base}/{VERSION}"}]))
             elif path == f"{base}/{VERSION}":
-                self._send(200, _envelope(_details(state, state.credentials_only)))
+                self._send(200, _envelope(version_details(state, state.credentials_only)))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
@@ -390,7 +390,7 @@ def _module(name: str, state: PeerState) -> str:
     return f"{name}/" if state.trailing_slash else name
 
 
-def _details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]:
+def version_details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]:
     base = state.base
     if credentials_only:
         url = f"{base}/{VERSION}/credentials"
