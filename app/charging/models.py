@@ -160,6 +160,7 @@ class Cdr(Timestamped, Base):
     session_pk: Mapped[int] = mapped_column(
         ForeignKey("charging_sessions.id", ondelete="RESTRICT"), unique=True
     )
+    session_id: Mapped[str | None] = mapped_column(String(36))  # the Session's OCPI id
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )

@@ -6,7 +6,8 @@ RFID cards drivers register (`add_card`, `block_card`, `unblock_card`, `remove_c
 card rules, one transaction each, each writing a "token.changed" outbox event for the
 OCPI Tokens push). Roaming tokens are those partner eMSPs pushed. Both are authorised by
 the OCPI side's `authorize_token` (whitelist or real-time). During a booking the booking
-driver's valid token is accepted at the booked station whatever else says.
+driver's valid token is accepted at the booked station whatever else says; a start a
+partner eMSP ordered by START_SESSION is authorised by that command (COMMAND).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from app.extensions import db
 from app.gateway.ports import AuthorizationStatus
 from app.inventory.models import ChargeStation, Evse, Party
 from app.inventory.services import ensure_own_party
+from app.ocpi.commands.queries import start_command
 from app.ocpi.models import Token
 from app.ocpi.tokens.services import authorize_token
 
@@ -112,6 +114,9 @@ def authorize_at(
     station: ChargeStation, uid: str, ocpp_type: str | None, evse: Evse | None, at: datetime
 ) -> Decision:
     """Decide whether token `uid` may charge at the station (at one of its EVSEs if known)."""
+    commanded = _commanded(station, uid)
+    if commanded is not None:
+        return commanded
     token = find_token(uid, ocpp_type)
     if token is None:
         return Decision(AuthorizationStatus.INVALID, uid, OCPI_TYPE.get(ocpp_type or "", "OTHER"))
@@ -122,6 +127,24 @@ def authorize_at(
     status = ALLOWED_TO_OCPP.get(result.allowed, AuthorizationStatus.INVALID)
     method = AuthMethod.AUTH_REQUEST if result.source == "realtime" else AuthMethod.WHITELIST
     return _decision(token, status, method, result.authorization_reference, link)
+
+
+def _commanded(station: ChargeStation, uid: str) -> Decision | None:
+    """A start an eMSP ordered by START_SESSION: its token is authorised by the command."""
+    command = start_command(station.station_id, uid)
+    if command is None:
+        return None
+    token = command.request["token"]
+    return Decision(
+        status=AuthorizationStatus.ACCEPTED,
+        uid=uid,
+        token_type=token["type"],
+        country_code=token["country_code"].upper(),
+        party_id=token["party_id"].upper(),
+        contract_id=token["contract_id"],
+        auth_method=AuthMethod.COMMAND,
+        authorization_reference=command.request.get("authorization_reference"),
+    )
 
 
 def _booked(station: ChargeStation, evse: Evse | None, driver_id: int, at: datetime) -> bool:

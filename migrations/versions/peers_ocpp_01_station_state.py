@@ -1,7 +1,7 @@
 """OCPP peers: accepted stations, firmware/log status, station events, flagged sessions, cards.
 
 Revision ID: peers_ocpp_01
-Revises: ocpi_02
+Revises: peers_ocpi_01
 Create Date: 2026-12-07
 
 """
@@ -13,7 +13,7 @@ UTC_TIMESTAMP = sa.DateTime(timezone=True)
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision = "peers_ocpp_01"
-down_revision = "ocpi_02"
+down_revision = "peers_ocpi_01"
 branch_labels = None
 depends_on = None
 
