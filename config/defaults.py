@@ -32,6 +32,10 @@ GATEWAY_PUBLIC_URL = ""  # empty: ws://<GATEWAY_HOST>:<GATEWAY_PORT>/ocpp
 GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
 GATEWAY_REDIS_PREFIX = "plugpool:gw:"
 GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer
+GATEWAY_TLS_CERT = ""  # PEM certificate chain: TLS in the gateway itself (wss://, profile 2)
+GATEWAY_TLS_KEY = ""  # PEM private key of GATEWAY_TLS_CERT
+GATEWAY_TLS_CLIENT_CA = ""  # PEM CA of stations' client certificates (security profile 3)
+GATEWAY_TLS_REQUIRE_CLIENT_CERT = False  # refuse stations without a client certificate
 BOOKING_DISPATCH_INTERVAL = 30.0  # seconds between the gateway's looks for bookings that start
 
 STRIPE_SECRET_KEY = ""
