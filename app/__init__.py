@@ -64,6 +64,7 @@ def _register_modules(app: Flask) -> None:
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
+    from app.ocpi import views as ocpi_views
     from app.ocpi.bookings import api as ocpi_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
@@ -108,6 +109,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_bookings.blp)
     app.register_blueprint(ocpi_emsp_locations.blp)
     app.register_blueprint(ocpi_emsp_tariffs.blp)
+    app.register_blueprint(ocpi_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 
