@@ -1,10 +1,14 @@
-"""OCPI eMSP: where each pull of a partner CPO's locations and tariffs stands.
+"""OCPI eMSP: where each pull of a partner CPO's locations and tariffs stands; the parties of
+CPOs registered before this revision enter the inventory (their locations need them).
 
 Revision ID: emsp_inv_01
 Revises: ocpi_02
 Create Date: 2026-12-07
 
 """
+
+import json
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -42,6 +46,53 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ocpi_syncs")),
         sa.UniqueConstraint("partner_id", "module", name=op.f("uq_ocpi_syncs_partner_id_module")),
     )
+
+    _partner_parties()
+
+
+def _partner_parties():
+    """A party row for each CPO role of a registered partner that has none yet."""
+    bind = op.get_bind()
+    roles = bind.execute(
+        sa.text(
+            "SELECT r.country_code, r.party_id, r.business_details FROM ocpi_partner_roles r"
+            " WHERE r.role = 'CPO' AND NOT EXISTS (SELECT 1 FROM parties p"
+            " WHERE p.country_code = r.country_code AND p.party_id = r.party_id)"
+        )
+    ).all()
+    parties = sa.table(
+        "parties",
+        sa.column("country_code"),
+        sa.column("party_id"),
+        sa.column("name"),
+        sa.column("roles", sa.JSON()),
+        sa.column("is_own", sa.Boolean()),
+        sa.column("created_at", UTC_TIMESTAMP),
+        sa.column("last_updated", UTC_TIMESTAMP),
+    )
+    now = datetime.now(UTC)
+    seen = set()
+    for country_code, party_id, details in roles:
+        if (country_code, party_id) in seen:
+            continue
+        seen.add((country_code, party_id))
+        if isinstance(details, str):
+            details = json.loads(details)
+        name = (details or {}).get("name") or f"{country_code}*{party_id}"
+        op.bulk_insert(
+            parties,
+            [
+                {
+                    "country_code": country_code,
+                    "party_id": party_id,
+                    "name": name[:100],
+                    "roles": ["CPO"],
+                    "is_own": False,
+                    "created_at": now,
+                    "last_updated": now,
+                }
+            ],
+        )
 
 
 def downgrade():
