@@ -261,7 +261,7 @@ def main() -> None:
             raise SystemExit(f"pulled {received}, stored {stored} of {args.locations}")
         print(f"pulled {stored} locations in {pull_seconds:.1f}s", file=sys.stderr)
 
-        with gunicorn(emsp_url, emsp_port, args.workers, **EMSP_SETTINGS):
+        with gunicorn(emsp_url, emsp_port, args.workers, threads=2, **EMSP_SETTINGS):
             pushes = push_statuses(emsp_base, token, args.pushes, args.locations)
         changed = _count(
             emsp_url,

@@ -220,8 +220,11 @@ class _Emsp(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def gunicorn(url: str, port: int, workers: int, **settings: str) -> Any:
-    """PlugPool served by gunicorn on loopback (settings: more environment variables)."""
+def gunicorn(url: str, port: int, workers: int, threads: int = 1, **settings: str) -> Any:
+    """PlugPool served by gunicorn on loopback (settings: more environment variables).
+
+    threads > 1: gthread workers, which keep client connections alive between requests.
+    """
     env = {
         **os.environ,
         "PLUGPOOL_ENV": "testing",
@@ -239,6 +242,7 @@ def gunicorn(url: str, port: int, workers: int, **settings: str) -> Any:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        *(["--threads", str(threads)] if threads > 1 else []),
         "wsgi:app",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table
+import orjson
+from geoalchemy2.elements import WKTElement
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -26,6 +29,9 @@ def upsert(
     """
     if not rows:
         return []
+    rows = _newest(rows, keys)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _upsert_json(table, keys, columns, rows)
     stmt = _insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
@@ -33,7 +39,41 @@ def upsert(
         where=table.c.last_updated <= stmt.excluded.last_updated,
     )
     returning = stmt.returning(table.c.id, *(table.c[key] for key in keys))
-    return db.session.execute(returning, _newest(rows, keys)).all()
+    return db.session.execute(returning, rows).all()
+
+
+def _upsert_json(
+    table: Any, keys: Sequence[str], columns: Sequence[str], rows: list[dict[str, Any]]
+) -> list[Any]:
+    """PostgreSQL: the whole batch as one JSON parameter, expanded by jsonb_to_recordset.
+
+    A multi-row VALUES list has a parameter per cell, and the driver parses the statement
+    text anew for every batch: with one parameter the text is short and the same each time.
+    """
+    names = list(rows[0])
+    dialect = postgresql.dialect()
+    record = ", ".join(f'"{name}" {table.c[name].type.compile(dialect=dialect)}' for name in names)
+    quoted = ", ".join(f'"{name}"' for name in names)
+    updates = ", ".join(f'"{name}" = excluded."{name}"' for name in columns)
+    returning = ", ".join(f'{table.name}."{name}"' for name in ("id", *keys))
+    # Identifiers only, all taken from the table's metadata (table.c[name] refuses others).
+    sql = (
+        f"INSERT INTO {table.name} ({quoted}) SELECT {quoted}"  # noqa: S608
+        f" FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        f" WHERE {table.name}.last_updated <= excluded.last_updated"
+        f" RETURNING {returning}"
+    )
+    payload = orjson.dumps(rows, default=_json_value).decode()
+    return db.session.execute(text(sql), {"rows": payload}).all()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)  # NUMERIC columns and prices: a few decimals, exact in a double
+    if isinstance(value, WKTElement):
+        return f"SRID={value.srid};{value.data}"
+    raise TypeError(f"cannot send {type(value).__name__} in a bulk write")
 
 
 def _newest(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:

@@ -59,15 +59,25 @@ def patch_object(partner: OcpiPartner, version: str, path: Path, body: Any) -> b
     cc, party = received.check_party(partner, cc, party)
     kind = "location" if evse_uid is None else "evse" if connector_id is None else "connector"
     data = received.load(kind, version, body, partial=True)
+    if kind == "evse":
+        received.same_id(evse_uid or "", data.get("uid"), "uid")
+        connectors = data.get("connectors")
+        whole = [received.connector_values(c, whole=True) for c in connectors or ()]
+        applied = roaming.patch_evse(
+            (cc, party, location_id),
+            evse_uid or "",
+            received.evse_values(data),
+            whole if connectors is not None else None,
+        )
+        if applied is None:
+            raise errors.UnknownLocation(f"Unknown EVSE {cc}*{party}*{location_id}*{evse_uid}")
+        return applied
     location = _location(cc, party, location_id)
     if kind == "location":
         for name, value in (("country_code", cc), ("party_id", party), ("id", location_id)):
             received.same_id(value, data.get(name), name)
         return roaming.patch_object(location, received.location_values(data))
     evse = _evse(location, evse_uid or "")
-    if kind == "evse":
-        received.same_id(evse.uid, data.get("uid"), "uid")
-        return roaming.patch_object(evse, received.evse_values(data))
     connector = _connector(evse, connector_id or "")
     received.same_id(connector.ocpi_id, data.get("id"), "id")
     return roaming.patch_object(connector, received.connector_values(data))

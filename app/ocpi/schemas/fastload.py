@@ -24,10 +24,13 @@ class Unsure(Exception):
     """The fast path cannot decide: load with marshmallow."""
 
 
-def compile_schema(schema: Schema) -> Loader:
-    """A loader equivalent to schema.load() (no partial, no unknown fields) or raising Unsure."""
+def compile_schema(schema: Schema, partial: bool = False) -> Loader:
+    """A loader equivalent to schema.load() (no unknown fields) or raising Unsure.
+
+    partial: top-level required fields may be missing (a PATCH); nested objects stay whole.
+    """
     steps = [
-        (name, field.required, _compile_field(field))
+        (name, field.required and not partial, _compile_field(field))
         for name, field in schema.fields.items()
         if not field.dump_only and field.data_key is None and field.attribute is None
     ]

@@ -45,23 +45,23 @@ def load_received(schema: Schema, data: Any, partial: bool = False) -> Any:
     if not isinstance(data, dict):
         raise errors.InvalidParameters("The body must be a JSON object")
     pruned = prune(schema, data)
-    if not partial:
-        try:
-            return _fast(schema)(pruned)
-        except Unsure:
-            pass  # marshmallow decides, and words the error
+    try:
+        return _fast(schema, partial)(pruned)
+    except Unsure:
+        pass  # marshmallow decides, and words the error
     try:
         return schema.load(pruned, partial=partial)
     except ValidationError as error:
         raise errors.InvalidParameters(f"Invalid object: {error.messages}") from error
 
 
-_FAST: dict[int, tuple[Schema, Loader]] = {}
+_FAST: dict[tuple[int, bool], tuple[Schema, Loader]] = {}
 
 
-def _fast(schema: Schema) -> Loader:
+def _fast(schema: Schema, partial: bool) -> Loader:
     """The schema's compiled loader (schemas are long-lived module instances)."""
-    found = _FAST.get(id(schema))
+    key = (id(schema), partial)
+    found = _FAST.get(key)
     if found is None or found[0] is not schema:
-        found = _FAST[id(schema)] = (schema, compile_schema(schema))
+        found = _FAST[key] = (schema, compile_schema(schema, partial))
     return found[1]
