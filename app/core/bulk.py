@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import Table, text
+from sqlalchemy import Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -84,3 +84,11 @@ def _newest(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, A
         if found is None or found["last_updated"] <= row["last_updated"]:
             newest[key] = row
     return list(newest.values())
+
+
+def one_of(column: Any, values: Sequence[Any]) -> Any:
+    """column IN values; on PostgreSQL as one array parameter (= ANY), not one per value."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column == any_(array)
+    return column.in_(list(values))

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, true, tuple_, update
+from sqlalchemy import delete, func, select, true, update
 
-from app.core.bulk import upsert
+from app.core.bulk import one_of, upsert
 from app.core.clock import utcnow
 from app.extensions import db
 from app.inventory.enums import EvseStatus
@@ -129,14 +129,19 @@ def _remove_unlisted(locations: list[int], listed: list[tuple[int, str]]) -> Non
     """EVSEs of these whole Locations that were not written: REMOVED, as of their Location."""
     if not locations:
         return
+    existing = select(Evse.id, Evse.location_id, Evse.uid).where(
+        one_of(Evse.location_id, locations), Evse.status != EvseStatus.REMOVED.value
+    )
+    keep = set(listed)
+    stale = [
+        pk for pk, location, uid in db.session.execute(existing) if (location, uid) not in keep
+    ]
+    if not stale:
+        return
     stamp = select(Location.last_updated).where(Location.id == Evse.location_id)
     db.session.execute(
         update(Evse)
-        .where(
-            Evse.location_id.in_(locations),
-            tuple_(Evse.location_id, Evse.uid).not_in(listed),
-            Evse.status != EvseStatus.REMOVED.value,
-        )
+        .where(one_of(Evse.id, stale))
         .values(status=EvseStatus.REMOVED.value, last_updated=stamp.scalar_subquery())
     )
 
@@ -151,13 +156,15 @@ def _put_connectors(evses: list[tuple[int, EvseRow]], now: datetime) -> None:
         for connector in evse.connectors
     ]
     upsert(Connector.__table__, ("evse_pk", "ocpi_id"), CONNECTOR_COLUMNS, params)
-    listed = [(pk, connector["ocpi_id"]) for pk, evse in evses for connector in evse.connectors]
-    db.session.execute(
-        delete(Connector).where(
-            Connector.evse_pk.in_([pk for pk, _ in evses]),
-            tuple_(Connector.evse_pk, Connector.ocpi_id).not_in(listed),
-        )
+    listed = {(pk, connector["ocpi_id"]) for pk, evse in evses for connector in evse.connectors}
+    existing = select(Connector.id, Connector.evse_pk, Connector.ocpi_id).where(
+        one_of(Connector.evse_pk, [pk for pk, _ in evses])
     )
+    gone = [
+        pk for pk, evse, ocpi_id in db.session.execute(existing) if (evse, ocpi_id) not in listed
+    ]
+    if gone:
+        db.session.execute(delete(Connector).where(one_of(Connector.id, gone)))
 
 
 def partner_location(country_code: str, party_id: str, ocpi_id: str) -> Location | None:

@@ -290,3 +290,25 @@ def test_tariff_put_replace_and_delete(client, cpo):
     bad = copy.deepcopy(tariff_body())
     bad["elements"] = []
     assert _status(client.put(url, json=bad, headers=cpo)) == (200, 2001)
+
+
+def test_evse_patch_with_a_connectors_list_replaces_them(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    connectors = [connector_body(id="9", standard="CHADEMO", power_type="DC", format="CABLE")]
+    patch = {"connectors": connectors, "last_updated": "2026-03-05T00:00:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1/E1", json=patch, headers=cpo)) == (200, 1000)
+    evse = _evse("E1")
+    assert [(c.ocpi_id, c.standard) for c in evse.connectors] == [("9", "CHADEMO")]
+    assert evse.status == "AVAILABLE"
+
+
+def test_credentials_name_plugpool_as_cpo_and_emsp_with_one_party(client, app):
+    from app.ocpi import registry
+
+    with app.test_request_context():
+        roles = registry.own_roles("2.2.1")
+    own = (app.config["OWN_COUNTRY_CODE"], app.config["OWN_PARTY_ID"])
+    assert [(r["role"], r["country_code"], r["party_id"]) for r in roles] == [
+        ("CPO", *own),
+        ("EMSP", *own),
+    ]

@@ -164,6 +164,19 @@ def test_emsp_pulls_a_partner_cpo_and_shows_its_pushes_in_search(plugpool, cpo):
             "synced_until": [s.synced_until for s in syncs],
         }
 
+    # The other direction: we registered with the CPO, and we are a CPO too, so the CPO took
+    # our party into its inventory and scheduled its own first full pull of ours.
+    def theirs() -> tuple[Any, ...]:
+        party = db.session.scalars(select(Party).where(Party.party_id == "PLG")).one()
+        syncs = db.session.scalars(select(OcpiSync).order_by(OcpiSync.module)).all()
+        return party.name, party.is_own, [(s.module, s.status, s.full_due) for s in syncs]
+
+    assert _read(cpo_app, theirs) == (
+        "PlugPool",
+        False,
+        [("locations", "NEVER", True), ("tariffs", "NEVER", True)],
+    )
+
     state = _read(emsp, pulled)
     assert state["locations"] == 7
     assert state["syncs"] == [("locations", "OK", 7, 7, False), ("tariffs", "OK", 1, 1, False)]
