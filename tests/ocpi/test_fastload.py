@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from app.ocpi import errors
 from app.ocpi.schemas.fastload import Unsure, compile_schema
 from app.ocpi.schemas.locations import LOCATION
-from app.ocpi.schemas.received import load_received
+from app.ocpi.schemas.received import load_received, prune
 from app.ocpi.schemas.tariffs import TARIFF
 from tests.ocpi.test_emsp_receivers import location_body, tariff_body
 
@@ -94,6 +94,12 @@ def test_fast_path_agrees_with_marshmallow(kind, version):
         body.update(tax_included="YES", min_price={"before_taxes": 1, "after_taxes": 1.21})
     fast = compile_schema(schema)
     assert fast(copy.deepcopy(body)) == schema.load(copy.deepcopy(body))
+    # As peers send it: nulls and fields of their own, at every level.
+    sloppy = copy.deepcopy(body)
+    sloppy.update(extra_field={"a": 1}, tariff_alt_url=None, name=None)
+    for item in sloppy.get("evses", sloppy.get("elements")):
+        item.update(vendor=None, something="else")
+    assert fast(copy.deepcopy(sloppy)) == schema.load(prune(schema, copy.deepcopy(sloppy)))
     for mutated in _mutations(body):
         try:
             expected = schema.load(copy.deepcopy(mutated))

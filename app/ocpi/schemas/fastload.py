@@ -25,7 +25,8 @@ class Unsure(Exception):
 
 
 def compile_schema(schema: Schema, partial: bool = False) -> Loader:
-    """A loader equivalent to schema.load() (no unknown fields) or raising Unsure.
+    """A loader equivalent to schema.load() of the pruned object (received.prune: no nulls, no
+    unknown fields) or raising Unsure.
 
     partial: top-level required fields may be missing (a PATCH); nested objects stay whole.
     """
@@ -38,12 +39,14 @@ def compile_schema(schema: Schema, partial: bool = False) -> Loader:
         raise TypeError("data_key / attribute are not compiled: load with marshmallow")
 
     def load(data: Any) -> dict[str, Any]:
+        # Keys the schema does not declare are never looked at; a null counts as absent.
         if type(data) is not dict:
             raise Unsure
         loaded = {}
         for name, required, convert in steps:
-            if name in data:
-                loaded[name] = convert(data[name])
+            value = data.get(name)
+            if value is not None:
+                loaded[name] = convert(value)
             elif required:
                 raise Unsure
         return loaded
@@ -76,7 +79,7 @@ def _converter(field: fields.Field) -> tuple[Loader, bool]:
         return compile_schema(field.schema), False
     if kind is fields.List:
         inner = _compile_field(field.inner)
-        return (lambda value: [inner(item) for item in _list(value)]), False
+        return (lambda value: [inner(item) for item in _list(value) if item is not None]), False
     if kind is fields.String:
         return _string, False
     if kind is fields.Integer and not field.strict:

@@ -44,13 +44,12 @@ def load_received(schema: Schema, data: Any, partial: bool = False) -> Any:
     """Validate a received object (nulls and unknown fields left out); 2001 when invalid."""
     if not isinstance(data, dict):
         raise errors.InvalidParameters("The body must be a JSON object")
-    pruned = prune(schema, data)
     try:
-        return _fast(schema, partial)(pruned)
+        return _fast(schema, partial)(data)  # prunes as it goes
     except Unsure:
         pass  # marshmallow decides, and words the error
     try:
-        return schema.load(pruned, partial=partial)
+        return schema.load(prune(schema, data), partial=partial)
     except ValidationError as error:
         raise errors.InvalidParameters(f"Invalid object: {error.messages}") from error
 
