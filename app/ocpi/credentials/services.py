@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from app.core.clock import utcnow
 from app.core.security import digest_token, new_token
 from app.extensions import db
-from app.ocpi import errors, registry
+from app.ocpi import errors, pull, registry
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
@@ -220,6 +220,8 @@ def _store_registration(
     if first:
         db.session.flush()
         start_sync(partner)  # the full set, pushed through the outbox
+    # A CPO's parties enter the inventory, and its first full pull is scheduled.
+    pull.on_registered(partner)
 
 
 def _forget(partner: OcpiPartner) -> None:
