@@ -32,6 +32,10 @@ GATEWAY_PUBLIC_URL = ""  # empty: ws://<GATEWAY_HOST>:<GATEWAY_PORT>/ocpp
 GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
 GATEWAY_REDIS_PREFIX = "plugpool:gw:"
 GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer
+GATEWAY_TLS_CERT = ""  # PEM certificate chain: TLS in the gateway itself (wss://, profile 2)
+GATEWAY_TLS_KEY = ""  # PEM private key of GATEWAY_TLS_CERT
+GATEWAY_TLS_CLIENT_CA = ""  # PEM CA of stations' client certificates (security profile 3)
+GATEWAY_TLS_REQUIRE_CLIENT_CERT = False  # refuse stations without a client certificate
 BOOKING_DISPATCH_INTERVAL = 30.0  # seconds between the gateway's looks for bookings that start
 
 STRIPE_SECRET_KEY = ""
@@ -40,9 +44,19 @@ STRIPE_WEBHOOK_SECRET = ""
 STRIPE_API_BASE = ""  # empty: Stripe's own API; a URL points the SDK at a local stand-in
 PLATFORM_FEE_PERCENT = "15"
 
+# Web hardening: cookies are not sent on cross-site posts in any profile; request bodies above
+# MAX_CONTENT_LENGTH bytes get 413; PROXY_COUNT proxies in front set X-Forwarded-For/-Proto/-Host
+# (0: none, the headers are ignored; a wrong count lets clients pick their address).
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+PROXY_COUNT = 0
+
 PASSWORD_MIN_LENGTH = 10
 LOGIN_MAX_ATTEMPTS = 5
 LOGIN_WINDOW_SECONDS = 300
+# Past LOGIN_MAX_ATTEMPTS failures an e-mail is slowed down (2, 4, 8... s), never locked out.
+LOGIN_SLOWDOWN_MAX_SECONDS = 60
 API_TOKEN_TTL_DAYS = 30
 
 API_TITLE = "PlugPool API"

@@ -2,7 +2,7 @@
 before this revision get their parties in the inventory and a first full pull.
 
 Revision ID: emsp_inv_01
-Revises: ocpi_02
+Revises: peers_ocpp_01
 Create Date: 2026-12-07
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 UTC_TIMESTAMP = sa.DateTime(timezone=True)
 
 revision = "emsp_inv_01"
-down_revision = "ocpi_02"
+down_revision = "peers_ocpp_01"
 branch_labels = None
 depends_on = None
 
