@@ -70,6 +70,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.sessions import api as ocpi_sessions
+    from app.ocpi.sessions import emsp as ocpi_emsp_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments import api as payments_api
@@ -104,6 +105,8 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
+    app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

@@ -24,6 +24,7 @@ from app.inventory.models import (
     Party,
 )
 from app.ocpi.models import (
+    EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
     OcpiCommand,
@@ -36,6 +37,7 @@ from app.payments.models import (
     BookingPayment,
     LedgerEntry,
     OwnerAccount,
+    RoamingCharge,
     StripeCustomer,
     StripeEvent,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspCommand",
     "Evse",
     "EvseStatusReport",
     "LedgerEntry",
@@ -71,6 +74,7 @@ __all__ = [
     "Party",
     "ProblemReport",
     "Review",
+    "RoamingCharge",
     "StationSecurityEvent",
     "StripeCustomer",
     "StripeEvent",

@@ -20,7 +20,7 @@ from app.charging.models import (
     TransactionEventSeen,
 )
 from app.extensions import db
-from app.inventory.models import ChargeStation, Connector, Evse
+from app.inventory.models import ChargeStation, Connector, Evse, Location
 from app.tariffs.models import Tariff
 
 # A driver may plug in a little before the booked start.
@@ -248,3 +248,49 @@ def reservations_to_release() -> list[int]:
         .order_by(BookingDispatch.booking_id)
     )
     return list(db.session.scalars(query))
+
+
+def session_by_key(country_code: str, party_id: str, ocpi_id: str) -> ChargingSession | None:
+    """Return a session by its OCPI key (party and id)."""
+    query = select(ChargingSession).where(
+        ChargingSession.country_code == country_code.upper(),
+        ChargingSession.party_id == party_id.upper(),
+        ChargingSession.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def cdr_by_key(country_code: str, party_id: str, ocpi_id: str) -> Cdr | None:
+    """Return a CDR by its OCPI key (party and id)."""
+    query = select(Cdr).where(
+        Cdr.country_code == country_code.upper(),
+        Cdr.party_id == party_id.upper(),
+        Cdr.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def location_by_key(country_code: str, party_id: str, ocpi_id: str) -> Location | None:
+    """Return an inventory location by its OCPI key (a partner's, once synced)."""
+    query = select(Location).where(
+        Location.country_code == country_code.upper(),
+        Location.party_id == party_id.upper(),
+        Location.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def driver_sessions(driver_id: int, limit: int = 50) -> list[ChargingSession]:
+    """Return a driver's sessions at partner chargers, newest first."""
+    query = (
+        select(ChargingSession)
+        .where(ChargingSession.driver_id == driver_id)
+        .order_by(ChargingSession.start_date_time.desc(), ChargingSession.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def cdr_by_pk(cdr_pk: int) -> Cdr | None:
+    """Return a CDR by its row id."""
+    return db.session.get(Cdr, cdr_pk)
