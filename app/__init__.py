@@ -73,6 +73,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.sessions import emsp as ocpi_emsp_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
+    from app.ocpi.tokens import sender as ocpi_emsp_tokens
     from app.payments import api as payments_api
     from app.search import api as search_api
     from app.search import queries as search_queries
@@ -107,6 +108,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_bookings.blp)
     app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
+    app.register_blueprint(ocpi_emsp_tokens.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

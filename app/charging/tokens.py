@@ -19,6 +19,7 @@ from app.charging import queries
 from app.charging.enums import AuthMethod
 from app.charging.models import DriverToken
 from app.core.clock import utcnow
+from app.core.outbox import emit
 from app.extensions import db
 from app.gateway.ports import AuthorizationStatus
 from app.inventory.models import ChargeStation, Evse, Party
@@ -42,6 +43,8 @@ ALLOWED_TO_OCPP = {
     "EXPIRED": AuthorizationStatus.EXPIRED,
 }
 APP_TOKEN_TYPE = "APP_USER"  # noqa: S105 - an OCPI TokenType, not a secret
+# Every change of a driver's token is pushed to partner CPOs (app.ocpi.tokens.push).
+TOKEN_CHANGED = "token.changed"  # noqa: S105 - an outbox topic, not a secret
 
 
 @dataclass(frozen=True)
@@ -147,4 +150,36 @@ def new_driver_token(user_id: int, own: Party, uid: str | None = None) -> Driver
     )
     link = DriverToken(user_id=user_id, uid=uid, type=APP_TOKEN_TYPE)
     db.session.add_all([token, link])
+    emit_token_changed(token, "created")
     return link
+
+
+def emit_token_changed(token: Token, change: str) -> None:
+    """Announce a change of an own driver's token (created, blocked, unblocked, removed)."""
+    emit(
+        db.session,
+        TOKEN_CHANGED,
+        "token",
+        f"{token.uid}:{token.type}",
+        {"uid": token.uid, "type": token.type, "change": change},
+    )
+
+
+def own_token(uid: str, token_type: str) -> Token | None:
+    """Return an own driver's token by uid and type (never one a partner pushed)."""
+    query = select(Token).where(
+        Token.uid == uid,
+        Token.type == token_type,
+        Token.partner_id.is_(None),
+        Token.uid.in_(select(DriverToken.uid)),
+    )
+    return db.session.scalars(query).first()
+
+
+def set_token_valid(token: Token, valid: bool) -> None:
+    """Block or unblock a driver's token and announce it (caller commits)."""
+    if token.valid == valid:
+        return
+    token.valid = valid
+    token.last_updated = utcnow()
+    emit_token_changed(token, "unblocked" if valid else "blocked")

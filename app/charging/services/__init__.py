@@ -31,6 +31,7 @@ from app.charging.services.stations import (
     record_security_event,
     record_status,
     set_connection,
+    set_driver_token_valid,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "remote_start_booking",
     "remote_stop_booking",
     "set_connection",
+    "set_driver_token_valid",
     "settle_cdr_bookings",
     "start_due_bookings",
     "start_transaction",

@@ -8,6 +8,7 @@ under the partner's party. Each function is one transaction and commits it.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,12 +16,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.accounts.models import User
 from app.charging import queries
 from app.charging.enums import CdrDimension
 from app.charging.models import Cdr, ChargingSession
+from app.charging.tokens import own_token
 from app.core.money import to_minor_units
 from app.extensions import db
+from app.inventory.enums import EvseStatus
 from app.inventory.models import Connector, Evse, Location
+from app.ocpi.models import Token
+from app.payments import queries as payments
 from app.tariffs.engine import (
     PeriodError,
     PeriodState,
@@ -38,6 +44,15 @@ UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 -- a flag name, not a secret
 PRICE_MISMATCH = "price_mismatch"
 UNPRICED = "unpriced"
 AUDIT_TOLERANCE_MINOR = 1  # a difference over one cent is flagged
+
+
+@dataclass(frozen=True)
+class DriverAuthorization:
+    """What a partner CPO's real-time authorisation of one of our drivers' tokens gets."""
+
+    allowed: str  # OCPI AllowedType
+    token: Token
+    authorization_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,3 +297,61 @@ def cdr_periods(raw: Sequence[dict[str, Any]], end: datetime) -> list[SessionPer
             until = starts[index] + timedelta(microseconds=1)
         periods.append(SessionPeriod(starts[index], until, energy, state))
     return periods
+
+
+def authorize_driver(
+    uid: str,
+    token_type: str,
+    parties: Sequence[tuple[str, str]],
+    location_id: str | None = None,
+    evse_uids: Sequence[str] = (),
+) -> DriverAuthorization | None:
+    """Decide, from the driver's account, whether a partner CPO may let this token charge.
+
+    parties: the CPO parties of the asking partner (where `location_id` is looked up).
+    None when the token is not one of our drivers'.
+    """
+    token = own_token(uid, token_type)
+    link = queries.driver_token(uid) if token else None
+    if token is None or link is None:
+        return None
+    allowed = _allowed(token, db.session.get(User, link.user_id), parties, location_id, evse_uids)
+    reference = "PPA" + secrets.token_hex(12).upper() if allowed == "ALLOWED" else None
+    db.session.commit()
+    return DriverAuthorization(allowed, token, reference)
+
+
+def _allowed(
+    token: Token,
+    driver: User | None,
+    parties: Sequence[tuple[str, str]],
+    location_id: str | None,
+    evse_uids: Sequence[str],
+) -> str:
+    if driver is None or not driver.active:
+        return "EXPIRED"
+    if not token.valid:
+        return "BLOCKED"
+    if not payments.has_usable_card(driver.id) or payments.unpaid_roaming_charges(driver.id):
+        return "NO_CREDIT"
+    if location_id and not _may_charge_at(parties, location_id, evse_uids):
+        return "NOT_ALLOWED"
+    return "ALLOWED"
+
+
+def _may_charge_at(
+    parties: Sequence[tuple[str, str]], location_id: str, evse_uids: Sequence[str]
+) -> bool:
+    """False for a location we hold as hidden or removed, or EVSEs it does not have (any more).
+
+    A location not in our inventory yet (not synced) is the CPO's to judge.
+    """
+    for country_code, party_id in parties:
+        location = queries.location_by_key(country_code, party_id, location_id)
+        if location is None:
+            continue
+        if not location.publish or location.deleted_at is not None:
+            return False
+        usable = {e.uid for e in location.evses if e.status != EvseStatus.REMOVED.value}
+        return all(uid in usable for uid in evse_uids)
+    return True
