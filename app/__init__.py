@@ -59,6 +59,7 @@ def _register_modules(app: Flask) -> None:
     from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
+    from app.charging import roaming_api
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
@@ -67,6 +68,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.bookings import api as ocpi_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
+    from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.sessions import api as ocpi_sessions
@@ -87,6 +89,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
     api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
+    api.register_blueprint(roaming_api.blp, url_prefix="/api/v1/roaming")
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
@@ -109,6 +112,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     app.register_blueprint(ocpi_emsp_tokens.blp)
+    app.register_blueprint(ocpi_emsp_commands.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

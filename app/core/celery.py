@@ -28,6 +28,7 @@ BEAT_SCHEDULE["ocpi_deliver_outbox"] = {
     "schedule": 10.0,
 }
 BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task", "schedule": 5.0}
+BEAT_SCHEDULE["ocpi_emsp_jobs"] = {"task": "app.ocpi.tasks.emsp_jobs_task", "schedule": 10.0}
 
 
 def _beat_schedule(app: Flask) -> dict[str, Any]:
