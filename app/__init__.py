@@ -60,6 +60,7 @@ def _register_modules(app: Flask) -> None:
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
     from app.charging import roaming_api
+    from app.charging import views as charging_views
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
@@ -98,6 +99,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
+    app.register_blueprint(charging_views.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)

@@ -294,3 +294,16 @@ def driver_sessions(driver_id: int, limit: int = 50) -> list[ChargingSession]:
 def cdr_by_pk(cdr_pk: int) -> Cdr | None:
     """Return a CDR by its row id."""
     return db.session.get(Cdr, cdr_pk)
+
+
+def flagged_cdrs(limit: int = 200) -> list[Cdr]:
+    """Return partner CDRs with a flag (price mismatch, no session, unknown token), newest first."""
+    from sqlalchemy import func
+
+    # JSONB on PostgreSQL, JSON text on SQLite: each has its own array length function.
+    length = func.jsonb_array_length if db.engine.dialect.name == "postgresql" else None
+    flagged = (length or func.json_array_length)(Cdr.flags) > 0
+    query = (
+        select(Cdr).where(Cdr.partner_id.is_not(None), flagged).order_by(Cdr.id.desc()).limit(limit)
+    )
+    return list(db.session.scalars(query))

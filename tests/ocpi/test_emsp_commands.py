@@ -28,6 +28,7 @@ from tests.ocpi.conftest import token_header
 from tests.ocpi.cpo_peer import CpoPeer
 from tests.ocpi.test_emsp_receivers import CDR, SESSION
 from tests.support.stripe_fixtures import localstripe  # noqa: F401
+from tests.web.conftest import log_in  # noqa: F401 (a fixture, found by name)
 
 API = "/api/v1/roaming"
 
@@ -294,3 +295,54 @@ def test_a_session_started_by_rfid_after_rta_is_charged_without_a_hold(
         490,
         None,
     )
+
+
+def test_the_web_shows_terms_starts_and_the_live_session(
+    client,
+    driver,
+    network,
+    cpo,
+    log_in,  # noqa: F811
+):
+    location, _, token = network
+    csrf = log_in(driver)
+    evse = location.evses[0]
+    form = client.get(f"/roaming/start/{evse.id}").get_data(as_text=True)
+    assert "30.00 EUR" in form and "0.50 EUR" in form
+    started = client.post(f"/roaming/start/{evse.id}", data={"csrf_token": csrf})
+    assert started.status_code == 302
+    assert cpo.received("commands/START_SESSION")
+    _live_session(client, token, _driver_uid(driver), _charge().authorization_reference)
+    page = client.get("/roaming").get_data(as_text=True)
+    assert "11.50 kWh" in page and "3.03 EUR" in page and "active" in page
+    assert 'http-equiv="refresh"' in page and "Beacon Charging" in page
+    live = client.get("/api/v1/roaming/sessions")  # the API needs a bearer token, not a cookie
+    assert live.status_code == 401
+    stop_form = page.split('action="/roaming/sessions/')[1].split("/stop")[0]
+    client.post(f"/roaming/sessions/{stop_form}/stop", data={"csrf_token": csrf})
+    assert cpo.received("commands/STOP_SESSION")[0].body["session_id"] == "101"
+
+
+def test_the_tariff_audit_page_shows_both_amounts_to_admins_only(
+    client,
+    make_user,
+    driver,
+    network,
+    log_in,  # noqa: F811
+):
+    _, _, token = network
+    _live_session(client, token, _driver_uid(driver), "REF-RFID")
+    _post_cdr(client, token, driver, id="OK-1")
+    price = {"excl_vat": 5.00, "incl_vat": 5.50}
+    _post_cdr(client, token, driver, total_cost=price, session_id="S-GONE")
+    log_in(driver)
+    assert client.get("/admin/tariff-audit").status_code == 403
+    log_in(make_user(role="admin"))
+    page = client.get("/admin/tariff-audit").get_data(as_text=True)
+    assert (
+        "12345" in page
+        and "5.50 EUR" in page
+        and "4.40 EUR" in page
+        and "no session, price mismatch" in page
+    )
+    assert "OK-1" not in page

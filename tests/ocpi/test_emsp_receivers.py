@@ -265,3 +265,16 @@ def test_a_cdr_whose_price_differs_from_our_engine_is_flagged(client, make_partn
     cdr = db.session.scalars(select(Cdr)).one()
     assert cdr.flags == ["price_mismatch"]
     assert (cdr.total_cost_minor, cdr.audit_total_minor) == (550, 440)
+
+
+def test_a_second_cdr_of_a_session_is_kept_and_flagged(client, make_partner, driver_uid):
+    _, uid = driver_uid
+    _, token = make_partner(roles=CPO)
+    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
+    client.post(CDR_URL, json=_cdr_body(uid), headers=token_header(token))
+    credit = _cdr_body(uid, id="12345-CREDIT")
+    assert client.post(CDR_URL, json=credit, headers=token_header(token)).get_json()[
+        "status_code"
+    ] == (1000)
+    second = db.session.scalars(select(Cdr).where(Cdr.ocpi_id == "12345-CREDIT")).one()
+    assert second.session_pk is None and second.flags == ["second_cdr_of_session"]

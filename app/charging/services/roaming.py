@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 NO_SESSION = "no_session"
 UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 -- a flag name, not a secret
 PRICE_MISMATCH = "price_mismatch"
+SECOND_CDR = "second_cdr_of_session"  # a credit or corrected CDR: kept apart from the session
 UNPRICED = "unpriced"
 AUDIT_TOLERANCE_MINOR = 1  # a difference over one cent is flagged
 
@@ -188,11 +189,14 @@ def record_partner_cdr(partner_id: int, data: PartnerCdr) -> tuple[Cdr, bool]:
         if data.session_id
         else None
     )
+    second = session is not None and queries.cdr_of_session(session.id) is not None
     link = queries.driver_token(str(data.cdr_token.get("uid", "")))
     driver_id = session.driver_id if session and session.driver_id else None
     driver_id = driver_id or (link.user_id if link else None)
     audit = audit_price(data)
-    cdr = _new_cdr(partner_id, data, session, driver_id, audit)
+    cdr = _new_cdr(partner_id, data, None if second else session, driver_id, audit)
+    if second:
+        cdr.flags = [SECOND_CDR, *[f for f in cdr.flags if f != NO_SESSION]]
     db.session.add(cdr)
     db.session.commit()
     if cdr.flags:
