@@ -307,3 +307,16 @@ def flagged_cdrs(limit: int = 200) -> list[Cdr]:
         select(Cdr).where(Cdr.partner_id.is_not(None), flagged).order_by(Cdr.id.desc()).limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def partner_session_like(
+    partner_id: int, token_uid: str, location_id: str, start: datetime
+) -> ChargingSession | None:
+    """Return a partner's session of this token and location that started at `start`."""
+    query = select(ChargingSession).where(
+        ChargingSession.partner_id == partner_id,
+        ChargingSession.token_uid == token_uid,
+        ChargingSession.start_date_time == start,
+        ChargingSession.received["location_id"].as_string() == location_id,
+    )
+    return db.session.scalars(query).first()

@@ -156,6 +156,9 @@ def _attach_cdr(cdr_pk: int) -> RoamingCharge:
     charge = next(
         (c for ref in references - {None} if (c := _by_reference(ref or "")) is not None), None
     )
+    if charge is None:
+        # Not every CPO carries our START_SESSION's reference into its Session and CDR.
+        charge = _open_hold_of(cdr.driver_id)
     if charge is None or charge.cdr_pk is not None or charge.driver_id != cdr.driver_id:
         terms = roaming_terms(cdr.currency)
         charge = RoamingCharge(
@@ -172,6 +175,20 @@ def _attach_cdr(cdr_pk: int) -> RoamingCharge:
     charge.state = RoamingState.DUE.value
     db.session.commit()
     return charge
+
+
+def _open_hold_of(driver_id: int | None) -> RoamingCharge | None:
+    """The driver's oldest hold still waiting for its session's CDR."""
+    query = (
+        select(RoamingCharge)
+        .where(
+            RoamingCharge.driver_id == driver_id,
+            RoamingCharge.state == RoamingState.AUTHORISED.value,
+            RoamingCharge.cdr_pk.is_(None),
+        )
+        .order_by(RoamingCharge.id)
+    )
+    return db.session.scalars(query).first()
 
 
 def settle_roaming_charge(charge_id: int) -> RoamingCharge:

@@ -278,3 +278,17 @@ def test_a_second_cdr_of_a_session_is_kept_and_flagged(client, make_partner, dri
     ] == (1000)
     second = db.session.scalars(select(Cdr).where(Cdr.ocpi_id == "12345-CREDIT")).one()
     assert second.session_pk is None and second.flags == ["second_cdr_of_session"]
+
+
+def test_a_cdr_without_session_id_finds_its_session_by_token_location_and_start(
+    client, make_partner, driver_uid
+):
+    _, uid = driver_uid
+    _, token = make_partner(roles=CPO)
+    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
+    body = _cdr_body(uid, start_date_time=SESSION["start_date_time"])
+    del body["session_id"]
+    client.post(CDR_URL, json=body, headers=token_header(token))
+    cdr = db.session.scalars(select(Cdr)).one()
+    assert cdr.session_pk == db.session.scalars(select(ChargingSession.id)).one()
+    assert "no_session" not in cdr.flags

@@ -187,7 +187,7 @@ def record_partner_cdr(partner_id: int, data: PartnerCdr) -> tuple[Cdr, bool]:
     session = (
         queries.session_by_key(data.country_code, data.party_id, data.session_id)
         if data.session_id
-        else None
+        else _session_like(partner_id, data)
     )
     second = session is not None and queries.cdr_of_session(session.id) is not None
     link = queries.driver_token(str(data.cdr_token.get("uid", "")))
@@ -202,6 +202,16 @@ def record_partner_cdr(partner_id: int, data: PartnerCdr) -> tuple[Cdr, bool]:
     if cdr.flags:
         log.warning("partner CDR %s flagged: %s", cdr.ocpi_id, ", ".join(cdr.flags))
     return cdr, True
+
+
+def _session_like(partner_id: int, data: PartnerCdr) -> ChargingSession | None:
+    """The partner's session a CDR without session_id is of: same token, location and start."""
+    return queries.partner_session_like(
+        partner_id,
+        str(data.cdr_token.get("uid", "")),
+        str(data.cdr_location.get("id", "")),
+        data.start_date_time,
+    )
 
 
 def _new_cdr(
