@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 import config
-from app.core import spatial
+from app.core import http, spatial
 from app.core.celery import init_celery
 from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
@@ -29,6 +29,7 @@ def create_app(profile: str | None = None, overrides: dict[str, Any] | None = No
         "json_deserializer": json_loads,
     }
     app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
+    http.init_app(app)
     _init_extensions(app)
     _register_modules(app)
     register_error_handlers(app)
@@ -59,7 +60,7 @@ def _register_modules(app: Flask) -> None:
     from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
-    from app.charging import roaming_api
+    from app.charging import roaming_api, roaming_pages
     from app.charging import views as charging_views
     from app.core import health, web
     from app.inventory import api as inventory_api
@@ -100,6 +101,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
     app.register_blueprint(charging_views.blp)
+    app.register_blueprint(roaming_pages.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)

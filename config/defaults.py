@@ -40,9 +40,19 @@ STRIPE_WEBHOOK_SECRET = ""
 STRIPE_API_BASE = ""  # empty: Stripe's own API; a URL points the SDK at a local stand-in
 PLATFORM_FEE_PERCENT = "15"
 
+# Web hardening: cookies are not sent on cross-site posts in any profile; request bodies above
+# MAX_CONTENT_LENGTH bytes get 413; PROXY_COUNT proxies in front set X-Forwarded-For/-Proto/-Host
+# (0: none, the headers are ignored; a wrong count lets clients pick their address).
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+PROXY_COUNT = 0
+
 PASSWORD_MIN_LENGTH = 10
 LOGIN_MAX_ATTEMPTS = 5
 LOGIN_WINDOW_SECONDS = 300
+# Past LOGIN_MAX_ATTEMPTS failures an e-mail is slowed down (2, 4, 8... s), never locked out.
+LOGIN_SLOWDOWN_MAX_SECONDS = 60
 API_TOKEN_TTL_DAYS = 30
 
 API_TITLE = "PlugPool API"

@@ -6,12 +6,13 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.schemas import id_field
 from app.bookings.models import Booking
 from app.bookings.rules import access_visible
 
 
 class BookingWindowSchema(Schema):
-    evse_id = fields.Integer(required=True)
+    evse_id = id_field(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
 
@@ -60,7 +61,7 @@ class ProblemReportSchema(Schema):
 
 
 class OwnerBookingsQuerySchema(Schema):
-    location_id = fields.Integer()
+    location_id = id_field()
 
 
 class BookingSchema(Schema):

@@ -90,3 +90,24 @@ class RoamingReceiptSchema(Schema):
     ended_at = fields.DateTime(allow_none=True)
     location = fields.String(allow_none=True)
     network = fields.String(allow_none=True)
+
+
+class CardInSchema(Schema):
+    """An RFID card to register: its UID as printed or as a charger reads it."""
+
+    uid = fields.String(
+        required=True,
+        metadata={"description": "4, 7 or 10 byte UID in hex; ':', '-' and spaces are ignored"},
+    )
+    label = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "my name for the card"}
+    )
+
+
+class CardSchema(Schema):
+    """A registered RFID card of mine."""
+
+    uid = fields.String(required=True)
+    label = fields.String(allow_none=True)
+    valid = fields.Boolean(required=True, metadata={"description": "false while blocked"})
+    created_at = fields.DateTime(required=True)

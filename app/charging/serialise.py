@@ -48,8 +48,7 @@ def cdr_to_ocpi(cdr: Cdr) -> dict[str, Any]:
         "id": cdr.ocpi_id,
         "start_date_time": _iso(cdr.start_date_time),
         "end_date_time": _iso(cdr.end_date_time),
-        # Lets the eMSP tie the CDR to the Session it received (optional in OCPI, but expected).
-        "session_id": _session_id(cdr),
+        "session_id": cdr.session_id,
         "cdr_token": cdr.cdr_token,
         "auth_method": cdr.auth_method,
         "authorization_reference": cdr.authorization_reference,
@@ -69,14 +68,6 @@ def cdr_to_ocpi(cdr: Cdr) -> dict[str, Any]:
         if cost and Decimal(cost["excl_vat"]) != 0:
             data[name] = _price(Decimal(cost["excl_vat"]), Decimal(cost["incl_vat"]))
     return {key: value for key, value in data.items() if value is not None}
-
-
-def _session_id(cdr: Cdr) -> str | None:
-    """Return the OCPI id of the CDR's session."""
-    from app.extensions import db
-
-    session = db.session.get(ChargingSession, cdr.session_pk) if cdr.session_pk else None
-    return session.ocpi_id if session else None
 
 
 def _price(excl: Decimal, incl: Decimal | None) -> dict[str, Decimal]:

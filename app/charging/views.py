@@ -1,91 +1,89 @@
-"""Pages: a driver's sessions on partner networks (live), starting one, receipts; the admin's
-tariff audit of partner CDRs."""
+"""Charging pages: a driver's RFID cards, and the admin's list of sessions held for review."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.accounts.auth import page, page_user
-from app.charging import queries, roaming_views
-from app.charging.services import roaming_commands as commands
+from app.charging import queries, tokens
 from app.core.errors import DomainError
 from app.core.web import html_errors
 
-blp = Blueprint("roaming_web", __name__)
+blp = Blueprint("charging_web", __name__)
 html_errors(blp)
 
 DRIVER, ADMIN = "driver", "admin"
 
 
-@blp.get("/roaming")
+@blp.get("/cards")
 @page(DRIVER)
-def my_roaming() -> ResponseReturnValue:
-    """The driver's sessions on partner networks (live figures), commands and receipts."""
-    driver_id = page_user().id
-    sessions = roaming_views.driver_sessions(driver_id)
-    recent = roaming_views.driver_commands(driver_id, limit=10)
-    live = any(s["status"] in ("ACTIVE", "PENDING") for s in sessions) or any(
-        c["status"] == commands.PENDING for c in recent
-    )
+def my_cards() -> ResponseReturnValue:
+    """The driver's RFID cards, and a form to register one."""
+    cards = tokens.cards_of(page_user().id)
     return render_template(
-        "charging/roaming.html",
-        sessions=sessions,
-        commands=recent,
-        receipts=roaming_views.driver_receipts(driver_id),
-        refresh=live,
+        "charging/cards.html",
+        cards=[(card, tokens.card_valid(card)) for card in cards],
+        values={},
+        errors={},
     )
 
 
-@blp.get("/roaming/start/<int:evse_id>")
+@blp.post("/cards")
 @page(DRIVER)
-def start_form(evse_id: int) -> ResponseReturnValue:
-    """What starting at this partner charger holds and costs, before the driver confirms."""
-    location, evse, _ = commands.roaming_place(evse_id)
-    terms = commands.quote_terms(evse_id)
-    return render_template("charging/roaming_start.html", location=location, evse=evse, terms=terms)
-
-
-@blp.post("/roaming/start/<int:evse_id>")
-@page(DRIVER)
-def start(evse_id: int) -> ResponseReturnValue:
-    """Hold the estimate and ask the partner network to start."""
+def add_card() -> ResponseReturnValue:
+    """Register a card; a refusal is shown on the form with what was typed."""
+    uid, label = request.form.get("uid", ""), request.form.get("label", "")
     try:
-        command = commands.start_roaming_session(page_user(), evse_id, None)
+        card = tokens.add_card(page_user().id, uid, label)
+    except DomainError as error:
+        cards = tokens.cards_of(page_user().id)
+        errors = error.extra.get("errors") or {"uid": [error.detail]}
+        page_html = render_template(
+            "charging/cards.html",
+            cards=[(c, tokens.card_valid(c)) for c in cards],
+            values={"uid": uid, "label": label},
+            errors=errors,
+        )
+        return page_html, error.status
+    flash(f"Card {card.uid} registered: chargers accept it now.", "success")
+    return redirect(url_for(".my_cards"))
+
+
+@blp.post("/cards/<uid>/block")
+@page(DRIVER)
+def block_card(uid: str) -> ResponseReturnValue:
+    """Block a card until it is unblocked."""
+    return _act(tokens.block_card, uid, "Card blocked.")
+
+
+@blp.post("/cards/<uid>/unblock")
+@page(DRIVER)
+def unblock_card(uid: str) -> ResponseReturnValue:
+    """Make a blocked card valid again."""
+    return _act(tokens.unblock_card, uid, "Card valid again.")
+
+
+@blp.post("/cards/<uid>/remove")
+@page(DRIVER)
+def remove_card(uid: str) -> ResponseReturnValue:
+    """Remove a card."""
+    return _act(tokens.remove_card, uid, "Card removed.")
+
+
+def _act(action: object, uid: str, done: str) -> ResponseReturnValue:
+    """Run one card action; its refusal becomes a message on the cards page."""
+    try:
+        action(page_user().id, uid)  # type: ignore[operator]
     except DomainError as error:
         flash(error.detail, "error")
-        return redirect(url_for(".start_form", evse_id=evse_id))
-    status = commands.command_status(command)
-    flash(f"Start sent to the network: {status.lower().replace('_', ' ')}.", "success")
-    return redirect(url_for(".my_roaming"))
+    else:
+        flash(done, "success")
+    return redirect(url_for(".my_cards"))
 
 
-@blp.post("/roaming/sessions/<int:session_id>/stop")
-@page(DRIVER)
-def stop(session_id: int) -> ResponseReturnValue:
-    """Ask the partner network to stop the driver's session."""
-    try:
-        commands.stop_roaming_session(page_user(), session_id)
-        flash("Stop sent to the network.", "success")
-    except DomainError as error:
-        flash(error.detail, "error")
-    return redirect(url_for(".my_roaming"))
-
-
-@blp.post("/roaming/sessions/<int:session_id>/unlock")
-@page(DRIVER)
-def unlock(session_id: int) -> ResponseReturnValue:
-    """Ask the partner network to unlock the connector of the driver's session."""
-    try:
-        commands.unlock_roaming_connector(page_user(), session_id)
-        flash("Unlock sent to the network.", "success")
-    except DomainError as error:
-        flash(error.detail, "error")
-    return redirect(url_for(".my_roaming"))
-
-
-@blp.get("/admin/tariff-audit")
+@blp.get("/admin/sessions/flagged")
 @page(ADMIN)
-def tariff_audit() -> ResponseReturnValue:
-    """Partner CDRs our engine priced differently, or that match no session or driver."""
-    return render_template("charging/tariff_audit.html", cdrs=queries.flagged_cdrs())
+def flagged_sessions() -> ResponseReturnValue:
+    """Sessions whose meter failed the plausibility check: not billed, held for review."""
+    return render_template("charging/flagged.html", sessions=queries.flagged_session_rows())

@@ -84,6 +84,7 @@ class Admission:
     station_id: str
     version: OcppVersion
     subprotocol: str | None
+    accepted_before: bool = False
 
 
 def station_from_path(path: str) -> str | None:
@@ -191,7 +192,7 @@ class Gateway:
                 connection, http.HTTPStatus.BAD_REQUEST, "no supported subprotocol", station_id
             )
         self._admissions[connection] = Admission(
-            station_id, admission.version, admission.subprotocol
+            station_id, admission.version, admission.subprotocol, auth.accepted_before
         )
         return None
 
@@ -222,12 +223,16 @@ class Gateway:
         """Serve one station's connection until it closes."""
         admission = self._admissions.pop(connection)
         link = self._open_link(admission, connection)
+        # A station accepted at an earlier boot resends its queue at once on reconnect.
+        link.accepted = admission.accepted_before
         try:
             async with self._station_lock(link.id):
                 await self._in_thread(
                     self.port.connection_changed, link.id, True, admission.version
                 )
                 link.claim = await self.bus.attach(link.id)
+            if link.accepted:
+                link.announce_ready()
             await link.start()  # type: ignore[attr-defined]
         except ConnectionClosed:
             pass
@@ -256,8 +261,7 @@ class Gateway:
 
     async def _close_link(self, link: StationLink, admission: Admission) -> None:
         """Forget a closed link; a replaced link leaves its successor's state alone."""
-        for task in list(link.commands):
-            task.cancel()  # the socket is gone: fail waiting callers now, not at response_timeout
+        await self._settle_commands(link)
         async with self._station_lock(link.id):
             if self.links.get(link.id) is not link:
                 return
@@ -265,6 +269,20 @@ class Gateway:
             log.info("%s: disconnected", link.id)
             await self.bus.detach(link.id)
             await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
+
+    async def _settle_commands(self, link: StationLink) -> None:
+        """Fail the commands still waiting for an answer now (not at response_timeout); let
+        those whose answer arrived before the close finish: the answer wins."""
+        answered = []
+        for task in list(link.commands):
+            if link.answered(task):
+                answered.append(task)
+            else:
+                task.cancel()
+        if answered:
+            await asyncio.wait(answered, timeout=self.config.close_timeout)
+            for task in answered:
+                task.cancel()  # no-op when done; bounds a stuck one
 
     def _station_lock(self, station_id: str) -> asyncio.Lock:
         """Return the station's connect/disconnect lock (kept while anyone holds a reference)."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from app.core.errors import problem
+from app.core.errors import problem, with_error_headers
 
 
 def init_app(app: Flask) -> None:
-    """Answer routing errors under /ocpi with an OCPI envelope instead of problem JSON."""
-    for code in (404, 405):
+    """Answer routing errors and too large bodies under /ocpi with an OCPI envelope."""
+    for code in (404, 405, 413):
         app.register_error_handler(code, _routing_error)
 
 
@@ -24,4 +24,6 @@ def _routing_error(error: HTTPException) -> Response:
 
     if request.path == "/ocpi" or request.path.startswith("/ocpi/"):
         return http_error(error)
-    return problem(error.code or 500, error.name, error.description or "")
+    return with_error_headers(
+        problem(error.code or 500, error.name, error.description or ""), error
+    )

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
 from app.ocpi.bookings import push as bookings_push
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
 from app.ocpi.locations.serialise import location_to_ocpi, timestamp
@@ -108,13 +108,13 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
     location = db.session.get(Location, _location_pk(event.payload))
     if location is None or url is None:
         return
-    base = f"{url.rstrip('/')}/{location.country_code}/{location.party_id}/{location.ocpi_id}"
+    base = endpoint_url(url, location.country_code, location.party_id, location.ocpi_id)
     client = _client(partner)
     if event.topic == EVSE_STATUS_CHANGED:
         evse = next((e for e in location.evses if e.uid == event.payload["evse_uid"]), None)
         if evse is not None and location.publish:
             body = {"status": evse.status, "last_updated": timestamp(evse.last_updated)}
-            client.patch(f"{base}/{evse.uid}", body)
+            client.patch(endpoint_url(base, evse.uid), body)
     elif location.publish and location.deleted_at is None:
         client.put(base, location_to_ocpi(location, partner.version or "2.2.1"))
     else:
@@ -131,7 +131,7 @@ def _remove(client: OcpiClient, base: str, location: Location) -> None:
     """A listing taken off: its EVSEs become REMOVED at the partner (OCPI has no DELETE)."""
     stamp = timestamp(location.last_updated)
     for evse in location.evses:
-        client.patch(f"{base}/{evse.uid}", {"status": "REMOVED", "last_updated": stamp})
+        client.patch(endpoint_url(base, evse.uid), {"status": "REMOVED", "last_updated": stamp})
 
 
 def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
@@ -144,7 +144,7 @@ def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
     tariff = db.session.scalars(query).first()
     if url is None or tariff is None:
         return
-    target = f"{url.rstrip('/')}/{tariff.country_code}/{tariff.party_id}/{tariff.ocpi_id}"
+    target = endpoint_url(url, tariff.country_code, tariff.party_id, tariff.ocpi_id)
     if tariff.deleted_at is not None:
         _client(partner).delete(target)
     else:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from app.charging.commands import CommandSender, command_sender
 from app.core.celery import celery_app
 from app.ocpi import push
 from app.ocpi.chargingprofiles import jobs as profile_jobs
 from app.ocpi.commands import jobs as commands_jobs
-from app.ocpi.commands.ports import CommandSender, command_sender
 
 
 def deliver_outbox(batch: int = 100) -> int:

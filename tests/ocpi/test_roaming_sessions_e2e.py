@@ -30,6 +30,7 @@ from app.ocpi.schemas.sessions import CDR, SESSION
 from app.ocpi.tasks import deliver_outbox, run_commands
 from tests.charging.support import db_gateway, eventually, read, seed_site
 from tests.gateway.support import PASSWORD, run
+from tests.ocpi.conformance import assert_exact
 from tests.ocpi.test_tokens_receiver import token_body
 
 UID = "RFID-ROAM-1"
@@ -110,6 +111,7 @@ def _charge_twice(plugpool: Any, peer: Any, token: str, site: Any) -> list[str]:
                         "token": token_body(uid=UID, whitelist="ALLOWED"),
                         "location_id": "RO-LOC",
                         "evse_uid": "RO-EVSE-1",
+                        "authorization_reference": f"AUTH-{n}",
                     }
                     answer = await asyncio.to_thread(
                         _command, peer, plugpool, token, "START_SESSION", start
@@ -173,9 +175,15 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
         pushed = [p for p in puts if p.path.endswith(f"/NL/PLG/{session_id}")]
         # Opened: the whole Session by PUT; then its progress by PATCH, ending COMPLETED.
         assert [p.method for p in pushed] == ["PUT", "PATCH"]
-        SESSION["2.2.1"]().load(pushed[0].body)
+        assert_exact(SESSION["2.2.1"](), pushed[0].body)
         assert pushed[0].body["status"] == "ACTIVE"
         assert pushed[0].body["cdr_token"]["uid"] == UID
+        # Started by START_SESSION: auth_method COMMAND, with the command's reference.
+        n = ids.index(session_id)
+        assert (pushed[0].body["auth_method"], pushed[0].body["authorization_reference"]) == (
+            "COMMAND",
+            f"AUTH-{n}",
+        )
         assert pushed[1].body["status"] == "COMPLETED" and pushed[1].body["last_updated"]
         assert pushed[1].body["kwh"] > 0 and pushed[1].body["total_cost"]["excl_vat"] > 0
     posts = peer.received("cdrs", "POST")
@@ -185,8 +193,13 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
             "DE",
             "EMS",
         )
-    for post in posts:
-        CDR["2.2.1"]().load(post.body)
+    for n, post in enumerate(posts):
+        assert_exact(CDR["2.2.1"](), post.body)
+        assert post.body["session_id"] == ids[n]
+        assert (post.body["auth_method"], post.body["authorization_reference"]) == (
+            "COMMAND",
+            f"AUTH-{n}",
+        )
         assert (
             post.body["total_energy"] > 0 and post.body["cdr_location"]["evse_uid"] == "RO-EVSE-1"
         )
@@ -197,7 +210,7 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
     cdrs = _pull(peer, plugpool.url("cpo/2.3.0/cdrs?limit=1"), token)
     assert [item["id"] for item in cdrs] == [p.body["id"] for p in posts]
     for item in cdrs:
-        CDR["2.3.0"]().load(item)
+        assert_exact(CDR["2.3.0"](), item)
 
 
 def test_a_partner_books_a_home_charger_over_http(plugpool, peer):

@@ -237,6 +237,7 @@ def _new_cdr(
         party_id=data.party_id,
         ocpi_id=data.ocpi_id,
         session_pk=session.id if session else None,
+        session_id=data.session_id,
         start_date_time=data.start_date_time,
         end_date_time=data.end_date_time,
         cdr_token=data.cdr_token,

@@ -15,7 +15,7 @@ from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.charging import queries
 from app.charging.cdrs import create_cdr
-from app.charging.enums import AuthMethod, SessionStatus
+from app.charging.enums import AuthMethod, NoticeKind, SessionStatus
 from app.charging.meters import (
     Reading,
     charging_periods,
@@ -28,6 +28,7 @@ from app.charging.meters import (
 from app.charging.models import (
     Cdr,
     ChargingSession,
+    Notice,
     TransactionEventSeen,
 )
 from app.charging.services.stations import authorize_token, require_station
@@ -47,7 +48,7 @@ from app.gateway.ports import (
     TransactionStarted,
     TransactionStop,
 )
-from app.inventory.models import ChargeStation, Evse
+from app.inventory.models import ChargeStation, Evse, Location
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +327,8 @@ def _finish(
         session.status = SessionStatus.INVALID.value
         session.invalid_reason = problem or session.invalid_reason or "token not accepted"
         log.warning("session %s is not billed: %s", session.ocpi_id, session.invalid_reason)
+        if problem:
+            _flag(session, problem)
         _emit_session(session)
         return None
     if inner is None:
@@ -337,6 +340,21 @@ def _finish(
     cdr = create_cdr(session, charging_periods(session_readings(begin, inner, end)))
     _emit_session(session)
     return cdr
+
+
+def _flag(session: ChargingSession, problem: str) -> None:
+    """Hold an implausible session for review: the owner and the admin see it, unbilled."""
+    session.flagged_at = utcnow()
+    location = db.session.get(Location, session.location_pk) if session.location_pk else None
+    if location is not None and location.owner_id is not None:
+        db.session.add(
+            Notice(
+                user_id=location.owner_id,
+                booking_id=session.booking_id,
+                kind=NoticeKind.SESSION_FLAGGED.value,
+                body=f"A session at {session.station_id} was not billed: {problem}.",
+            )
+        )
 
 
 def _problem(session: ChargingSession, begin: Reading, end: Reading) -> str | None:

@@ -41,7 +41,7 @@ def push(partner: OcpiPartner, event: OutboxEvent) -> None:
         partner.token_out or "", raw_token=partner.raw_tokens, to_party=partner.party("CPO")
     )
     body = token_to_ocpi(token)
-    if event.payload.get("change") == "created":
+    if event.payload.get("action") == "added":
         client.put(target, body)
         return
     try:
