@@ -67,15 +67,18 @@ def _register_modules(app: Flask) -> None:
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
+    from app.ocpi import views as ocpi_views
     from app.ocpi.bookings import api as ocpi_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
+    from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
     from app.ocpi.sessions import emsp as ocpi_emsp_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
+    from app.ocpi.tariffs import receiver as ocpi_emsp_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.ocpi.tokens import sender as ocpi_emsp_tokens
     from app.payments import api as payments_api
@@ -117,6 +120,9 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     app.register_blueprint(ocpi_emsp_tokens.blp)
     app.register_blueprint(ocpi_emsp_commands.blp)
+    app.register_blueprint(ocpi_emsp_locations.blp)
+    app.register_blueprint(ocpi_emsp_tariffs.blp)
+    app.register_blueprint(ocpi_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

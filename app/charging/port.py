@@ -50,9 +50,11 @@ class DbStationPort:
         with self.app.app_context():
             return service(*args)
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
-        """Check identity and password against the stored hash."""
-        return self._run(services.authenticate_station, station_id, password)
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
+        """Check identity and password against the stored hash (or a client certificate)."""
+        return self._run(services.authenticate_station, station_id, password, certified)
 
     def boot(self, station_id: str, info: BootInfo) -> BootDecision:
         """Record boot details; Accepted only for approved stations."""

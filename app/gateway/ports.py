@@ -284,8 +284,14 @@ class ViolationKind(StrEnum):
 class StationPort(Protocol):
     """Business side of the gateway; see the module docstring for the contract."""
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
-        """Check identity and password (hash, constant-time); never auto-register."""
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
+        """Check identity and password (hash, constant-time); never auto-register.
+
+        `certified`: the station presented a client certificate of the operator's CA naming
+        it (security profile 3), which authenticates it without a password.
+        """
         ...
 
     def boot(self, station_id: str, info: BootInfo) -> BootDecision:

@@ -241,8 +241,8 @@ class Simulated16(OfflineQueue, ChargePoint16):
                 connector_id=1, id_tag=id_tag, meter_start=self.meter.read(0), timestamp=now_iso()
             )
         )
-        if reply.id_tag_info["status"] != "Accepted":
-            self.transaction = None
+        if reply is None or reply.id_tag_info["status"] != "Accepted":
+            self.transaction = None  # refused, or offline: 1.6 needs the CSMS's transaction id
             await self._status("Available")
             return
         self.transaction.transaction_id = reply.transaction_id

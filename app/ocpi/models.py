@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -230,3 +230,38 @@ class EmspCommand(Timestamped, Base):
     session_pk: Mapped[int | None] = mapped_column(
         ForeignKey("charging_sessions.id", ondelete="SET NULL")
     )
+
+
+class SyncStatus(StrEnum):
+    NEVER = "NEVER"  # no pull yet: the next one is full
+    RUNNING = "RUNNING"
+    OK = "OK"
+    FAILING = "FAILING"  # the last attempt failed; retried with backoff
+
+
+class OcpiSync(Base):
+    """Our pull of one module (locations, tariffs) from one partner CPO: where it stands.
+
+    `synced_until` is the start of the last successful pull: the next incremental pull asks for
+    date_from=synced_until, so a change made while a pull ran is fetched again, never missed.
+    """
+
+    __tablename__ = "ocpi_syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("ocpi_partners.id", ondelete="CASCADE"))
+    module: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=SyncStatus.NEVER.value)
+    full_due: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # objects received in this pull
+    total: Mapped[int | None] = mapped_column(Integer)  # X-Total-Count of this pull
+
+    partner: Mapped[OcpiPartner] = relationship()
+
+    __table_args__ = (UniqueConstraint("partner_id", "module"),)

@@ -23,6 +23,8 @@ MODULES: tuple[tuple[str, str, str], ...] = (
     ("cdrs", "RECEIVER", "emsp/{v}/cdrs"),
     ("tokens", "SENDER", "emsp/{v}/tokens"),
     ("commands", "SENDER", "emsp/{v}/commands"),
+    ("locations", "RECEIVER", "emsp/{v}/locations"),
+    ("tariffs", "RECEIVER", "emsp/{v}/tariffs"),
 )
 # Modules of one version only: the 2.3.0 Bookings module (its identifier is "Booking").
 VERSION_MODULES: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -56,7 +58,7 @@ def version_details(version: str) -> dict[str, Any]:
 
 
 def own_roles(version: str) -> list[dict[str, Any]]:
-    """PlugPool's CredentialsRoles: one party, CPO and eMSP."""
+    """PlugPool's CredentialsRoles: one party (OWN_COUNTRY_CODE*OWN_PARTY_ID) as CPO and eMSP."""
     config = current_app.config
     details = {"name": config["OWN_PARTY_NAME"], "website": config["PUBLIC_BASE_URL"]}
     return [

@@ -1,7 +1,7 @@
 """eMSP drivers: roaming sessions, partner CDRs, commands sent, roaming charges.
 
 Revision ID: emsp_drv_01
-Revises: peers_ocpp_01
+Revises: emsp_inv_01
 Create Date: 2026-12-07
 
 """
@@ -14,7 +14,7 @@ UTC_TIMESTAMP = sa.DateTime(timezone=True)
 JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision = "emsp_drv_01"
-down_revision = "peers_ocpp_01"
+down_revision = "emsp_inv_01"
 branch_labels = None
 depends_on = None
 

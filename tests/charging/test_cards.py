@@ -150,3 +150,22 @@ def test_a_charger_accepts_a_registered_card_until_it_is_blocked(app: Flask, sit
 
     assert run(scenario) == ["Invalid", "Accepted", "Blocked"]
     assert outbox_topics(app).count(tokens.TOKEN_CHANGED) >= 2
+
+
+def test_a_blocked_card_is_refused_even_during_its_drivers_booking(app: Flask, site: Site) -> None:
+    from datetime import timedelta
+
+    from app.charging import services
+    from app.core.clock import utcnow
+    from tests.charging.support import add_booking
+
+    now = utcnow()
+    add_booking(app, site, now - timedelta(minutes=1), now + timedelta(hours=1))
+    read(app, lambda: tokens.add_card(site.driver_id, UID))
+
+    def authorize() -> str:
+        return services.authorize_token(site.station_id, UID, "ISO14443").status.value
+
+    assert read(app, authorize) == "Accepted"
+    read(app, lambda: tokens.block_card(site.driver_id, UID))
+    assert read(app, authorize) == "Blocked"  # lost card: whoever holds it cannot charge

@@ -3,14 +3,17 @@ events and reservation ends, ask for vendor extensions. Each is answered as the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
 from app.gateway.memory import MemoryStationPort
-from app.gateway.ports import ProgressKind, ProgressReport, ReservationUpdate
+from app.gateway.ports import OcppVersion, ProgressKind, ProgressReport, ReservationUpdate
+from app.gateway.simulator import SimulatorConfig, simulate
 from tests.gateway.support import (
     BOOT16,
     BOOT201,
+    PASSWORD,
     exchange,
     open_socket,
     run,
@@ -164,3 +167,44 @@ def test_malformed_reservation_status_update_gets_a_schema_error(
     (reply,) = exchanges(port, "CP201", "ocpp2.0.1", [frame])
     assert reply[:3] == [4, "u1", "OccurrenceConstraintViolation"]
     assert port.reservation_updates == []
+
+
+class BootCounting(MemoryStationPort):
+    """The seeded port, counting BootNotifications."""
+
+    def __init__(self, memory: MemoryStationPort) -> None:
+        super().__init__(list(memory.stations.values()))
+        self.boot_count = 0
+
+    def boot(self, station_id: str, info: Any) -> Any:
+        """Count, then decide."""
+        self.boot_count += 1
+        return super().boot(station_id, info)
+
+
+def test_simulator_reconnects_after_a_drop_without_booting_again(
+    port: MemoryStationPort,
+) -> None:
+    counting = BootCounting(port)
+
+    async def scenario() -> None:
+        async with serving(counting) as gateway:
+            config = SimulatorConfig(
+                station_id="CP201",
+                password=PASSWORD,
+                url=f"ws://127.0.0.1:{gateway.bound_port}/ocpp",
+                protocol=OcppVersion.V201,
+                heartbeat_interval=0.05,
+            )
+            stop = asyncio.Event()
+            running = asyncio.create_task(simulate(config, stop))
+            await wait_until(lambda: counting.heartbeats["CP201"] >= 1, "first heartbeat")
+            await gateway.links["CP201"].close(1001, "gateway node going away")
+            beats = counting.heartbeats["CP201"]
+            await wait_until(lambda: counting.ready["CP201"] >= 2, "back without booting")
+            await wait_until(lambda: counting.heartbeats["CP201"] > beats, "heartbeats again")
+            stop.set()
+            await running
+
+    run(scenario)
+    assert counting.boot_count == 1

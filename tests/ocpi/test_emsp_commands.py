@@ -26,7 +26,7 @@ from tests.bookings.conftest import (  # noqa: F401 (fixtures by name)
 )
 from tests.ocpi.conftest import token_header
 from tests.ocpi.cpo_peer import CpoPeer
-from tests.ocpi.test_emsp_receivers import CDR, SESSION
+from tests.ocpi.test_emsp_sessions_cdrs import CDR, SESSION
 from tests.support.stripe_fixtures import localstripe  # noqa: F401
 from tests.web.conftest import log_in  # noqa: F401 (a fixture, found by name)
 

@@ -1,294 +1,314 @@
-"""Sessions and CDRs Receiver (eMSP): partner CPOs push our drivers' sessions and CDRs.
-
-Bodies follow the OCPI 2.2.1 spec examples (session_example_2, cdr_example).
-"""
+"""eMSP Locations and Tariffs receivers: partner CPOs push into the one inventory, scoped to
+their own parties; bad input is refused with OCPI codes and writes nothing."""
 
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from app.charging.models import Cdr, ChargingSession
-from app.charging.services import issue_driver_token
 from app.extensions import db
+from app.inventory.models import Connector, Evse, Location
+from app.ocpi import pull
+from app.tariffs.models import Tariff
 from tests.ocpi.conftest import token_header
 
-SESSION_URL = "/ocpi/emsp/2.2.1/sessions/BE/BEC/101"
-CDR_URL = "/ocpi/emsp/2.2.1/cdrs"
-CPO = (("CPO", "BE", "BEC"),)
+BASE = "/ocpi/emsp/2.2.1/locations/DE/CPX"
+TARIFFS = "/ocpi/emsp/2.2.1/tariffs/DE/CPX"
+# Amsterdam, where tests/search/conftest.py searches.
+LAT, LON = "52.370000", "4.895000"
 
-SESSION = {
-    "country_code": "BE",
-    "party_id": "BEC",
-    "id": "101",
-    "start_date_time": "2015-06-29T22:39:09Z",
-    "kwh": 11.5,
-    "cdr_token": {"uid": "UID", "type": "APP_USER", "contract_id": "NL-PLG-C1"},
-    "auth_method": "COMMAND",
-    "location_id": "LOC1",
-    "evse_uid": "3256",
-    "connector_id": "1",
-    "currency": "EUR",
-    "total_cost": {"excl_vat": 2.5, "incl_vat": 3.03},
-    "status": "ACTIVE",
-    "last_updated": "2015-06-29T23:00:00Z",
-}
-CDR = {
-    "country_code": "BE",
-    "party_id": "BEC",
-    "id": "12345",
-    "start_date_time": "2015-06-29T21:39:09Z",
-    "end_date_time": "2015-06-29T23:37:32Z",
-    "session_id": "101",
-    "cdr_token": {"uid": "UID", "type": "APP_USER", "contract_id": "NL-PLG-C1"},
-    "auth_method": "COMMAND",
-    "cdr_location": {
-        "id": "LOC1",
-        "name": "Gent Zuid",
-        "address": "F.Rooseveltlaan 3A",
-        "city": "Gent",
-        "postal_code": "9000",
-        "country": "BEL",
-        "coordinates": {"latitude": "3.729944", "longitude": "51.047599"},
-        "evse_uid": "3256",
-        "evse_id": "BE*BEC*E041503003",
-        "connector_id": "1",
-        "connector_standard": "IEC_62196_T2",
-        "connector_format": "SOCKET",
-        "connector_power_type": "AC_1_PHASE",
-    },
-    "currency": "EUR",
-    "tariffs": [
-        {
-            "country_code": "BE",
-            "party_id": "BEC",
-            "id": "12",
-            "currency": "EUR",
-            "elements": [
-                {
-                    "price_components": [
-                        {"type": "TIME", "price": 2.00, "vat": 10.0, "step_size": 300}
-                    ]
-                }
-            ],
-            "last_updated": "2015-02-02T14:15:01Z",
-        }
-    ],
-    "charging_periods": [
-        {
-            "start_date_time": "2015-06-29T21:39:09Z",
-            "dimensions": [{"type": "TIME", "volume": 1.973}],
-            "tariff_id": "12",
-        }
-    ],
-    "total_cost": {"excl_vat": 4.00, "incl_vat": 4.40},
-    "total_energy": 15.342,
-    "total_time": 1.973,
-    "total_time_cost": {"excl_vat": 4.00, "incl_vat": 4.40},
-    "last_updated": "2015-06-29T22:01:13Z",
-}
+
+def connector_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "id": "1",
+        "standard": "IEC_62196_T2",
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "max_voltage": 230,
+        "max_amperage": 16,
+        "max_electric_power": 11000,
+        "tariff_ids": ["T-AC"],
+        "last_updated": "2026-03-01T10:00:00Z",
+    }
+    body.update(overrides)
+    return body
+
+
+def evse_body(uid: str = "E1", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "uid": uid,
+        "evse_id": f"DE*CPX*{uid}",
+        "status": "AVAILABLE",
+        "capabilities": ["RFID_READER"],
+        "connectors": [connector_body()],
+        "last_updated": "2026-03-01T10:00:00Z",
+    }
+    body.update(overrides)
+    return body
+
+
+def location_body(location_id: str = "LOC1", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "country_code": "DE",
+        "party_id": "CPX",
+        "id": location_id,
+        "publish": True,
+        "name": "Partner hub",
+        "address": "Dam 1",
+        "city": "Amsterdam",
+        "postal_code": "1012 JS",
+        "country": "NLD",
+        "coordinates": {"latitude": LAT, "longitude": LON},
+        "evses": [evse_body("E1"), evse_body("E2")],
+        "time_zone": "Europe/Amsterdam",
+        "last_updated": "2026-03-01T10:00:00Z",
+    }
+    body.update(overrides)
+    return body
+
+
+def tariff_body(tariff_id: str = "T-AC", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "country_code": "DE",
+        "party_id": "CPX",
+        "id": tariff_id,
+        "currency": "EUR",
+        "elements": [
+            {"price_components": [{"type": "ENERGY", "price": 0.40, "vat": 21.0, "step_size": 1}]}
+        ],
+        "last_updated": "2026-03-01T09:00:00Z",
+    }
+    body.update(overrides)
+    return body
 
 
 @pytest.fixture
-def driver_uid(make_user):
-    """A PlugPool driver's APP_USER token uid."""
-    driver = make_user()
-    return driver, issue_driver_token(driver.id).uid
+def cpo(make_partner):
+    """A registered partner CPO holding DE*CPX, its party in the inventory; its token."""
+    partner, token = make_partner(
+        roles=(("CPO", "DE", "CPX"),),
+        endpoints=(("locations", "SENDER", "http://cpo.test/locations"),),
+    )
+    partner.roles[0].business_details = {"name": "ChargeX"}
+    pull.on_registered(partner)
+    db.session.flush()
+    return token_header(token)
 
 
-def _session_body(uid: str, **changes):
-    body = copy.deepcopy(SESSION)
-    body["cdr_token"]["uid"] = uid
-    body.update(changes)
-    return body
-
-
-def _cdr_body(uid: str, **changes):
-    body = copy.deepcopy(CDR)
-    body["cdr_token"]["uid"] = uid
-    body.update(changes)
-    return body
-
-
-def _sessions() -> int:
-    return db.session.scalar(select(func.count()).select_from(ChargingSession))
+@pytest.fixture
+def other_cpo(make_partner):
+    """A second partner CPO holding DE*OTH."""
+    partner, token = make_partner(roles=(("CPO", "DE", "OTH"),))
+    pull.on_registered(partner)
+    db.session.flush()
+    return token_header(token)
 
 
 def _status(reply) -> tuple[int, int]:
     return reply.status_code, reply.get_json()["status_code"]
 
 
-def test_put_session_stores_it_for_our_driver_and_get_returns_it(client, make_partner, driver_uid):
-    driver, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    reply = client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    assert _status(reply) == (200, 1000)
-    session = db.session.scalars(select(ChargingSession)).one()
-    assert (session.driver_id, session.kwh, session.status) == (
-        driver.id,
-        Decimal("11.5"),
-        "ACTIVE",
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _evse(uid: str) -> Evse:
+    db.session.expire_all()
+    return db.session.scalars(select(Evse).where(Evse.uid == uid)).one()
+
+
+def _search(client) -> list[dict[str, Any]]:
+    reply = client.get("/api/v1/chargers", query_string={"lat": LAT, "lon": LON, "radius_m": 500})
+    assert reply.status_code == 200, reply.get_json()
+    return reply.get_json()["results"]
+
+
+def test_pushed_location_lands_in_the_inventory_and_the_search_with_the_partner_quote(client, cpo):
+    assert _status(client.put(f"{TARIFFS}/T-AC", json=tariff_body(), headers=cpo)) == (200, 1000)
+    assert _status(client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)) == (200, 1000)
+
+    location = db.session.scalars(select(Location)).one()
+    assert (location.country_code, location.party_id, location.ocpi_id) == ("DE", "CPX", "LOC1")
+    assert location.owner_id is None and location.publish
+    assert [e.uid for e in location.evses] == ["E1", "E2"]
+    results = _search(client)
+    assert [r["evse"]["uid"] for r in results] == ["E1", "E2"]
+    assert results[0]["network"] == {"name": "ChargeX", "own": False}
+    # The reference hour on an 11 kW connector: 11 kWh x 0.40 EUR + 21% VAT, by the one engine.
+    quote = results[0]["quote"]
+    assert quote["currency"] == "EUR" and quote["tariff_id"] == "T-AC"
+    assert quote["amount_minor"] == 532
+
+    got = client.get(f"{BASE}/LOC1/E1", headers=cpo).get_json()
+    assert got["status_code"] == 1000 and got["data"]["evse_id"] == "DE*CPX*E1"
+
+
+def test_evse_status_patch_is_live_in_search_and_an_older_one_is_ignored(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    patch = {"status": "CHARGING", "last_updated": "2026-03-01T11:00:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1/E1", json=patch, headers=cpo)) == (200, 1000)
+    assert _evse("E1").status == "CHARGING"
+    assert {r["evse"]["uid"]: r["status"] for r in _search(client)}["E1"] == "CHARGING"
+    location = db.session.scalars(select(Location)).one()
+    assert location.last_updated.isoformat().startswith("2026-03-01T11:00")
+
+    older = {"status": "AVAILABLE", "last_updated": "2026-03-01T10:30:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1/E1", json=older, headers=cpo)) == (200, 1000)
+    assert _evse("E1").status == "CHARGING"
+    # A whole Location older than the stored one is ignored too.
+    stale = location_body(name="Old name", last_updated="2026-02-01T00:00:00Z")
+    assert _status(client.put(f"{BASE}/LOC1", json=stale, headers=cpo)) == (200, 1000)
+    db.session.expire_all()
+    assert db.session.scalars(select(Location.name)).one() == "Partner hub"
+
+
+def test_patch_of_an_object_we_do_not_hold_answers_2003(client, cpo):
+    patch = {"status": "CHARGING", "last_updated": "2026-03-01T11:00:00Z"}
+    assert _status(client.patch(f"{BASE}/NOPE/E1", json=patch, headers=cpo)) == (404, 2003)
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    assert _status(client.patch(f"{BASE}/LOC1/E9", json=patch, headers=cpo)) == (404, 2003)
+    assert _status(client.patch(f"{BASE}/LOC1/E1/9", json=patch, headers=cpo)) == (404, 2003)
+    # An EVSE PUT for an unknown Location as well: the CPO must send the Location.
+    assert _status(client.put(f"{BASE}/NOPE/E1", json=evse_body(), headers=cpo)) == (404, 2003)
+    assert _count(Location) == 1 and _count(Evse) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body"),
+    [
+        ("/LOC1/E1", "patch", {"status": "CHARGING"}),  # no last_updated
+        ("/LOC1/E1", "patch", {"uid": "E2", "status": "CHARGING", "last_updated": "2026-04-01"}),
+        ("/LOC1/E1", "patch", {"status": "ON_FIRE", "last_updated": "2026-04-01T00:00:00Z"}),
+        ("/LOC1", "patch", {"id": "LOC2", "name": "x", "last_updated": "2026-04-01T00:00:00Z"}),
+        ("/LOC1", "put", location_body(id="LOC2", last_updated="2026-04-01T00:00:00Z")),
+        ("/LOC1", "put", location_body(party_id="OTH", last_updated="2026-04-01T00:00:00Z")),
+        ("/LOC1/E1", "put", evse_body("E2", last_updated="2026-04-01T00:00:00Z")),
+        ("/LOC1/E1/1", "put", connector_body(id="2", last_updated="2026-04-01T00:00:00Z")),
+        ("/LOC1", "put", {**location_body(last_updated="2026-04-01T00:00:00Z"), "publish": "yes"}),
+    ],
+)
+def test_bad_input_is_refused_with_2001_and_writes_nothing(client, cpo, path, method, body):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    db.session.expire_all()
+    before = (
+        db.session.scalars(select(Location.last_updated)).one(),
+        sorted(db.session.execute(select(Evse.uid, Evse.status, Evse.last_updated)).all()),
+        _count(Connector),
     )
-    assert session.total_cost_minor == 303 and session.party_id == "BEC"
-    got = client.get(SESSION_URL, headers=token_header(token)).get_json()["data"]
-    assert got["kwh"] == 11.5 and got["cdr_token"]["uid"] == uid
-
-
-def test_patch_updates_progress_of_a_held_session(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    patch = {"kwh": 20, "status": "COMPLETED", "last_updated": "2015-06-29T23:10:00Z"}
-    assert _status(client.patch(SESSION_URL, json=patch, headers=token_header(token))) == (
-        200,
-        1000,
+    reply = getattr(client, method)(f"{BASE}{path}", json=body, headers=cpo)
+    assert _status(reply) == (200, 2001), reply.get_json()
+    db.session.expire_all()
+    after = (
+        db.session.scalars(select(Location.last_updated)).one(),
+        sorted(db.session.execute(select(Evse.uid, Evse.status, Evse.last_updated)).all()),
+        _count(Connector),
     )
-    session = db.session.scalars(select(ChargingSession)).one()
-    assert (session.kwh, session.status) == (Decimal(20), "COMPLETED")
-    assert session.received["location_id"] == "LOC1"
+    assert after == before and _count(Location) == 1
 
 
-def test_patch_of_an_unknown_session_answers_2003(client, make_partner):
-    _, token = make_partner(roles=CPO)
-    patch = {"kwh": 20, "last_updated": "2015-06-29T23:10:00Z"}
-    assert _status(client.patch(SESSION_URL, json=patch, headers=token_header(token))) == (
-        404,
-        2003,
-    )
-    assert _sessions() == 0
+def test_a_partner_cannot_write_objects_of_another_partners_party(client, cpo, other_cpo):
+    body = location_body(party_id="OTH")
+    foreign = client.put("/ocpi/emsp/2.2.1/locations/DE/OTH/LOC1", json=body, headers=cpo)
+    assert _status(foreign) == (200, 2001)
+    assert _count(Location) == 0
+    # The party's own CPO may; then the first one can neither patch nor read it.
+    own = client.put("/ocpi/emsp/2.2.1/locations/DE/OTH/LOC1", json=body, headers=other_cpo)
+    assert _status(own) == (200, 1000)
+    patch = {"status": "OUTOFORDER", "last_updated": "2026-05-01T00:00:00Z"}
+    url = "/ocpi/emsp/2.2.1/locations/DE/OTH/LOC1/E1"
+    assert _status(client.patch(url, json=patch, headers=cpo)) == (200, 2001)
+    assert _status(client.get(url, headers=cpo)) == (200, 2001)
+    tariff = client.put("/ocpi/emsp/2.2.1/tariffs/DE/OTH/T1", json=tariff_body("T1"), headers=cpo)
+    assert _status(tariff) == (200, 2001)
+    assert _evse("E1").status == "AVAILABLE" and _count(Tariff) == 0
+    # An eMSP-only partner holds no CPO party at all.
 
 
-def test_patch_without_last_updated_is_refused_and_writes_nothing(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    reply = client.patch(SESSION_URL, json={"kwh": 99}, headers=token_header(token))
-    assert reply.get_json()["status_code"] == 2001
-    assert db.session.scalars(select(ChargingSession)).one().kwh == Decimal("11.5")
+def test_peers_nulls_and_unknown_fields_are_accepted(client, cpo):
+    body = location_body(name=None, postal_code=None, opening_times=None, vendor_extension={"x": 1})
+    body["evses"][0].update(floor_level=None, physical_reference=None, coordinates=None)
+    body["evses"][0]["connectors"][0].update(terms_and_conditions=None, color="blue")
+    assert _status(client.put(f"{BASE}/LOC1", json=body, headers=cpo)) == (200, 1000)
+    location = db.session.scalars(select(Location)).one()
+    assert location.name is None and location.evses[0].connectors[0].standard == "IEC_62196_T2"
 
 
-def test_an_id_in_the_body_that_differs_from_the_url_is_refused(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    reply = client.put(SESSION_URL, json=_session_body(uid, id="999"), headers=token_header(token))
-    assert reply.get_json()["status_code"] == 2001
-    assert _sessions() == 0
+def test_whole_location_without_an_evse_marks_it_removed_and_hidden(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    newer = location_body(evses=[evse_body("E1")], last_updated="2026-03-02T00:00:00Z")
+    assert _status(client.put(f"{BASE}/LOC1", json=newer, headers=cpo)) == (200, 1000)
+    assert _evse("E2").status == "REMOVED" and _count(Evse) == 2
+    assert [r["evse"]["uid"] for r in _search(client)] == ["E1"]
+
+    removed = {"status": "REMOVED", "last_updated": "2026-03-03T00:00:00Z"}
+    client.patch(f"{BASE}/LOC1/E1", json=removed, headers=cpo)
+    assert _search(client) == []
 
 
-def test_objects_of_a_party_the_partner_does_not_hold_are_refused(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    make_partner(roles=(("CPO", "BE", "BEC"),))
-    _, other = make_partner(roles=(("CPO", "FR", "OTH"),))
-    reply = client.put(SESSION_URL, json=_session_body(uid), headers=token_header(other))
-    assert reply.get_json()["status_code"] == 2001
-    cdr = client.post(CDR_URL, json=_cdr_body(uid), headers=token_header(other))
-    assert cdr.get_json()["status_code"] == 2001
-    assert _sessions() == 0 and db.session.scalar(select(func.count()).select_from(Cdr)) == 0
-    # An eMSP-only partner (no CPO role) cannot push sessions either.
-    _, emsp = make_partner(roles=(("EMSP", "BE", "BEC"),))
-    assert (
-        client.put(SESSION_URL, json=_session_body(uid), headers=token_header(emsp)).get_json()[
-            "status_code"
-        ]
-        == 2001
-    )
+def test_unpublished_partner_location_is_not_shown(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    assert len(_search(client)) == 2
+    patch = {"publish": False, "last_updated": "2026-03-02T00:00:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1", json=patch, headers=cpo)) == (200, 1000)
+    assert _search(client) == []
 
 
-def test_an_older_push_is_ignored_with_1000(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    older = _session_body(uid, kwh=1, last_updated="2015-06-29T22:50:00Z")
-    assert _status(client.put(SESSION_URL, json=older, headers=token_header(token))) == (200, 1000)
-    patch = {"kwh": 2, "last_updated": "2015-06-29T22:50:00Z"}
-    assert client.patch(SESSION_URL, json=patch, headers=token_header(token)).get_json()[
-        "status_code"
-    ] == (1000)
-    assert db.session.scalars(select(ChargingSession)).one().kwh == Decimal("11.5")
+def test_connector_put_and_patch(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    second = connector_body(id="2", standard="CHADEMO", power_type="DC", format="CABLE")
+    second["last_updated"] = "2026-03-02T00:00:00Z"
+    assert _status(client.put(f"{BASE}/LOC1/E1/2", json=second, headers=cpo)) == (200, 1000)
+    patch = {"max_electric_power": 22000, "last_updated": "2026-03-03T00:00:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1/E1/1", json=patch, headers=cpo)) == (200, 1000)
+    evse = _evse("E1")
+    assert {(c.ocpi_id, c.standard, c.max_electric_power) for c in evse.connectors} == {
+        ("1", "IEC_62196_T2", 22000),
+        ("2", "CHADEMO", 11000),
+    }
+    assert evse.last_updated.isoformat().startswith("2026-03-03")
+    # A whole EVSE replaces its connector list.
+    whole = evse_body("E1", last_updated="2026-03-04T00:00:00Z")
+    assert _status(client.put(f"{BASE}/LOC1/E1", json=whole, headers=cpo)) == (200, 1000)
+    assert [c.ocpi_id for c in _evse("E1").connectors] == ["1"]
 
 
-def test_bad_input_gets_ocpi_errors_not_500s(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    headers = token_header(token)
-    not_json = client.put(SESSION_URL, data="{", headers=headers, content_type="application/json")
-    assert not_json.status_code == 400 and not_json.get_json()["status_code"] == 2001
-    assert client.put(SESSION_URL, json=[1], headers=headers).get_json()["status_code"] == 2001
-    bad_kwh = _session_body(uid, kwh="lots")
-    assert client.put(SESSION_URL, json=bad_kwh, headers=headers).get_json()["status_code"] == 2001
-    no_periods = _cdr_body(uid, charging_periods=[])
-    assert client.post(CDR_URL, json=no_periods, headers=headers).get_json()["status_code"] == 2001
-    assert client.get(f"{CDR_URL}/999999", headers=headers).status_code == 404
-    assert client.put(SESSION_URL, json=_session_body(uid)).status_code == 401
+def test_tariff_put_replace_and_delete(client, cpo):
+    url = f"{TARIFFS}/T-AC"
+    assert _status(client.put(url, json=tariff_body(), headers=cpo)) == (200, 1000)
+    newer = tariff_body(currency="EUR", last_updated="2026-03-02T00:00:00Z")
+    newer["elements"][0]["price_components"][0]["price"] = 0.5
+    assert _status(client.put(f"{url}/", json=newer, headers=cpo)) == (200, 1000)
+    got = client.get(url, headers=cpo).get_json()["data"]
+    assert got["elements"][0]["price_components"][0]["price"] == 0.5
+    assert _status(client.delete(url, headers=cpo)) == (200, 1000)
+    assert db.session.scalars(select(Tariff.deleted_at)).one() is not None
+    assert _status(client.get(url, headers=cpo))[1] != 1000
+    assert _status(client.delete(f"{TARIFFS}/NOPE", headers=cpo))[1] != 1000
+    bad = copy.deepcopy(tariff_body())
+    bad["elements"] = []
+    assert _status(client.put(url, json=bad, headers=cpo)) == (200, 2001)
 
 
-def test_a_cdr_is_stored_once_and_readable_at_its_location(client, make_partner, driver_uid):
-    driver, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    posted = client.post(CDR_URL, json=_cdr_body(uid), headers=token_header(token))
-    assert _status(posted) == (200, 1000)
-    location = posted.headers["Location"]
-    assert "/ocpi/emsp/2.2.1/cdrs/" in location
-    again = client.post(CDR_URL, json=_cdr_body(uid), headers=token_header(token))
-    assert again.headers["Location"] == location
-    cdr = db.session.scalars(select(Cdr)).one()
-    assert (cdr.driver_id, cdr.total_cost_minor, cdr.flags) == (driver.id, 440, [])
-    # Re-priced by our engine: 1.973 h at 2.00/h in 5-minute steps, 10% VAT.
-    assert cdr.audit_total_minor == 440
-    assert cdr.session_pk == db.session.scalars(select(ChargingSession.id)).one()
-    path = location.split("://", 1)[1].split("/", 1)[1]
-    got = client.get("/" + path, headers=token_header(token)).get_json()["data"]
-    assert got["id"] == "12345" and got["total_cost"]["incl_vat"] == 4.4
-    _, other = make_partner(roles=(("CPO", "FR", "OTH"),))
-    assert client.get("/" + path, headers=token_header(other)).status_code == 404
+def test_evse_patch_with_a_connectors_list_replaces_them(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    connectors = [connector_body(id="9", standard="CHADEMO", power_type="DC", format="CABLE")]
+    patch = {"connectors": connectors, "last_updated": "2026-03-05T00:00:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1/E1", json=patch, headers=cpo)) == (200, 1000)
+    evse = _evse("E1")
+    assert [(c.ocpi_id, c.standard) for c in evse.connectors] == [("9", "CHADEMO")]
+    assert evse.status == "AVAILABLE"
 
 
-def test_a_cdr_without_session_or_known_token_is_kept_and_flagged(client, make_partner):
-    _, token = make_partner(roles=CPO)
-    body = _cdr_body("NOT-OURS", session_id="nope")
-    assert _status(client.post(CDR_URL, json=body, headers=token_header(token))) == (200, 1000)
-    cdr = db.session.scalars(select(Cdr)).one()
-    assert cdr.session_pk is None and cdr.driver_id is None
-    assert set(cdr.flags) == {"no_session", "unknown_token"}
+def test_credentials_name_plugpool_as_cpo_and_emsp_with_one_party(client, app):
+    from app.ocpi import registry
 
-
-def test_a_cdr_whose_price_differs_from_our_engine_is_flagged(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    body = _cdr_body(uid, total_cost={"excl_vat": 5.00, "incl_vat": 5.50})
-    client.post(CDR_URL, json=body, headers=token_header(token))
-    cdr = db.session.scalars(select(Cdr)).one()
-    assert cdr.flags == ["price_mismatch"]
-    assert (cdr.total_cost_minor, cdr.audit_total_minor) == (550, 440)
-
-
-def test_a_second_cdr_of_a_session_is_kept_and_flagged(client, make_partner, driver_uid):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    client.post(CDR_URL, json=_cdr_body(uid), headers=token_header(token))
-    credit = _cdr_body(uid, id="12345-CREDIT")
-    assert client.post(CDR_URL, json=credit, headers=token_header(token)).get_json()[
-        "status_code"
-    ] == (1000)
-    second = db.session.scalars(select(Cdr).where(Cdr.ocpi_id == "12345-CREDIT")).one()
-    assert second.session_pk is None and second.flags == ["second_cdr_of_session"]
-
-
-def test_a_cdr_without_session_id_finds_its_session_by_token_location_and_start(
-    client, make_partner, driver_uid
-):
-    _, uid = driver_uid
-    _, token = make_partner(roles=CPO)
-    client.put(SESSION_URL, json=_session_body(uid), headers=token_header(token))
-    body = _cdr_body(uid, start_date_time=SESSION["start_date_time"])
-    del body["session_id"]
-    client.post(CDR_URL, json=body, headers=token_header(token))
-    cdr = db.session.scalars(select(Cdr)).one()
-    assert cdr.session_pk == db.session.scalars(select(ChargingSession.id)).one()
-    assert "no_session" not in cdr.flags
+    with app.test_request_context():
+        roles = registry.own_roles("2.2.1")
+    own = (app.config["OWN_COUNTRY_CODE"], app.config["OWN_PARTY_ID"])
+    assert [(r["role"], r["country_code"], r["party_id"]) for r in roles] == [
+        ("CPO", *own),
+        ("EMSP", *own),
+    ]

@@ -1,9 +1,4 @@
-"""A whole PlugPool instance for multi-process tests: its own database and its own web process.
-
-The web process is `flask run` on a free port with the settings given as environment
-variables; `instance.app` is an app on the same database and settings inside the test
-process, for seeding data and for running the instance's jobs (the worker's part).
-"""
+"""A second PlugPool, in its own process and database, as the far party of a roaming test."""
 
 from __future__ import annotations
 
@@ -16,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import requests
@@ -34,14 +28,77 @@ ADMIN_URL = os.environ.get(
 )
 
 
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new database migrated to head (SQLAlchemy URL), dropped afterwards."""
+    name = f"plugpool_peer_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        app = create_app("testing", {"DATABASE_URL": rendered})
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            db.engine.dispose()
+        yield rendered
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def plugpool_process(database_url: str, **settings: str) -> Iterator[str]:
+    """Serve PlugPool (testing profile, the given settings) on a free port; yield its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PLUGPOOL_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "PUBLIC_BASE_URL": base,
+        **settings,
+    }
+    command = [
+        sys.executable, "-m", "flask", "--app", "wsgi:app", "run", "--host", "127.0.0.1",
+        "--port", str(port), "--no-reload", "--no-debugger", "--with-threads",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_until_up(f"{base}/healthz", process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"PlugPool process exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("PlugPool process did not start")
+
+
 @dataclass
 class Instance:
-    """A running PlugPool: base URL, in-test app, web process."""
+    """A running PlugPool: its base URL, and an app on its database inside the test process
+    (to seed data and to run its jobs, the worker's part)."""
 
     name: str
     base: str
     app: Flask
-    process: subprocess.Popen
 
     @property
     def versions_url(self) -> str:
@@ -51,60 +108,14 @@ class Instance:
         return f"{self.base}/{path.lstrip('/')}"
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(sql)
-
-
 @contextmanager
-def plugpool_instance(name: str, settings: dict[str, Any]) -> Iterator[Instance]:
-    """Create a database, migrate it, start the web process; stop and drop it all afterwards."""
-    database = f"plugpool_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    _admin(f'CREATE DATABASE "{database}"')
-    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=database)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    config = {
-        "DATABASE_URL": url.render_as_string(hide_password=False),
-        "PUBLIC_BASE_URL": base,
-        **settings,
-    }
-    app = create_app("testing", config)
-    process = None
-    try:
-        with app.app_context():
-            upgrade()
-        process = _start(config, port)
-        _wait_healthy(base, process)
-        yield Instance(name, base, app, process)
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=15)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-def _start(config: dict[str, Any], port: int) -> subprocess.Popen:
-    env = {**os.environ, "PLUGPOOL_ENV": "testing", "FLASK_APP": "wsgi:app"}
-    env.update({key: str(value) for key, value in config.items()})
-    command = [sys.executable, "-m", "flask", "run", "--port", str(port), "--no-reload"]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"PlugPool at {base} exited with {process.returncode}")
+def plugpool_instance(name: str, settings: dict[str, str]) -> Iterator[Instance]:
+    """A whole PlugPool: its own migrated database and web process, with these settings."""
+    with scratch_database() as url, plugpool_process(url, **settings) as base:
+        app = create_app("testing", {"DATABASE_URL": url, "PUBLIC_BASE_URL": base, **settings})
         try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"PlugPool at {base} did not become healthy")
+            yield Instance(name, base, app)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

@@ -92,3 +92,37 @@ def test_admin_lists_every_session_held_for_review(client, log_in, admin, owner,
     assert client.get("/admin/sessions/flagged").status_code == 403
     log_in(owner)
     assert client.get("/admin/sessions/flagged").status_code == 403
+
+
+def test_listing_page_shows_firmware_state_and_reported_events(client, log_in, owner, listing):
+    from app.charging.models import StationEvent
+    from app.inventory.models import ChargeStation
+
+    station = ChargeStation(
+        station_id="PP-FW000001",
+        password_hash="x",
+        location=listing,
+        firmware_version="1.4.2",
+        firmware_status="Installed",
+        firmware_status_at=utcnow(),
+    )
+    db.session.add_all(
+        [
+            station,
+            StationEvent(
+                station_id="PP-FW000001",
+                kind="NotifyEvent",
+                event_id=3,
+                timestamp=utcnow(),
+                component="Connector@EVSE1",
+                variable="AvailabilityState",
+                actual_value="Faulted",
+                tech_info="ground fault",
+            ),
+        ]
+    )
+    db.session.flush()
+    log_in(owner)
+    page = client.get(f"/owner/listings/{listing.id}").get_data(as_text=True)
+    assert "firmware 1.4.2" in page and "firmware update: Installed" in page
+    assert "Connector@EVSE1.AvailabilityState: Faulted (ground fault)" in page

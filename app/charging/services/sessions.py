@@ -197,6 +197,8 @@ def _event_decision(
         _place(session, queries.evse_of(station.id, event.evse_id), event.connector_id)
     if event.id_token is None:
         return None
+    if session.auth_method == AuthMethod.COMMAND.value and event.id_token == session.token_uid:
+        return _commanded_decision(session)  # a remote start's token is not checked again
     evse = db.session.get(Evse, session.evse_pk) if session.evse_pk else None
     decision = authorize_at(station, event.id_token, event.token_type, evse, event.timestamp)
     if session.token_uid is None:
@@ -206,6 +208,20 @@ def _event_decision(
     elif event.id_token == session.token_uid and not decision.accepted:
         session.status = SessionStatus.INVALID.value
     return decision
+
+
+def _commanded_decision(session: ChargingSession) -> Decision:
+    """The decision a session started by command keeps for its own token."""
+    return Decision(
+        status=AuthorizationStatus.ACCEPTED,
+        uid=session.token_uid or "",
+        token_type=session.token_type or "OTHER",
+        country_code=session.token_country_code,
+        party_id=session.token_party_id,
+        contract_id=session.contract_id,
+        auth_method=AuthMethod.COMMAND,
+        authorization_reference=session.authorization_reference,
+    )
 
 
 def _finish_201(session: ChargingSession, event: TransactionEvent) -> Cdr | None:
