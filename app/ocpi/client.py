@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from flask import current_app
@@ -40,6 +40,14 @@ def _session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
     return session
+
+
+def endpoint_url(url: str, *ids: str) -> str:
+    """A partner's endpoint URL exactly as published (a trailing slash kept), or an object
+    under it: its ids joined on with one slash each."""
+    if not ids:
+        return url
+    return "/".join([url.rstrip("/"), *(quote(part, safe="") for part in ids)])
 
 
 def check_url(url: str, allow_insecure: bool) -> None:

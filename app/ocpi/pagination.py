@@ -136,14 +136,14 @@ def page_response(
     page: PageRequest,
     raw_items: str | None = None,
 ) -> Response:
-    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit.
+    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit (this page's).
 
     rows: the page's rows in order, each with `id` and `last_updated` (for the next cursor);
     raw_items: the items already serialised as a JSON array, instead of `items`.
     """
     headers = {
         "X-Total-Count": str(total),
-        "X-Limit": str(current_app.config["OCPI_PAGE_LIMIT"]),
+        "X-Limit": str(page.limit),  # the request's limit, capped by OCPI_PAGE_LIMIT
     }
     next_offset = page.offset + len(rows)
     if rows and next_offset < total:
