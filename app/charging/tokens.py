@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.charging import queries
 from app.charging.enums import AuthMethod
@@ -259,6 +260,9 @@ def add_card(user_id: int, uid: str, label: str | None = None) -> DriverToken:
         db.session.flush()
         emit_token_changed(token, CardAction.ADDED)
         db.session.commit()
+    except IntegrityError:  # the same card registered at the same moment elsewhere
+        db.session.rollback()
+        raise CardTaken(f"Card {uid} is already registered") from None
     except Exception:
         db.session.rollback()
         raise
