@@ -13,8 +13,19 @@ from app.bookings.rules import access_visible
 
 class BookingWindowSchema(Schema):
     evse_id = id_field(required=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "With a time zone or offset; at least BOOKING_MIN_LEAD_MINUTES ahead."
+        },
+    )
+    ends_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "After starts_at (422 otherwise); the booking lasts at least "
+            "BOOKING_MIN_MINUTES and at most BOOKING_MAX_HOURS."
+        },
+    )
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -124,6 +124,8 @@ class PeerState:
     credentials_only: bool = False  # publish no functional module (for 3003)
     nulls: bool = True  # write unset optional fields as null, as model-based peers do
     trailing_slash: bool = False  # publish module URLs ending in "/", served only so (no redirect)
+    strict_locations: bool = False  # an EVSE PATCH of a Location not PUT before: 404, 2003
+    locations_held: set[str] = field(default_factory=set)  # "cc/party/id" of Locations PUT
 
 
 def _now() -> str:
@@ -140,8 +142,12 @@ def _envelope(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
 class EmspPeer:
     """Start with `with EmspPeer() as peer:`; peer.url is its /ocpi/versions."""
 
-    def __init__(self, nulls: bool = True, trailing_slash: bool = False) -> None:
-        self.state = PeerState(nulls=nulls, trailing_slash=trailing_slash)
+    def __init__(
+        self, nulls: bool = True, trailing_slash: bool = False, strict_locations: bool = False
+    ) -> None:
+        self.state = PeerState(
+            nulls=nulls, trailing_slash=trailing_slash, strict_locations=strict_locations
+        )
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.state.base = f"http://127.0.0.1:{self.server.server_port}/ocpi"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -277,7 +283,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             if path == f"{base}/versions":
                 self._send(200, _envelope([{"version": VERSION, "url": f"{state.base}/{VERSION}"}]))
             elif path == f"{base}/{VERSION}":
-                self._send(200, _envelope(_details(state, state.credentials_only)))
+                self._send(200, _envelope(version_details(state, state.credentials_only)))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
@@ -301,7 +307,9 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             elif path.startswith(f"{base}/emsp/{VERSION}/commands/") and method == "POST":
                 self._send(200, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/locations/"):
-                self._send(200 if method == "PATCH" else 201, _envelope())
+                self._location(method, path.split("/locations/", 1)[1].split("/"))
+            elif path.startswith(f"{base}/emsp/{VERSION}/tariffs/") and method in ("PUT", "DELETE"):
+                self._send(201 if method == "PUT" else 200, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/sessions/") and method in ("PUT", "PATCH"):
                 self._send(200, _envelope())
             elif path == f"{base}/emsp/{VERSION}/{_module('cdrs', state)}" and method == "POST":
@@ -310,6 +318,15 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _envelope())
             else:
                 self._send(404, _envelope(status_code=2000))
+
+        def _location(self, method: str, ids: list[str]) -> None:
+            key = "/".join(ids[:3])
+            if method == "PUT" and len(ids) == 3:
+                state.locations_held.add(key)
+            elif state.strict_locations and key not in state.locations_held:
+                self._send(404, _envelope(status_code=2003))
+                return
+            self._send(200 if method == "PATCH" else 201, _envelope())
 
         def _credentials(self, method: str, body: Any) -> None:
             # PlugPool registers (POST) or rotates (PUT): call it back with its new token.
@@ -373,7 +390,7 @@ def _module(name: str, state: PeerState) -> str:
     return f"{name}/" if state.trailing_slash else name
 
 
-def _details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]:
+def version_details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]:
     base = state.base
     if credentials_only:
         url = f"{base}/{VERSION}/credentials"
@@ -384,6 +401,7 @@ def _details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]
     modules = (
         ("tokens", "SENDER"),
         ("locations", "RECEIVER"),
+        ("tariffs", "RECEIVER"),
         ("sessions", "RECEIVER"),
         ("cdrs", "RECEIVER"),
     )

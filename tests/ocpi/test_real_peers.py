@@ -19,8 +19,7 @@ from app.ocpi.tasks import deliver_outbox
 from app.ocpi.tokens.services import authorize_token
 from tests.charging.support import seed_site
 from tests.ocpi.conftest import token_header
-from tests.ocpi.peer import TOKEN, EmspPeer, with_nulls
-from tests.ocpi.peer import _details as peer_details
+from tests.ocpi.peer import TOKEN, EmspPeer, version_details, with_nulls
 
 REQUIRED_TOKEN = {
     "country_code": "DE",
@@ -127,7 +126,7 @@ def test_partner_urls_are_used_exactly_as_published_with_a_trailing_slash(
 ):
     with EmspPeer(trailing_slash=True) as peer:
         published = [
-            (e["identifier"], e["role"], e["url"]) for e in peer_details(peer.state)["endpoints"]
+            (e["identifier"], e["role"], e["url"]) for e in version_details(peer.state)["endpoints"]
         ]
         assert dict((e[0], e[2]) for e in published)["cdrs"].endswith("/cdrs/")
         partner, _ = make_partner(endpoints=tuple(published))

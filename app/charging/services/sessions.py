@@ -49,6 +49,7 @@ from app.gateway.ports import (
     TransactionStop,
 )
 from app.inventory.models import ChargeStation, Evse, Location
+from app.ocpi.commands.queries import mark_started
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,8 @@ def _event_decision(
         _place(session, queries.evse_of(station.id, event.evse_id), event.connector_id)
     if event.id_token is None:
         return None
+    if session.auth_method == AuthMethod.COMMAND.value and event.id_token == session.token_uid:
+        return _commanded_decision(session)  # a remote start's token is not checked again
     evse = db.session.get(Evse, session.evse_pk) if session.evse_pk else None
     decision = authorize_at(station, event.id_token, event.token_type, evse, event.timestamp)
     if session.token_uid is None:
@@ -206,6 +209,20 @@ def _event_decision(
     elif event.id_token == session.token_uid and not decision.accepted:
         session.status = SessionStatus.INVALID.value
     return decision
+
+
+def _commanded_decision(session: ChargingSession) -> Decision:
+    """The decision a session started by command keeps for its own token."""
+    return Decision(
+        status=AuthorizationStatus.ACCEPTED,
+        uid=session.token_uid or "",
+        token_type=session.token_type or "OTHER",
+        country_code=session.token_country_code,
+        party_id=session.token_party_id,
+        contract_id=session.contract_id,
+        auth_method=AuthMethod.COMMAND,
+        authorization_reference=session.authorization_reference,
+    )
 
 
 def _finish_201(session: ChargingSession, event: TransactionEvent) -> Cdr | None:
@@ -295,6 +312,8 @@ def _apply_decision(session: ChargingSession, decision: Decision) -> None:
     session.auth_status = decision.status.value
     accepted = SessionStatus.ACTIVE if decision.accepted else SessionStatus.INVALID
     session.status = accepted.value
+    if decision.command_id is not None:
+        mark_started(decision.command_id, session.ocpi_id)
 
 
 def _link_booking(session: ChargingSession, decision: Decision, correlation_id: int | None) -> None:
