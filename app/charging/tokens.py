@@ -7,8 +7,8 @@ card rules, one transaction each, each writing a "token.changed" outbox event fo
 OCPI Tokens push). Roaming tokens are those partner eMSPs pushed. Both are authorised by
 the OCPI side's `authorize_token` (whitelist or real-time). During a booking the booking
 driver's valid token is accepted at the booked station whatever else says (a blocked or
-removed card is not); a start a
-partner eMSP ordered by START_SESSION is authorised by that command (COMMAND).
+removed card is not); a start a partner eMSP ordered by START_SESSION is authorised by
+that command (COMMAND).
 """
 
 from __future__ import annotations
