@@ -60,6 +60,7 @@ def _register_modules(app: Flask) -> None:
     from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
+    from app.charging import roaming_api, roaming_pages
     from app.charging import views as charging_views
     from app.core import health, web
     from app.inventory import api as inventory_api
@@ -70,13 +71,16 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.bookings import api as ocpi_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
+    from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
+    from app.ocpi.sessions import emsp as ocpi_emsp_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tariffs import receiver as ocpi_emsp_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
+    from app.ocpi.tokens import sender as ocpi_emsp_tokens
     from app.payments import api as payments_api
     from app.search import api as search_api
     from app.search import queries as search_queries
@@ -90,6 +94,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
     api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
+    api.register_blueprint(roaming_api.blp, url_prefix="/api/v1/roaming")
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
@@ -99,6 +104,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
     app.register_blueprint(charging_views.blp)
+    app.register_blueprint(roaming_pages.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)
@@ -110,6 +116,10 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
+    app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
+    app.register_blueprint(ocpi_emsp_tokens.blp)
+    app.register_blueprint(ocpi_emsp_commands.blp)
     app.register_blueprint(ocpi_emsp_locations.blp)
     app.register_blueprint(ocpi_emsp_tariffs.blp)
     app.register_blueprint(ocpi_views.blp)

@@ -24,6 +24,7 @@ from app.inventory.models import (
     Party,
 )
 from app.ocpi.models import (
+    EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
     OcpiCommand,
@@ -37,6 +38,7 @@ from app.payments.models import (
     BookingPayment,
     LedgerEntry,
     OwnerAccount,
+    RoamingCharge,
     StripeCustomer,
     StripeEvent,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspCommand",
     "Evse",
     "EvseStatusReport",
     "LedgerEntry",
@@ -73,6 +76,7 @@ __all__ = [
     "Party",
     "ProblemReport",
     "Review",
+    "RoamingCharge",
     "StationSecurityEvent",
     "StripeCustomer",
     "StripeEvent",

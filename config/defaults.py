@@ -91,6 +91,15 @@ OCPI_COMMAND_TIMEOUT = 30
 OCPI_BOOKING_CALENDAR_DAYS = 14
 # Seconds between two rounds of the Celery outbox delivery (beat).
 OCPI_PUSH_INTERVAL = 10.0
+
+# PlugPool as eMSP (drivers on partner networks): the card hold placed before START_SESSION
+# (minor units of the charger's tariff currency), PlugPool's roaming fee added to each CDR
+# (shown to the driver before the start), and the seconds a CommandResult may take when the
+# partner's CommandResponse names no timeout.
+EMSP_HOLD_MINOR = 3000
+EMSP_ROAMING_FEE_MINOR = 50
+EMSP_COMMAND_TIMEOUT = 60
+
 # PlugPool as eMSP: seconds between incremental pulls of each partner CPO's locations and
 # tariffs (the beat job checks every 30 s at most), and the backoff of a failing partner:
 # the first retry after OCPI_SYNC_RETRY_BASE seconds, doubling up to OCPI_SYNC_RETRY_MAX.

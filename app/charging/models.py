@@ -80,6 +80,16 @@ class ChargingSession(Timestamped, Base):
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )
+    # A PlugPool driver's session at a partner CPO's charger (PlugPool as eMSP).
+    driver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    # Cost so far as the partner reports it (incl. VAT), and the Session object as received.
+    total_cost_minor: Mapped[int | None] = mapped_column(Integer)
+    received: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Set when the meter failed the plausibility check: unbilled, shown to owner and admin.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
@@ -157,7 +167,8 @@ class Cdr(Timestamped, Base):
     country_code: Mapped[str] = mapped_column(String(2))
     party_id: Mapped[str] = mapped_column(String(3))
     ocpi_id: Mapped[str] = mapped_column(String(39))
-    session_pk: Mapped[int] = mapped_column(
+    # None only for a partner's CDR whose session we never heard of (flagged, kept).
+    session_pk: Mapped[int | None] = mapped_column(
         ForeignKey("charging_sessions.id", ondelete="RESTRICT"), unique=True
     )
     session_id: Mapped[str | None] = mapped_column(String(36))  # the Session's OCPI id
@@ -182,6 +193,15 @@ class Cdr(Timestamped, Base):
     total_energy: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     total_time: Mapped[Decimal] = mapped_column(Numeric(12, 6))
     total_parking_time: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    # Partner CDRs (PlugPool as eMSP): who sent it, whose charge it is, and what we found.
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    driver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    audit_total_minor: Mapped[int | None] = mapped_column(Integer)  # our engine's price
+    flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
 
     __table_args__ = (
         UniqueConstraint("country_code", "party_id", "ocpi_id"),

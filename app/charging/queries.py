@@ -321,3 +321,75 @@ def flagged_session_rows(owner_id: int | None = None, limit: int = 200) -> list[
         FlaggedSession(session, name or address, owner or email)
         for session, name, address, owner, email in db.session.execute(query.limit(limit))
     ]
+
+
+def session_by_key(country_code: str, party_id: str, ocpi_id: str) -> ChargingSession | None:
+    """Return a session by its OCPI key (party and id)."""
+    query = select(ChargingSession).where(
+        ChargingSession.country_code == country_code.upper(),
+        ChargingSession.party_id == party_id.upper(),
+        ChargingSession.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def cdr_by_key(country_code: str, party_id: str, ocpi_id: str) -> Cdr | None:
+    """Return a CDR by its OCPI key (party and id)."""
+    query = select(Cdr).where(
+        Cdr.country_code == country_code.upper(),
+        Cdr.party_id == party_id.upper(),
+        Cdr.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def location_by_key(country_code: str, party_id: str, ocpi_id: str) -> Location | None:
+    """Return an inventory location by its OCPI key (a partner's, once synced)."""
+    query = select(Location).where(
+        Location.country_code == country_code.upper(),
+        Location.party_id == party_id.upper(),
+        Location.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def driver_sessions(driver_id: int, limit: int = 50) -> list[ChargingSession]:
+    """Return a driver's sessions at partner chargers, newest first."""
+    query = (
+        select(ChargingSession)
+        .where(ChargingSession.driver_id == driver_id)
+        .order_by(ChargingSession.start_date_time.desc(), ChargingSession.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def cdr_by_pk(cdr_pk: int) -> Cdr | None:
+    """Return a CDR by its row id."""
+    return db.session.get(Cdr, cdr_pk)
+
+
+def flagged_cdrs(limit: int = 200) -> list[Cdr]:
+    """Return partner CDRs with a flag (price mismatch, no session, unknown token), newest first."""
+    from sqlalchemy import func
+
+    # JSONB on PostgreSQL, JSON text on SQLite: each has its own array length function.
+    length = func.jsonb_array_length if db.engine.dialect.name == "postgresql" else None
+    flagged = (length or func.json_array_length)(Cdr.flags) > 0
+    query = (
+        select(Cdr).where(Cdr.partner_id.is_not(None), flagged).order_by(Cdr.id.desc()).limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def partner_session_like(
+    partner_id: int, token_uid: str, location_id: str, start: datetime
+) -> ChargingSession | None:
+    """Return a partner's session of this token and location that started at `start`."""
+    query = select(ChargingSession).where(
+        ChargingSession.partner_id == partner_id,
+        ChargingSession.token_uid == token_uid,
+        ChargingSession.start_date_time == start,
+        ChargingSession.received["location_id"].as_string() == location_id,
+    )
+    return db.session.scalars(query).first()

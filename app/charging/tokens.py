@@ -91,6 +91,7 @@ class Decision:
     auth_method: AuthMethod = AuthMethod.WHITELIST
     authorization_reference: str | None = None
     driver_id: int | None = None
+    command_id: int | None = None  # the START_SESSION that authorised the token
 
     @property
     def accepted(self) -> bool:
@@ -147,6 +148,7 @@ def _commanded(station: ChargeStation, uid: str) -> Decision | None:
         contract_id=token["contract_id"],
         auth_method=AuthMethod.COMMAND,
         authorization_reference=command.request.get("authorization_reference"),
+        command_id=command.id,
     )
 
 
@@ -351,3 +353,23 @@ def _own_token(own: Party, uid: str, token_type: str, user_id: int) -> Token:
         whitelist="ALWAYS",
         last_updated=utcnow(),
     )
+
+
+def own_token(uid: str, token_type: str) -> Token | None:
+    """Return an own driver's token by uid and type (never one a partner pushed)."""
+    query = select(Token).where(
+        Token.uid == uid,
+        Token.type == token_type,
+        Token.partner_id.is_(None),
+        Token.uid.in_(select(DriverToken.uid)),
+    )
+    return db.session.scalars(query).first()
+
+
+def set_token_valid(token: Token, valid: bool) -> None:
+    """Block or unblock a driver's token and announce it (caller commits)."""
+    if token.valid == valid:
+        return
+    token.valid = valid
+    token.last_updated = utcnow()
+    emit_token_changed(token, CardAction.UNBLOCKED if valid else CardAction.BLOCKED)

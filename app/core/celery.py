@@ -28,6 +28,7 @@ BEAT_SCHEDULE["ocpi_deliver_outbox"] = {
     "schedule": 10.0,
 }
 BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task", "schedule": 5.0}
+BEAT_SCHEDULE["ocpi_emsp_jobs"] = {"task": "app.ocpi.tasks.emsp_jobs_task", "schedule": 10.0}
 # Partner CPOs' pulls: each partner is due on its own clock (OCPI_SYNC_INTERVAL, or its
 # backoff), so the round looks often and dispatches one job per due partner.
 BEAT_SCHEDULE["ocpi_sync_partners"] = {

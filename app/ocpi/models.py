@@ -205,6 +205,33 @@ class OcpiBooking(Timestamped, Base):
     __table_args__ = (UniqueConstraint("country_code", "party_id", "request_id"),)
 
 
+class EmspCommand(Timestamped, Base):
+    """A command PlugPool (as eMSP) sent a partner CPO for a driver, and how it went.
+
+    `uid` ends our response_url, so the CommandResult finds its row; `deadline` is when a
+    missing CommandResult turns into a failure shown to the driver.
+    """
+
+    __tablename__ = "emsp_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    command: Mapped[str] = mapped_column(String(24))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    authorization_reference: Mapped[str | None] = mapped_column(String(36), index=True)
+    response: Mapped[str | None] = mapped_column(String(24))  # CommandResponseType received
+    result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType, or TIMEOUT
+    message: Mapped[str | None] = mapped_column(String(255))
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    session_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("charging_sessions.id", ondelete="SET NULL")
+    )
+
+
 class SyncStatus(StrEnum):
     NEVER = "NEVER"  # no pull yet: the next one is full
     RUNNING = "RUNNING"

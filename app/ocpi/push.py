@@ -7,7 +7,8 @@ PATCH its EVSEs REMOVED once unpublished/removed), an EVSE status -> PATCH the E
 Location) is followed by a PUT of the whole Location. A newly registered partner gets the full
 set (app.ocpi.sync). Charging topics go only to the eMSP whose token the session used: a
 session change -> PUT the Session, a new CDR -> POST it (app.ocpi.sessions.push), and
-partner bookings' changes -> PUT the Booking (app.ocpi.bookings.push).
+partner bookings' changes -> PUT the Booking (app.ocpi.bookings.push). Our drivers' token
+changes go to every partner CPO with a Tokens Receiver (app.ocpi.tokens.push).
 One attempt per partner and event: the spec forbids queuing pushes forever, a partner that
 missed one resyncs by GET. Failures are kept in the event's last_error for the operator.
 """
@@ -34,11 +35,12 @@ from app.ocpi.locations.serialise import location_to_ocpi, timestamp
 from app.ocpi.models import OcpiPartner
 from app.ocpi.sessions import push as sessions_push
 from app.ocpi.tariffs.serialise import tariff_to_ocpi
+from app.ocpi.tokens import push as tokens_push
 from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
 INVENTORY_TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
-TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS, *sync.TOPICS)
+TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS, *sync.TOPICS, *tokens_push.TOPICS)
 
 
 def deliver_events(batch: int) -> int:
@@ -69,6 +71,8 @@ def _targets(
     """The partners an event goes to, each with the function that pushes it."""
     if event.topic in sessions_push.TOPICS:
         return [(partner, sessions_push.push) for partner in sessions_push.recipients(event)]
+    if event.topic in tokens_push.TOPICS:
+        return [(partner, tokens_push.push) for partner in tokens_push.recipients(event)]
     if event.topic in bookings_push.TOPICS:
         return [(partner, bookings_push.push) for partner in bookings_push.recipients(event)]
     if event.topic in sync.TOPICS:

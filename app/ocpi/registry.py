@@ -19,6 +19,10 @@ MODULES: tuple[tuple[str, str, str], ...] = (
     ("tokens", "RECEIVER", "cpo/{v}/tokens"),
     ("commands", "RECEIVER", "cpo/{v}/commands"),
     ("chargingprofiles", "RECEIVER", "cpo/{v}/chargingprofiles"),
+    ("sessions", "RECEIVER", "emsp/{v}/sessions"),
+    ("cdrs", "RECEIVER", "emsp/{v}/cdrs"),
+    ("tokens", "SENDER", "emsp/{v}/tokens"),
+    ("commands", "SENDER", "emsp/{v}/commands"),
     ("locations", "RECEIVER", "emsp/{v}/locations"),
     ("tariffs", "RECEIVER", "emsp/{v}/tariffs"),
 )

@@ -35,6 +35,24 @@ def run_commands_task(batch: int = 20) -> int:
     return run_commands(batch)
 
 
+def run_emsp_jobs() -> dict[str, list[int]]:
+    """Our drivers on partner networks: time out unanswered commands, bill new partner CDRs."""
+    from app.charging.services import roaming_commands
+    from app.payments import roaming
+
+    return {
+        "expired_commands": roaming_commands.expire_commands(),
+        "billed_charges": roaming.bill_roaming_cdrs(),
+        "retried_captures": roaming.retry_roaming_captures(),
+    }
+
+
+@celery_app.task(name="app.ocpi.tasks.emsp_jobs_task")
+def emsp_jobs_task() -> dict[str, list[int]]:
+    """Run the eMSP jobs (command timeouts, roaming charges)."""
+    return run_emsp_jobs()
+
+
 def sync_partners(dispatch: bool = False) -> int:
     """Start the due pulls of partner CPOs (one job each when dispatching); return how many."""
     due = pull.due_partner_ids()

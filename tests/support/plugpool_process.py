@@ -9,10 +9,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import requests
+from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
@@ -87,3 +89,33 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise RuntimeError("PlugPool process did not start")
+
+
+@dataclass
+class Instance:
+    """A running PlugPool: its base URL, and an app on its database inside the test process
+    (to seed data and to run its jobs, the worker's part)."""
+
+    name: str
+    base: str
+    app: Flask
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.base}/ocpi/versions"
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+
+@contextmanager
+def plugpool_instance(name: str, settings: dict[str, str]) -> Iterator[Instance]:
+    """A whole PlugPool: its own migrated database and web process, with these settings."""
+    with scratch_database() as url, plugpool_process(url, **settings) as base:
+        app = create_app("testing", {"DATABASE_URL": url, "PUBLIC_BASE_URL": base, **settings})
+        try:
+            yield Instance(name, base, app)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

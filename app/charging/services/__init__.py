@@ -35,6 +35,7 @@ from app.charging.services.stations import (
     record_station_events,
     record_status,
     set_connection,
+    set_driver_token_valid,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "remote_stop_booking",
     "retry_reservations",
     "set_connection",
+    "set_driver_token_valid",
     "settle_cdr_bookings",
     "start_due_bookings",
     "start_transaction",

@@ -15,8 +15,15 @@ from app.charging.models import (
     StationEvent,
     StationSecurityEvent,
 )
-from app.charging.tokens import APP_TOKEN_TYPE, authorize_at, new_driver_token
+from app.charging.tokens import (
+    APP_TOKEN_TYPE,
+    authorize_at,
+    new_driver_token,
+    own_token,
+    set_token_valid,
+)
 from app.core.clock import utcnow
+from app.core.errors import NotFound
 from app.core.security import verify_secret
 from app.extensions import db
 from app.gateway.ports import (
@@ -37,6 +44,7 @@ from app.gateway.ports import (
 from app.inventory.enums import EvseStatus
 from app.inventory.models import ChargeStation
 from app.inventory.services import ensure_own_party, set_evse_status
+from app.ocpi.models import Token
 
 log = logging.getLogger(__name__)
 
@@ -232,3 +240,17 @@ def _one_transaction() -> Iterator[None]:
     except Exception:
         db.session.rollback()
         raise
+
+
+def set_driver_token_valid(
+    uid: str,
+    valid: bool,
+    token_type: str = "APP_USER",  # noqa: S107 -- an OCPI TokenType, not a secret
+) -> Token:
+    """Block (valid false) or unblock a driver's token; partners hear it through the outbox."""
+    with _one_transaction():
+        token = own_token(uid, token_type)
+        if token is None:
+            raise NotFound(f"No driver token {uid}")
+        set_token_valid(token, valid)
+    return token
