@@ -41,7 +41,8 @@
   parsed.markers.forEach(function (marker) {
     var link = document.createElement("a");
     link.href = marker.url;
-    link.textContent = marker.name + " (" + marker.status.toLowerCase() + ")";
+    link.textContent =
+      marker.name + " · " + marker.network + " (" + marker.status.toLowerCase() + ")";
     L.marker([marker.lat, marker.lon]).addTo(map).bindPopup(link);
     bounds.push([marker.lat, marker.lon]);
   });
