@@ -271,3 +271,31 @@ def test_an_emsp_driver_charges_at_the_cpos_charger_and_pays_by_card(instances):
     assert (receipt["cdr_cost_minor"], receipt["total_minor"]) == (total, total + 50)
     sessions = _api(emsp, "GET", "/sessions", bearer)
     assert sessions[0]["status"] == "COMPLETED" and Decimal(sessions[0]["kwh"]) > 0
+
+    _book_through_bookings_module(cpo, emsp, site, evse_pk, bearer)
+
+
+def _book_through_bookings_module(
+    cpo: Instance, emsp: Instance, site: Any, evse_pk: int, bearer: dict[str, str]
+) -> None:
+    """OCPI 2.3.0 Bookings: free slots from the CPO's calendar, a booking, a pushed change."""
+    slots = _api(emsp, "GET", f"/chargers/{evse_pk}/slots", bearer)
+    assert slots, "the CPO's calendar offers no free slot"
+    begin = (utcnow() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    window = {"start": begin.isoformat(), "end": (begin + timedelta(hours=1)).isoformat()}
+    assert any(s["start"] <= window["start"] and window["end"] <= s["end"] for s in slots), slots
+    booked = _api(emsp, "POST", "/bookings", bearer, json={"evse_id": evse_pk, **window})
+    assert booked["reservation_status"] == "RESERVED", booked
+
+    # The CPO's owner cancels it; the CPO pushes the Booking; the driver sees CANCELED.
+    def cancel_at_cpo() -> None:
+        from app.bookings import services as cpo_bookings
+        from app.bookings.models import Booking
+
+        booking = db.session.scalars(select(Booking)).one()
+        cpo_bookings.cancel_booking(db.session.get(User, site.owner_id), booking.id)
+
+    in_app(cpo, cancel_at_cpo)
+    in_app(cpo, lambda: deliver_outbox(50))
+    (mine,) = _api(emsp, "GET", "/bookings", bearer)
+    assert mine["reservation_status"] == "CANCELED"
