@@ -15,7 +15,9 @@ and search own + roaming chargers.
    in-process over own + roaming chargers, and the same page by the raw spatial SQL of
    bench/search.py on psycopg, in the same run: ratio_p95 = service p95 / raw p95.
 
-The last line is one JSON object. Both scratch databases are dropped at the end.
+locations_per_cpu_s divides by the CPU the eMSP side spent (its Python process and its database
+server processes), a figure that does not move with the machine's load. The last line is one
+JSON object. Both scratch databases are dropped at the end.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import psycopg
 import requests
 
 from bench.ocpi_pull import ROOT, _free_port, gunicorn, load_locations, scratch_database
-from bench.search import RAW_SQL, _pct, _timed
+from bench.search import RAW_SQL, _backends, _cpu_seconds, _pct, _timed
 
 EMSP_SETTINGS = {"OWN_COUNTRY_CODE": "NL", "OWN_PARTY_ID": "EMP", "OWN_PARTY_NAME": "eMSP"}
 RADIUS_M = 2000
@@ -120,8 +122,12 @@ def register_pair(cpo_url: str, emsp_url: str, cpo_base: str, emsp_base: str) ->
     return cpo_to_emsp, partner_id
 
 
-def full_pull(emsp_url: str, partner_id: int) -> tuple[float, int]:
-    """The first full pull, as `flask ocpi sync NAME --full` runs it; (seconds, received)."""
+def full_pull(emsp_url: str, partner_id: int) -> tuple[float, int, float]:
+    """The first full pull, as `flask ocpi sync NAME --full` runs it.
+
+    Returns (seconds, locations received, CPU seconds of this process and its database
+    server processes): the CPU figure does not depend on how busy the machine is.
+    """
     from app import create_app
     from app.extensions import db
     from app.ocpi import pull
@@ -130,15 +136,18 @@ def full_pull(emsp_url: str, partner_id: int) -> tuple[float, int]:
     app = create_app("testing", {"DATABASE_URL": emsp_url, **EMSP_SETTINGS})
     with app.app_context():
         partner = db.session.get(OcpiPartner, partner_id)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         results = pull.sync_partner(partner, full=True)
         seconds = time.perf_counter() - started
+        plain = emsp_url.replace("postgresql+psycopg://", "postgresql://")
+        # The pool's server processes were started for this pull (the app is new).
+        cpu = time.process_time() - cpu_started + _cpu_seconds(_backends(plain))
         failed = [result for result in results if not result.ok]
         if failed:
             raise SystemExit(f"pull failed: {failed}")
         received = sum(r.received for r in results if r.module == "locations")
         db.engine.dispose()
-    return seconds, received
+    return seconds, received, cpu
 
 
 def push_statuses(emsp_base: str, token: str, count: int, locations: int) -> list[float]:
@@ -255,7 +264,7 @@ def main() -> None:
         print(f"loaded {args.locations} CPO and {args.own} own locations", file=sys.stderr)
 
         with gunicorn(cpo_url, cpo_port, args.workers):
-            pull_seconds, received = full_pull(emsp_url, partner_id)
+            pull_seconds, received, pull_cpu = full_pull(emsp_url, partner_id)
         stored = _count(emsp_url, "SELECT count(*) FROM locations WHERE party_id = 'PLG'")
         if received != args.locations or stored != args.locations:
             raise SystemExit(f"pulled {received}, stored {stored} of {args.locations}")
@@ -275,6 +284,8 @@ def main() -> None:
         "locations": stored,
         "pull_seconds": round(pull_seconds, 2),
         "locations_per_s": round(stored / pull_seconds),
+        "pull_cpu_seconds": round(pull_cpu, 2),
+        "locations_per_cpu_s": round(stored / pull_cpu),
         "status_pushes": len(pushes),
         "evses_changed": changed,
         "status_push_p50_ms": _pct(pushes, 50),

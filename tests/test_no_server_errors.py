@@ -95,6 +95,7 @@ def test_the_sweep_reaches_every_interface(app):
 
 
 BEYOND_INT64 = str(2**63)
+BEYOND_ID = str(2**31)
 HUGE = "99999999999999999999999"
 
 
@@ -141,6 +142,7 @@ def test_ids_beyond_64_bits_are_404_or_422(client, make_user, bearer):
     for path in (
         f"/api/v1/bookings/{BEYOND_INT64}",
         f"/api/v1/listings/{BEYOND_INT64}",
+        f"/api/v1/listings/{BEYOND_ID}",
         f"/api/v1/bookings/{BEYOND_INT64}/cancel",
         f"/chargers/{BEYOND_INT64}",
     ):
@@ -149,6 +151,7 @@ def test_ids_beyond_64_bits_are_404_or_422(client, make_user, bearer):
     for path in (
         f"/api/v1/bookings/owner?location_id={BEYOND_INT64}",
         f"/api/v1/bookings/owner?location_id={HUGE}",
+        f"/api/v1/bookings/owner?location_id={BEYOND_ID}",
     ):
         assert client.get(path, headers=headers).status_code in {404, 422}, path
     body = {"evse_id": int(BEYOND_INT64), "starts_at": "2030-01-01T10:00:00Z"}

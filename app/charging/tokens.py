@@ -91,6 +91,7 @@ class Decision:
     auth_method: AuthMethod = AuthMethod.WHITELIST
     authorization_reference: str | None = None
     driver_id: int | None = None
+    command_id: int | None = None  # the START_SESSION that authorised the token
 
     @property
     def accepted(self) -> bool:
@@ -147,6 +148,7 @@ def _commanded(station: ChargeStation, uid: str) -> Decision | None:
         contract_id=token["contract_id"],
         auth_method=AuthMethod.COMMAND,
         authorization_reference=command.request.get("authorization_reference"),
+        command_id=command.id,
     )
 
 

@@ -73,7 +73,7 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to problem JSON."""
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_problem)
 
 
 def _domain_error(error: DomainError) -> Response:
@@ -85,7 +85,8 @@ def _domain_error(error: DomainError) -> Response:
     return response
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_problem(error: HTTPException) -> Response:
+    """Problem JSON for an HTTP error, with its field errors and headers."""
     extra: dict[str, Any] = {}
     data = getattr(error, "data", None)
     if isinstance(data, dict) and "messages" in data:

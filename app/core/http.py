@@ -12,8 +12,11 @@ import flask_smorest
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser, abort
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
+
+from app.core.db import MAX_ID
 
 # Where the pages load from besides this site: Leaflet (search map) and the map tiles.
 LEAFLET = "https://unpkg.com"
@@ -34,12 +37,10 @@ PAGE_POLICY = {
 # JSON, OCPI and everything else that is not a page: nothing runs, nothing frames it.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
-# Ids are 64-bit signed integers in the database.
-MAX_ID = 2**63 - 1
 
 
 class Int64Converter(IntegerConverter):
-    """`<int:...>` that never matches beyond a 64-bit id: such a URL is a 404, not a DB error."""
+    """`<int:...>` that never matches beyond the largest id: such a URL is a 404, not a DB error."""
 
     def __init__(
         self,
@@ -61,7 +62,41 @@ def init_app(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
     # Every smorest Blueprint reads bodies through this parser (flask-smorest's own hook).
     flask_smorest.Blueprint.ARGUMENTS_PARSER = BoundedParser()
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
+
+
+def contains_nul(value: Any) -> bool:
+    """True when a decoded value holds a NUL character anywhere (PostgreSQL text refuses it)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _refuse_nul_characters() -> None:
+    """No text with NUL reaches the database: the path, the query and form fields (400)."""
+    values = list((request.view_args or {}).values())
+    values += [value for values_ in request.args.listvalues() for value in values_]
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        values += [value for values_ in request.form.listvalues() for value in values_]
+    if contains_nul(values):
+        raise NulInInput()
+
+
+class NulInInput(BadRequest):
+    """A path, query or form value with a NUL character (a class of its own so that OCPI can
+    answer it in its terms while pages keep their HTML error page)."""
+
+    description = "Text must not contain NUL characters."
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -80,9 +115,12 @@ class BoundedParser(FlaskParser):
 
     def _raw_load_json(self, req: Any) -> Any:
         try:
-            return super()._raw_load_json(req)
+            data = super()._raw_load_json(req)
         except RecursionError:
             abort(400, messages={"json": ["JSON nested too deeply."]})
+        if contains_nul(data):
+            abort(422, messages={"json": ["Text must not contain NUL characters."]})
+        return data
 
 
 def policy_text(policy: dict[str, list[str]]) -> str:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from app.core.clock import iso_utc, utcnow
 from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed, with_error_headers
+from app.core.http import contains_nul
 from app.ocpi import errors
 from app.ocpi.models import OcpiPartner, PartnerStatus
 
@@ -199,6 +200,8 @@ def json_body() -> Any:
     data = request.get_json(silent=True)
     if data is None:
         raise errors.InvalidJson()
+    if contains_nul(data):
+        raise errors.InvalidParameters("Text must not contain NUL characters")
     return data
 
 

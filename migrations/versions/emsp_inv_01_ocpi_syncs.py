@@ -1,5 +1,5 @@
-"""OCPI eMSP: where each pull of a partner CPO's locations and tariffs stands; the parties of
-CPOs registered before this revision enter the inventory (their locations need them).
+"""OCPI eMSP: where each pull of a partner CPO's locations and tariffs stands; CPOs registered
+before this revision get their parties in the inventory and a first full pull.
 
 Revision ID: emsp_inv_01
 Revises: peers_ocpp_01
@@ -48,6 +48,16 @@ def upgrade():
     )
 
     _partner_parties()
+    # Partner CPOs registered before this revision get their first full pull at the next round.
+    op.execute(
+        "INSERT INTO ocpi_syncs (partner_id, module, status, full_due, failures, done)"
+        " SELECT DISTINCT p.id, e.identifier, 'NEVER', true, 0, 0"
+        " FROM ocpi_partners p"
+        " JOIN ocpi_partner_endpoints e ON e.partner_id = p.id AND e.version = p.version"
+        " JOIN ocpi_partner_roles r ON r.partner_id = p.id AND r.role = 'CPO'"
+        " WHERE p.status = 'REGISTERED' AND e.role = 'SENDER'"
+        " AND e.identifier IN ('locations', 'tariffs')"
+    )
 
 
 def _partner_parties():

@@ -30,7 +30,7 @@ from app.ocpi.models import OcpiCommand
 from app.ocpi.schemas.sessions import CDR, SESSION
 from app.ocpi.tasks import deliver_outbox, run_commands
 from tests.charging.support import db_gateway, eventually, read, seed_site
-from tests.charging.test_flow_v201 import V201, boot, session_events
+from tests.charging.test_flow_v201 import V201, boot, event, session_events
 from tests.gateway.support import PASSWORD, charger, run
 from tests.ocpi.conformance import assert_exact
 from tests.ocpi.test_tokens_receiver import token_body
@@ -291,17 +291,24 @@ def test_a_start_session_authorises_its_token_for_the_whole_201_session(plugpool
             events = session_events("RFID-UNPUSHED")
             events[0].id_token = id_token
             answers = [await cp.call(e) for e in events[:3]]
-            await asyncio.to_thread(in_app, app, _age_commands)
+            await asyncio.to_thread(in_app, app, lambda: _date_commands(minutes=20))
             events[3].id_token = id_token  # stopped by the same card, 20 minutes on
             answers.append(await cp.call(events[3]))
+            # The command started its session: the card's next transaction is not its.
+            await asyncio.to_thread(in_app, app, lambda: _date_commands(minutes=1))
+            again = event("Started", 0, 5000, "2026-11-21T11:10:00Z", charging_state="Charging")
+            again.transaction_info = {**again.transaction_info, "transaction_id": "tx-2"}
+            again.id_token = id_token
+            answers.append(await cp.call(again))
             return answers
 
     answers = run(scenario, timeout=30)
     assert answers[0].id_token_info["status"] == "Accepted"
     assert answers[3].id_token_info["status"] == "Accepted"
+    assert answers[4].id_token_info["status"] == "Invalid"
 
     def stored() -> tuple[Any, ...]:
-        session = db.session.scalars(select(ChargingSession)).one()
+        session = db.session.scalars(select(ChargingSession).order_by(ChargingSession.id)).first()
         cdr = db.session.scalars(select(Cdr)).one()
         return (
             session.status,
@@ -320,8 +327,9 @@ def test_a_start_session_authorises_its_token_for_the_whole_201_session(plugpool
     )
 
 
-def _age_commands() -> None:
+def _date_commands(minutes: int) -> None:
+    """Move the commands' time back, as if they were sent `minutes` ago."""
     db.session.execute(
-        update(OcpiCommand).values(created_at=datetime.now(UTC) - timedelta(minutes=20))
+        update(OcpiCommand).values(created_at=datetime.now(UTC) - timedelta(minutes=minutes))
     )
     db.session.commit()

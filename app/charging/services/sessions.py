@@ -49,6 +49,7 @@ from app.gateway.ports import (
     TransactionStop,
 )
 from app.inventory.models import ChargeStation, Evse, Location
+from app.ocpi.commands.queries import mark_started
 
 log = logging.getLogger(__name__)
 
@@ -311,6 +312,8 @@ def _apply_decision(session: ChargingSession, decision: Decision) -> None:
     session.auth_status = decision.status.value
     accepted = SessionStatus.ACTIVE if decision.accepted else SessionStatus.INVALID
     session.status = accepted.value
+    if decision.command_id is not None:
+        mark_started(decision.command_id, session.ocpi_id)
 
 
 def _link_booking(session: ChargingSession, decision: Decision, correlation_id: int | None) -> None:

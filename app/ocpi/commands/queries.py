@@ -1,4 +1,4 @@
-"""Read-only lookups of partner commands."""
+"""Lookups of partner commands, and the note that a START_SESSION has its session."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.ocpi.models import OcpiCommand
 # OCPI: a token sent with START_SESSION needs no new check for 15 minutes; a session that
 # starts at that station for that token within them is the command's.
 START_WINDOW = timedelta(minutes=15)
+STARTED = "started_session_id"
 FAILED = ("EVSE_INOPERATIVE", "EVSE_OCCUPIED", "FAILED", "NOT_SUPPORTED", "REJECTED", "TIMEOUT")
 
 
@@ -29,5 +30,13 @@ def start_command(station_id: str, uid: str) -> OcpiCommand | None:
     for command in db.session.scalars(query):
         request = command.request
         if request.get("station_id") == station_id and request.get("token", {}).get("uid") == uid:
-            return None if command.result in FAILED else command
+            taken = command.result in FAILED or STARTED in request
+            return None if taken else command
     return None
+
+
+def mark_started(command_id: int, session_id: str) -> None:
+    """Note the session a START_SESSION started, so a later one is not taken for it (no commit)."""
+    command = db.session.get(OcpiCommand, command_id)
+    if command is not None:
+        command.request = {**command.request, STARTED: session_id}

@@ -24,12 +24,19 @@ class Unsure(Exception):
     """The fast path cannot decide: load with marshmallow."""
 
 
+# Hooks whose effect the compiled loader reproduces: OcpiSchema's nulls-are-absent.
+KNOWN_HOOKS = frozenset({"_nulls_are_absent"})
+
+
 def compile_schema(schema: Schema, partial: bool = False) -> Loader:
-    """A loader equivalent to schema.load() of the pruned object (received.prune: no nulls, no
-    unknown fields) or raising Unsure.
+    """A loader equivalent to schema.load() (OcpiSchema: unknown fields ignored, null as
+    absent) or raising Unsure; TypeError for a schema it cannot reproduce (other hooks).
 
     partial: top-level required fields may be missing (a PATCH); nested objects stay whole.
     """
+    hooks = {entry[0] for entries in schema._hooks.values() for entry in entries}
+    if hooks - KNOWN_HOOKS:
+        raise TypeError(f"{type(schema).__name__} has hooks: load with marshmallow")
     steps = [
         (name, field.required and not partial, _compile_field(field))
         for name, field in schema.fields.items()
