@@ -69,6 +69,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi import versions as ocpi_versions
     from app.ocpi import views as ocpi_views
     from app.ocpi.bookings import api as ocpi_bookings
+    from app.ocpi.bookings import emsp as ocpi_emsp_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.commands import sender as ocpi_emsp_commands
@@ -120,6 +121,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     app.register_blueprint(ocpi_emsp_tokens.blp)
     app.register_blueprint(ocpi_emsp_commands.blp)
+    app.register_blueprint(ocpi_emsp_bookings.blp)
     app.register_blueprint(ocpi_emsp_locations.blp)
     app.register_blueprint(ocpi_emsp_tariffs.blp)
     app.register_blueprint(ocpi_views.blp)

@@ -24,6 +24,7 @@ from app.inventory.models import (
     Party,
 )
 from app.ocpi.models import (
+    EmspBooking,
     EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
@@ -56,6 +57,7 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspBooking",
     "EmspCommand",
     "Evse",
     "EvseStatusReport",
