@@ -11,7 +11,7 @@ from app.bookings.enums import HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
 from app.core.errors import NotFound
 from app.extensions import db
-from app.inventory.models import Evse, Location
+from app.inventory.models import Connector, Evse, Location
 from app.tariffs.models import Tariff
 
 
@@ -57,6 +57,22 @@ def overlapping_window(
         statement = statement.where(Booking.id != exclude_id)
     row = db.session.execute(statement.limit(1)).first()
     return None if row is None else (row.starts_at, row.ends_at)
+
+
+def tariffs_of(location: Location, connector: Connector) -> list[Tariff]:
+    """The live (not deleted) tariffs a connector names, in its order."""
+    if not connector.tariff_ids:
+        return []
+    rows = db.session.scalars(
+        select(Tariff).where(
+            Tariff.country_code == location.country_code,
+            Tariff.party_id == location.party_id,
+            Tariff.ocpi_id.in_(connector.tariff_ids),
+            Tariff.deleted_at.is_(None),
+        )
+    ).all()
+    by_id = {row.ocpi_id: row for row in rows}
+    return [by_id[ocpi_id] for ocpi_id in connector.tariff_ids if ocpi_id in by_id]
 
 
 def tariff_of(evse: Evse) -> Tariff | None:

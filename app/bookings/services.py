@@ -19,7 +19,7 @@ from app.bookings.enums import (
 )
 from app.bookings.errors import InvalidTransition, PaymentRequired, SlotTaken
 from app.bookings.models import Booking, ProblemReport, Review
-from app.bookings.pricing import Quote, price_window
+from app.bookings.pricing import Quote, price_window, quote_evse
 from app.bookings.rules import access_visible as access_visible  # views read it from here
 from app.core.clock import as_utc, utcnow
 from app.core.errors import Forbidden, ValidationFailed
@@ -68,7 +68,7 @@ def quote_booking(driver: User, evse_id: int, starts_at: datetime, ends_at: date
     now = utcnow()
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
     rules.ensure_free(evse.id, starts_at, ends_at, now)
-    return price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
+    return quote_evse(evse, starts_at, ends_at)
 
 
 def _expire_stale_holds_on(evse_id: int, now: datetime) -> None:
@@ -90,7 +90,7 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     # Again under the lock: whoever held it before us may just have taken the slot.
     rules.ensure_free(evse_id, starts_at, ends_at, now)
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
-    quote = price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
+    quote = quote_evse(evse, starts_at, ends_at)
     _expire_stale_holds_on(evse.id, now)
     location = evse.location
     booking = Booking(
@@ -255,7 +255,7 @@ def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:
         raise InvalidTransition("the booking has already ended", status_now=booking.status)
     rules.check_availability(booking.evse, booking.starts_at, ends_at)
     rules.ensure_free(booking.evse_id, booking.ends_at, ends_at, now, booking.id)
-    quote = price_window(booking.evse, queries.tariff_of(booking.evse), booking.starts_at, ends_at)
+    quote = quote_evse(booking.evse, booking.starts_at, ends_at)
     booking.ends_at = ends_at
     booking.amount_minor = quote.amount_minor
     _commit_slot()
