@@ -59,7 +59,7 @@ def _register_modules(app: Flask) -> None:
     from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
-    from app.core import health, web
+    from app.core import assets, health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
@@ -73,11 +73,13 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.payments import api as payments_api
+    from app.payments import views as payments_views
     from app.search import api as search_api
     from app.search import queries as search_queries
     from app.search import views as search_views
 
     app.register_blueprint(health.blp)
+    app.register_blueprint(assets.blp)
     # Search drops EVSEs that bookings hold in the asked window, inside its own SQL.
     search_queries.register_unavailability(bookings_queries.taken_evses)
     web.init_app(app)
@@ -93,6 +95,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
+    app.register_blueprint(payments_views.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)

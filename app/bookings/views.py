@@ -16,6 +16,7 @@ from app.charging.commands import command_sender
 from app.core.errors import DomainError
 from app.core.web import html_errors
 from app.payments import queries as payment_queries
+from app.payments import services as payments
 from app.search.forms import window_from_form
 
 blp = Blueprint("bookings_web", __name__)
@@ -49,10 +50,25 @@ def hold(location_id: int, evse_id: int) -> ResponseReturnValue:
 @page(DRIVER)
 def my_bookings() -> ResponseReturnValue:
     """The driver's bookings, latest first, with what can be done with each."""
-    bookings = queries.bookings_of_driver(page_user().id)
+    driver = page_user()
+    bookings = queries.bookings_of_driver(driver.id)
     return render_template(
-        "bookings/my_bookings.html", bookings=bookings, access_visible=services.access_visible
+        "bookings/my_bookings.html",
+        bookings=bookings,
+        access_visible=services.access_visible,
+        card=_card_of(driver),
     )
+
+
+def _card_of(driver: Any) -> Any:
+    """The card bookings are paid with, or None (none saved, or payments unreachable)."""
+    if not payment_queries.has_card(driver.id):
+        return None
+    try:
+        cards = payments.saved_cards(driver)
+    except DomainError:
+        return None
+    return cards[0] if cards else None
 
 
 @blp.post("/bookings/<int:booking_id>/confirm")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -85,7 +85,26 @@ def _domain_error(error: DomainError) -> Response:
     return response
 
 
+# Machine interfaces answer problem JSON; every other path is a page a person looks at.
+MACHINE_PREFIXES = ("/api/", "/ocpi", "/webhooks/", "/healthz", "/ocpp")
+
+
+def is_page_request() -> bool:
+    """Tell whether the request is for a page (HTML errors) rather than an API (problem JSON)."""
+    if request.path.startswith(MACHINE_PREFIXES):
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best != "application/json" or "text/html" in request.accept_mimetypes
+
+
 def _http_error(error: HTTPException) -> Response:
+    if is_page_request():
+        page = render_template("error.html", title=error.name, detail=error.description)
+        response = make_response(page, error.code or 500)
+        for name, value in error.get_headers():
+            if name.lower() == "allow":  # a 405 still says which methods the page takes
+                response.headers[name] = value
+        return response
     extra: dict[str, Any] = {}
     data = getattr(error, "data", None)
     if isinstance(data, dict) and "messages" in data:

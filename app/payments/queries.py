@@ -10,7 +10,13 @@ from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.extensions import db
 from app.inventory.models import Location
-from app.payments.models import BookingPayment, LedgerEntry, OwnerAccount, PaymentState
+from app.payments.models import (
+    BookingPayment,
+    LedgerEntry,
+    OwnerAccount,
+    PaymentState,
+    StripeCustomer,
+)
 
 
 def payment_of(booking_id: int, *, for_update: bool = False) -> BookingPayment | None:
@@ -121,3 +127,11 @@ def owner_earnings(owner_id: int) -> list[tuple[str, int, int]]:
     return [
         (currency, int(e or 0), int(p or 0)) for currency, e, p in db.session.execute(statement)
     ]
+
+
+def has_card(user_id: int) -> bool:
+    """Tell whether the driver has a card saved for bookings."""
+    statement = select(StripeCustomer.id).where(
+        StripeCustomer.user_id == user_id, StripeCustomer.payment_method_id.is_not(None)
+    )
+    return db.session.scalar(statement) is not None

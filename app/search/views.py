@@ -68,6 +68,9 @@ def _map_data(criteria: SearchCriteria, page: SearchPage) -> dict[str, Any]:
                 "name": row.name or row.address,
                 "url": url_for("search_web.charger", location_id=row.location_id),
                 "status": row.status,
+                "id": row.location_id,
+                "own": bool(row.is_own),
+                "network": row.network_name,
             },
         )
     return {"center": [criteria.lat, criteria.lon], "markers": list(markers.values())}

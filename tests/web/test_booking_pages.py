@@ -83,7 +83,7 @@ def test_driver_holds_a_slot_in_their_time_zone(client, log_in, driver, listing)
     assert booking.status == "pending"
     assert booking.amount_minor == 400  # 2 h at 2.00 by the same engine as the API
     page = client.get("/bookings").get_data(as_text=True)
-    assert "Slot held." in page and "4.00 EUR" in page and "Pay and confirm" in page
+    assert "Slot held." in page and "4.00 EUR" in page and "Add a card" in page
     assert "Gate code 4711" not in page  # not before it is confirmed
 
 

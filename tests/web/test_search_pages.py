@@ -92,6 +92,9 @@ def test_search_map_data_has_one_marker_per_location(client, priced):
             "name": "Mapped",
             "url": f"/chargers/{location.id}",
             "status": "AVAILABLE",
+            "id": location.id,
+            "own": True,
+            "network": "PlugPool",
         }
     ]
 
