@@ -36,6 +36,8 @@ from app.inventory.models import (
 from app.inventory.schemas import ListingInSchema
 from app.tariffs.models import Tariff
 from app.tariffs.services import put_owner_tariff
+from app.tariffs.simple_price import FIELDS as PRICE_FIELDS
+from app.tariffs.simple_price import price_from_elements
 
 LOCATION_FIELDS = (
     "name", "address", "city", "postal_code", "state", "country", "time_zone",
@@ -105,6 +107,8 @@ def create_listing(
             owner_id=owner.id,
             publish=data.get("publish", False),
         )
+        if location.publish:
+            _require_payouts(owner.id, data["price"])
         _apply_location_fields(location, data)
         new_station = _new_station(location, password, station_id)
         for number, evse_data in enumerate(data["evses"], start=1):
@@ -153,12 +157,33 @@ def update_listing(user: User, listing_id: int, changes: dict[str, Any]) -> Loca
 def set_published(user: User, listing_id: int, publish: bool) -> Location:
     """Publish a listing to drivers and partners, or take it off."""
     location = get_listing(user, listing_id)
+    if publish and not location.publish:
+        tariff = queries.listing_tariff(location)
+        if tariff is not None:
+            _require_payouts(
+                location.owner_id, price_from_elements(tariff.currency, tariff.elements)
+            )
     with _one_transaction():
         if location.publish != publish:
             location.publish = publish
             db.session.flush()
             _emit_location(location, "published" if publish else "unpublished")
     return location
+
+
+def _require_payouts(owner_id: int, price: dict[str, Any]) -> None:
+    """A paid listing goes live only when its owner's payout account can be paid."""
+    if not any(price.get(field) for field in PRICE_FIELDS):
+        return  # free charging needs no payout account
+    from app.payments import queries as payment_queries  # payments builds on inventory
+
+    account = payment_queries.owner_account(owner_id)
+    if account is None or not account.payable:
+        raise Conflict(
+            "Set up payouts before publishing a charger with a price: "
+            "drivers pay through PlugPool and you are paid to your payout account.",
+            reason="payouts_not_ready",
+        )
 
 
 def remove_listing(user: User, listing_id: int) -> None:

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.accounts.auth import page, page_user
 from app.bookings import queries as booking_queries
-from app.core.errors import ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
 from app.core.web import html_errors
 from app.inventory import forms, queries, services
 
@@ -39,6 +39,9 @@ def new_listing() -> ResponseReturnValue:
         created = services.create_listing(page_user(), forms.listing_from_form(request.form))
     except ValidationFailed as error:
         return _listing_form("inventory/new_listing.html", request.form, error), 422
+    except Conflict as error:
+        refused = ValidationFailed({"publish": [error.detail]}, "Not published")
+        return _listing_form("inventory/new_listing.html", request.form, refused), 409
     view = queries.listing_view(created.location, created.station.password)
     response = make_response(render_template("inventory/created.html", listing=view))
     # The password is in this page only: no cache may keep a copy.
@@ -76,7 +79,13 @@ def edit_listing(listing_id: int) -> ResponseReturnValue:
 @page(OWNER)
 def publish(listing_id: int) -> ResponseReturnValue:
     """Offer the listing to drivers and roaming partners."""
-    services.set_published(page_user(), listing_id, True)
+    try:
+        services.set_published(page_user(), listing_id, True)
+    except Conflict as error:
+        flash(error.detail, "error")
+        if error.extra.get("reason") == "payouts_not_ready":
+            return redirect(url_for("payments_web.payouts"))
+        return redirect(_back(listing_id))
     flash("Published: drivers can find and book this charger.", "success")
     return redirect(_back(listing_id))
 
