@@ -5,6 +5,7 @@ The one calendar: the driver's charger page and the OCPI 2.3.0 Calendars both re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,3 +116,41 @@ def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval
             pieces = next_pieces
         result.extend(pieces)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class SlotDay:
+    """One local day of a charger's calendar: its free intervals and bookable starts."""
+
+    day: date
+    free: list[Interval]  # local (aware) times
+    starts: list[datetime]  # local starts of a free slot of the given length
+
+
+def slot_days(
+    free: list[Interval], zone: ZoneInfo, earliest: datetime, length: timedelta, days: int
+) -> list[SlotDay]:
+    """The next `days` local days from earliest, with free intervals and slot starts on the hour."""
+    first = earliest.astimezone(zone).date()
+    by_day: dict[date, SlotDay] = {
+        first + timedelta(days=n): SlotDay(first + timedelta(days=n), [], []) for n in range(days)
+    }
+    for start, end in free:
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+        day = by_day.get(local_start.date())
+        if day is not None:
+            day.free.append((local_start, local_end))
+        # Starts on the full hour (local), from the earliest bookable moment.
+        at = max(start, earliest).astimezone(zone)
+        if at.minute or at.second or at.microsecond:
+            at = at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        at = at.replace(tzinfo=None)
+        while True:
+            moment = at.replace(tzinfo=zone)
+            if moment + length > local_end:
+                break
+            found = by_day.get(moment.date())
+            if found is not None:
+                found.starts.append(moment)
+            at += timedelta(hours=1)
+    return list(by_day.values())

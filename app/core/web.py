@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from app.core.errors import DomainError
 from app.core.money import from_minor_units
 from app.core.security import same_secret
+from app.inventory.names import plain_name
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["connector_name"] = plain_name
 
 
 def csrf_token() -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.bookings import calendar, pricing
+from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.core.web import html_errors
 from app.inventory.enums import ConnectorType
@@ -19,6 +23,8 @@ blp = Blueprint("search_web", __name__)
 html_errors(blp)
 
 CONNECTORS = [member.value for member in ConnectorType]
+CALENDAR_DAYS = 14
+SLOT_LENGTH = timedelta(hours=1)
 
 
 @blp.get("/chargers")
@@ -44,7 +50,31 @@ def charger(location_id: int) -> ResponseReturnValue:
     except ValueError:
         window = None  # a bad window in a link only loses the quote, not the page
     detail = services.charger_detail(location_id, window)
-    return render_template("search/charger.html", detail=detail, args=request.args)
+    location = detail.location
+    zone = ZoneInfo(location.time_zone)
+    now = utcnow().replace(second=0, microsecond=0)
+    earliest = now + timedelta(minutes=int(current_app.config["BOOKING_MIN_LEAD_MINUTES"]))
+    free = calendar.free_timeslots(location, now, now + timedelta(days=CALENDAR_DAYS))
+    calendars = {
+        evse_id: calendar.slot_days(intervals, zone, earliest, SLOT_LENGTH, CALENDAR_DAYS)
+        for evse_id, intervals in free.items()
+    }
+    # The breakdown comes from the booking's own quote: the same amount the hold takes.
+    breakdowns = {
+        evse.id: pricing.quote_evse(evse, detail.window.start, detail.window.end)
+        for evse in location.evses
+        if detail.quotes.get(evse.id) is not None
+    }
+    return render_template(
+        "search/charger.html",
+        detail=detail,
+        args=request.args,
+        calendars=calendars,
+        breakdowns=breakdowns,
+        zone=location.time_zone,
+        slot_hours=int(SLOT_LENGTH.total_seconds() // 3600),
+        connected=any(station.last_seen_at for station in location.stations),
+    )
 
 
 def _next_url(criteria: SearchCriteria, page: SearchPage) -> str | None:
