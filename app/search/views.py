@@ -73,7 +73,9 @@ def charger(location_id: int) -> ResponseReturnValue:
         breakdowns=breakdowns,
         zone=location.time_zone,
         slot_hours=int(SLOT_LENGTH.total_seconds() // 3600),
-        connected=any(station.last_seen_at for station in location.stations),
+        slot_delta=SLOT_LENGTH,
+        # Partner sites and listings without an OCPP identity have nothing to connect.
+        connected=not location.stations or any(st.last_seen_at for st in location.stations),
     )
 
 

@@ -208,5 +208,5 @@ def test_charger_page_quotes_the_drivers_window(client, priced):
     # Two hours at 11 kW: 22 kWh at 0.30 plus 2 hours at 2.00/hour.
     assert quote["amount_minor"] == 1060
     assert "10.60 EUR" in page
-    assert "2030-01-02 09:00" in page  # the window shown in UTC
+    assert "Wed 02 Jan, 10:00" in page  # the window shown in the charger's time zone
     assert 'id="q-from" name="from" type="datetime-local" value="2030-01-02T10:00"' in page
