@@ -73,7 +73,7 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to problem JSON."""
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error_response)
 
 
 def _domain_error(error: DomainError) -> Response:
@@ -97,7 +97,8 @@ def is_page_request() -> bool:
     return best != "application/json" or "text/html" in request.accept_mimetypes
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_error_response(error: HTTPException) -> Response:
+    """An HTTP error as an HTML page for pages, as problem JSON for machine interfaces."""
     if is_page_request():
         page = render_template("error.html", title=error.name, detail=error.description)
         response = make_response(page, error.code or 500)

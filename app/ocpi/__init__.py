@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from app.core.errors import problem
+from app.core.errors import http_error_response
 
 
 def init_app(app: Flask) -> None:
@@ -24,4 +24,4 @@ def _routing_error(error: HTTPException) -> Response:
 
     if request.path == "/ocpi" or request.path.startswith("/ocpi/"):
         return http_error(error)
-    return problem(error.code or 500, error.name, error.description or "")
+    return http_error_response(error)

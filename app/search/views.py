@@ -31,14 +31,18 @@ SLOT_LENGTH = timedelta(hours=1)
 def search() -> ResponseReturnValue:
     """Search chargers around a point: list with distance, status and price, and a map."""
     try:
-        criteria = forms.criteria_from_form(request.args)
+        fields, place = forms.resolve_place(request.args)
+        criteria = forms.criteria_from_form(fields)
     except ValidationFailed as error:
         return _search_page(errors=error.errors), 422
     if criteria is None:
         return _search_page()
     page = services.search_chargers(criteria)
     return _search_page(
-        page=page, map_data=_map_data(criteria, page), next_url=_next_url(criteria, page)
+        page=page,
+        place=place,
+        map_data=_map_data(criteria, page),
+        next_url=_next_url(criteria, page),
     )
 
 
@@ -112,6 +116,7 @@ def _search_page(**context: object) -> str:
     context.setdefault("errors", {})
     context.setdefault("page", None)
     context.setdefault("next_url", None)
+    context.setdefault("place", None)
     return render_template(
         "search/search.html",
         args=request.args,

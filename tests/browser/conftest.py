@@ -33,7 +33,7 @@ from tests.support.stripe_fixtures import localstripe  # noqa: F401 (a fixture, 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "browser-test-pw"  # noqa: S105 -- test accounts only
+PASSWORD = "browser-test-pw"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 _saved: list[Path] = []
@@ -49,7 +49,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def chromium() -> Iterator[Any]:
     """A headless Chromium, or a skip that says why there is none."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package `chromium`; scripts/ensure-system-deps.sh installs it)")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM} (Debian package `chromium`; scripts/ensure-system-deps.sh installs it)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -15,12 +15,22 @@
     button.addEventListener("click", function () {
       status.textContent = "Finding your location…";
       navigator.geolocation.getCurrentPosition(function (position) {
+        document.getElementById("f-place").value = "";
         document.getElementById("f-lat").value = position.coords.latitude.toFixed(5);
         document.getElementById("f-lon").value = position.coords.longitude.toFixed(5);
         status.textContent = "Location found.";
       }, function (error) {
         status.textContent = "Could not get your location: " + error.message;
       });
+    });
+  }
+
+  // A place typed replaces coordinates of an earlier search (coordinates win when both are set).
+  var place = document.getElementById("f-place");
+  if (place) {
+    place.addEventListener("input", function () {
+      document.getElementById("f-lat").value = "";
+      document.getElementById("f-lon").value = "";
     });
   }
 
