@@ -93,8 +93,8 @@ def is_page_request() -> bool:
     """Tell whether the request is for a page (HTML errors) rather than an API (problem JSON)."""
     if request.path.startswith(MACHINE_PREFIXES):
         return False
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best != "application/json" or "text/html" in request.accept_mimetypes
+    # Browsers name text/html; scripts and API clients (no Accept, */*, JSON) keep problem JSON.
+    return any(value == "text/html" for value, _ in request.accept_mimetypes)
 
 
 def http_error_response(error: HTTPException) -> Response:

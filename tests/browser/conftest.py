@@ -50,7 +50,8 @@ def chromium() -> Iterator[Any]:
     """A headless Chromium, or a skip that says why there is none."""
     if not Path(CHROMIUM).exists():
         pytest.skip(
-            f"no Chromium at {CHROMIUM} (Debian package `chromium`; scripts/ensure-system-deps.sh installs it)"
+            f"no Chromium at {CHROMIUM}: install the Debian package `chromium` "
+            "(scripts/ensure-system-deps.sh does)"
         )
     try:
         from playwright.sync_api import sync_playwright

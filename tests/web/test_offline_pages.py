@@ -7,7 +7,7 @@ from app.search import geocode
 from tests.web.test_search_pages import priced  # noqa: F401 (a fixture, found by name)
 
 
-def test_place_search_finds_chargers_near_a_gazetteer_place(client, priced):
+def test_place_search_finds_chargers_near_a_gazetteer_place(client, priced):  # noqa: F811
     location = priced(name="Near the park")  # at 52.370216, 4.895168 (Dam area)
     page = client.get("/chargers", query_string={"place": "Dam square", "radius_km": "3"})
     text = page.get_data(as_text=True)
