@@ -20,10 +20,19 @@ if ! ls /usr/lib/*/mod_spatialite.so >/dev/null 2>&1; then
   need+=("libsqlite3-mod-spatialite")
 fi
 
-# Headless Chromium for the browser tests (tests/browser, driven by Playwright through
-# executable_path; no browser is downloaded). Those tests skip, saying so, without it.
-if [ "${PLUGPOOL_NO_CHROMIUM:-}" != "1" ] && ! command -v chromium >/dev/null 2>&1; then
-  need+=("chromium")
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+# Headless Chromium for the browser tests (`make test` sets PLUGPOOL_BROWSER_DEPS=1): Debian's
+# package, driven by Playwright through executable_path; no browser is downloaded. Without
+# it those tests skip and say why, so a failed install does not stop the run.
+if [ "${PLUGPOOL_BROWSER_DEPS:-}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing system package: chromium (browser tests)"
+  { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq chromium >/dev/null; } \
+    || echo "chromium could not be installed: the browser tests will skip" >&2
 fi
 
 if [ "${#need[@]}" -eq 0 ]; then
@@ -31,13 +40,5 @@ if [ "${#need[@]}" -eq 0 ]; then
 fi
 
 echo "Installing system packages: ${need[*]}"
-sudo_cmd=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
 $sudo_cmd apt-get update -qq
-if ! $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null; then
-  echo "Could not install ${need[*]}; tests that need them will fail or skip with the reason." >&2
-  exit 0
-fi
+$sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
