@@ -20,7 +20,7 @@ from app.core.errors import Conflict, ValidationFailed
 from app.core.security import hash_secret, new_password
 from app.core.spatial import point_value
 from app.extensions import db
-from app.inventory import queries
+from app.inventory import photos, queries
 from app.inventory.enums import EvseStatus
 from app.inventory.errors import ListingNotFound, ListingRemoved, NotYourListing
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
@@ -168,6 +168,28 @@ def set_published(user: User, listing_id: int, publish: bool) -> Location:
             location.publish = publish
             db.session.flush()
             _emit_location(location, "published" if publish else "unpublished")
+    return location
+
+
+def add_photo(user: User, listing_id: int, data: bytes, url_for_name: Any) -> Location:
+    """Store a checked, resized photo and add it to the listing's OCPI images."""
+    location = get_listing(user, listing_id)
+    if len(location.images or []) >= photos.MAX_PHOTOS:
+        raise ValidationFailed({"photo": [f"A listing has at most {photos.MAX_PHOTOS} photos."]})
+    stored = photos.store_photo(data)
+    image = {
+        "url": url_for_name(f"{stored.name}.jpg"),
+        "thumbnail": url_for_name(f"{stored.name}-thumb.jpg"),
+        "category": "LOCATION",
+        "type": "jpeg",
+        "width": stored.width,
+        "height": stored.height,
+    }
+    with _one_transaction():
+        location.images = [*(location.images or []), image]
+        location.last_updated = utcnow()
+        db.session.flush()
+        _emit_location(location, "updated")
     return location
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.bookings import calendar, pricing
@@ -14,7 +14,7 @@ from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.core.web import html_errors
 from app.inventory.enums import ConnectorType
-from app.search import forms, services
+from app.search import forms, geocode, services
 from app.search.criteria import SearchCriteria
 from app.search.cursor import encode_cursor
 from app.search.services import SearchPage
@@ -81,6 +81,16 @@ def charger(location_id: int) -> ResponseReturnValue:
         # Partner sites and listings without an OCPP identity have nothing to connect.
         connected=not location.stations or any(st.last_seen_at for st in location.stations),
     )
+
+
+@blp.get("/places")
+def places() -> ResponseReturnValue:
+    """Look a place or address up (the listing form's pin, the search box): JSON."""
+    try:
+        found = geocode.geocode(request.args.get("q", ""))
+    except geocode.GeocoderUnavailable:
+        return jsonify({"places": [], "error": "Address lookup is not available right now."}), 503
+    return jsonify({"places": [{"name": p.name, "lat": p.lat, "lon": p.lon} for p in found]})
 
 
 def _next_url(criteria: SearchCriteria, page: SearchPage) -> str | None:
