@@ -70,7 +70,10 @@ def _entries() -> tuple[tuple[Place, tuple[str, ...]], ...]:
     return tuple(
         (
             Place(row["name"], row["lat"], row["lon"]),
-            tuple(_fold(name) for name in [row["name"], *row["aliases"]]),
+            # "Oosterpark, Amsterdam" is also found as "Oosterpark".
+            tuple(
+                _fold(name) for name in [row["name"], row["name"].split(",")[0], *row["aliases"]]
+            ),
         )
         for row in data["places"]
     )
