@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -235,6 +236,43 @@ def cancel_booking(user: User, booking_id: int) -> Booking:
     db.session.commit()
     payments.settle_payment(booking.id)
     return booking
+
+
+def cancellation_terms(user: User, booking_id: int) -> tuple[Booking, int]:
+    """The booking and what cancelling it now would cost the driver (to ask before cancelling)."""
+    booking = queries.get_booking(booking_id)
+    by = Party.OWNER if booking.location.owner_id == user.id else Party.DRIVER
+    if by is Party.DRIVER:
+        rules.require_driver(booking, user)
+    rules.require_status(
+        booking, BookingStatus.PENDING, BookingStatus.REQUESTED, BookingStatus.CONFIRMED
+    )
+    return booking, rules.cancellation_fee(booking, by, utcnow())
+
+
+def live_charge(booking: Booking) -> dict[str, Any] | None:
+    """The booking's charging so far: energy, duration and running cost (same engine)."""
+    from app.charging import queries as charging_queries  # charging builds on bookings
+
+    sessions = charging_queries.sessions_of_booking(booking.id)
+    if not sessions:
+        return None
+    session = sessions[-1]
+    until = session.end_date_time or utcnow()
+    energy = Decimal(session.kwh or 0)
+    cost = None
+    if until > session.start_date_time:
+        tariff = queries.tariff_of(booking.evse)
+        if tariff is not None:
+            cost = price_window(booking.evse, tariff, session.start_date_time, until, energy)
+    return {
+        "energy_kwh": energy,
+        "minutes": int((until - session.start_date_time).total_seconds() // 60),
+        "cost_minor": cost.amount_minor if cost else None,
+        "currency": booking.currency,
+        "charging": session.end_date_time is None,
+        "updated_at": utcnow(),
+    }
 
 
 def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:

@@ -219,7 +219,9 @@ def test_start_charging_before_the_window_is_explained(client, log_in, driver, l
     [booking] = _bookings_of(driver)
     client.post(f"/bookings/{booking.id}/confirm", data={"csrf_token": CSRF})
     page = client.get("/bookings").get_data(as_text=True)
-    assert f'action="/bookings/{booking.id}/start"' in page
+    # The button shows only inside the window; before it, the page says when it appears.
+    assert f'action="/bookings/{booking.id}/start"' not in page
+    assert "“Start charging” appears 15 minutes before the start." in page
     client.post(f"/bookings/{booking.id}/start", data={"csrf_token": CSRF})
     page = client.get("/bookings").get_data(as_text=True)
     assert "window has not begun" in page
