@@ -186,3 +186,17 @@ def taken_evses(window: Any) -> Select[Any]:
         Booking.ends_at > window.start,
         live_hold,
     )
+
+
+def charger_reviews(location_id: int, limit: int = 20) -> tuple[list[Review], float | None, int]:
+    """Drivers' reviews of a listing, newest first, with the average rating and their count."""
+    statement = (
+        select(Review)
+        .join(Booking, Booking.id == Review.booking_id)
+        .where(Booking.location_id == location_id, Review.author_role == "driver")
+    )
+    reviews = list(db.session.scalars(statement.order_by(Review.created_at.desc())))
+    if not reviews:
+        return [], None, 0
+    average = sum(review.rating for review in reviews) / len(reviews)
+    return reviews[:limit], round(average, 1), len(reviews)

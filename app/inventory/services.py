@@ -42,6 +42,7 @@ from app.tariffs.simple_price import price_from_elements
 LOCATION_FIELDS = (
     "name", "address", "city", "postal_code", "state", "country", "time_zone",
     "parking_type", "access_instructions", "description", "images",
+    "instant_book", "cancellation_policy",
 )  # fmt: skip
 CONNECTOR_FIELDS = (
     "standard", "format", "power_type", "max_voltage", "max_amperage", "max_electric_power",

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask.typing import ResponseReturnValue
 
 from app.bookings import calendar, pricing
+from app.bookings import queries as booking_queries
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.core.web import html_errors
@@ -69,9 +70,13 @@ def charger(location_id: int) -> ResponseReturnValue:
         for evse in location.evses
         if detail.quotes.get(evse.id) is not None
     }
+    reviews, rating, review_count = booking_queries.charger_reviews(location.id)
     return render_template(
         "search/charger.html",
         detail=detail,
+        reviews=reviews,
+        rating=rating,
+        review_count=review_count,
         args=request.args,
         calendars=calendars,
         breakdowns=breakdowns,
