@@ -119,7 +119,7 @@ def review(booking_id: int) -> ResponseReturnValue:
 
 def _card_of(driver: Any) -> Any:
     """The card bookings are paid with, or None (none saved, or payments unreachable)."""
-    if not payment_queries.has_card(driver.id):
+    if not payment_queries.has_usable_card(driver.id):
         return None
     try:
         cards = payments.saved_cards(driver)
@@ -169,6 +169,7 @@ def owner_bookings() -> ResponseReturnValue:
         "bookings/owner_bookings.html",
         bookings=queries.bookings_of_owner(owner.id),
         earnings=payment_queries.owner_earnings(owner.id),
+        flagged=charging_queries.flagged_session_rows(owner.id),
     )
 
 

@@ -106,6 +106,11 @@ def http_error_response(error: HTTPException) -> Response:
             if name.lower() == "allow":  # a 405 still says which methods the page takes
                 response.headers[name] = value
         return response
+    return http_problem(error)
+
+
+def http_problem(error: HTTPException) -> Response:
+    """Problem JSON for an HTTP error, with its field errors and headers."""
     extra: dict[str, Any] = {}
     data = getattr(error, "data", None)
     if isinstance(data, dict) and "messages" in data:
@@ -115,7 +120,16 @@ def http_error_response(error: HTTPException) -> Response:
         if error.code == ValidationFailed.status:
             return problem(error.code, ValidationFailed.title, "Invalid input", **extra)
     status = error.code or 500
-    return problem(status, error.name, error.description or "", **extra)
+    response = problem(status, error.name, error.description or "", **extra)
+    return with_error_headers(response, error)
+
+
+def with_error_headers(response: Response, error: HTTPException) -> Response:
+    """Keep the headers an HTTP error carries (Allow on 405, Retry-After...) on our body."""
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _flatten_messages(messages: dict[str, Any]) -> dict[str, list[str]]:

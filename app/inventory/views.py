@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.accounts.auth import page, page_user
 from app.bookings import queries as booking_queries
+from app.charging.queries import station_events
 from app.core.errors import Conflict, ValidationFailed
 from app.core.web import html_errors
 from app.inventory import forms, photos, queries, services
@@ -65,8 +66,13 @@ def new_listing() -> ResponseReturnValue:
 def listing_page(listing_id: int) -> ResponseReturnValue:
     """One listing: stations, chargers, price and schedule at a glance."""
     view = queries.listing_view(services.get_listing(page_user(), listing_id))
+    events = {s["station_id"]: station_events(s["station_id"], 5) for s in view["stations"]}
     return render_template(
-        "inventory/listing.html", listing=view, photo_errors={}, photo_limits=photos.limits_text()
+        "inventory/listing.html",
+        listing=view,
+        events=events,
+        photo_errors={},
+        photo_limits=photos.limits_text(),
     )
 
 
@@ -125,6 +131,7 @@ def upload_photo(listing_id: int) -> ResponseReturnValue:
         return render_template(
             "inventory/listing.html",
             listing=view,
+            events={s["station_id"]: station_events(s["station_id"], 5) for s in view["stations"]},
             photo_errors=error.errors,
             photo_limits=photos.limits_text(),
         ), 422

@@ -15,6 +15,8 @@ from app.payments.models import (
     LedgerEntry,
     OwnerAccount,
     PaymentState,
+    RoamingCharge,
+    RoamingState,
     StripeCustomer,
 )
 
@@ -129,9 +131,18 @@ def owner_earnings(owner_id: int) -> list[tuple[str, int, int]]:
     ]
 
 
-def has_card(user_id: int) -> bool:
-    """Tell whether the driver has a card saved for bookings."""
-    statement = select(StripeCustomer.id).where(
-        StripeCustomer.user_id == user_id, StripeCustomer.payment_method_id.is_not(None)
+def has_usable_card(driver_id: int) -> bool:
+    """Tell whether the driver saved a card we can charge."""
+    query = select(StripeCustomer.id).where(
+        StripeCustomer.user_id == driver_id, StripeCustomer.payment_method_id.is_not(None)
     )
-    return db.session.scalar(statement) is not None
+    return db.session.scalars(query).first() is not None
+
+
+def unpaid_roaming_charges(driver_id: int) -> list[RoamingCharge]:
+    """Return the driver's roaming charges whose capture failed (they block new starts)."""
+    query = select(RoamingCharge).where(
+        RoamingCharge.driver_id == driver_id,
+        RoamingCharge.state == RoamingState.CAPTURE_FAILED.value,
+    )
+    return list(db.session.scalars(query))

@@ -43,7 +43,7 @@ def _safe_next() -> str:
     return target if target.startswith("/") and not target.startswith("//") else url_for(".cards")
 
 
-@blp.get("/cards")
+@blp.get("/payment-cards")
 @page(DRIVER)
 def cards() -> ResponseReturnValue:
     """The driver's saved cards, removable, and a form to add one with Stripe.js Elements."""
@@ -62,7 +62,7 @@ def cards() -> ResponseReturnValue:
     )
 
 
-@blp.post("/cards/setup")
+@blp.post("/payment-cards/setup")
 @page(DRIVER)
 def card_setup() -> ResponseReturnValue:
     """Start saving a card: the SetupIntent's client secret for Stripe.js (JSON)."""
@@ -73,7 +73,7 @@ def card_setup() -> ResponseReturnValue:
     return jsonify({"client_secret": setup.client_secret})
 
 
-@blp.post("/cards")
+@blp.post("/payment-cards")
 @page(DRIVER)
 def save_card() -> ResponseReturnValue:
     """Keep the card Stripe.js confirmed as the one bookings use."""
@@ -90,7 +90,7 @@ def save_card() -> ResponseReturnValue:
     return redirect(_safe_next())
 
 
-@blp.post("/cards/<payment_method>/remove")
+@blp.post("/payment-cards/<payment_method>/remove")
 @page(DRIVER)
 def remove_card(payment_method: str) -> ResponseReturnValue:
     """Remove a saved card."""

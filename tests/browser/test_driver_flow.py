@@ -79,7 +79,7 @@ def test_driver_books_a_free_slot_pays_with_a_new_card_and_sees_the_access_notes
     assert status == "confirmed"
     assert quoted == held == authorised  # the price shown is the price held on the card
 
-    page.goto(f"{live.url}/cards")
+    page.goto(f"{live.url}/payment-cards")
     assert page.locator(".card-name").inner_text() == "Visa .... 4242"
     shot(page, "cards")
 
