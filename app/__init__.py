@@ -62,7 +62,7 @@ def _register_modules(app: Flask) -> None:
     from app.charging import api as charging_api
     from app.charging import roaming_api, roaming_pages
     from app.charging import views as charging_views
-    from app.core import health, web
+    from app.core import assets, health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
@@ -83,11 +83,13 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tokens import api as ocpi_tokens
     from app.ocpi.tokens import sender as ocpi_emsp_tokens
     from app.payments import api as payments_api
+    from app.payments import views as payments_views
     from app.search import api as search_api
     from app.search import queries as search_queries
     from app.search import views as search_views
 
     app.register_blueprint(health.blp)
+    app.register_blueprint(assets.blp)
     # Search drops EVSEs that bookings hold in the asked window, inside its own SQL.
     search_queries.register_unavailability(bookings_queries.taken_evses)
     web.init_app(app)
@@ -104,6 +106,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
+    app.register_blueprint(payments_views.blp)
     app.register_blueprint(charging_views.blp)
     app.register_blueprint(roaming_pages.blp)
     ocpi.init_app(app)
