@@ -68,6 +68,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.credentials import api as ocpi_credentials
+    from app.ocpi.hub import api as ocpi_hub
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.sessions import api as ocpi_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
@@ -104,6 +105,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_hub.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

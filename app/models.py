@@ -23,6 +23,7 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
 from app.ocpi.models import (
     OcpiBooking,
     OcpiChargingProfile,
@@ -55,6 +56,10 @@ __all__ = [
     "DriverToken",
     "Evse",
     "EvseStatusReport",
+    "HubMember",
+    "HubMessage",
+    "HubProxy",
+    "HubRule",
     "LedgerEntry",
     "Location",
     "LoginAttempt",

@@ -16,7 +16,7 @@ import requests
 from flask import current_app
 
 from app.core.db import json_dumps, json_loads
-from app.ocpi.errors import PartnerCallFailed, UnsafeUrl
+from app.ocpi.errors import PartnerCallFailed, PartnerTimeout, UnsafeUrl
 from app.ocpi.transport import encode_token
 
 log = logging.getLogger("plugpool.ocpi.client")
@@ -32,6 +32,15 @@ class OcpiResponse:
     data: Any
     status_message: str | None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RelayedReply:
+    """A partner's answer kept as it came: status, headers and the raw body."""
+
+    http_status: int
+    body: bytes
+    headers: dict[str, str]
 
 
 def _session() -> requests.Session:
@@ -72,6 +81,7 @@ class OcpiClient:
         to_party: tuple[str, str] | None = None,
         correlation_id: str | None = None,
         timeout: float | None = None,
+        from_party: tuple[str, str] | None = None,
     ) -> None:
         config = current_app.config
         self._authorization = encode_token(token, raw_token)
@@ -80,7 +90,7 @@ class OcpiClient:
         self._timeout = timeout or config["OCPI_HTTP_TIMEOUT"]
         self._retries = config["OCPI_GET_RETRIES"]
         self._allow_insecure = config["OCPI_ALLOW_INSECURE_URLS"]
-        self._from_party = (config["OWN_COUNTRY_CODE"], config["OWN_PARTY_ID"])
+        self._from_party = from_party or (config["OWN_COUNTRY_CODE"], config["OWN_PARTY_ID"])
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> OcpiResponse:
         """GET, retried on connection errors and 5xx (GET is safe to repeat)."""
@@ -112,6 +122,33 @@ class OcpiClient:
     def delete(self, url: str) -> OcpiResponse:
         """DELETE once."""
         return self._call("DELETE", url)
+
+    def relay(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        params: list[tuple[str, str]] | None = None,
+    ) -> RelayedReply:
+        """Send a request on someone else's behalf, once, and return the answer untouched.
+
+        headers: the routing and tracing headers to send (our Authorization is added); safe to
+        call from worker threads (no application context needed).
+        """
+        check_url(url, self._allow_insecure)
+        sent = {**headers, "Authorization": self._authorization, "Accept": "application/json"}
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        try:
+            reply = _session().request(
+                method, url, params=params, data=body, headers=sent, timeout=self._timeout
+            )
+        except requests.Timeout as error:
+            raise PartnerTimeout(f"{method} {url}: timed out") from error
+        except requests.RequestException as error:
+            raise PartnerCallFailed(f"{method} {url}: {type(error).__name__}") from error
+        return RelayedReply(reply.status_code, reply.content, dict(reply.headers))
 
     def _headers(self, routed: bool) -> dict[str, str]:
         request_id = str(uuid.uuid4())

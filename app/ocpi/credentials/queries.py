@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from app.core.security import digest_token, same_secret
@@ -31,7 +32,33 @@ def partner_by_name(name: str) -> OcpiPartner | None:
 
 
 def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
-    """The partner that registered a party in a role."""
+    """The partner that registered a party in a role; else the hub we reach other parties by.
+
+    PlugPool's own party is never reached through a hub (its drivers' sessions stay here).
+    """
+    config = current_app.config
+    if (country_code.upper(), party_id.upper()) == (
+        config["OWN_COUNTRY_CODE"],
+        config["OWN_PARTY_ID"],
+    ):
+        return None
+    return direct_holder(country_code, party_id, role) or _hub()
+
+
+def _hub() -> OcpiPartner | None:
+    from app.ocpi.models import HUB_ROLE, PartnerStatus
+
+    query = (
+        select(OcpiPartner)
+        .join(PartnerRole)
+        .where(PartnerRole.role == HUB_ROLE, OcpiPartner.status == PartnerStatus.REGISTERED.value)
+        .order_by(OcpiPartner.id)
+    )
+    return db.session.scalars(query).first()
+
+
+def direct_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
+    """The partner that registered a party in a role itself."""
     query = (
         select(OcpiPartner)
         .join(PartnerRole)

@@ -1,0 +1,89 @@
+"""A party's connection status on the hub; every change is pushed to the others as ClientInfo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.ocpi.hub.models import ConnectionStatus, HubMember
+from app.ocpi.models import OcpiPartner
+
+# A request from a party refreshes its last-seen time at most this often (one UPDATE).
+SEEN_GRANULARITY = timedelta(seconds=30)
+
+
+def member(partner: OcpiPartner) -> HubMember:
+    """The party's hub row (created PLANNED on first use)."""
+    row = db.session.get(HubMember, partner.id)
+    if row is None:
+        row = HubMember(
+            partner_id=partner.id,
+            status=ConnectionStatus.PLANNED.value,
+            status_changed_at=utcnow(),
+            suspended=False,
+        )
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def set_status(partner: OcpiPartner, status: ConnectionStatus) -> bool:
+    """Change the party's status; announce it to the other parties. False when unchanged."""
+    from app.ocpi.hub import clientinfo
+
+    row = member(partner)
+    if row.status == status.value:
+        return False
+    row.status = status.value
+    row.status_changed_at = utcnow()
+    db.session.flush()
+    clientinfo.announce(partner, row)
+    return True
+
+
+def planned(partner: OcpiPartner) -> None:
+    """TOKEN_A issued, no credentials exchanged yet."""
+    set_status(partner, ConnectionStatus.PLANNED)
+
+
+def connected(partner: OcpiPartner) -> None:
+    """Registered or reachable again (an operator's suspension holds until resumed)."""
+    if not member(partner).suspended:
+        set_status(partner, ConnectionStatus.CONNECTED)
+
+
+def offline(partner: OcpiPartner) -> None:
+    """Not reachable: a failed forward or still-alive check."""
+    if member(partner).status == ConnectionStatus.CONNECTED.value:
+        set_status(partner, ConnectionStatus.OFFLINE)
+
+
+def suspended(partner: OcpiPartner) -> None:
+    """Unregistered: it will not connect any more."""
+    set_status(partner, ConnectionStatus.SUSPENDED)
+
+
+def seen(partner: OcpiPartner) -> None:
+    """The party called the hub: note the time; an OFFLINE party is CONNECTED again."""
+    row = member(partner)
+    now = utcnow()
+    if row.last_seen_at is None or now - row.last_seen_at > SEEN_GRANULARITY:
+        row.last_seen_at = now
+    if row.status == ConnectionStatus.OFFLINE.value:
+        set_status(partner, ConnectionStatus.CONNECTED)
+
+
+def suspend(partner: OcpiPartner) -> None:
+    """The operator suspends the party: nothing is routed to or from it until resumed."""
+    member(partner).suspended = True
+    set_status(partner, ConnectionStatus.SUSPENDED)
+    db.session.commit()
+
+
+def resume(partner: OcpiPartner) -> None:
+    """The operator lifts a suspension."""
+    member(partner).suspended = False
+    registered = partner.status == "REGISTERED"
+    set_status(partner, ConnectionStatus.CONNECTED if registered else ConnectionStatus.PLANNED)
+    db.session.commit()
