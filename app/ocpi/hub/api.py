@@ -59,7 +59,7 @@ def hub_credentials(version: str) -> ResponseReturnValue:
 def list_client_infos(version: str) -> ResponseReturnValue:
     """The ClientInfo of every party the caller may talk to (paged)."""
     page = page_request()
-    infos = clientinfo.all_client_infos(g.ocpi_partner)
+    infos = clientinfo.list_for(g.ocpi_partner)
     infos = [i for i in infos if _in_window(i["last_updated"], page.date_from, page.date_to)]
     served = infos[page.offset : page.offset + page.limit]
     return envelope(served, headers=page_headers(page.offset, page.limit, len(served), len(infos)))

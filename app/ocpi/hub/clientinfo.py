@@ -33,6 +33,15 @@ def client_info(role: Any, row: HubMember) -> dict[str, Any]:
     }
 
 
+def list_for(viewer: OcpiPartner) -> list[dict[str, Any]]:
+    """The viewer's GET of the list: it counts as contact (an OFFLINE party is back)."""
+    from app.ocpi.hub import status
+
+    status.seen(viewer)
+    db.session.commit()
+    return all_client_infos(viewer)
+
+
 def all_client_infos(viewer: OcpiPartner) -> list[dict[str, Any]]:
     """ClientInfo of every party the viewer may talk to, oldest change first."""
     rows = queries.statuses()

@@ -29,6 +29,7 @@ from app.ocpi.hub.models import HubMessage
 from app.ocpi.models import OcpiPartner
 
 TOPIC = "hub.deliver"
+Job = tuple[int, dict[str, Any], OcpiClient | None]
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -126,7 +127,11 @@ def _executor(workers: int) -> ThreadPoolExecutor:
     return _pool
 
 
-def _send(job: tuple[int, dict[str, Any], OcpiClient | None]) -> Outcome:
+def _send_group(jobs: list[Job]) -> list[Outcome]:
+    return [_send(job) for job in jobs]
+
+
+def _send(job: Job) -> Outcome:
     event_id, payload, client = job
     request_id = str(uuid.uuid4())
     started = time.perf_counter()

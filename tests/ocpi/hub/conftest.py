@@ -94,3 +94,45 @@ def hub_headers(
         headers["OCPI-to-country-code"] = country
         headers["OCPI-to-party-id"] = party
     return headers
+
+
+@pytest.fixture(scope="session")
+def second_database_url() -> Iterator[str]:
+    """A second migrated database, for a second PlugPool instance (a party on the hub)."""
+    from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
+
+    from app import create_app
+    from tests.conftest import ADMIN_URL, _admin_execute
+
+    name = f"plugpool_party_{uuid.uuid4().hex[:10]}"
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        application = create_app("testing", {"DATABASE_URL": rendered})
+        with application.app_context():
+            upgrade()
+            _db.engine.dispose()
+        yield rendered
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def party_instance(second_database_url: str) -> Iterator[Any]:
+    """A second PlugPool (party NL*PTY) on a real port, on its own database, emptied after."""
+    from sqlalchemy import text
+
+    from tests.ocpi.conftest import LiveServer
+
+    server = LiveServer(second_database_url)
+    server.app.config.update(OWN_PARTY_ID="PTY", OWN_PARTY_NAME="PlugPool party")
+    try:
+        yield server
+    finally:
+        server.stop()
+        with server.app.app_context():
+            tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+            with _db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
