@@ -69,6 +69,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.hub import api as ocpi_hub
+    from app.ocpi.hub import views as hub_views
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.sessions import api as ocpi_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
@@ -106,6 +107,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
     app.register_blueprint(ocpi_hub.blp)
+    app.register_blueprint(hub_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
 

@@ -116,3 +116,32 @@ def recent_messages(limit: int = 200, partner_id: int | None = None) -> list[Hub
             | (HubMessage.receiver_partner_id == partner_id)
         )
     return list(db.session.scalars(query))
+
+
+def overview() -> list[dict[str, object]]:
+    """One row per hub party for the operator: roles, version, modules, status, traffic."""
+    now = utcnow()
+    rows = statuses()
+    grouped = rules()
+    listing = []
+    for partner in members(registered_only=False):
+        row = rows.get(partner.id)
+        listing.append(
+            {
+                "partner": partner,
+                "parties": [
+                    f"{r.role} {r.country_code}*{r.party_id}"
+                    for r in partner.roles
+                    if r.role != HUB_ROLE
+                ],
+                "modules": sorted({e.identifier for e in partner.endpoints}),
+                "status": row.status if row else "PLANNED",
+                "suspended": bool(row and row.suspended),
+                "last_seen": row.last_seen_at if row else None,
+                "hour": traffic(partner.id, now - timedelta(hours=1)),
+                "day": traffic(partner.id, now - timedelta(days=1)),
+                "chart": hourly(partner.id),
+                "rules": grouped.get(partner.id, []),
+            }
+        )
+    return listing

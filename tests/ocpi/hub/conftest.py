@@ -14,6 +14,7 @@ from app.extensions import db as _db
 from app.ocpi.hub.models import ConnectionStatus, HubMember
 from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from tests.ocpi.hub.party import Party, start_party
+from tests.web.conftest import log_in  # noqa: F401 (a fixture, found by name)
 
 MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "hubclientinfo")
 
