@@ -40,6 +40,7 @@ class PeerState:
     requests: list[Recorded] = field(default_factory=list)
     down: bool = False
     credentials_only: bool = False  # publish no functional module (for 3003)
+    hub_modules: bool = False  # also a tariffs and a hubclientinfo receiver (a party on a hub)
 
 
 def _now() -> str:
@@ -190,7 +191,8 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             if path == f"{base}/versions":
                 self._send(200, _envelope([{"version": VERSION, "url": f"{state.base}/{VERSION}"}]))
             elif path == f"{base}/{VERSION}":
-                self._send(200, _envelope(_details(state.base, state.credentials_only)))
+                details = _details(state.base, state.credentials_only, state.hub_modules)
+                self._send(200, _envelope(details))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
@@ -220,6 +222,10 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             elif path == f"{base}/emsp/{VERSION}/cdrs" and method == "POST":
                 self._send(201, _envelope())
             elif path.startswith(f"{base}/emsp/2.3.0/bookings/") and method in ("PUT", "PATCH"):
+                self._send(200, _envelope())
+            elif state.hub_modules and path.startswith(f"{base}/emsp/{VERSION}/tariffs/"):
+                self._send(201 if method == "PUT" else 200, _envelope())
+            elif state.hub_modules and path.startswith(f"{base}/{VERSION}/hubclientinfo/"):
                 self._send(200, _envelope())
             else:
                 self._send(404, _envelope(status_code=2000))
@@ -278,7 +284,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
+def _details(base: str, credentials_only: bool = False, hub: bool = False) -> dict[str, Any]:
     if credentials_only:
         url = f"{base}/{VERSION}/credentials"
         return {
@@ -304,5 +310,18 @@ def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
                 "url": f"{base}/emsp/{VERSION}/sessions",
             },
             {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/cdrs"},
-        ],
+        ]
+        + (_hub_endpoints(base) if hub else []),
     }
+
+
+def _hub_endpoints(base: str) -> list[dict[str, str]]:
+    """What a party on a hub adds: tariffs and the hub's ClientInfo pushes."""
+    return [
+        {"identifier": "tariffs", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/tariffs"},
+        {
+            "identifier": "hubclientinfo",
+            "role": "RECEIVER",
+            "url": f"{base}/{VERSION}/hubclientinfo",
+        },
+    ]

@@ -7,6 +7,7 @@
 | Connector | unchanged | `capabilities` removed |
 | EVSE | unchanged | `parking`, `accepted_service_providers` removed |
 | Location | unchanged | `parking_places`, `help_phone` removed |
+| Session, CDR costs (4) | Price `{excl_vat, incl_vat}` -> `{before_taxes, taxes}` | back |
 | CDR | its `tariffs` as Tariffs | its `tariffs` as Tariffs |
 | Credentials (3) | hub = role `HUB` | hub = `hub_party_id`, reachable parties in `roles` |
 
@@ -14,6 +15,8 @@
 price / (1 + vat/100) to 4 decimals; a price without `vat` passes as given.
 (2) `{excl_vat, incl_vat}` <-> `{before_taxes, after_taxes}`.
 (3) Built per version by app.ocpi.hub.identity.hub_credentials, not converted.
+(4) `total_cost` and the CDR's `total_*_cost`: `taxes` = one TaxAmount "VAT" of
+incl_vat - excl_vat (none without incl_vat); back, incl_vat = before_taxes + the taxes.
 
 Objects are recognised by their shape (a Tariff has `elements` and `currency`, a Location
 `coordinates`, an EVSE `connectors`, a Connector `standard`), so a list, a single object and a
@@ -32,6 +35,14 @@ ONLY_230 = {
 }
 PRICE_230 = {"excl_vat": "before_taxes", "incl_vat": "after_taxes"}
 PRICE_221 = {value: key for key, value in PRICE_230.items()}
+COSTS = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
 
 
 def convert(data: Any, source: str, target: str) -> Any:
@@ -48,6 +59,9 @@ def convert(data: Any, source: str, target: str) -> Any:
 def _object(obj: dict[str, Any], target: str) -> dict[str, Any]:
     if "elements" in obj and "currency" in obj:
         return _tariff(obj, target)
+    for key in COSTS:
+        if isinstance(obj.get(key), dict):
+            obj[key] = _price(obj[key], target)
     if isinstance(obj.get("tariffs"), list):
         obj["tariffs"] = [_object(dict(t), target) for t in obj["tariffs"] if isinstance(t, dict)]
     if "coordinates" in obj and "country_code" in obj and "address" in obj:
@@ -93,3 +107,21 @@ def _without_tax(element: dict[str, Any]) -> dict[str, Any]:
             component = {**component, "price": price.quantize(Decimal("0.0001"))}
         components.append(component)
     return {**element, "price_components": components}
+
+
+def _price(price: dict[str, Any], target: str) -> dict[str, Any]:
+    """A Session/CDR Price in the target version's shape."""
+    if target == "2.3.0" and "excl_vat" in price:
+        converted: dict[str, Any] = {"before_taxes": price["excl_vat"]}
+        if price.get("incl_vat") is not None:
+            tax = Decimal(str(price["incl_vat"])) - Decimal(str(price["excl_vat"]))
+            converted["taxes"] = [{"name": "VAT", "amount": tax}]
+        return converted
+    if target == "2.2.1" and "before_taxes" in price:
+        converted = {"excl_vat": price["before_taxes"]}
+        taxes = [t.get("amount") for t in price.get("taxes") or [] if isinstance(t, dict)]
+        if taxes:
+            total = sum((Decimal(str(a)) for a in taxes if a is not None), Decimal(0))
+            converted["incl_vat"] = Decimal(str(price["before_taxes"])) + total
+        return converted
+    return price

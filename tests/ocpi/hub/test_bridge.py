@@ -115,3 +115,24 @@ def test_a_221_cpo_and_a_230_emsp_exchange_a_tariff_through_the_hub(client, make
     data = pulled.get_json()["data"]
     assert data["tax_included"] == "NO" and data["min_price"]["before_taxes"] == 0.5
     assert cpo_server.received[-1].path == "/ocpi/sender/2.2.1/tariffs/20"
+
+
+def test_session_and_cdr_costs_change_price_shape_both_ways():
+    cdr = {
+        "id": "CDR-1",
+        "total_cost": {"excl_vat": Decimal("10.00"), "incl_vat": Decimal("12.10")},
+        "total_energy_cost": {"excl_vat": Decimal("4.00")},
+        "tariffs": [dict(TARIFF_221)],
+    }
+    up = convert(cdr, "2.2.1", "2.3.0")
+    assert up["total_cost"] == {
+        "before_taxes": Decimal("10.00"),
+        "taxes": [{"name": "VAT", "amount": Decimal("2.10")}],
+    }
+    assert up["total_energy_cost"] == {"before_taxes": Decimal("4.00")}
+    assert up["tariffs"][0]["tax_included"] == "NO"
+    down = convert(up, "2.3.0", "2.2.1")
+    assert (
+        down["total_cost"] == cdr["total_cost"]
+        and down["total_energy_cost"] == cdr["total_energy_cost"]
+    )
