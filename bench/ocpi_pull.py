@@ -209,8 +209,8 @@ class _Emsp(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def gunicorn(url: str, port: int, workers: int) -> Any:
-    """PlugPool served by gunicorn on loopback."""
+def gunicorn(url: str, port: int, workers: int, threads: int = 1) -> Any:
+    """PlugPool served by gunicorn on loopback (threads > 1: gthread workers)."""
     env = {
         **os.environ,
         "PLUGPOOL_ENV": "testing",
@@ -227,6 +227,7 @@ def gunicorn(url: str, port: int, workers: int) -> Any:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []),
         "wsgi:app",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -92,3 +92,5 @@ HUB_DELIVERY_WORKERS = 16
 HUB_DELIVERY_BATCH = 2000
 HUB_CHECK_INTERVAL = 300.0
 HUB_MESSAGE_RETENTION_DAYS = 90
+# Seconds a process may route with its snapshot of parties, statuses and rules (0: none).
+HUB_ROUTING_CACHE_SECONDS = 2.0

@@ -17,23 +17,24 @@ from flask import Response
 from app.core.db import json_dumps, json_loads
 from app.extensions import db
 from app.ocpi import errors
-from app.ocpi.hub import bridge, delivery, messages, queries
+from app.ocpi.hub import bridge, delivery, messages
 from app.ocpi.hub.identity import hub_party
-from app.ocpi.hub.models import ConnectionStatus
 from app.ocpi.hub.services import HubRequest
-from app.ocpi.models import OcpiPartner
+from app.ocpi.hub.table import Member, Table, pair_allowed
 from app.ocpi.transport import envelope
 
 CPO_AUDIENCE = frozenset({"EMSP", "NSP", "OTHER", "NAP", "SCSP"})
 OPPOSITE = {"CPO": CPO_AUDIENCE, **{role: frozenset({"CPO"}) for role in CPO_AUDIENCE}}
 
 
-def broadcast(request: HubRequest, sender_party: tuple[str, str]) -> Response:
+def broadcast(
+    request: HubRequest, sender_party: tuple[str, str], sender: Member, routes: Table
+) -> Response:
     """Queue the push for every allowed receiver; answer the sender (from = the hub)."""
     if request.interface != "RECEIVER":
         raise errors.InvalidParameters("A broadcast push goes to a receiver interface")
-    audience = _audience(request.sender, sender_party)
-    receivers = _receivers(request, audience)
+    audience = _audience(sender, sender_party)
+    receivers = _receivers(request, audience, sender, routes)
     delivery.enqueue([_delivery(request, sender_party, r, audience) for r in receivers])
     messages.record(
         kind="broadcast",
@@ -53,43 +54,37 @@ def broadcast(request: HubRequest, sender_party: tuple[str, str]) -> Response:
     return envelope()
 
 
-def _audience(sender: OcpiPartner, sender_party: tuple[str, str]) -> frozenset[str]:
-    roles = [r.role for r in sender.roles if (r.country_code, r.party_id) == sender_party]
+def _audience(sender: Member, sender_party: tuple[str, str]) -> frozenset[str]:
+    roles = [role for role, cc, pid in sender.roles if (cc, pid) == sender_party]
     audience: set[str] = set()
     for role in roles:
         audience |= OPPOSITE.get(role, frozenset())
     return frozenset(audience)
 
 
-def _receivers(request: HubRequest, audience: frozenset[str]) -> list[OcpiPartner]:
-    grouped = queries.rules()
-    statuses = queries.statuses()
-    chosen = []
-    for partner in queries.members():
-        row = statuses.get(partner.id)
-        if partner.id == request.sender.id or row is None:
-            continue
-        if row.status != ConnectionStatus.CONNECTED.value:
-            continue
-        if not any(role.role in audience for role in partner.roles):
-            continue
-        if partner.endpoint(request.module, "RECEIVER") is None:
-            continue
-        if queries.pair_allowed(request.sender, partner, grouped):
-            chosen.append(partner)
-    return chosen
+def _receivers(
+    request: HubRequest, audience: frozenset[str], sender: Member, routes: Table
+) -> list[Member]:
+    return [
+        member
+        for member in routes.registered()
+        if member.id != sender.id
+        and member.connected
+        and any(role in audience for role, _, _ in member.roles)
+        and member.endpoint(request.module, "RECEIVER") is not None
+        and pair_allowed(sender, member)
+    ]
 
 
 def _delivery(
     request: HubRequest,
     sender_party: tuple[str, str],
-    receiver: OcpiPartner,
+    receiver: Member,
     audience: frozenset[str],
 ) -> dict[str, Any]:
     url = (receiver.endpoint(request.module, "RECEIVER") or "").rstrip("/") + request.path
     to = next(
-        (r.country_code + r.party_id for r in receiver.roles if r.role in audience),
-        "".join(hub_party()),
+        (cc + pid for role, cc, pid in receiver.roles if role in audience), "".join(hub_party())
     )
     return {
         "partner_id": receiver.id,
@@ -106,7 +101,7 @@ def _delivery(
     }
 
 
-def _body(request: HubRequest, receiver: OcpiPartner) -> str | None:
+def _body(request: HubRequest, receiver: Member) -> str | None:
     if not request.body:
         return None
     text = request.body.decode()
@@ -116,4 +111,4 @@ def _body(request: HubRequest, receiver: OcpiPartner) -> str | None:
         data = json_loads(text)
     except ValueError:
         return text
-    return json_dumps(bridge.convert(data, request.version, receiver.version or request.version))
+    return json_dumps(bridge.convert(data, request.version, receiver.version))

@@ -20,10 +20,10 @@ from flask import request as flask_request
 from app.extensions import db
 from app.ocpi import errors
 from app.ocpi.client import OcpiClient
-from app.ocpi.hub import bridge, messages, queries, status
+from app.ocpi.hub import bridge, messages, status
 from app.ocpi.hub.identity import hub_party
-from app.ocpi.hub.models import ConnectionStatus
 from app.ocpi.hub.services import HubRequest
+from app.ocpi.hub.table import Member, Table, pair_allowed
 from app.ocpi.models import OcpiPartner
 from app.ocpi.pagination import page_request
 from app.ocpi.registry import ocpi_base_url
@@ -34,13 +34,15 @@ MODULES = frozenset({"locations", "tariffs"})
 FILTERS = ("date_from", "date_to")
 
 
-def get_all(request: HubRequest, sender_party: tuple[str, str]) -> Response:
+def get_all(
+    request: HubRequest, sender_party: tuple[str, str], sender: Member, routes: Table
+) -> Response:
     """One page of all allowed CPOs' objects of the module."""
     if request.interface != "SENDER" or request.module not in MODULES or request.path.strip("/"):
         raise errors.InvalidParameters("GET all via the hub covers the locations and tariffs lists")
     page = page_request()
     filters = {key: flask_request.args[key] for key in FILTERS if flask_request.args.get(key)}
-    sources = [(p, _client(p)) for p in _sources(request)]
+    sources = [(p, _client(p)) for p in _sources(request, sender, routes)]
     counts = [_count(client, p, request.module, filters) for p, client in sources]
     items: list[Any] = []
     skip, wanted = page.offset, page.limit
@@ -51,7 +53,7 @@ def get_all(request: HubRequest, sender_party: tuple[str, str]) -> Response:
             skip -= count
             continue
         taken = _slice(client, partner, request.module, filters, skip, min(wanted, count - skip))
-        items.extend(bridge.convert(taken, partner.version or request.version, request.version))
+        items.extend(bridge.convert(taken, partner.version, request.version))
         wanted -= len(taken)
         skip = 0
     total = sum(counts)
@@ -60,29 +62,22 @@ def get_all(request: HubRequest, sender_party: tuple[str, str]) -> Response:
     return envelope(items, headers=page_headers(page.offset, page.limit, len(items), total))
 
 
-def _sources(request: HubRequest) -> list[OcpiPartner]:
-    grouped = queries.rules()
-    statuses = queries.statuses()
-    chosen = []
-    for partner in queries.members():
-        row = statuses.get(partner.id)
-        if partner.id == request.sender.id or row is None:
-            continue
-        if row.status != ConnectionStatus.CONNECTED.value:
-            continue
-        if not any(role.role == "CPO" for role in partner.roles):
-            continue
-        if partner.endpoint(request.module, "SENDER") is None:
-            continue
-        if queries.pair_allowed(request.sender, partner, grouped):
-            chosen.append(partner)
-    return chosen
+def _sources(request: HubRequest, sender: Member, routes: Table) -> list[Member]:
+    return [
+        member
+        for member in routes.registered()
+        if member.id != sender.id
+        and member.connected
+        and any(role == "CPO" for role, _, _ in member.roles)
+        and member.endpoint(request.module, "SENDER") is not None
+        and pair_allowed(sender, member)
+    ]
 
 
-def _client(partner: OcpiPartner) -> OcpiClient:
-    to = next(((r.country_code, r.party_id) for r in partner.roles if r.role == "CPO"), None)
+def _client(partner: Member) -> OcpiClient:
+    to = next(((cc, pid) for role, cc, pid in partner.roles if role == "CPO"), None)
     return OcpiClient(
-        partner.token_out or "",
+        partner.token_out,
         raw_token=partner.raw_tokens,
         to_party=to,
         from_party=hub_party(),
@@ -90,14 +85,15 @@ def _client(partner: OcpiPartner) -> OcpiClient:
     )
 
 
-def _count(client: OcpiClient, partner: OcpiPartner, module: str, filters: dict[str, str]) -> int:
+def _count(client: OcpiClient, partner: Member, module: str, filters: dict[str, str]) -> int:
     url = partner.endpoint(module, "SENDER") or ""
     try:
         reply = client.get(url, {**filters, "offset": 0, "limit": 1})
     except errors.PartnerCallFailed as error:
         log.warning("GET all: party %s left out: %s", partner.id, error)
-        if error.http_status is None:
-            status.offline(partner)
+        row = db.session.get(OcpiPartner, partner.id) if error.http_status is None else None
+        if row is not None:
+            status.offline(row)
         return 0
     headers = {key.lower(): value for key, value in reply.headers.items()}
     try:
@@ -108,7 +104,7 @@ def _count(client: OcpiClient, partner: OcpiPartner, module: str, filters: dict[
 
 def _slice(
     client: OcpiClient,
-    partner: OcpiPartner,
+    partner: Member,
     module: str,
     filters: dict[str, str],
     offset: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from app.core.clock import utcnow
 from app.extensions import db
@@ -16,6 +17,7 @@ def member_holding(country_code: str, party_id: str) -> OcpiPartner | None:
     """The registered hub party (platform) that holds this party, in any role."""
     query = (
         select(OcpiPartner)
+        .options(selectinload(OcpiPartner.roles), selectinload(OcpiPartner.endpoints))
         .join(PartnerRole)
         .where(
             OcpiPartner.hub_member.is_(True),
@@ -29,7 +31,12 @@ def member_holding(country_code: str, party_id: str) -> OcpiPartner | None:
 
 def members(registered_only: bool = True) -> list[OcpiPartner]:
     """Hub parties, oldest first."""
-    query = select(OcpiPartner).where(OcpiPartner.hub_member.is_(True)).order_by(OcpiPartner.id)
+    query = (
+        select(OcpiPartner)
+        .options(selectinload(OcpiPartner.roles), selectinload(OcpiPartner.endpoints))
+        .where(OcpiPartner.hub_member.is_(True))
+        .order_by(OcpiPartner.id)
+    )
     if registered_only:
         query = query.where(OcpiPartner.status == PartnerStatus.REGISTERED.value)
     return list(db.session.scalars(query))

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 
 from app.core.errors import ValidationFailed
 from app.extensions import db
+from app.ocpi.hub import table
 from app.ocpi.hub.models import HubRule, RuleKind
 from app.ocpi.models import OcpiPartner
 
@@ -31,6 +32,7 @@ def add_rule(partner: OcpiPartner, kind: str, party: str) -> HubRule:
     rule = HubRule(partner_id=partner.id, kind=kind, country_code=country_code, party_id=party_id)
     db.session.add(rule)
     db.session.commit()
+    table.invalidate()
     return rule
 
 
@@ -38,6 +40,7 @@ def remove_rules(partner: OcpiPartner, party: str) -> None:
     """Take a counter-party off both of the partner's lists."""
     _delete(partner, *parse_party(party))
     db.session.commit()
+    table.invalidate()
 
 
 def _delete(partner: OcpiPartner, country_code: str, party_id: str) -> None:

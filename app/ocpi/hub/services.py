@@ -23,9 +23,10 @@ from app.core.db import json_dumps, json_loads
 from app.extensions import db
 from app.ocpi import errors
 from app.ocpi.client import OcpiClient, RelayedReply
-from app.ocpi.hub import bridge, messages, queries, status
+from app.ocpi.hub import bridge, messages, queries, status, table
 from app.ocpi.hub.identity import hub_base_url, hub_party
-from app.ocpi.hub.models import ConnectionStatus, HubProxy
+from app.ocpi.hub.models import HubProxy
+from app.ocpi.hub.table import Member
 from app.ocpi.models import OcpiPartner
 
 RESPONSE_URL_MODULES = frozenset({"commands", "chargingprofiles"})
@@ -75,26 +76,32 @@ def route(request: HubRequest) -> HubReply | Response:
     """Forward, broadcast or aggregate, by the request's OCPI-to headers."""
     from app.ocpi.hub import broadcast, getall
 
-    sender_party = _sender_party(request)
-    status.seen(request.sender)
-    if status.member(request.sender).suspended:
+    routes = table.table()
+    sender = routes.members.get(request.sender.id)
+    if sender is None:  # registered since the table was built here
+        table.invalidate()
+        routes = table.table()
+        sender = routes.members[request.sender.id]
+    sender_party = _sender_party(request, sender)
+    status.seen(request.sender, sender.status)
+    if sender.suspended:
         _refuse(request, sender_party, None, errors.RoutingRefused("Sender is suspended"))
     to = request.party("to")
     if to is None or to == hub_party():
         if request.method == "GET":
-            return getall.get_all(request, sender_party)
-        return broadcast.broadcast(request, sender_party)
-    receiver = _receiver(request, sender_party, to)
+            return getall.get_all(request, sender_party, sender, routes)
+        return broadcast.broadcast(request, sender_party, sender, routes)
+    receiver = _receiver(request, sender_party, to, sender, routes)
     url = receiver.endpoint(request.module, request.interface)
     if url is None:
         _refuse(request, sender_party, receiver, errors.ModuleNotOffered(), to)
     return forward(request, sender_party, receiver, to, f"{url.rstrip('/')}{request.path}")
 
 
-def _sender_party(request: HubRequest) -> tuple[str, str]:
+def _sender_party(request: HubRequest, sender: Member) -> tuple[str, str]:
     """The OCPI-from party, which the sender must hold (its first party when absent)."""
     sender_party = request.party("from")
-    own = queries.parties_of(request.sender)
+    own = sender.parties
     if sender_party is None and own:
         return own[0]
     if sender_party is None or sender_party not in own:
@@ -103,16 +110,19 @@ def _sender_party(request: HubRequest) -> tuple[str, str]:
 
 
 def _receiver(
-    request: HubRequest, sender_party: tuple[str, str], to: tuple[str, str]
-) -> OcpiPartner:
-    receiver = queries.member_holding(*to)
+    request: HubRequest,
+    sender_party: tuple[str, str],
+    to: tuple[str, str],
+    sender: Member,
+    routes: table.Table,
+) -> Member:
+    receiver = routes.holder(to)
     if receiver is None:
-        _refuse(request, sender_party, None, errors.UnknownReceiver(), to)
-    if not queries.pair_allowed(request.sender, receiver):
+        return _refuse(request, sender_party, None, errors.UnknownReceiver(), to)
+    if not table.pair_allowed(sender, receiver):
         _refuse(request, sender_party, receiver, errors.RoutingRefused(), to)
-    row = status.member(receiver)
-    if row.status != ConnectionStatus.CONNECTED.value:
-        refusal = errors.ReceiverUnreachable(f"Hub: receiving party is {row.status}")
+    if not receiver.connected:
+        refusal = errors.ReceiverUnreachable(f"Hub: receiving party is {receiver.status}")
         _refuse(request, sender_party, receiver, refusal, to)
     return receiver
 
@@ -120,7 +130,7 @@ def _receiver(
 def _refuse(
     request: HubRequest,
     sender_party: tuple[str, str],
-    receiver: OcpiPartner | None,
+    receiver: Member | None,
     error: errors.OcpiError,
     to: tuple[str, str] | None = None,
 ) -> Any:
@@ -133,7 +143,7 @@ def _refuse(
 def forward(
     request: HubRequest,
     sender_party: tuple[str, str],
-    receiver: OcpiPartner,
+    receiver: Member,
     to: tuple[str, str],
     url: str,
 ) -> HubReply:
@@ -149,7 +159,9 @@ def forward(
         db.session.commit()
         raise error from None
     except errors.PartnerCallFailed:
-        status.offline(receiver)
+        partner = db.session.get(OcpiPartner, receiver.id)
+        if partner is not None:
+            status.offline(partner)
         error = errors.ReceiverUnreachable()
         _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None)
         db.session.commit()
@@ -161,9 +173,9 @@ def forward(
     return answer
 
 
-def _client(receiver: OcpiPartner) -> OcpiClient:
+def _client(receiver: Member) -> OcpiClient:
     timeout = current_app.config["HUB_FORWARD_TIMEOUT"]
-    return OcpiClient(receiver.token_out or "", raw_token=receiver.raw_tokens, timeout=timeout)
+    return OcpiClient(receiver.token_out, raw_token=receiver.raw_tokens, timeout=timeout)
 
 
 def _headers(
@@ -179,9 +191,7 @@ def _headers(
     }
 
 
-def _outgoing(
-    request: HubRequest, receiver: OcpiPartner
-) -> tuple[bytes | None, list[tuple[str, str]]]:
+def _outgoing(request: HubRequest, receiver: Member) -> tuple[bytes | None, list[tuple[str, str]]]:
     """The body and query to send: untouched unless a response_url or the version changes."""
     args = list(request.args)
     body: bytes | None = request.body or None
@@ -204,7 +214,7 @@ def _outgoing(
     return json_dumps(data).encode(), args
 
 
-def _callback_url(request: HubRequest, receiver: OcpiPartner, original: str) -> str:
+def _callback_url(request: HubRequest, receiver: Member, original: str) -> str:
     """A hub URL the receiver posts the result to; the hub forwards it to `original`."""
     proxy = _proxy("callback", request.module, receiver.id, request.sender.id, original)
     return f"{hub_base_url()}/{receiver.version}/callback/{proxy.id}"
@@ -225,7 +235,7 @@ def _proxy(kind: str, module: str, owner_id: int, target_id: int, url: str) -> H
 
 def _answer(
     request: HubRequest,
-    receiver: OcpiPartner,
+    receiver: Member,
     reply: RelayedReply,
     sender_party: tuple[str, str],
     to: tuple[str, str],
@@ -259,13 +269,13 @@ def _answer(
     return HubReply(reply.http_status, body, headers)
 
 
-def _proxied_link(request: HubRequest, receiver: OcpiPartner, link: str) -> str:
+def _proxied_link(request: HubRequest, receiver: Member, link: str) -> str:
     """`<party URL>; rel="next"` -> `<hub URL>; rel="next"`."""
     target, _, rest = link.strip().partition(">")
     return f"<{_page_url(request, receiver, target.lstrip('<'))}>{rest}"
 
 
-def _page_url(request: HubRequest, receiver: OcpiPartner, url: str) -> str:
+def _page_url(request: HubRequest, receiver: Member, url: str) -> str:
     proxy = _proxy("page", request.module, request.sender.id, receiver.id, url)
     return f"{hub_base_url()}/{request.version}/page/{proxy.id}"
 
@@ -286,7 +296,7 @@ def _status_code(body: bytes) -> int | None:
 def _log(
     request: HubRequest,
     sender_party: tuple[str, str] | None,
-    receiver: OcpiPartner | None,
+    receiver: Member | None,
     to: tuple[str, str] | None,
     forwarded_id: str | None,
     status_code: int | None,
@@ -315,13 +325,14 @@ def relay_proxy(request: HubRequest, kind: str, proxy_id: str) -> HubReply:
     proxy = db.session.get(HubProxy, proxy_id)
     if proxy is None or proxy.kind != kind or proxy.owner_partner_id != request.sender.id:
         raise errors.UnknownObject()
-    target = db.session.get(OcpiPartner, proxy.target_partner_id)
-    if target is None or not target.hub_member or target.status != "REGISTERED":
+    routes = table.table()
+    target = routes.members.get(proxy.target_partner_id)
+    if target is None:
         raise errors.ReceiverUnreachable()
     status.seen(request.sender)
     own = queries.parties_of(request.sender)
     sender_party = request.party("from") or (own[0] if own else hub_party())
-    theirs = queries.parties_of(target)
+    theirs = target.parties
     to = (
         request.party("to")
         if request.party("to") in theirs

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from app.core.clock import utcnow
 from app.extensions import db
+from app.ocpi.hub import table
 from app.ocpi.hub.models import ConnectionStatus, HubMember
 from app.ocpi.models import OcpiPartner
 
 # A request from a party refreshes its last-seen time at most this often (one UPDATE).
 SEEN_GRANULARITY = timedelta(seconds=30)
+_written: dict[int, float] = {}
 
 
 def member(partner: OcpiPartner) -> HubMember:
@@ -38,6 +41,7 @@ def set_status(partner: OcpiPartner, status: ConnectionStatus) -> bool:
     row.status = status.value
     row.status_changed_at = utcnow()
     db.session.flush()
+    table.invalidate()
     clientinfo.announce(partner, row)
     return True
 
@@ -49,6 +53,7 @@ def planned(partner: OcpiPartner) -> None:
 
 def connected(partner: OcpiPartner) -> None:
     """Registered or reachable again (an operator's suspension holds until resumed)."""
+    table.invalidate()  # endpoints or version may have changed (PUT credentials)
     if not member(partner).suspended:
         set_status(partner, ConnectionStatus.CONNECTED)
 
@@ -64,12 +69,21 @@ def suspended(partner: OcpiPartner) -> None:
     set_status(partner, ConnectionStatus.SUSPENDED)
 
 
-def seen(partner: OcpiPartner) -> None:
-    """The party called the hub: note the time; an OFFLINE party is CONNECTED again."""
+def seen(partner: OcpiPartner, known_status: str | None = None) -> None:
+    """The party called the hub: note the time; an OFFLINE party is CONNECTED again.
+
+    known_status: its status as the routing table has it; with it, a CONNECTED party's row is
+    touched at most every SEEN_GRANULARITY by this process (no read on the hot path).
+    """
+    clock = time.monotonic()
+    recent = clock - _written.get(partner.id, -1e9) < SEEN_GRANULARITY.total_seconds()
+    if known_status == ConnectionStatus.CONNECTED.value and recent:
+        return
     row = member(partner)
     now = utcnow()
     if row.last_seen_at is None or now - row.last_seen_at > SEEN_GRANULARITY:
         row.last_seen_at = now
+    _written[partner.id] = clock
     if row.status == ConnectionStatus.OFFLINE.value:
         set_status(partner, ConnectionStatus.CONNECTED)
 
@@ -77,6 +91,7 @@ def seen(partner: OcpiPartner) -> None:
 def suspend(partner: OcpiPartner) -> None:
     """The operator suspends the party: nothing is routed to or from it until resumed."""
     member(partner).suspended = True
+    table.invalidate()
     set_status(partner, ConnectionStatus.SUSPENDED)
     db.session.commit()
 
@@ -84,6 +99,7 @@ def suspend(partner: OcpiPartner) -> None:
 def resume(partner: OcpiPartner) -> None:
     """The operator lifts a suspension."""
     member(partner).suspended = False
+    table.invalidate()
     registered = partner.status == "REGISTERED"
     set_status(partner, ConnectionStatus.CONNECTED if registered else ConnectionStatus.PLANNED)
     db.session.commit()

@@ -53,8 +53,10 @@ def test_suspension_and_resumption_are_pushed_to_every_other_connected_party(cli
     status.suspend(cpo)
     status.resume(cpo)
     deliver_all()
-    assert [r.body["status"] for r in emsp.received] == ["SUSPENDED", "CONNECTED"]
-    got = emsp.received[0]
+    # Each ClientInfo carries last_updated, by which the receiver orders what it got.
+    pushed = sorted(emsp.received, key=lambda r: r.body["last_updated"])
+    assert [r.body["status"] for r in pushed] == ["SUSPENDED", "CONNECTED"]
+    got = pushed[0]
     assert got.method == "PUT" and got.path == "/ocpi/receiver/2.2.1/hubclientinfo/NL/CPA"
     assert got.body["role"] == "CPO" and got.body["party_id"] == "CPA"
     assert (got.headers["OCPI-from-party-id"], got.headers["OCPI-to-party-id"]) == ("HUB", "EMA")
