@@ -225,12 +225,14 @@ def compare(
     return {"routed": routed, "direct": direct, "routed_rps": len(routed) / routed_seconds}
 
 
-def _deliver_worker(url: str, stop: Any) -> None:
+def _deliver_worker(url: str, ready: Any, stop: Any) -> None:
     from app import create_app
     from app.ocpi.hub.delivery import deliver_round
 
     app = create_app("testing", {"DATABASE_URL": url})
     with app.app_context():
+        deliver_round()  # connections and the sending threads, before the clock starts
+        ready.release()
         while not stop.is_set():
             if deliver_round() == 0:
                 time.sleep(0.05)
@@ -257,10 +259,14 @@ def fanout(
     expected = _farm_state(farm_port)["count"] + changes * parties
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    pool = [context.Process(target=_deliver_worker, args=(url, stop)) for _ in range(workers)]
+    ready = context.Semaphore(0)
+    pool = [
+        context.Process(target=_deliver_worker, args=(url, ready, stop)) for _ in range(workers)
+    ]
     for process in pool:
         process.start()
-    time.sleep(3)  # the workers import the app before the clock starts
+    for _ in pool:
+        ready.acquire(timeout=120)
     local = threading.local()
 
     def send(n: int) -> float:
