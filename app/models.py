@@ -25,10 +25,12 @@ from app.inventory.models import (
 )
 from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
 from app.ocpi.models import (
+    EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
     OcpiCommand,
     OcpiPartner,
+    OcpiSync,
     PartnerEndpoint,
     PartnerRole,
     Token,
@@ -37,6 +39,7 @@ from app.payments.models import (
     BookingPayment,
     LedgerEntry,
     OwnerAccount,
+    RoamingCharge,
     StripeCustomer,
     StripeEvent,
 )
@@ -54,6 +57,7 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspCommand",
     "Evse",
     "EvseStatusReport",
     "HubMember",
@@ -69,6 +73,7 @@ __all__ = [
     "OcpiChargingProfile",
     "OcpiCommand",
     "OcpiPartner",
+    "OcpiSync",
     "OutboxEvent",
     "OwnerAccount",
     "PartnerEndpoint",
@@ -76,6 +81,7 @@ __all__ = [
     "Party",
     "ProblemReport",
     "Review",
+    "RoamingCharge",
     "StationSecurityEvent",
     "StripeCustomer",
     "StripeEvent",

@@ -33,12 +33,21 @@ BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task"
 BEAT_SCHEDULE["hub_deliver"] = {"task": "app.ocpi.tasks.hub_deliver_task", "schedule": 2.0}
 BEAT_SCHEDULE["hub_check"] = {"task": "app.ocpi.tasks.hub_check_task", "schedule": 60.0}
 BEAT_SCHEDULE["hub_purge"] = {"task": "app.ocpi.tasks.hub_purge_task", "schedule": 3600.0}
+BEAT_SCHEDULE["ocpi_emsp_jobs"] = {"task": "app.ocpi.tasks.emsp_jobs_task", "schedule": 10.0}
+# Partner CPOs' pulls: each partner is due on its own clock (OCPI_SYNC_INTERVAL, or its
+# backoff), so the round looks often and dispatches one job per due partner.
+BEAT_SCHEDULE["ocpi_sync_partners"] = {
+    "task": "app.ocpi.tasks.sync_partners_task",
+    "schedule": 30.0,
+}
 
 
 def _beat_schedule(app: Flask) -> dict[str, Any]:
     """The schedule, with the OCPI push interval from the settings."""
     schedule = {name: dict(entry) for name, entry in BEAT_SCHEDULE.items()}
     schedule["ocpi_deliver_outbox"]["schedule"] = float(app.config["OCPI_PUSH_INTERVAL"])
+    sync_round = min(30.0, float(app.config["OCPI_SYNC_INTERVAL"]))
+    schedule["ocpi_sync_partners"]["schedule"] = sync_round
     return schedule
 
 
