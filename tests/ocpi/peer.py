@@ -315,10 +315,17 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _envelope())
             elif path == f"{base}/emsp/{VERSION}/{_module('cdrs', state)}" and method == "POST":
                 self._send(201, _envelope())
-            elif (path.startswith(f"{base}/emsp/2.3.0/bookings/") and method in ("PUT", "PATCH")) or (state.hub_modules and path.startswith(f"{base}/{VERSION}/hubclientinfo/")):
+            elif self._accepted_put(base, path, method):
                 self._send(200, _envelope())
             else:
                 self._send(404, _envelope(status_code=2000))
+
+        def _accepted_put(self, base: str, path: str, method: str) -> bool:
+            """Bookings (2.3.0), and the hub's ClientInfo pushes when on a hub."""
+            if path.startswith(f"{base}/emsp/2.3.0/bookings/"):
+                return method in ("PUT", "PATCH")
+            hub = f"{base}/{VERSION}/hubclientinfo/"
+            return state.hub_modules and path.startswith(hub) and method == "PUT"
 
         def _location(self, method: str, ids: list[str]) -> None:
             key = "/".join(ids[:3])

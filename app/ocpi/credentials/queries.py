@@ -46,7 +46,11 @@ def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | N
         config["OWN_PARTY_ID"],
     ):
         return None
-    return direct_holder(country_code, party_id, role) or _hub()
+    holder = direct_holder(country_code, party_id, role)
+    if holder is not None and holder.hub_member:
+        # A party on PlugPool's own hub is not a partner of PlugPool's CPO/eMSP.
+        holder = None
+    return holder or _hub()
 
 
 def _hub() -> OcpiPartner | None:
@@ -55,7 +59,11 @@ def _hub() -> OcpiPartner | None:
     query = (
         select(OcpiPartner)
         .join(PartnerRole)
-        .where(PartnerRole.role == HUB_ROLE, OcpiPartner.status == PartnerStatus.REGISTERED.value)
+        .where(
+            PartnerRole.role == HUB_ROLE,
+            OcpiPartner.status == PartnerStatus.REGISTERED.value,
+            OcpiPartner.hub_member.is_(False),
+        )
         .order_by(OcpiPartner.id)
     )
     return db.session.scalars(query).first()
@@ -76,7 +84,10 @@ def direct_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | 
 
 
 def registered_partners_with(identifier: str, role: str) -> list[OcpiPartner]:
-    """Registered partners that published an interface in their negotiated version."""
+    """Registered partners that published an interface in their negotiated version.
+
+    Parties on PlugPool's hub are not among them: the hub routes for them.
+    """
     from app.ocpi.models import PartnerEndpoint, PartnerStatus
 
     query = (
@@ -84,6 +95,7 @@ def registered_partners_with(identifier: str, role: str) -> list[OcpiPartner]:
         .join(PartnerEndpoint)
         .where(
             OcpiPartner.status == PartnerStatus.REGISTERED.value,
+            OcpiPartner.hub_member.is_(False),
             PartnerEndpoint.version == OcpiPartner.version,
             PartnerEndpoint.identifier == identifier,
             PartnerEndpoint.role == role,

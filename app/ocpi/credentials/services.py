@@ -263,8 +263,10 @@ def _store_registration(
             )
         )
     if partner.hub_member:
+        # The hub routes for its parties: no sync or pull of PlugPool's own roles with them.
         db.session.flush()
         hub_status.connected(partner)
+        return
     if first:
         db.session.flush()
         start_sync(partner)  # the full set, pushed through the outbox

@@ -67,4 +67,5 @@ def test_a_plugpool_party_joins_on_230_and_the_hub_gives_its_hub_party_id(plugpo
     with plugpool.app.app_context():
         party = db.session.scalars(select(OcpiPartner)).one()
         assert party.hub_member and party.version == "2.3.0"
-        assert [(r.role, r.country_code, r.party_id) for r in party.roles] == [("CPO", "NL", "PTY")]
+        roles = [(r.role, r.country_code, r.party_id) for r in party.roles]
+        assert roles == [("CPO", "NL", "PTY"), ("EMSP", "NL", "PTY")]

@@ -235,16 +235,17 @@ def test_parties_on_the_hub_charge_push_pull_and_see_a_party_go_down(hub, cpo):
         )
         assert put.json()["status_code"] == 1000, put.text
 
-        # Broadcast: the CPO (2.3.0) pushes its Location and Tariff to the hub, which delivers
-        # them to the eMSP (2.2.1) through its outbox; the tariff crosses the version bridge.
+        # Broadcast: the CPO (2.3.0) pushes its Locations and Tariffs to the hub (its full set
+        # to a new partner, then each change), which delivers them to the eMSP (2.2.1) through
+        # its outbox; the tariff crosses the version bridge.
         _announce_inventory(cpo)
-        cpo.job(lambda: deliver_outbox(50))
+        cpo.job(lambda: [deliver_outbox(50) for _ in range(3)])
         assert hub.job(deliver_all) >= 2
-        (tariff_put,) = peer.received("tariffs", "PUT")
+        tariff_put = peer.received("tariffs", "PUT")[-1]
         assert tariff_put.path.endswith("/emsp/2.2.1/tariffs/NL/PLG/HB-T1")
         assert "tax_included" not in tariff_put.body
         assert TARIFF["2.2.1"]().validate(tariff_put.body) == {}
-        (location_put,) = [r for r in peer.pushes("PUT")]
+        location_put = peer.pushes("PUT")[-1]
         assert location_put.path.endswith("/NL/PLG/HB-LOC")
         assert (
             location_put.headers["OCPI-from-party-id"],
