@@ -74,6 +74,8 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
+    from app.ocpi.hub import api as ocpi_hub
+    from app.ocpi.hub import views as hub_views
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
@@ -120,6 +122,8 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_hub.blp)
+    app.register_blueprint(hub_views.blp)
     app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     app.register_blueprint(ocpi_emsp_tokens.blp)

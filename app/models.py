@@ -23,6 +23,7 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
 from app.ocpi.models import (
     EmspBooking,
     EmspCommand,
@@ -61,6 +62,10 @@ __all__ = [
     "EmspCommand",
     "Evse",
     "EvseStatusReport",
+    "HubMember",
+    "HubMessage",
+    "HubProxy",
+    "HubRule",
     "LedgerEntry",
     "Location",
     "LoginAttempt",
