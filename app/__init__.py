@@ -51,7 +51,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
-    from app import cli, ocpi
+    from app import cli, ocpi, oicp
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -72,6 +72,8 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.sessions import api as ocpi_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
+    from app.oicp import api as oicp_api
+    from app.oicp import cli as oicp_cli
     from app.payments import api as payments_api
     from app.search import api as search_api
     from app.search import queries as search_queries
@@ -106,6 +108,9 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_bookings.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
+    oicp.init_app(app)
+    app.register_blueprint(oicp_api.blp)
+    oicp_cli.init_app(app)
 
 
 def _migrations_dir() -> Any:

@@ -32,6 +32,7 @@ from app.ocpi.models import (
     PartnerRole,
     Token,
 )
+from app.oicp.models import OicpCdr, OicpOperator, OicpPushedEvse, OicpSession, OicpState
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -64,6 +65,11 @@ __all__ = [
     "OcpiChargingProfile",
     "OcpiCommand",
     "OcpiPartner",
+    "OicpCdr",
+    "OicpOperator",
+    "OicpPushedEvse",
+    "OicpSession",
+    "OicpState",
     "OutboxEvent",
     "OwnerAccount",
     "PartnerEndpoint",

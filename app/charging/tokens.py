@@ -9,6 +9,7 @@ a booking the booking driver's token is accepted at the booked station whatever 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,12 +78,28 @@ def find_token(uid: str, ocpp_type: str | None) -> Token | None:
     return rows[0] if rows else None
 
 
+# Roaming hubs asked about a token neither PlugPool nor its OCPI partners know (e.g. Hubject,
+# registered by app.oicp); each returns a Decision, or None to pass.
+HubAuthorizer = Callable[[ChargeStation, Evse | None, str], "Decision | None"]
+_hub_authorizers: list[HubAuthorizer] = []
+
+
+def register_hub_authorizer(authorizer: HubAuthorizer) -> None:
+    """Ask `authorizer` about tokens unknown to PlugPool (once per function)."""
+    if authorizer not in _hub_authorizers:
+        _hub_authorizers.append(authorizer)
+
+
 def authorize_at(
     station: ChargeStation, uid: str, ocpp_type: str | None, evse: Evse | None, at: datetime
 ) -> Decision:
     """Decide whether token `uid` may charge at the station (at one of its EVSEs if known)."""
     token = find_token(uid, ocpp_type)
     if token is None:
+        for authorizer in _hub_authorizers:
+            decision = authorizer(station, evse, uid)
+            if decision is not None:
+                return decision
         return Decision(AuthorizationStatus.INVALID, uid, OCPI_TYPE.get(ocpp_type or "", "OTHER"))
     link = queries.driver_token(uid)
     if link is not None and _booked(station, evse, link.user_id, at):
