@@ -50,9 +50,6 @@ def _session(settings: TlsSettings) -> requests.Session:
     session = cached.get(key)
     if session is None:
         session = cached[key] = requests.Session()
-        if settings.client_cert:
-            session.cert = (settings.client_cert, settings.client_key or None)
-        session.verify = settings.ca_bundle or True
     return session
 
 
@@ -79,6 +76,9 @@ class HubjectClient:
                 headers={"Content-Type": "application/json", "Accept": "application/json"},
                 params=params,
                 timeout=timeout or self.settings.timeout,
+                # Per request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
+                verify=self.settings.ca_bundle or True,
+                cert=self._cert(),
             )
         except requests.RequestException as error:
             raise HubjectCallFailed(f"{path}: {type(error).__name__}: {error}") from error
@@ -88,6 +88,13 @@ class HubjectClient:
             return answer().load(orjson.loads(reply.content))
         except (orjson.JSONDecodeError, ValidationError) as error:
             raise HubjectCallFailed(f"{path}: invalid answer: {error}") from error
+
+    def _cert(self) -> tuple[str, str] | str | None:
+        if not self.settings.client_cert:
+            return None
+        if self.settings.client_key:
+            return (self.settings.client_cert, self.settings.client_key)
+        return self.settings.client_cert
 
     def acknowledged(self, path: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """POST and require an Acknowledgement with Result true (else HubjectCallFailed)."""

@@ -34,9 +34,14 @@ def upgrade():
     op.create_table(
         "oicp_pushed_evses",
         sa.Column("evse_id", sa.String(length=48), nullable=False),
+        sa.Column("location_pk", sa.Integer(), nullable=True),
         sa.Column("pushed_at", UTC_TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("evse_id", name=op.f("pk_oicp_pushed_evses")),
     )
+    with op.batch_alter_table("oicp_pushed_evses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oicp_pushed_evses_location_pk"), ["location_pk"], unique=False
+        )
     op.create_table(
         "oicp_state",
         sa.Column("key", sa.String(length=48), nullable=False),
