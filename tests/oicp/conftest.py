@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from tests.support.hubject_standin import StandIn
-from tests.support.hubject_standin.certs import TestPki, make_pki
+from tests.support.hubject_standin.certs import Pki, make_pki
 
 
 @pytest.fixture(scope="session")
@@ -20,13 +20,13 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pki(pki_dir: Path) -> TestPki:
+def pki(pki_dir: Path) -> Pki:
     """The certificates, made once per test session."""
     return make_pki(pki_dir)
 
 
 @pytest.fixture
-def standin(pki: TestPki, pki_dir: Path) -> Iterator[StandIn]:
+def standin(pki: Pki, pki_dir: Path) -> Iterator[StandIn]:
     """A fresh Hubject stand-in process."""
     process = StandIn(pki, pki_dir)
     try:
@@ -36,7 +36,7 @@ def standin(pki: TestPki, pki_dir: Path) -> Iterator[StandIn]:
 
 
 @pytest.fixture
-def bridge(app: Flask, pki: TestPki, standin: StandIn) -> Iterator[Flask]:
+def bridge(app: Flask, pki: Pki, standin: StandIn) -> Iterator[Flask]:
     """The app with the bridge on, pointed at the stand-in over mutual TLS."""
     settings: dict[str, Any] = {
         "OICP_ENABLED": True,

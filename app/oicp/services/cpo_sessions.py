@@ -132,17 +132,32 @@ def _fail(record: OicpSession, code: Code, info: str) -> None:
 def remote_stop(data: dict[str, Any], sender: CommandSender | None = None) -> OicpSession:
     """Carry out Hubject's AuthorizeRemoteStop of a session it started (400 when unknown)."""
     record = _known_session(data)
-    session = (
-        db.session.get(ChargingSession, record.charging_session_pk)
-        if record.charging_session_pk
-        else None
-    )
+    session = _charging_session(record)
     if session is None or not session.is_open or session.transaction_id is None:
         raise OicpError(Code.SESSION_INVALID, "no charging in progress for this SessionID")
     _run(record, session.station_id, ocpp.RemoteStop(session.transaction_id), sender)
     record.status = "stopping"
     db.session.commit()
     return record
+
+
+def _charging_session(record: OicpSession) -> ChargingSession | None:
+    """The charging session a Hubject session started (linked here if the job has not yet)."""
+    if record.charging_session_pk is not None:
+        return db.session.get(ChargingSession, record.charging_session_pk)
+    query = (
+        select(ChargingSession)
+        .where(
+            ChargingSession.evse_pk == record.evse_pk,
+            ChargingSession.token_uid == record.token_uid,
+            ChargingSession.end_date_time.is_(None),
+        )
+        .order_by(ChargingSession.id.desc())
+    )
+    session = db.session.scalars(query).first()
+    if session is not None:
+        session_of(session)
+    return session
 
 
 def _known_session(data: dict[str, Any]) -> OicpSession:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from tests.support.hubject_standin.certs import TestPki
+from tests.support.hubject_standin.certs import Pki
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 class StandIn:
     """The running stand-in process."""
 
-    def __init__(self, pki: TestPki, certs_dir: Path) -> None:
+    def __init__(self, pki: Pki, certs_dir: Path) -> None:
         self.pki = pki
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.hubject_standin", "--certs", str(certs_dir)],

@@ -22,7 +22,7 @@ class Pair:
 
 
 @dataclass(frozen=True)
-class TestPki:
+class Pki:
     """The CA bundle and the certificates each side of the bridge uses."""
 
     ca: str
@@ -118,14 +118,14 @@ def _pair(
     return Pair(str(cert_path), _write_key(made[1], directory / f"{name}.key"))
 
 
-def make_pki(directory: Path) -> TestPki:
+def make_pki(directory: Path) -> Pki:
     """Make a CA and every certificate the bridge tests need, as PEM files in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     ca = _ca("Test Hubject CA")
     ca_path = directory / "ca.crt"
     ca_path.write_bytes(ca[0].public_bytes(serialization.Encoding.PEM))
     other = _ca("Somebody else's CA")
-    return TestPki(
+    return Pki(
         ca=str(ca_path),
         hubject_server=_pair(directory, "hubject-server", _leaf(ca, "localhost", True)),
         hubject_client=_pair(directory, "hubject-client", _leaf(ca, "Hubject", False)),
