@@ -74,6 +74,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tokens import api as ocpi_tokens
     from app.oicp import api as oicp_api
     from app.oicp import cli as oicp_cli
+    from app.oicp import driver_api as oicp_driver_api
     from app.payments import api as payments_api
     from app.search import api as search_api
     from app.search import queries as search_queries
@@ -90,6 +91,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
+    api.register_blueprint(oicp_driver_api.blp, url_prefix="/api/v1/roaming/hubject")
     app.register_blueprint(payments_api.webhooks_blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)

@@ -20,6 +20,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("evses", schema=None) as batch_op:
+        batch_op.create_index("ix_evses_uid", ["uid"], unique=False)
     op.create_table(
         "oicp_operators",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -159,3 +161,5 @@ def downgrade():
     op.drop_table("oicp_state")
     op.drop_table("oicp_pushed_evses")
     op.drop_table("oicp_operators")
+    with op.batch_alter_table("evses", schema=None) as batch_op:
+        batch_op.drop_index("ix_evses_uid")

@@ -11,6 +11,11 @@ from flask import Flask
 
 from tests.support.hubject_standin import StandIn
 from tests.support.hubject_standin.certs import Pki, make_pki
+from tests.support.stripe_fixtures import (  # noqa: F401 (pytest finds fixtures by name)
+    localstripe,
+    make_driver,
+    stripe_gateway,
+)
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +58,14 @@ def bridge(app: Flask, pki: Pki, standin: StandIn) -> Iterator[Flask]:
         yield app
     finally:
         app.config.update(saved)
+
+
+@pytest.fixture
+def paying_bridge(bridge: Flask, localstripe: Any) -> Iterator[Flask]:  # noqa: F811
+    """The bridge with payments on, against localstripe."""
+    saved = {key: bridge.config.get(key) for key in localstripe.config}
+    bridge.config.update(localstripe.config)
+    try:
+        yield bridge
+    finally:
+        bridge.config.update(saved)

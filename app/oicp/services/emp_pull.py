@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.clock import utcnow
@@ -44,7 +44,13 @@ def _own_operator() -> str:
 
 def _insert(model: Any) -> Any:
     dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
+
+
+def _execute(statement: Any, rows: list[dict[str, Any]]) -> Any:
+    """One executemany on the session's connection: compiled once, batched by the driver
+    (insertmanyvalues), RETURNING rows of every batch."""
+    return db.session.connection().execute(statement, rows)
 
 
 def pull_evse_data(client: HubjectClient | None = None) -> int:
@@ -155,7 +161,7 @@ def _upsert_locations(
             "last_updated": now,
             "deleted_at": None,
         }
-    statement = _insert(Location).values(list(rows.values()))
+    statement = _insert(Location)
     changed = {
         name: statement.excluded[name]
         for name in (
@@ -176,8 +182,14 @@ def _upsert_locations(
     }
     statement = statement.on_conflict_do_update(
         index_elements=["country_code", "party_id", "ocpi_id"], set_=changed
-    ).returning(Location.id, Location.country_code, Location.party_id, Location.ocpi_id)
-    return {(r.country_code, r.party_id, r.ocpi_id): r.id for r in db.session.execute(statement)}
+    ).returning(
+        Location.__table__.c.id,
+        Location.__table__.c.country_code,
+        Location.__table__.c.party_id,
+        Location.__table__.c.ocpi_id,
+    )
+    found = _execute(statement, list(rows.values()))
+    return {(r.country_code, r.party_id, r.ocpi_id): r.id for r in found}
 
 
 def _evse_uid(record: dict[str, Any]) -> str:
@@ -205,7 +217,7 @@ def _upsert_evses(
             "created_at": now,
             "last_updated": now,
         }
-    statement = _insert(Evse).values(list(rows.values()))
+    statement = _insert(Evse)
     status = statement.excluded.status
     statement = statement.on_conflict_do_update(
         index_elements=["location_id", "uid"],
@@ -216,14 +228,14 @@ def _upsert_evses(
             # A data push carries no status: keep the pulled one unless the record is deleted.
             "status": _keep_status(status),
         },
-    ).returning(Evse.id, Evse.uid)
-    return {row.uid: row.id for row in db.session.execute(statement)}
+    ).returning(Evse.__table__.c.id, Evse.__table__.c.uid)
+    return {row.uid: row.id for row in _execute(statement, list(rows.values()))}
 
 
 def _keep_status(excluded: Any) -> Any:
     from sqlalchemy import case
 
-    return case((excluded == "REMOVED", "REMOVED"), else_=Evse.status)
+    return case((excluded == "REMOVED", "REMOVED"), else_=Evse.__table__.c.status)
 
 
 def _upsert_connectors(records: list[dict[str, Any]], evse_ids: dict[str, int]) -> None:
@@ -243,7 +255,7 @@ def _upsert_connectors(records: list[dict[str, Any]], evse_ids: dict[str, int]) 
             )
     if not rows:
         return
-    statement = _insert(Connector).values(rows)
+    statement = _insert(Connector)
     statement = statement.on_conflict_do_update(
         index_elements=["evse_pk", "ocpi_id"],
         set_={
@@ -259,7 +271,7 @@ def _upsert_connectors(records: list[dict[str, Any]], evse_ids: dict[str, int]) 
             )
         },
     )
-    db.session.execute(statement)
+    _execute(statement, rows)
 
 
 def _replace_windows(
@@ -285,7 +297,7 @@ def _replace_windows(
         for day, start, end in found
     ]
     if rows:
-        db.session.execute(_insert(AvailabilityWindow).values(rows))
+        _execute(_insert(AvailabilityWindow), rows)
 
 
 def pull_evse_status(client: HubjectClient | None = None) -> int:
@@ -305,26 +317,51 @@ def pull_evse_status(client: HubjectClient | None = None) -> int:
     ]
     if not pairs:
         return 0
-    hubject_locations = (
-        select(Location.id)
-        .join(
-            OicpOperator,
-            tuple_(OicpOperator.country_code, OicpOperator.party_id)
-            == tuple_(Location.country_code, Location.party_id),
+    changed = _apply_statuses(pairs)
+    db.session.commit()
+    return changed
+
+
+# One statement for the whole answer: a join with the pairs, not a lookup per EVSE.
+_STATUS_UPDATE = text(
+    """
+    UPDATE evses SET status = v.status, last_updated = :now
+    FROM unnest(CAST(:uids AS text[]), CAST(:statuses AS text[])) AS v(uid, status),
+         locations l, oicp_operators o
+    WHERE evses.uid = v.uid AND evses.location_id = l.id
+      AND l.country_code = o.country_code AND l.party_id = o.party_id
+      AND evses.status <> 'REMOVED' AND evses.status <> v.status
+    """
+)
+
+
+def _apply_statuses(pairs: list[dict[str, str]]) -> int:
+    """Set the pulled statuses of Hubject EVSEs; return how many changed."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        result = db.session.execute(
+            _STATUS_UPDATE,
+            {
+                "uids": [p["b_uid"] for p in pairs],
+                "statuses": [p["b_status"] for p in pairs],
+                "now": utcnow(),
+            },
         )
-        .scalar_subquery()
+        return int(result.rowcount or 0)
+    hubject = select(Location.id).join(
+        OicpOperator,
+        (OicpOperator.country_code == Location.country_code)
+        & (OicpOperator.party_id == Location.party_id),
     )
     statement = (
         update(Evse)
         .where(
             Evse.uid == bindparam("b_uid"),
-            Evse.location_id.in_(hubject_locations),
+            Evse.location_id.in_(hubject.scalar_subquery()),
             Evse.status != "REMOVED",
         )
         .values(status=bindparam("b_status"), last_updated=utcnow())
     )
     result = db.session.connection().execute(statement, pairs)
-    db.session.commit()
     return int(result.rowcount or 0)
 
 

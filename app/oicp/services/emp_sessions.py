@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from app.charging import queries as charging_queries
 from app.charging.models import DriverToken
 from app.core.clock import utcnow
+from app.core.errors import Conflict
 from app.core.outbox import emit
 from app.extensions import db
 from app.inventory.models import Connector, Evse, Location
@@ -44,8 +45,8 @@ CDR_RECEIVED = "oicp.cdr_received"
 DEFAULT_POWER_KW = Decimal(11)
 
 
-class HubjectRefused(Exception):
-    """Hubject (or its CPO) refused a driver's request; the message says why."""
+class HubjectRefused(Conflict):
+    """Hubject (or its CPO) refused a driver's request; the message says why (409)."""
 
 
 def provider() -> str:
