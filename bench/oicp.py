@@ -32,6 +32,7 @@ from typing import Any
 from bench.ocpi_pull import load_locations, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
+STATION_PASSWORD = "bench-password"  # noqa: S105 -- the simulated charger's, in a scratch database
 
 
 def _app(url: str, standin: Any, pki: Any) -> Any:
@@ -134,7 +135,7 @@ def _seed_charger(app: Any) -> tuple[str, str]:
     with app.app_context():
         location = db.session.get(Location, 1)
         station = ChargeStation(
-            station_id="BENCH-1", password_hash=hash_secret("bench-password"), location=location
+            station_id="BENCH-1", password_hash=hash_secret(STATION_PASSWORD), location=location
         )
         evse = Evse(
             uid="BENCH-EVSE",
@@ -209,7 +210,7 @@ def bench_remote_start(app: Any, standin: Any, pki: Any, starts: int) -> dict[st
             use_local_bus(gateway.bus)
             config = SimulatorConfig(
                 station_id=station_id,
-                password="bench-password",
+                password=STATION_PASSWORD,
                 url=f"ws://127.0.0.1:{gateway.bound_port}/ocpp",
                 protocol=OcppVersion.V201,
                 meter_interval=5.0,
