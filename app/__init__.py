@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 import config
-from app.core import spatial
+from app.core import http, spatial
 from app.core.celery import init_celery
 from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
@@ -29,6 +29,7 @@ def create_app(profile: str | None = None, overrides: dict[str, Any] | None = No
         "json_deserializer": json_loads,
     }
     app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
+    http.init_app(app)
     _init_extensions(app)
     _register_modules(app)
     register_error_handlers(app)
@@ -59,19 +60,27 @@ def _register_modules(app: Flask) -> None:
     from app.bookings import queries as bookings_queries
     from app.bookings import views as bookings_views
     from app.charging import api as charging_api
+    from app.charging import roaming_api, roaming_pages
+    from app.charging import views as charging_views
     from app.core import health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
+    from app.ocpi import views as ocpi_views
     from app.ocpi.bookings import api as ocpi_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
+    from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.locations import api as ocpi_locations
+    from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
+    from app.ocpi.sessions import emsp as ocpi_emsp_sessions
     from app.ocpi.tariffs import api as ocpi_tariffs
+    from app.ocpi.tariffs import receiver as ocpi_emsp_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
+    from app.ocpi.tokens import sender as ocpi_emsp_tokens
     from app.oicp import api as oicp_api
     from app.oicp import cli as oicp_cli
     from app.oicp import driver_api as oicp_driver_api
@@ -88,6 +97,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(accounts_api.blp, url_prefix="/api/v1")
     api.register_blueprint(inventory_api.blp, url_prefix="/api/v1/listings")
     api.register_blueprint(charging_api.blp, url_prefix="/api/v1/charging")
+    api.register_blueprint(roaming_api.blp, url_prefix="/api/v1/roaming")
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
@@ -97,6 +107,8 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
+    app.register_blueprint(charging_views.blp)
+    app.register_blueprint(roaming_pages.blp)
     ocpi.init_app(app)
     app.register_blueprint(ocpi_versions.blp)
     app.register_blueprint(ocpi_credentials.blp)
@@ -108,6 +120,13 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
+    app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
+    app.register_blueprint(ocpi_emsp_tokens.blp)
+    app.register_blueprint(ocpi_emsp_commands.blp)
+    app.register_blueprint(ocpi_emsp_locations.blp)
+    app.register_blueprint(ocpi_emsp_tariffs.blp)
+    app.register_blueprint(ocpi_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
     oicp.init_app(app)

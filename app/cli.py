@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups, one line each."""
     from app.accounts.cli import user_cli
     from app.bookings.cli import bookings_cli
+    from app.charging.cli import token_cli
     from app.gateway.cli import simulate_command
     from app.inventory.cli import station_cli
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(station_cli)
     app.cli.add_command(bookings_cli)
+    app.cli.add_command(token_cli)
     station_cli.add_command(simulate_command)
 
 

@@ -48,9 +48,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def scratch_database() -> Any:
+def scratch_database(suffix: str = "") -> Any:
     """A fresh database, dropped afterwards."""
-    name = f"plugpool_bench_{os.getpid()}"
+    name = f"plugpool_bench_{os.getpid()}{suffix}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -69,19 +69,30 @@ def _copy(connection: psycopg.Connection, table: str, columns: str, rows: io.Str
             copy.write(chunk)
 
 
-def load_locations(url: str, count: int) -> float:
-    """COPY `count` locations with one EVSE and one connector each; return seconds taken."""
+def load_locations(
+    url: str,
+    count: int,
+    party: tuple[str, str, str] = (CC, PID, "PlugPool"),
+    lon_offset: float = 0.0,
+) -> float:
+    """COPY `count` own locations with one EVSE and one connector each; return seconds taken.
+
+    party: (country code, party id, name) of the own party; lon_offset shifts the grid east.
+    """
+    cc, pid, party_name = party
     started = time.perf_counter()
     locations, evses, connectors = io.StringIO(), io.StringIO(), io.StringIO()
     for n in range(1, count + 1):
         stamp = (T0 + timedelta(seconds=n)).isoformat()
-        lat, lon = 50.0 + (n % 30000) / 10000, 4.0 + (n // 30000) / 100
+        lat, lon = 50.0 + (n % 30000) / 10000, 4.0 + (n // 30000) / 100 + lon_offset
         locations.write(
-            f"{n}\t{CC}\t{PID}\tL{n:07d}\tt\tStreet {n}\tUtrecht\tNLD\t{lat:.6f}\t{lon:.6f}\t"
+            f"{n}\t{cc}\t{pid}\tL{n:07d}\tt\tStreet {n}\tUtrecht\tNLD\t{lat:.6f}\t{lon:.6f}\t"
             f"SRID=4326;POINT({lon:.6f} {lat:.6f})\tEurope/Amsterdam\t[]\t[]\t[]\tt\t"
             f"{stamp}\t{stamp}\n"
         )
-        evses.write(f"{n}\t{n}\tE{n:07d}\tNL*PLG*E{n:07d}\tAVAILABLE\t[]\t[]\t{stamp}\t{stamp}\n")
+        evses.write(
+            f"{n}\t{n}\tE{n:07d}\t{cc}*{pid}*E{n:07d}\tAVAILABLE\t[]\t[]\t{stamp}\t{stamp}\n"
+        )
         connectors.write(
             f"{n}\t{n}\t1\tIEC_62196_T2\tSOCKET\tAC_3_PHASE\t230\t16\t11000\t[]\t{stamp}\t{stamp}\n"
         )
@@ -89,8 +100,8 @@ def load_locations(url: str, count: int) -> float:
     with psycopg.connect(plain) as connection:
         connection.execute(
             "INSERT INTO parties (country_code, party_id, name, roles, is_own, created_at,"
-            " last_updated) VALUES (%s, %s, 'PlugPool', '[\"CPO\"]', true, now(), now())",
-            (CC, PID),
+            " last_updated) VALUES (%s, %s, %s, '[\"CPO\"]', true, now(), now())",
+            (cc, pid, party_name),
         )
         _copy(
             connection,
@@ -209,13 +220,17 @@ class _Emsp(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def gunicorn(url: str, port: int, workers: int) -> Any:
-    """PlugPool served by gunicorn on loopback."""
+def gunicorn(url: str, port: int, workers: int, threads: int = 1, **settings: str) -> Any:
+    """PlugPool served by gunicorn on loopback (settings: more environment variables).
+
+    threads > 1: gthread workers, which keep client connections alive between requests.
+    """
     env = {
         **os.environ,
         "PLUGPOOL_ENV": "testing",
         "DATABASE_URL": url,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **settings,
     }
     command = [
         sys.executable,
@@ -227,6 +242,7 @@ def gunicorn(url: str, port: int, workers: int) -> Any:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        *(["--threads", str(threads)] if threads > 1 else []),
         "wsgi:app",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -61,7 +61,8 @@ def _derive(settings: dict[str, Any]) -> None:
         settings["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{settings['PORT']}"
     if not settings.get("GATEWAY_PUBLIC_URL"):
         host, port = settings["GATEWAY_HOST"], settings["GATEWAY_PORT"]
-        settings["GATEWAY_PUBLIC_URL"] = f"ws://{host}:{port}/ocpp"
+        scheme = "wss" if settings.get("GATEWAY_TLS_CERT") else "ws"
+        settings["GATEWAY_PUBLIC_URL"] = f"{scheme}://{host}:{port}/ocpp"
 
 
 def _check(settings: dict[str, Any]) -> None:

@@ -32,6 +32,10 @@ GATEWAY_PUBLIC_URL = ""  # empty: ws://<GATEWAY_HOST>:<GATEWAY_PORT>/ocpp
 GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
 GATEWAY_REDIS_PREFIX = "plugpool:gw:"
 GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer
+GATEWAY_TLS_CERT = ""  # PEM certificate chain: TLS in the gateway itself (wss://, profile 2)
+GATEWAY_TLS_KEY = ""  # PEM private key of GATEWAY_TLS_CERT
+GATEWAY_TLS_CLIENT_CA = ""  # PEM CA of stations' client certificates (security profile 3)
+GATEWAY_TLS_REQUIRE_CLIENT_CERT = False  # refuse stations without a client certificate
 BOOKING_DISPATCH_INTERVAL = 30.0  # seconds between the gateway's looks for bookings that start
 
 STRIPE_SECRET_KEY = ""
@@ -40,9 +44,19 @@ STRIPE_WEBHOOK_SECRET = ""
 STRIPE_API_BASE = ""  # empty: Stripe's own API; a URL points the SDK at a local stand-in
 PLATFORM_FEE_PERCENT = "15"
 
+# Web hardening: cookies are not sent on cross-site posts in any profile; request bodies above
+# MAX_CONTENT_LENGTH bytes get 413; PROXY_COUNT proxies in front set X-Forwarded-For/-Proto/-Host
+# (0: none, the headers are ignored; a wrong count lets clients pick their address).
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+PROXY_COUNT = 0
+
 PASSWORD_MIN_LENGTH = 10
 LOGIN_MAX_ATTEMPTS = 5
 LOGIN_WINDOW_SECONDS = 300
+# Past LOGIN_MAX_ATTEMPTS failures an e-mail is slowed down (2, 4, 8... s), never locked out.
+LOGIN_SLOWDOWN_MAX_SECONDS = 60
 API_TOKEN_TTL_DAYS = 30
 
 API_TITLE = "PlugPool API"
@@ -77,6 +91,21 @@ OCPI_COMMAND_TIMEOUT = 30
 OCPI_BOOKING_CALENDAR_DAYS = 14
 # Seconds between two rounds of the Celery outbox delivery (beat).
 OCPI_PUSH_INTERVAL = 10.0
+
+# PlugPool as eMSP (drivers on partner networks): the card hold placed before START_SESSION
+# (minor units of the charger's tariff currency), PlugPool's roaming fee added to each CDR
+# (shown to the driver before the start), and the seconds a CommandResult may take when the
+# partner's CommandResponse names no timeout.
+EMSP_HOLD_MINOR = 3000
+EMSP_ROAMING_FEE_MINOR = 50
+EMSP_COMMAND_TIMEOUT = 60
+
+# PlugPool as eMSP: seconds between incremental pulls of each partner CPO's locations and
+# tariffs (the beat job checks every 30 s at most), and the backoff of a failing partner:
+# the first retry after OCPI_SYNC_RETRY_BASE seconds, doubling up to OCPI_SYNC_RETRY_MAX.
+OCPI_SYNC_INTERVAL = 300.0
+OCPI_SYNC_RETRY_BASE = 30.0
+OCPI_SYNC_RETRY_MAX = 3600.0
 
 # Hubject (OICP 2.3): PlugPool as CPO (operator id) and as EMP (provider id), over mutual TLS.
 OICP_ENABLED = False

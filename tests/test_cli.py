@@ -104,3 +104,43 @@ def test_demo_seed_refuses_production(database_url):
     result = production.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code != 0
     assert "not loaded in production" in result.output
+
+
+def _create_station(runner, location_id, *flags):
+    """Run `flask station create` and return (result, station id or None)."""
+    result = runner.invoke(args=["station", "create", "--location", str(location_id), *flags])
+    found = re.search(r"station id:\s+(PP-\w{8})", result.output)
+    return result, found.group(1) if found else None
+
+
+def _station(station_id):
+    return db.session.scalars(
+        select(ChargeStation).where(ChargeStation.station_id == station_id)
+    ).one()
+
+
+def test_station_create_refuses_a_listing_whose_evses_have_a_station(runner, make_location):
+    location = make_location()
+    first, first_id = _create_station(runner, location.id)
+    assert first.exit_code == 0, first.output
+    count_before = db.session.scalar(select(func.count()).select_from(ChargeStation))
+    again, again_id = _create_station(runner, location.id)
+    assert again.exit_code != 0 and again_id is None
+    assert "already has a station" in again.output and first_id in again.output
+    assert "--move-evses" in again.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(ChargeStation)) == count_before
+    assert [e.ocpp_evse_id for e in _station(first_id).evses] == [1]
+
+
+def test_station_create_moves_the_evses_only_when_asked(runner, make_location):
+    location = make_location()
+    _, old_id = _create_station(runner, location.id)
+    result, new_id = _create_station(runner, location.id, "--move-evses")
+    assert result.exit_code == 0, result.output
+    assert "EVSEs linked:  1" in result.output
+    assert f"station {old_id} has no EVSEs left" in result.output
+    db.session.expire_all()
+    old, new = _station(old_id), _station(new_id)
+    assert old.evses == [] and not old.approved
+    assert [e.ocpp_evse_id for e in new.evses] == [1] and new.approved

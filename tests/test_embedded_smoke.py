@@ -74,3 +74,23 @@ def test_core_flow_on_sqlite_and_spatialite(embedded_app: Flask) -> None:
     assert _near(embedded_app, 52.37, 4.89, 5_000) == ["Driveway charger"]
     assert _near(embedded_app, 52.37, 4.89, 60_000) == ["Driveway charger", "Utrecht"]
     assert _near(embedded_app, 48.85, 2.35, 50_000) == []
+
+
+def test_numbers_beyond_the_ids_are_404_or_422_on_sqlite_too(embedded_app: Flask) -> None:
+    client = embedded_app.test_client()
+    client.post(
+        "/api/v1/users",
+        json={"email": "o2@example.test", "password": PASSWORD, "name": "O", "role": "owner"},
+    )
+    token = client.post(
+        "/api/v1/auth/tokens", json={"email": "o2@example.test", "password": PASSWORD}
+    ).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for number in (2**63, 2**64 + 1, 10**30):
+        assert client.get(f"/api/v1/bookings/{number}", headers=headers).status_code == 404
+        assert client.get(f"/api/v1/listings/{number}", headers=headers).status_code == 404
+        owner = client.get(f"/api/v1/bookings/owner?location_id={number}", headers=headers)
+        assert owner.status_code == 422
+        body = {"evse_id": number, "starts_at": "2030-01-01T10:00:00Z"}
+        body["ends_at"] = "2030-01-01T11:00:00Z"
+        assert client.post("/api/v1/bookings", json=body, headers=headers).status_code == 422

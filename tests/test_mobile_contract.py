@@ -129,3 +129,81 @@ def test_a_removed_enum_value_breaks():
         "enum"
     ] = ["A"]
     assert breaking_changes(old, new) == ["GET /x 200: enum values removed"]
+
+
+LIMITS = {
+    "minimum",
+    "maximum",
+    "x-minimum",
+    "x-maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "multipleOf",
+}
+
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield f"{path}/{key}", key, value
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}/{index}")
+
+
+@pytest.mark.parametrize("which", ["served", "committed"])
+def test_the_document_is_valid_openapi_3(contract, served, which):
+    from openapi_spec_validator import validate
+
+    validate(served if which == "served" else contract)
+
+
+@pytest.mark.parametrize("which", ["served", "committed"])
+def test_numeric_limits_are_json_numbers(contract, served, which):
+    document = served if which == "served" else contract
+    wrong = [
+        (path, value)
+        for path, key, value in _walk(document)
+        if key in LIMITS
+        and "/properties/" + key not in path[-len(key) - 12 :]  # a field named like a keyword
+        and (isinstance(value, bool) or not isinstance(value, int | float))
+    ]
+    assert wrong == []
+
+
+def test_errors_are_documented_as_problem_json(served):
+    documented = []
+    for path, item in served["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status != "default" and int(status) < 400:
+                    continue
+                while "$ref" in response:
+                    response = served["components"]["responses"][response["$ref"].split("/")[-1]]
+                documented.append((method, path, status, sorted(response.get("content", {}))))
+    assert documented
+    assert {tuple(types) for *_, types in documented} == {("application/problem+json",)}
+
+
+def test_the_limits_the_code_enforces_are_documented(app, served):
+    schemas = served["components"]["schemas"]
+    password = schemas["SignUp"]["properties"]["password"]
+    assert password["minLength"] == app.config["PASSWORD_MIN_LENGTH"]
+    assert "starts_at" in schemas["BookingWindow"]["properties"]["ends_at"]["description"]
+    assert schemas["ListingPrice"]["properties"]["currency"]["pattern"] == "^[A-Z]{3}$"
+    assert "IANA" in schemas["ListingIn"]["properties"]["time_zone"]["description"]
+    latitude = schemas["ListingIn"]["properties"]["latitude"]
+    assert (latitude["x-minimum"], latitude["x-maximum"]) == (-90, 90)
+
+
+def test_a_decimal_sent_as_a_string_is_documented_as_a_string(served):
+    # The API answers "52.375218", not 52.375218: the document must say so.
+    latitude = served["components"]["schemas"]["Listing"]["properties"]["latitude"]
+    assert latitude["type"] == "string" and latitude["format"] == "decimal"

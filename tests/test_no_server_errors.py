@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from app.core.security import digest_token, new_token
 from app.extensions import db
 from app.ocpi.models import OcpiPartner, PartnerRole, PartnerStatus
@@ -90,3 +92,97 @@ def test_no_route_answers_500_to_malformed_input(app, client, make_user, bearer,
 def test_the_sweep_reaches_every_interface(app):
     prefixes = {path.split("/")[1] for _, path in _routes(app)}
     assert {"api", "ocpi", "healthz"} <= prefixes
+
+
+BEYOND_INT64 = str(2**63)
+BEYOND_ID = str(2**31)
+HUGE = "99999999999999999999999"
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def test_a_body_above_the_size_limit_is_413_in_each_interfaces_terms(
+    app, client, make_user, bearer
+):
+    too_big = b'{"pad": "' + b"x" * app.config["MAX_CONTENT_LENGTH"] + b'"}'
+    api = client.post(
+        "/api/v1/users", data=too_big, content_type="application/json", headers=bearer(make_user())
+    )
+    assert api.status_code == 413 and api.mimetype == "application/problem+json"
+    ocpi = client.put(
+        "/ocpi/cpo/2.2.1/tokens/DE/EMS/T1",
+        data=too_big,
+        content_type="application/json",
+        headers={"Authorization": f"Token {_ocpi_token()}"},
+    )
+    assert ocpi.status_code == 413 and ocpi.get_json()["status_code"] == 2000
+
+
+def test_deeply_nested_json_is_2001_in_ocpi_and_400_in_the_api(app, client, make_user, bearer):
+    ocpi = client.put(
+        "/ocpi/cpo/2.2.1/tokens/DE/EMS/T1",
+        data=_nested(5000),
+        content_type="application/json",
+        headers={"Authorization": f"Token {_ocpi_token()}"},
+    )
+    assert ocpi.status_code == 400 and ocpi.get_json()["status_code"] == 2001
+    api = client.post(
+        "/api/v1/bookings",
+        data=_nested(5000),
+        content_type="application/json",
+        headers=bearer(make_user()),
+    )
+    assert api.status_code == 400 and api.mimetype == "application/problem+json"
+
+
+def test_ids_beyond_64_bits_are_404_or_422(client, make_user, bearer):
+    headers = bearer(make_user(role="admin"))
+    for path in (
+        f"/api/v1/bookings/{BEYOND_INT64}",
+        f"/api/v1/listings/{BEYOND_INT64}",
+        f"/api/v1/listings/{BEYOND_ID}",
+        f"/api/v1/bookings/{BEYOND_INT64}/cancel",
+        f"/chargers/{BEYOND_INT64}",
+    ):
+        method = "POST" if path.endswith("cancel") else "GET"
+        assert client.open(path, method=method, headers=headers).status_code == 404, path
+    for path in (
+        f"/api/v1/bookings/owner?location_id={BEYOND_INT64}",
+        f"/api/v1/bookings/owner?location_id={HUGE}",
+        f"/api/v1/bookings/owner?location_id={BEYOND_ID}",
+    ):
+        assert client.get(path, headers=headers).status_code in {404, 422}, path
+    body = {"evse_id": int(BEYOND_INT64), "starts_at": "2030-01-01T10:00:00Z"}
+    body["ends_at"] = "2030-01-01T11:00:00Z"
+    assert client.post("/api/v1/bookings", json=body, headers=headers).status_code in {404, 422}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"offset={HUGE}",
+        f"limit={HUGE}",
+        "cursor=not-a-cursor",
+        f"offset=0&cursor=0.{HUGE}.1",
+        f"offset=0&cursor=0.1.{HUGE}",
+    ],
+)
+@pytest.mark.parametrize("module", ["locations", "tariffs", "sessions", "cdrs"])
+def test_ocpi_out_of_range_paging_is_2001(client, module, query):
+    headers = {"Authorization": f"Token {_ocpi_token()}"}
+    response = client.get(f"/ocpi/cpo/2.2.1/{module}?{query}", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["status_code"] == 2001
+
+
+@pytest.mark.parametrize("payment_method_id", ["pm_1/0", "pm_../../v1/x", "pm_1?x=1", "pm_ 1"])
+def test_a_payment_method_id_that_is_not_an_id_is_422(client, make_user, bearer, payment_method_id):
+    response = client.post(
+        "/api/v1/payments/cards",
+        json={"payment_method_id": payment_method_id},
+        headers=bearer(make_user()),
+    )
+    assert response.status_code == 422
+    assert "payment_method_id" in response.get_json()["errors"]

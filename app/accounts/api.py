@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, after_this_request, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.accounts import services
+from app.accounts import devices, services
 from app.accounts.auth import api_auth, current_token, current_user
 from app.accounts.models import User
 from app.accounts.schemas import SignUpSchema, TokenRequestSchema, TokenSchema, UserSchema
@@ -43,10 +43,20 @@ class Tokens(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Log in with e-mail and password; the token is shown once."""
+        email = services.normalise_email(data["email"])
         issued = services.create_token(
-            data["email"], data["password"], request.remote_addr or "unknown", data["name"]
+            email,
+            data["password"],
+            request.remote_addr or "unknown",
+            data["name"],
+            known_device=devices.trusted_for(email),
         )
         record = issued.record
+
+        @after_this_request
+        def _remember_device(response: Response) -> Response:
+            return devices.remember(response, record.user.email)
+
         return {"token": issued.token, "expires_at": record.expires_at, "user": record.user}
 
     @blp.response(204)

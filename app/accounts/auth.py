@@ -117,6 +117,14 @@ def page_user() -> User:
     return cast(User, session_user._get_current_object())
 
 
-def _load_user(user_id: str) -> User | None:
-    user = queries.user_by_id(int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_user(session_id: str) -> User | None:
+    """The session's user while the session's generation is the user's current one."""
+    # "<id>" alone is a session from before generations: generation 0.
+    user_id, _, generation = session_id.partition(".")
+    generation = generation or "0"
+    if not (user_id.isdigit() and generation.isdigit()) or len(user_id) > 18:
+        return None
+    user = queries.user_by_id(int(user_id))
+    if user is None or not user.active or int(generation) != user.session_generation:
+        return None
+    return user

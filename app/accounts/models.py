@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -31,6 +31,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.DRIVER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every page session's id: raising it ends the user's sessions on the server side.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -39,6 +41,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login reads this
         return self.active
+
+    def get_id(self) -> str:
+        """The session's user id: "<id>.<generation>", refused once the generation moves on."""
+        return f"{self.id}.{self.session_generation or 0}"
 
     def has_role(self, *roles: Role) -> bool:
         """True when the user holds one of the roles (admins hold every role)."""

@@ -4,10 +4,20 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
 
+from app.api.spec import MIN_LENGTH_SETTING
+
 
 class SignUpSchema(Schema):
     email = fields.Email(required=True)
-    password = fields.String(required=True, load_only=True)
+    # The length is checked by the service (the setting PASSWORD_MIN_LENGTH; 422 below it).
+    password = fields.String(
+        required=True,
+        load_only=True,
+        metadata={
+            "description": "At least PASSWORD_MIN_LENGTH characters (minLength).",
+            MIN_LENGTH_SETTING: "PASSWORD_MIN_LENGTH",
+        },
+    )
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(load_default="driver", validate=validate.OneOf(["driver", "owner"]))
 

@@ -62,16 +62,22 @@ def create_user(email: str, password: str, name: str, role: str = Role.DRIVER) -
     return user
 
 
-def log_in(email: str, password: str, remote_addr: str) -> User:
-    """Check credentials under the rate limit; a failure is recorded and raises."""
-    user = _authenticate(email, password, remote_addr)
+def log_in(email: str, password: str, remote_addr: str, known_device: bool = False) -> User:
+    """Check credentials under the rate limit; a failure is recorded and raises.
+
+    known_device: the client proved an earlier log-in to this e-mail (accounts.devices), so the
+    account's failures do not slow it down; the per-address limit still applies.
+    """
+    user = _authenticate(email, password, remote_addr, known_device)
     db.session.commit()
     return user
 
 
-def create_token(email: str, password: str, remote_addr: str, name: str = "api") -> IssuedToken:
+def create_token(
+    email: str, password: str, remote_addr: str, name: str = "api", known_device: bool = False
+) -> IssuedToken:
     """Log in and issue a bearer token that expires after API_TOKEN_TTL_DAYS."""
-    user = _authenticate(email, password, remote_addr)
+    user = _authenticate(email, password, remote_addr, known_device)
     plain = new_token()
     ttl = timedelta(days=current_app.config["API_TOKEN_TTL_DAYS"])
     record = ApiToken(user=user, digest=digest_token(plain), name=name, expires_at=utcnow() + ttl)
@@ -80,17 +86,25 @@ def create_token(email: str, password: str, remote_addr: str, name: str = "api")
     return IssuedToken(token=plain, record=record)
 
 
+def end_sessions(user: User) -> None:
+    """Log out of every page session of the user: a cookie kept from before no longer loads."""
+    user.session_generation = (user.session_generation or 0) + 1
+    db.session.commit()
+
+
 def revoke_token(token: ApiToken) -> None:
     """Revoke a bearer token; it is refused from now on."""
     token.revoked_at = utcnow()
     db.session.commit()
 
 
-def _authenticate(email: str, password: str, remote_addr: str) -> User:
+def _authenticate(email: str, password: str, remote_addr: str, known_device: bool) -> User:
     """Return the user for good credentials (changes left for the caller's commit), or raise."""
     email = normalise_email(email)
     now = utcnow()
-    _check_rate_limit(email, remote_addr, now)
+    _check_address_limit(remote_addr, now)
+    if not known_device:
+        _check_account_slowdown(email, now)
     user = queries.user_by_email(email)
     if user is None or not _credentials_ok(user, password):
         _record_failure(email, remote_addr, now)
@@ -106,17 +120,42 @@ def _check_password(password: str) -> None:
         raise ValidationFailed({"password": [f"Must be at least {minimum} characters."]})
 
 
-def _check_rate_limit(email: str, remote_addr: str, now: datetime) -> None:
+def _check_address_limit(remote_addr: str, now: datetime) -> None:
+    """A client address gets LOGIN_MAX_ATTEMPTS failures per window, whatever the e-mails."""
     limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
     window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    for scope in ({"email": email}, {"remote_addr": remote_addr}):
-        times = queries.failed_attempt_times(now - window, **scope)
-        if len(times) >= limit:
-            # The oldest attempt that keeps us at the limit decides when one more is allowed.
-            wait = (times[-limit] + window - now).total_seconds()
-            raise TooManyLoginAttempts(
-                "Too many failed log-ins; try again later", retry_after=max(1, math.ceil(wait))
-            )
+    times = queries.failed_attempt_times(now - window, remote_addr=remote_addr)
+    if len(times) >= limit:
+        # The oldest attempt that keeps us at the limit decides when one more is allowed.
+        _too_many((times[-limit] + window - now).total_seconds())
+
+
+def account_delay(failures: int) -> float:
+    """Seconds an account waits after its last failure, given its failures in the window.
+
+    Up to LOGIN_MAX_ATTEMPTS nothing; then 2, 4, 8... seconds, never above
+    LOGIN_SLOWDOWN_MAX_SECONDS: guessing is slowed down, the owner is never locked out.
+    """
+    excess = failures - current_app.config["LOGIN_MAX_ATTEMPTS"]
+    if excess < 0:
+        return 0.0
+    return float(min(current_app.config["LOGIN_SLOWDOWN_MAX_SECONDS"], 2 ** min(excess + 1, 30)))
+
+
+def _check_account_slowdown(email: str, now: datetime) -> None:
+    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    times = queries.failed_attempt_times(now - window, email=email)
+    delay = account_delay(len(times))
+    if delay:
+        wait = (times[-1] + timedelta(seconds=delay) - now).total_seconds()
+        if wait > 0:
+            _too_many(wait)
+
+
+def _too_many(wait_seconds: float) -> NoReturn:
+    raise TooManyLoginAttempts(
+        "Too many failed log-ins; try again later", retry_after=max(1, math.ceil(wait_seconds))
+    )
 
 
 def _credentials_ok(user: User | None, password: str) -> bool:

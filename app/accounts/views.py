@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from app.accounts import services
+from app.accounts import devices, services
 from app.core.errors import DomainError
 from app.core.web import check_csrf, html_errors
 
@@ -47,14 +50,18 @@ def log_in() -> ResponseReturnValue:
         return render_template("accounts/login.html", form={})
     check_csrf()
     form = request.form
+    email = services.normalise_email(form.get("email", ""))
     try:
         user = services.log_in(
-            form.get("email", ""), form.get("password", ""), request.remote_addr or "unknown"
+            email,
+            form.get("password", ""),
+            request.remote_addr or "unknown",
+            known_device=devices.trusted_for(email),
         )
     except DomainError as error:
         return render_template("accounts/login.html", form=form, error=error), error.status
     login_user(user)
-    return redirect(_safe_next() or url_for("accounts_web.home"))
+    return devices.remember(redirect(_safe_next() or url_for("accounts_web.home")), user.email)
 
 
 @blp.post("/logout")
@@ -62,11 +69,28 @@ def log_in() -> ResponseReturnValue:
 def log_out() -> ResponseReturnValue:
     """End the session."""
     check_csrf()
+    services.end_sessions(current_user._get_current_object())
     logout_user()
     return redirect(url_for("accounts_web.home"))
 
 
+# Browsers drop tabs and newlines anywhere in a URL and read "\\" as "/" (WHATWG URL).
+_IGNORED_BY_BROWSERS = re.compile(r"[\t\n\r]")
+
+
+def safe_next(target: str) -> str | None:
+    """A path of this site to go to after log-in, as a browser would read it, or None."""
+    target = _IGNORED_BY_BROWSERS.sub("", target).strip().replace("\\", "/")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    parts = urlsplit(target)
+    # Only a path: no scheme, no host, and not "//host" (a scheme-relative URL).
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//"):
+        return None
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+
+
 def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    # Only same-site paths: an absolute URL here would be an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") else None
+    return safe_next(request.args.get("next", ""))

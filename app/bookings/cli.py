@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from app.bookings import tasks
+from app.ocpi.tasks import emsp_jobs_task
 
 bookings_cli = AppGroup("bookings", help="Booking and payment jobs.")
 
@@ -29,6 +30,7 @@ def run_jobs(every: int) -> None:
     while True:
         for job in JOBS:
             click.echo(f"{job.name.rsplit('.', 1)[-1]}: {job.run()}")
+        click.echo(f"emsp_jobs: {emsp_jobs_task.run()}")
         if not every:
             return
         time.sleep(every)

@@ -6,14 +6,26 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.schemas import id_field
 from app.bookings.models import Booking
 from app.bookings.rules import access_visible
 
 
 class BookingWindowSchema(Schema):
-    evse_id = fields.Integer(required=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    evse_id = id_field(required=True)
+    starts_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "With a time zone or offset; at least BOOKING_MIN_LEAD_MINUTES ahead."
+        },
+    )
+    ends_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "After starts_at (422 otherwise); the booking lasts at least "
+            "BOOKING_MIN_MINUTES and at most BOOKING_MAX_HOURS."
+        },
+    )
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -60,7 +72,7 @@ class ProblemReportSchema(Schema):
 
 
 class OwnerBookingsQuerySchema(Schema):
-    location_id = fields.Integer()
+    location_id = id_field()
 
 
 class BookingSchema(Schema):

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.accounts.auth import page, page_user
 from app.bookings import queries, services
+from app.charging import queries as charging_queries
 from app.charging import services as charging
 from app.charging.commands import command_sender
 from app.core.errors import DomainError
@@ -96,6 +97,7 @@ def owner_bookings() -> ResponseReturnValue:
         "bookings/owner_bookings.html",
         bookings=queries.bookings_of_owner(owner.id),
         earnings=payment_queries.owner_earnings(owner.id),
+        flagged=charging_queries.flagged_session_rows(owner.id),
     )
 
 

@@ -40,6 +40,7 @@ def create_cdr(session: ChargingSession, periods: Sequence[SessionPeriod]) -> Cd
         party_id=session.party_id,
         ocpi_id=f"CDR-{session.ocpi_id}"[:39],
         session_pk=session.id,
+        session_id=session.ocpi_id,
         booking_id=session.booking_id,
         start_date_time=session.start_date_time,
         end_date_time=session.end_date_time,

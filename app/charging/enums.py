@@ -36,6 +36,8 @@ class NoticeKind(StrEnum):
 
     STATION_OFFLINE = "station_offline"  # the station was offline when the booking started
     RESERVATION_FAILED = "reservation_failed"  # the station refused ReserveNow
+    RESERVATION_ENDED = "reservation_ended"  # the station expired or removed the reservation
+    SESSION_FLAGGED = "session_flagged"  # the meter failed the plausibility check: unbilled
 
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"

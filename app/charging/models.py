@@ -80,6 +80,18 @@ class ChargingSession(Timestamped, Base):
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )
+    # A PlugPool driver's session at a partner CPO's charger (PlugPool as eMSP).
+    driver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    # Cost so far as the partner reports it (incl. VAT), and the Session object as received.
+    total_cost_minor: Mapped[int | None] = mapped_column(Integer)
+    received: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Set when the meter failed the plausibility check: unbilled, shown to owner and admin.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (
         UniqueConstraint("country_code", "party_id", "ocpi_id"),
@@ -155,9 +167,11 @@ class Cdr(Timestamped, Base):
     country_code: Mapped[str] = mapped_column(String(2))
     party_id: Mapped[str] = mapped_column(String(3))
     ocpi_id: Mapped[str] = mapped_column(String(39))
-    session_pk: Mapped[int] = mapped_column(
+    # None only for a partner's CDR whose session we never heard of (flagged, kept).
+    session_pk: Mapped[int | None] = mapped_column(
         ForeignKey("charging_sessions.id", ondelete="RESTRICT"), unique=True
     )
+    session_id: Mapped[str | None] = mapped_column(String(36))  # the Session's OCPI id
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )
@@ -179,6 +193,15 @@ class Cdr(Timestamped, Base):
     total_energy: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     total_time: Mapped[Decimal] = mapped_column(Numeric(12, 6))
     total_parking_time: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    # Partner CDRs (PlugPool as eMSP): who sent it, whose charge it is, and what we found.
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    driver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    audit_total_minor: Mapped[int | None] = mapped_column(Integer)  # our engine's price
+    flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
 
     __table_args__ = (
         UniqueConstraint("country_code", "party_id", "ocpi_id"),
@@ -222,6 +245,28 @@ class StationSecurityEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StationEvent(Base):
+    """What a station reported about itself: NotifyEvent data, charging limits (2.0.1).
+
+    `event_id` is the station's eventId (NotifyEvent), so a resent event is stored once.
+    """
+
+    __tablename__ = "station_events"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(48), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # NotifyEvent, NotifyChargingLimit, ...
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    trigger: Mapped[str | None] = mapped_column(String(16))
+    component: Mapped[str | None] = mapped_column(String(50))
+    variable: Mapped[str | None] = mapped_column(String(50))
+    actual_value: Mapped[str | None] = mapped_column(String(2500))
+    cleared: Mapped[bool | None] = mapped_column(Boolean)
+    tech_info: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DriverToken(Base):
     """Links a PlugPool driver to the own-party OCPI Token the chargers see as idTag."""
 
@@ -232,6 +277,9 @@ class DriverToken(Base):
     uid: Mapped[str] = mapped_column(String(36), unique=True)
     type: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    label: Mapped[str | None] = mapped_column(String(40))  # the driver's name for an RFID card
+    # A removed card stays (its sessions and partners' copies refer to it) with valid false.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BookingDispatch(Timestamped, Base):

@@ -14,15 +14,18 @@ from flask import Flask
 
 from app.charging import services
 from app.charging.commands import CommandSender, use_local_bus
-from app.charging.tasks import DISPATCH_INTERVAL, run_booking_dispatcher
+from app.charging.tasks import DISPATCH_INTERVAL, Wakeups, run_booking_dispatcher
 from app.gateway.ports import (
     AuthorizationResult,
     BootDecision,
     BootInfo,
     MeterReport,
     OcppVersion,
+    ProgressReport,
+    ReservationUpdate,
     SecurityEvent,
     StationAuth,
+    StationEventReport,
     StatusReport,
     TransactionEvent,
     TransactionEventResult,
@@ -40,15 +43,18 @@ class DbStationPort:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+        self.wakeups = Wakeups()  # stations that became ready, for the booking dispatcher
 
     def _run(self, service: Callable[..., T], *args: Any) -> T:
         """Run one service call in a fresh app context (one session, one transaction)."""
         with self.app.app_context():
             return service(*args)
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
-        """Check identity and password against the stored hash."""
-        return self._run(services.authenticate_station, station_id, password)
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
+        """Check identity and password against the stored hash (or a client certificate)."""
+        return self._run(services.authenticate_station, station_id, password, certified)
 
     def boot(self, station_id: str, info: BootInfo) -> BootDecision:
         """Record boot details; Accepted only for approved stations."""
@@ -63,6 +69,24 @@ class DbStationPort:
     ) -> None:
         """Record the station going online or offline."""
         self._run(services.set_connection, station_id, online, protocol)
+
+    def station_ready(self, station_id: str) -> None:
+        """Wake the booking dispatcher: reservations that found the station offline go now."""
+        self.wakeups.add(station_id)
+
+    def progress(self, station_id: str, report: ProgressReport) -> None:
+        """Keep a firmware or log-upload status in the station's record."""
+        self._run(services.record_progress, station_id, report)
+
+    def station_events(self, station_id: str, events: tuple[StationEventReport, ...]) -> None:
+        """Keep what the station reported about itself."""
+        self._run(services.record_station_events, station_id, events)
+
+    def reservation_update(self, station_id: str, update: ReservationUpdate) -> None:
+        """Keep the reservation's end on its booking."""
+        self._run(
+            services.record_reservation_update, station_id, update.reservation_id, update.status
+        )
 
     def status(self, station_id: str, report: StatusReport) -> None:
         """Store an EVSE status (newest report wins)."""
@@ -105,7 +129,7 @@ class DbStationPort:
         interval = float(self.app.config.get("BOOKING_DISPATCH_INTERVAL", DISPATCH_INTERVAL))
         thread = threading.Thread(
             target=run_booking_dispatcher,
-            args=(self.app, sender, stop, interval),
+            args=(self.app, sender, stop, interval, self.wakeups),
             name="booking-dispatcher",
             daemon=True,
         )
@@ -113,6 +137,7 @@ class DbStationPort:
 
         def halt() -> None:
             stop.set()
+            self.wakeups.add(None)
             use_local_bus(None)
 
         return halt

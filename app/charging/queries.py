@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.charging.enums import ENERGY_REGISTER
@@ -17,10 +19,11 @@ from app.charging.models import (
     EvseStatusReport,
     MeterValue,
     Notice,
+    StationEvent,
     TransactionEventSeen,
 )
 from app.extensions import db
-from app.inventory.models import ChargeStation, Connector, Evse
+from app.inventory.models import ChargeStation, Connector, Evse, Location
 from app.tariffs.models import Tariff
 
 # A driver may plug in a little before the booked start.
@@ -248,3 +251,145 @@ def reservations_to_release() -> list[int]:
         .order_by(BookingDispatch.booking_id)
     )
     return list(db.session.scalars(query))
+
+
+def station_event(station_id: str, event_id: int, timestamp: datetime) -> StationEvent | None:
+    """Return a NotifyEvent entry kept before (its natural key)."""
+    query = select(StationEvent).where(
+        StationEvent.station_id == station_id,
+        StationEvent.event_id == event_id,
+        StationEvent.timestamp == timestamp,
+    )
+    return db.session.scalars(query).first()
+
+
+def station_events(station_id: str, limit: int = 50) -> list[StationEvent]:
+    """Return a station's newest reported events."""
+    query = (
+        select(StationEvent)
+        .where(StationEvent.station_id == station_id)
+        .order_by(StationEvent.timestamp.desc(), StationEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def reservations_to_retry(station_pk: int | None, now: datetime) -> list[int]:
+    """Return bookings whose ReserveNow found the station offline, window not over yet.
+
+    With `station_pk`, only that station's; the station must be connected now.
+    """
+    query = (
+        select(Booking.id)
+        .join(BookingDispatch, BookingDispatch.booking_id == Booking.id)
+        .join(Evse, Evse.id == Booking.evse_id)
+        .join(ChargeStation, ChargeStation.id == Evse.station_id)
+        .where(
+            BookingDispatch.reservation_status == "Offline",
+            Booking.status == BookingStatus.CONFIRMED.value,
+            Booking.ends_at > now,
+            ChargeStation.connected.is_(True),
+        )
+        .order_by(Booking.starts_at)
+    )
+    if station_pk is not None:
+        query = query.where(ChargeStation.id == station_pk)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class FlaggedSession:
+    """A session held for review, with what the pages show beside it."""
+
+    session: ChargingSession
+    listing: str | None
+    owner: str | None
+
+
+def flagged_session_rows(owner_id: int | None = None, limit: int = 200) -> list[FlaggedSession]:
+    """Return sessions that failed the plausibility check, newest first (an owner's, or all)."""
+    query = (
+        select(ChargingSession, Location.name, Location.address, User.name, User.email)
+        .outerjoin(Location, Location.id == ChargingSession.location_pk)
+        .outerjoin(User, User.id == Location.owner_id)
+        .where(ChargingSession.flagged_at.is_not(None))
+    )
+    if owner_id is not None:
+        query = query.where(Location.owner_id == owner_id)
+    query = query.order_by(ChargingSession.flagged_at.desc(), ChargingSession.id.desc())
+    return [
+        FlaggedSession(session, name or address, owner or email)
+        for session, name, address, owner, email in db.session.execute(query.limit(limit))
+    ]
+
+
+def session_by_key(country_code: str, party_id: str, ocpi_id: str) -> ChargingSession | None:
+    """Return a session by its OCPI key (party and id)."""
+    query = select(ChargingSession).where(
+        ChargingSession.country_code == country_code.upper(),
+        ChargingSession.party_id == party_id.upper(),
+        ChargingSession.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def cdr_by_key(country_code: str, party_id: str, ocpi_id: str) -> Cdr | None:
+    """Return a CDR by its OCPI key (party and id)."""
+    query = select(Cdr).where(
+        Cdr.country_code == country_code.upper(),
+        Cdr.party_id == party_id.upper(),
+        Cdr.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def location_by_key(country_code: str, party_id: str, ocpi_id: str) -> Location | None:
+    """Return an inventory location by its OCPI key (a partner's, once synced)."""
+    query = select(Location).where(
+        Location.country_code == country_code.upper(),
+        Location.party_id == party_id.upper(),
+        Location.ocpi_id == ocpi_id,
+    )
+    return db.session.scalars(query).first()
+
+
+def driver_sessions(driver_id: int, limit: int = 50) -> list[ChargingSession]:
+    """Return a driver's sessions at partner chargers, newest first."""
+    query = (
+        select(ChargingSession)
+        .where(ChargingSession.driver_id == driver_id)
+        .order_by(ChargingSession.start_date_time.desc(), ChargingSession.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def cdr_by_pk(cdr_pk: int) -> Cdr | None:
+    """Return a CDR by its row id."""
+    return db.session.get(Cdr, cdr_pk)
+
+
+def flagged_cdrs(limit: int = 200) -> list[Cdr]:
+    """Return partner CDRs with a flag (price mismatch, no session, unknown token), newest first."""
+    from sqlalchemy import func
+
+    # JSONB on PostgreSQL, JSON text on SQLite: each has its own array length function.
+    length = func.jsonb_array_length if db.engine.dialect.name == "postgresql" else None
+    flagged = (length or func.json_array_length)(Cdr.flags) > 0
+    query = (
+        select(Cdr).where(Cdr.partner_id.is_not(None), flagged).order_by(Cdr.id.desc()).limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def partner_session_like(
+    partner_id: int, token_uid: str, location_id: str, start: datetime
+) -> ChargingSession | None:
+    """Return a partner's session of this token and location that started at `start`."""
+    query = select(ChargingSession).where(
+        ChargingSession.partner_id == partner_id,
+        ChargingSession.token_uid == token_uid,
+        ChargingSession.start_date_time == start,
+        ChargingSession.received["location_id"].as_string() == location_id,
+    )
+    return db.session.scalars(query).first()

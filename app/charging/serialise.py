@@ -48,6 +48,7 @@ def cdr_to_ocpi(cdr: Cdr) -> dict[str, Any]:
         "id": cdr.ocpi_id,
         "start_date_time": _iso(cdr.start_date_time),
         "end_date_time": _iso(cdr.end_date_time),
+        "session_id": cdr.session_id,
         "cdr_token": cdr.cdr_token,
         "auth_method": cdr.auth_method,
         "authorization_reference": cdr.authorization_reference,

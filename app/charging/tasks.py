@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask
 
@@ -25,14 +26,55 @@ def settle_cdr_bookings() -> int:
     return services.settle_cdr_bookings()
 
 
+class Wakeups:
+    """Stations that became ready for commands, handed from the gateway to the dispatcher."""
+
+    def __init__(self) -> None:
+        self._ready: set[str | None] = set()
+        self._changed = threading.Condition()
+
+    def add(self, station_id: str | None) -> None:
+        """Note a station (None only wakes the dispatcher, e.g. to stop)."""
+        with self._changed:
+            self._ready.add(station_id)
+            self._changed.notify()
+
+    def wait(self, timeout: float) -> set[str]:
+        """Wait up to `timeout` seconds for stations; return (and forget) those noted."""
+        with self._changed:
+            if not self._ready:
+                self._changed.wait(timeout)
+            ready, self._ready = self._ready, set()
+        return {s for s in ready if s is not None}
+
+
 def run_booking_dispatcher(
-    app: Flask, sender: CommandSender, stop: threading.Event, interval: float = DISPATCH_INTERVAL
+    app: Flask,
+    sender: CommandSender,
+    stop: threading.Event,
+    interval: float = DISPATCH_INTERVAL,
+    wakeups: Wakeups | None = None,
 ) -> None:
-    """Run start_due_bookings every `interval` seconds until `stop` is set (gateway thread)."""
-    while not stop.wait(interval):
+    """Run the booking jobs every `interval` seconds until `stop` is set (gateway thread);
+    a station that comes back gets its waiting reservations at once."""
+    wakeups = wakeups or Wakeups()
+    clock = time.monotonic
+    next_round = clock() + interval
+    while not stop.is_set():
+        ready = wakeups.wait(max(0.0, next_round - clock()))
+        if stop.is_set():
+            return
         try:
             with app.app_context():
+                for station_id in sorted(ready):
+                    retried = services.retry_reservations(sender, station_id)
+                    if retried:
+                        log.info("%s: reserved again for bookings %s", station_id, retried)
+                if clock() < next_round:
+                    continue
+                next_round = clock() + interval
                 started = start_due_bookings(sender)
+                services.retry_reservations(sender)
                 services.release_reservations(sender)
                 settle_cdr_bookings()
             if started:

@@ -28,6 +28,13 @@ BEAT_SCHEDULE["ocpi_deliver_outbox"] = {
     "schedule": 10.0,
 }
 BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task", "schedule": 5.0}
+BEAT_SCHEDULE["ocpi_emsp_jobs"] = {"task": "app.ocpi.tasks.emsp_jobs_task", "schedule": 10.0}
+# Partner CPOs' pulls: each partner is due on its own clock (OCPI_SYNC_INTERVAL, or its
+# backoff), so the round looks often and dispatches one job per due partner.
+BEAT_SCHEDULE["ocpi_sync_partners"] = {
+    "task": "app.ocpi.tasks.sync_partners_task",
+    "schedule": 30.0,
+}
 # Hubject (no-ops unless OICP_ENABLED): pushes and CDR billing often, status every 5 minutes
 # (Hubject's advice: 1-5), EVSE data deltas and the CDR safety net hourly.
 BEAT_SCHEDULE.update(
@@ -48,6 +55,8 @@ def _beat_schedule(app: Flask) -> dict[str, Any]:
     """The schedule, with the OCPI push interval from the settings."""
     schedule = {name: dict(entry) for name, entry in BEAT_SCHEDULE.items()}
     schedule["ocpi_deliver_outbox"]["schedule"] = float(app.config["OCPI_PUSH_INTERVAL"])
+    sync_round = min(30.0, float(app.config["OCPI_SYNC_INTERVAL"]))
+    schedule["ocpi_sync_partners"]["schedule"] = sync_round
     return schedule
 
 

@@ -16,6 +16,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core.clock import utcnow
 
+# Ids are INTEGER columns (32-bit) in PostgreSQL; a larger number names nothing we store.
+MAX_ID = 2**31 - 1
+
 # A fixed naming convention keeps Alembic autogenerate stable across dialects.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

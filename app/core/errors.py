@@ -73,7 +73,7 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to problem JSON."""
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_problem)
 
 
 def _domain_error(error: DomainError) -> Response:
@@ -85,7 +85,8 @@ def _domain_error(error: DomainError) -> Response:
     return response
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_problem(error: HTTPException) -> Response:
+    """Problem JSON for an HTTP error, with its field errors and headers."""
     extra: dict[str, Any] = {}
     data = getattr(error, "data", None)
     if isinstance(data, dict) and "messages" in data:
@@ -95,7 +96,16 @@ def _http_error(error: HTTPException) -> Response:
         if error.code == ValidationFailed.status:
             return problem(error.code, ValidationFailed.title, "Invalid input", **extra)
     status = error.code or 500
-    return problem(status, error.name, error.description or "", **extra)
+    response = problem(status, error.name, error.description or "", **extra)
+    return with_error_headers(response, error)
+
+
+def with_error_headers(response: Response, error: HTTPException) -> Response:
+    """Keep the headers an HTTP error carries (Allow on 405, Retry-After...) on our body."""
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _flatten_messages(messages: dict[str, Any]) -> dict[str, list[str]]:

@@ -58,6 +58,8 @@ def _parse_setting(name: str, kind: str, raw: str) -> Any:
         return int(raw)
     if kind == "str":
         return raw
+    if kind == "str | None":
+        return raw or None  # an empty setting means unset
     raise SystemExit(f"GATEWAY_{name.upper()}: unsupported setting type {kind}")
 
 

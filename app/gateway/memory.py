@@ -22,9 +22,12 @@ from app.gateway.ports import (
     MeterReport,
     MeterSample,
     OcppVersion,
+    ProgressReport,
     RegistrationStatus,
+    ReservationUpdate,
     SecurityEvent,
     StationAuth,
+    StationEventReport,
     StatusReport,
     TransactionEvent,
     TransactionEventResult,
@@ -83,6 +86,13 @@ class MemoryStationPort:
         self._starts: dict[tuple[str, int, str, int, datetime], int] = {}
         self._events: set[tuple[str, str, int]] = set()
         self._next_tx = itertools.count(1)
+        self.accepted: set[str] = set()  # stations whose boot was Accepted
+        self.ready: Counter[str] = Counter()
+        self.progress_reports: list[tuple[str, ProgressReport]] = []
+        self.station_event_reports: dict[
+            tuple[str, str, int | None, datetime], StationEventReport
+        ] = {}
+        self.reservation_updates: list[tuple[str, ReservationUpdate]] = []
 
     def add_station(self, station: MemoryStation) -> None:
         """Seed or replace one station."""
@@ -94,13 +104,16 @@ class MemoryStationPort:
         with self._lock:
             self.stations[station_id] = replace(self.stations[station_id], approved=True)
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
-        """Check the seeded password in constant time."""
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
+        """Check the seeded password in constant time (a certified station needs none)."""
         station = self.stations.get(station_id)
         if station is None:
             return StationAuth(AuthOutcome.UNKNOWN)
-        if password is None or not hmac.compare_digest(
-            password.encode(), station.password.encode()
+        if not certified and (
+            password is None
+            or not hmac.compare_digest(password.encode(), station.password.encode())
         ):
             return StationAuth(AuthOutcome.BAD_PASSWORD)
         return StationAuth(
@@ -108,6 +121,7 @@ class MemoryStationPort:
             approved=station.approved,
             allow_missing_subprotocol=station.allow_missing_subprotocol,
             protocols=station.protocols,
+            accepted_before=station.approved and station_id in self.accepted,
         )
 
     def boot(self, station_id: str, info: BootInfo) -> BootDecision:
@@ -115,6 +129,10 @@ class MemoryStationPort:
         with self._lock:
             self.boots[station_id] = info
             approved = self.stations[station_id].approved
+            if approved:
+                self.accepted.add(station_id)
+            else:
+                self.accepted.discard(station_id)
         if approved:
             return BootDecision(RegistrationStatus.ACCEPTED, HEARTBEAT_INTERVAL)
         return BootDecision(RegistrationStatus.PENDING, PENDING_RETRY_INTERVAL)
@@ -133,6 +151,28 @@ class MemoryStationPort:
                 self.online[station_id] = protocol
             else:
                 self.online.pop(station_id, None)
+
+    def station_ready(self, station_id: str) -> None:
+        """Count the moments a station became ready for commands."""
+        with self._lock:
+            self.ready[station_id] += 1
+
+    def progress(self, station_id: str, report: ProgressReport) -> None:
+        """Keep the report."""
+        with self._lock:
+            self.progress_reports.append((station_id, report))
+
+    def station_events(self, station_id: str, events: tuple[StationEventReport, ...]) -> None:
+        """Keep each event once under its natural key."""
+        with self._lock:
+            for event in events:
+                key = (station_id, event.kind, event.event_id, event.timestamp)
+                self.station_event_reports.setdefault(key, event)
+
+    def reservation_update(self, station_id: str, update: ReservationUpdate) -> None:
+        """Keep the update."""
+        with self._lock:
+            self.reservation_updates.append((station_id, update))
 
     def status(self, station_id: str, report: StatusReport) -> None:
         """Keep the newest report per connector."""

@@ -56,6 +56,9 @@ class StationAuth:
     allow_missing_subprotocol: bool = False
     #: Versions this station may use, most preferred first.
     protocols: tuple[OcppVersion, ...] = (OcppVersion.V201, OcppVersion.V16)
+    #: Accepted at an earlier boot and still approved: served on reconnect without a new
+    #: BootNotification (a charger boots only when it boots; OCPP 1.6 section 4.2).
+    accepted_before: bool = False
 
 
 class RegistrationStatus(StrEnum):
@@ -228,6 +231,47 @@ class SecurityEvent:
     tech_info: str | None = None
 
 
+class ProgressKind(StrEnum):
+    """What a progress notification is about."""
+
+    FIRMWARE = "firmware"  # FirmwareStatusNotification
+    LOG = "log"  # 1.6 DiagnosticsStatusNotification, 2.0.1 LogStatusNotification
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    """A firmware update's or a log upload's progress, as the station reports it."""
+
+    kind: ProgressKind
+    status: str
+    request_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationEventReport:
+    """One thing a 2.0.1 station reported about itself: a NotifyEvent eventData entry, or a
+    charging limit set (NotifyChargingLimit) or cleared (ClearedChargingLimit) by its source.
+    Natural key of a NotifyEvent entry: (station, event_id, timestamp)."""
+
+    kind: str  # the action: NotifyEvent, NotifyChargingLimit, ClearedChargingLimit
+    timestamp: datetime
+    event_id: int | None = None
+    trigger: str | None = None
+    component: str | None = None
+    variable: str | None = None
+    actual_value: str | None = None
+    cleared: bool | None = None
+    tech_info: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationUpdate:
+    """2.0.1 ReservationStatusUpdate: a reservation expired or was removed at the station."""
+
+    reservation_id: int
+    status: str  # Expired | Removed
+
+
 class ViolationKind(StrEnum):
     """Why a station's message was refused at the protocol level."""
 
@@ -240,8 +284,14 @@ class ViolationKind(StrEnum):
 class StationPort(Protocol):
     """Business side of the gateway; see the module docstring for the contract."""
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
-        """Check identity and password (hash, constant-time); never auto-register."""
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
+        """Check identity and password (hash, constant-time); never auto-register.
+
+        `certified`: the station presented a client certificate of the operator's CA naming
+        it (security profile 3), which authenticates it without a password.
+        """
         ...
 
     def boot(self, station_id: str, info: BootInfo) -> BootDecision:
@@ -256,6 +306,11 @@ class StationPort(Protocol):
         self, station_id: str, online: bool, protocol: OcppVersion | None
     ) -> None:
         """Record the station going online (with its protocol) or offline."""
+        ...
+
+    def station_ready(self, station_id: str) -> None:
+        """The station is accepted and reachable for commands (boot Accepted, or a reconnect
+        of a station accepted before): a chance to send what waited for it. Must not block."""
         ...
 
     def status(self, station_id: str, report: StatusReport) -> None:
@@ -292,4 +347,16 @@ class StationPort(Protocol):
 
     def record_violation(self, station_id: str, kind: ViolationKind) -> None:
         """Count a protocol violation against the station (for alerting or throttling)."""
+        ...
+
+    def progress(self, station_id: str, report: ProgressReport) -> None:
+        """Keep the latest firmware or log-upload status in the station's record."""
+        ...
+
+    def station_events(self, station_id: str, events: tuple[StationEventReport, ...]) -> None:
+        """Keep what the station reported about itself; a resent event is stored once."""
+        ...
+
+    def reservation_update(self, station_id: str, update: ReservationUpdate) -> None:
+        """Record that the station ended a reservation (on the booking it reserved)."""
         ...

@@ -49,6 +49,8 @@ from app.gateway.ports import (
     BootInfo,
     MeterSample,
     OcppVersion,
+    ProgressKind,
+    ProgressReport,
     RegistrationStatus,
     SecurityEvent,
     StationPort,
@@ -220,6 +222,16 @@ def response_payload(response: Any) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(response).items() if v is not None}
 
 
+def _log_failure(station_id: str) -> Callable[[asyncio.Future[Any]], None]:
+    """Return a done-callback that logs a background port call's failure."""
+
+    def done(future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.error("%s: station_ready failed", station_id, exc_info=future.exception())
+
+    return done
+
+
 class StationLink:
     """Mixin for one station's connection, placed before the library's ChargePoint.
 
@@ -249,6 +261,10 @@ class StationLink:
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._recent_size = recent_ids
         self.commands: set[asyncio.Task[CommandResult]] = set()
+        # Message id of each command's CALL, and the ids whose reply has arrived: a reply
+        # that came in before the socket closed still wins over the disconnect.
+        self._call_ids: dict[asyncio.Task[Any], str] = {}
+        self._answered: set[str] = set()
         self.claim: int | None = None  # this connection's number on a Redis bus, once attached
         self.violations = 0  # refusals on this connection
         self._violation_limit = violation_limit
@@ -271,13 +287,34 @@ class StationLink:
         """Ask the port whether this station is accepted; open the boot gate if it is."""
         decision: BootDecision = await self.call_port(self.port.boot, info)
         self.accepted = decision.status is RegistrationStatus.ACCEPTED
+        if self.accepted:
+            self.announce_ready()
         return decision
+
+    def announce_ready(self) -> None:
+        """Tell the port (in the background) that this station can take commands now."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self.port.station_ready, self.id)
+        future.add_done_callback(_log_failure(self.id))
 
     @on("Heartbeat")
     async def on_heartbeat(self, **extra: Any) -> Any:
         """Note the heartbeat and tell the time."""
         await self.call_port(self.port.heartbeat)
         return self._call_result.Heartbeat(current_time=now_iso())  # type: ignore[attr-defined]
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **extra: Any) -> Any:
+        """Answer UnknownVendorId: PlugPool implements no vendor extension (both versions)."""
+        log.info("%s: DataTransfer from unknown vendor %r", self.id, vendor_id[:255])
+        return self._call_result.DataTransfer(status="UnknownVendorId")  # type: ignore[attr-defined]
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str, **extra: Any) -> Any:
+        """Keep the firmware update's progress in the station's record."""
+        report = ProgressReport(ProgressKind.FIRMWARE, status, extra.get("request_id"))
+        await self.call_port(self.port.progress, report)
+        return self._call_result.FirmwareStatusNotification()  # type: ignore[attr-defined]
 
     @on("SecurityEventNotification")
     async def on_security_event_notification(self, type: str, timestamp: str, **extra: Any) -> Any:
@@ -339,6 +376,7 @@ class StationLink:
         otherwise sit in the library's queue (and a flood of them would grow it without end).
         """
         if self._call_lock.locked():  # type: ignore[attr-defined]
+            self._answered.add(msg.unique_id)
             self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
         else:
             log.info("%s: dropped a reply nobody waits for (%s)", self.id, msg.unique_id)
@@ -412,11 +450,21 @@ class StationLink:
         """Return this version's CallError code for a kind of violation."""
         return error_code(kind, self.version)
 
+    def answered(self, task: asyncio.Task[Any]) -> bool:
+        """Tell whether the reply to a command task's CALL has arrived (being read now)."""
+        return self._call_ids.get(task) in self._answered
+
     async def execute(self, command: Command) -> CommandResult:
         """Send a command as this version's CALL and translate the answer."""
         request = self.to_call(command)
+        unique_id = str(self._unique_id_generator())  # type: ignore[attr-defined]
+        task = asyncio.current_task()
+        if task is not None:
+            self._call_ids[task] = unique_id
         try:
-            response = await self.call(request, suppress=False)  # type: ignore[attr-defined]
+            response = await self.call(  # type: ignore[attr-defined]
+                request, suppress=False, unique_id=unique_id
+            )
         except OCPPError as error:
             raise CommandFailed(error.code, str(error.description)) from error
         except UnknownCallErrorCodeError as error:
@@ -424,6 +472,10 @@ class StationLink:
         except TimeoutError:
             # `from None`: the library's message holds the whole CALL, maybe a new password.
             raise CommandTimeout(f"{self.id} did not answer {type(command).__name__}") from None
+        finally:
+            if task is not None:
+                self._call_ids.pop(task, None)
+            self._answered.discard(unique_id)
         return self.to_result(command, response)
 
     def to_call(self, command: Command) -> Any:

@@ -1,6 +1,9 @@
 """The WebSocket server: handshake checks before the upgrade, one link per station, local commands.
 
-See `app/gateway/README.md` for TLS termination (security profile 2) in front.
+TLS (OCPP security profile 2) ends either in a proxy in front or, with `tls_cert` and
+`tls_key`, in the gateway itself; with `tls_client_ca` stations may instead present a
+client certificate signed by that CA (profile 3), whose subject CN or a SAN must be the
+station id. See `app/gateway/README.md`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import binascii
 import http
 import logging
 import re
+import ssl
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -75,6 +79,13 @@ class GatewayConfig:
     # connection is then closed (1008) as well.
     violation_limit: int = 20
     disconnect_on_violations: bool = False
+    # TLS in the gateway itself (PEM files); unset: plain ws:// (TLS ends in a proxy).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    # Profile 3: the CA that signs stations' client certificates. A station presenting one
+    # needs no password; with tls_require_client_cert every station must present one.
+    tls_client_ca: str | None = None
+    tls_require_client_cert: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +95,7 @@ class Admission:
     station_id: str
     version: OcppVersion
     subprotocol: str | None
+    accepted_before: bool = False
 
 
 def station_from_path(path: str) -> str | None:
@@ -171,11 +183,20 @@ class Gateway:
         throttled = self._throttle(connection, request, station_id)
         if throttled is not None:
             return throttled
+        certified = certificate_identities(connection)
+        if certified is not None and station_id not in certified:
+            return reject(
+                connection, http.HTTPStatus.FORBIDDEN, "certificate of another station", station_id
+            )
         username, password = basic_credentials(request.headers)
         secret = password if username == station_id else None
         loop = asyncio.get_running_loop()
         auth = await loop.run_in_executor(
-            self.handshake_executor, self.port.authenticate, station_id, secret
+            self.handshake_executor,
+            self.port.authenticate,
+            station_id,
+            secret,
+            certified is not None,
         )
         if auth.outcome is AuthOutcome.UNKNOWN:
             return reject(connection, http.HTTPStatus.NOT_FOUND, "unknown station", station_id)
@@ -191,7 +212,7 @@ class Gateway:
                 connection, http.HTTPStatus.BAD_REQUEST, "no supported subprotocol", station_id
             )
         self._admissions[connection] = Admission(
-            station_id, admission.version, admission.subprotocol
+            station_id, admission.version, admission.subprotocol, auth.accepted_before
         )
         return None
 
@@ -222,12 +243,16 @@ class Gateway:
         """Serve one station's connection until it closes."""
         admission = self._admissions.pop(connection)
         link = self._open_link(admission, connection)
+        # A station accepted at an earlier boot resends its queue at once on reconnect.
+        link.accepted = admission.accepted_before
         try:
             async with self._station_lock(link.id):
                 await self._in_thread(
                     self.port.connection_changed, link.id, True, admission.version
                 )
                 link.claim = await self.bus.attach(link.id)
+            if link.accepted:
+                link.announce_ready()
             await link.start()  # type: ignore[attr-defined]
         except ConnectionClosed:
             pass
@@ -256,8 +281,7 @@ class Gateway:
 
     async def _close_link(self, link: StationLink, admission: Admission) -> None:
         """Forget a closed link; a replaced link leaves its successor's state alone."""
-        for task in list(link.commands):
-            task.cancel()  # the socket is gone: fail waiting callers now, not at response_timeout
+        await self._settle_commands(link)
         async with self._station_lock(link.id):
             if self.links.get(link.id) is not link:
                 return
@@ -265,6 +289,20 @@ class Gateway:
             log.info("%s: disconnected", link.id)
             await self.bus.detach(link.id)
             await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
+
+    async def _settle_commands(self, link: StationLink) -> None:
+        """Fail the commands still waiting for an answer now (not at response_timeout); let
+        those whose answer arrived before the close finish: the answer wins."""
+        answered = []
+        for task in list(link.commands):
+            if link.answered(task):
+                answered.append(task)
+            else:
+                task.cancel()
+        if answered:
+            await asyncio.wait(answered, timeout=self.config.close_timeout)
+            for task in answered:
+                task.cancel()  # no-op when done; bounds a stuck one
 
     def _station_lock(self, station_id: str) -> asyncio.Lock:
         """Return the station's connect/disconnect lock (kept while anyone holds a reference)."""
@@ -330,6 +368,33 @@ def _finish_command(link: StationLink) -> Any:
     return done
 
 
+def certificate_identities(connection: ServerConnection) -> frozenset[str] | None:
+    """Return the names a verified client certificate carries (subject CN, SAN DNS/URI
+    entries), or None when the station presented none (or the connection is not TLS)."""
+    transport = getattr(connection, "transport", None)
+    peer = transport.get_extra_info("peercert") if transport is not None else None
+    if not peer:
+        return None  # the TLS layer verified any certificate against the CA before this
+    names = {value for rdn in peer.get("subject", ()) for key, value in rdn if key == "commonName"}
+    names |= {value for kind, value in peer.get("subjectAltName", ()) if kind in {"DNS", "URI"}}
+    return frozenset(names)
+
+
+def tls_context(config: GatewayConfig) -> ssl.SSLContext | None:
+    """Build the server's TLS context (TLS 1.2 or newer, as OCPP's security profiles ask)."""
+    if not config.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(config.tls_cert, config.tls_key or None)
+    if config.tls_client_ca:
+        context.load_verify_locations(cafile=config.tls_client_ca)
+        context.verify_mode = (
+            ssl.CERT_REQUIRED if config.tls_require_client_cert else ssl.CERT_OPTIONAL
+        )
+    return context
+
+
 def client_address(
     connection: ServerConnection, headers: Headers, trusted_proxies: frozenset[str]
 ) -> str:
@@ -374,6 +439,7 @@ async def run_gateway(
             ping_timeout=config.ping_timeout,
             open_timeout=config.open_timeout,
             close_timeout=config.close_timeout,
+            ssl=tls_context(config),
         ) as server:
             gateway.server = server
             yield gateway

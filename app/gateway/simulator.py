@@ -6,6 +6,11 @@ RemoteStartTransaction / RequestStartTransaction, starts a transaction, sends me
 every `meter_interval` seconds at `power_w`, and stops on RemoteStop / RequestStopTransaction.
 It accepts ReserveNow and CancelReservation too. Commands are answered first and acted
 on afterwards (`@after`), because calling the CSMS from inside a handler deadlocks.
+
+Like a real charger it keeps charging through a network drop: transaction messages
+(MeterValues, StopTransaction; 2.0.1 TransactionEvent, marked `offline`) wait in a queue
+until it is back, and a charger that was accepted before reconnects without a new
+BootNotification (OCPP 1.6 section 4.2) and sends its queue at once.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,6 +42,8 @@ from app.gateway.ports import OcppVersion
 log = logging.getLogger(__name__)
 
 REGISTER = "Energy.Active.Import.Register"
+# What a charger keeps while offline and delivers later (the rest is dropped).
+QUEUED_ACTIONS = frozenset({"MeterValues", "StopTransaction", "TransactionEvent"})
 
 
 @dataclass
@@ -50,6 +59,7 @@ class SimulatorConfig:
     heartbeat_interval: float = 60.0
     vendor: str = "PlugPool"
     model: str = "Simulator"
+    ssl: Any = None  # an ssl.SSLContext for wss:// (security profiles 2 and 3)
     # 2.0.1: sign each energy register sample (OCMF-like, as German Eichrecht meters do).
     signed_meter_values: bool = False
 
@@ -87,7 +97,74 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Simulated16(ChargePoint16):
+class OfflineQueue:
+    """Mixin: survive network drops like a real charger (queue, reconnect without booting)."""
+
+    config: SimulatorConfig
+    transaction: Transaction | None
+    call: Any  # the library's ChargePoint.call
+    _connection: Any
+
+    def _init_queue(self) -> None:
+        self.online = True
+        self.accepted = False  # a BootNotification was answered Accepted (on any connection)
+        self.queue: deque[Any] = deque()
+        self.receiver: asyncio.Task[None] | None = None
+
+    async def send(self, request: Any) -> Any:
+        """Send a CALL and return the answer; offline, queue a transaction message (None)."""
+        if self.online:
+            try:
+                return await self.call(request)
+            except (websockets.ConnectionClosed, TimeoutError):
+                self.online = False
+        if type(request).__name__ in QUEUED_ACTIONS:
+            self.queue.append(self._offline_copy(request))
+        return None
+
+    def _offline_copy(self, request: Any) -> Any:
+        """Return the request as it is kept offline (2.0.1 marks it `offline`)."""
+        return request
+
+    async def flush(self) -> int:
+        """Send the queued messages in order (new message ids, as real chargers do)."""
+        sent = 0
+        while self.queue and self.online:
+            await self.call(self.queue[0])
+            self.queue.popleft()
+            sent += 1
+        return sent
+
+    def attach(self, connection: Any) -> None:
+        """Use a new connection and start receiving on it."""
+        self._connection = connection
+        self.online = True
+        self.receiver = asyncio.create_task(self.start())  # type: ignore[attr-defined]
+        self.receiver.add_done_callback(self._receiver_ended)
+
+    def _receiver_ended(self, task: asyncio.Task[None]) -> None:
+        """The connection is gone: from now on, queue."""
+        if task is self.receiver:
+            self.online = False
+
+    async def drop(self) -> None:
+        """Lose the connection (the charger keeps running and queues)."""
+        self.online = False
+        receiver, self.receiver = self.receiver, None
+        if receiver is not None:
+            receiver.cancel()
+        await self._connection.close()
+        if receiver is not None:
+            with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+                await receiver
+
+    def halt(self) -> None:
+        """Stop the charger's own tasks (metering)."""
+        if self.transaction is not None and self.transaction.task is not None:
+            self.transaction.task.cancel()
+
+
+class Simulated16(OfflineQueue, ChargePoint16):
     """The 1.6J simulated charger."""
 
     def __init__(self, config: SimulatorConfig, connection: Any) -> None:
@@ -96,6 +173,7 @@ class Simulated16(ChargePoint16):
         self.meter = Meter()
         self.transaction: Transaction | None = None
         self.commands: list[str] = []
+        self._init_queue()
 
     async def boot(self) -> str:
         """Send BootNotification and the connector's status; return the registration status."""
@@ -104,13 +182,14 @@ class Simulated16(ChargePoint16):
                 charge_point_vendor=self.config.vendor, charge_point_model=self.config.model
             )
         )
-        if reply.status == "Accepted":
+        self.accepted = reply.status == "Accepted"
+        if self.accepted:
             await self._status("Available")
         return str(reply.status)
 
     async def heartbeat(self) -> None:
         """Send one Heartbeat."""
-        await self.call(call16.Heartbeat())
+        await self.send(call16.Heartbeat())
 
     @on("RemoteStartTransaction")
     def on_remote_start(self, id_tag: str, **extra: Any) -> result16.RemoteStartTransaction:
@@ -165,8 +244,8 @@ class Simulated16(ChargePoint16):
                 connector_id=1, id_tag=id_tag, meter_start=self.meter.read(0), timestamp=now_iso()
             )
         )
-        if reply.id_tag_info["status"] != "Accepted":
-            self.transaction = None
+        if reply is None or reply.id_tag_info["status"] != "Accepted":
+            self.transaction = None  # refused, or offline: 1.6 needs the CSMS's transaction id
             await self._status("Available")
             return
         self.transaction.transaction_id = reply.transaction_id
@@ -183,7 +262,7 @@ class Simulated16(ChargePoint16):
             transaction.task.cancel()
         wh = self.meter.read(self.config.power_w)
         self.meter.since = None
-        await self.call(
+        await self.send(
             call16.StopTransaction(
                 meter_stop=wh,
                 timestamp=now_iso(),
@@ -200,7 +279,7 @@ class Simulated16(ChargePoint16):
             await asyncio.sleep(self.config.meter_interval)
             wh = self.meter.read(self.config.power_w)
             sample = {"value": str(wh), "measurand": REGISTER, "unit": "Wh"}
-            await self.call(
+            await self.send(
                 call16.MeterValues(
                     connector_id=1,
                     transaction_id=transaction_id,
@@ -210,10 +289,10 @@ class Simulated16(ChargePoint16):
 
     async def _status(self, status: str) -> None:
         """Report connector 1's status."""
-        await self.call(call16.StatusNotification(1, "NoError", status, timestamp=now_iso()))
+        await self.send(call16.StatusNotification(1, "NoError", status, timestamp=now_iso()))
 
 
-class Simulated201(ChargePoint201):
+class Simulated201(OfflineQueue, ChargePoint201):
     """The 2.0.1 simulated charging station (one EVSE with one connector)."""
 
     def __init__(self, config: SimulatorConfig, connection: Any) -> None:
@@ -222,6 +301,13 @@ class Simulated201(ChargePoint201):
         self.meter = Meter()
         self.transaction: Transaction | None = None
         self.commands: list[str] = []
+        self._init_queue()
+
+    def _offline_copy(self, request: Any) -> Any:
+        """A TransactionEvent sent late carries offline=true."""
+        if isinstance(request, call201.TransactionEvent):
+            return dataclasses.replace(request, offline=True)
+        return request
 
     async def boot(self) -> str:
         """Send BootNotification and the connector's status; return the registration status."""
@@ -229,13 +315,14 @@ class Simulated201(ChargePoint201):
         reply = await self.call(
             call201.BootNotification(charging_station=station, reason="PowerUp")
         )
-        if reply.status == "Accepted":
+        self.accepted = reply.status == "Accepted"
+        if self.accepted:
             await self._status("Available")
         return str(reply.status)
 
     async def heartbeat(self) -> None:
         """Send one Heartbeat."""
-        await self.call(call201.Heartbeat())
+        await self.send(call201.Heartbeat())
 
     @on("RequestStartTransaction")
     def on_request_start(
@@ -293,7 +380,7 @@ class Simulated201(ChargePoint201):
             "Started", "RemoteStart", context="Transaction.Begin", charging_state="Charging",
             id_token={"id_token": id_token, "type": token_type},
         )  # fmt: skip
-        info = reply.id_token_info or {}
+        info = (reply.id_token_info if reply is not None else None) or {}
         if info.get("status") not in (None, "Accepted"):
             self.meter.read(self.config.power_w)
             self.meter.since = None
@@ -325,8 +412,8 @@ class Simulated201(ChargePoint201):
 
     async def _event(
         self, kind: str, trigger: str, context: str, **info: Any
-    ) -> result201.TransactionEvent:
-        """Send a TransactionEvent of the running transaction with the energy register."""
+    ) -> result201.TransactionEvent | None:
+        """Send (or, offline, queue) a TransactionEvent of the running transaction."""
         transaction = self.transaction
         assert transaction is not None
         id_token = info.pop("id_token", None)
@@ -348,11 +435,11 @@ class Simulated201(ChargePoint201):
             meter_value=[{"timestamp": now_iso(), "sampled_value": [sample]}],
         )
         transaction.seq_no += 1
-        return await self.call(request)  # type: ignore[no-any-return]
+        return await self.send(request)
 
     async def _status(self, status: str) -> None:
         """Report EVSE 1 connector 1's status."""
-        await self.call(call201.StatusNotification(now_iso(), status, 1, 1))
+        await self.send(call201.StatusNotification(now_iso(), status, 1, 1))
 
 
 Simulated = Simulated16 | Simulated201
@@ -380,50 +467,83 @@ def auth_headers(config: SimulatorConfig) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-@contextlib.asynccontextmanager
-async def connected(config: SimulatorConfig) -> Any:
-    """Connect, boot and yield the running simulated charger; disconnect on exit."""
+async def link(config: SimulatorConfig, charger: Simulated | None = None) -> Simulated:
+    """Connect (a new charger, or `charger` again after a drop); boot only if never accepted.
+
+    A charger accepted before does not boot on reconnect: it sends its queue at once.
+    """
     url = f"{config.url.rstrip('/')}/{config.station_id}"
     socket = await websockets.connect(
         url,
         subprotocols=[config.protocol.value],  # type: ignore[list-item]
         additional_headers=auth_headers(config),
         open_timeout=10,
+        ssl=config.ssl,
     )
-    cls = Simulated16 if config.protocol is OcppVersion.V16 else Simulated201
-    charger = cls(config, socket)
-    loop = asyncio.create_task(charger.start())
-    try:
+    if charger is None:
+        cls = Simulated16 if config.protocol is OcppVersion.V16 else Simulated201
+        charger = cls(config, socket)
+    charger.attach(socket)
+    if charger.accepted:
+        await charger.flush()
+    else:
         await charger.boot()
+    return charger
+
+
+@contextlib.asynccontextmanager
+async def reconnected(charger: Simulated) -> Any:
+    """Connect a charger again after a drop (no boot when accepted before); drop it on exit."""
+    await link(charger.config, charger)
+    try:
         yield charger
     finally:
-        if charger.transaction is not None and charger.transaction.task is not None:
-            charger.transaction.task.cancel()
-        loop.cancel()
-        await socket.close()
-        with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
-            await loop
+        await charger.drop()
+
+
+@contextlib.asynccontextmanager
+async def connected(config: SimulatorConfig) -> Any:
+    """Connect, boot and yield the running simulated charger; disconnect on exit."""
+    charger = await link(config)
+    try:
+        yield charger
+    finally:
+        charger.halt()
+        await charger.drop()
 
 
 async def simulate(config: SimulatorConfig, stop: asyncio.Event | None = None) -> None:
     """Run a simulated charger until `stop` is set (or forever), reconnecting after drops."""
     stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            async with connected(config) as charger:
+    charger: Simulated | None = None
+    try:
+        while not stop.is_set():
+            try:
+                charger = await link(config, charger)
                 log.info("%s: connected to %s as %s", config.station_id, config.url,
                          config.protocol.value)  # fmt: skip
                 await _keep_alive(charger, stop)
-        except (OSError, websockets.WebSocketException) as error:
-            log.warning("%s: %s; reconnecting in 5 s", config.station_id, error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5)
+            except (OSError, TimeoutError, websockets.WebSocketException) as error:
+                log.warning("%s: %s; reconnecting in 5 s", config.station_id, error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5)
+            if charger is not None:
+                await charger.drop()
+    finally:
+        if charger is not None:
+            charger.halt()
 
 
 async def _keep_alive(charger: Simulated, stop: asyncio.Event) -> None:
     """Send heartbeats until stopped or the connection drops."""
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), charger.config.heartbeat_interval)
-        if not stop.is_set():
+    while not stop.is_set() and charger.online:
+        stopping = asyncio.ensure_future(stop.wait())
+        waiters: set[asyncio.Future[Any]] = {stopping}
+        if charger.receiver is not None:
+            waiters.add(charger.receiver)
+        await asyncio.wait(
+            waiters, timeout=charger.config.heartbeat_interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        stopping.cancel()
+        if not stop.is_set() and charger.online:
             await charger.heartbeat()

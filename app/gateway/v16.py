@@ -17,6 +17,8 @@ from app.gateway.ports import (
     EvseStatus,
     MeterReport,
     OcppVersion,
+    ProgressKind,
+    ProgressReport,
     StatusReport,
     TransactionStart,
     TransactionStop,
@@ -55,7 +57,8 @@ def id_tag_info(result: AuthorizationResult) -> dict[str, Any]:
 class StationV16(StationLink, ChargePoint):
     """One OCPP 1.6J charger connected to the gateway.
 
-    Heartbeat and SecurityEventNotification, the same in both versions, are in StationLink.
+    Messages that read the same in both versions (Heartbeat, SecurityEventNotification,
+    DataTransfer, FirmwareStatusNotification) are handled in StationLink.
     """
 
     version = OcppVersion.V16
@@ -139,6 +142,14 @@ class StationV16(StationLink, ChargePoint):
         result = await self.call_port(self.port.stop_transaction, stop)
         info = None if result is None else id_tag_info(result)
         return call_result.StopTransaction(id_tag_info=info)
+
+    @on(Action.diagnostics_status_notification)
+    async def on_diagnostics_status_notification(
+        self, status: str
+    ) -> call_result.DiagnosticsStatusNotification:
+        """Keep the diagnostics upload's progress in the station's record."""
+        await self.call_port(self.port.progress, ProgressReport(ProgressKind.LOG, status))
+        return call_result.DiagnosticsStatusNotification()
 
     def to_call(self, command: Command) -> Any:
         """Translate a command into a 1.6 CALL."""

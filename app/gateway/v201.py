@@ -17,6 +17,10 @@ from app.gateway.ports import (
     EvseStatus,
     MeterReport,
     OcppVersion,
+    ProgressKind,
+    ProgressReport,
+    ReservationUpdate,
+    StationEventReport,
     StatusReport,
     TransactionEvent,
     TransactionEventType,
@@ -56,7 +60,8 @@ def id_token_info(result: AuthorizationResult) -> dict[str, Any]:
 class StationV201(StationLink, ChargePoint):
     """One OCPP 2.0.1 charging station connected to the gateway.
 
-    Heartbeat and SecurityEventNotification, the same in both versions, are in StationLink.
+    Messages that read the same in both versions (Heartbeat, SecurityEventNotification,
+    DataTransfer, FirmwareStatusNotification) are handled in StationLink.
     """
 
     version = OcppVersion.V201
@@ -141,6 +146,76 @@ class StationV201(StationLink, ChargePoint):
         )
         return call_result.MeterValues()
 
+    @on(Action.log_status_notification)
+    async def on_log_status_notification(
+        self, status: str, **extra: Any
+    ) -> call_result.LogStatusNotification:
+        """Keep the log upload's progress in the station's record."""
+        report = ProgressReport(ProgressKind.LOG, status, extra.get("request_id"))
+        await self.call_port(self.port.progress, report)
+        return call_result.LogStatusNotification()
+
+    @on(Action.notify_event)
+    async def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[dict[str, Any]], **extra: Any
+    ) -> call_result.NotifyEvent:
+        """Keep the station's events (faults, alerts, monitor triggers)."""
+        events = tuple(notify_event(data) for data in event_data)
+        await self.call_port(self.port.station_events, events)
+        return call_result.NotifyEvent()
+
+    @on(Action.notify_charging_limit)
+    async def on_notify_charging_limit(
+        self, charging_limit: dict[str, Any], **extra: Any
+    ) -> call_result.NotifyChargingLimit:
+        """Keep that an external source (grid operator, EMS) limits the station."""
+        critical = charging_limit.get("is_grid_critical")
+        event = StationEventReport(
+            kind="NotifyChargingLimit",
+            timestamp=parse_time(None),
+            component=evse_component(extra.get("evse_id")),
+            actual_value=str(charging_limit["charging_limit_source"]),
+            tech_info="grid critical" if critical else None,
+        )
+        await self.call_port(self.port.station_events, (event,))
+        return call_result.NotifyChargingLimit()
+
+    @on(Action.cleared_charging_limit)
+    async def on_cleared_charging_limit(
+        self, charging_limit_source: str, **extra: Any
+    ) -> call_result.ClearedChargingLimit:
+        """Keep that an external charging limit was lifted."""
+        event = StationEventReport(
+            kind="ClearedChargingLimit",
+            timestamp=parse_time(None),
+            component=evse_component(extra.get("evse_id")),
+            actual_value=charging_limit_source,
+            cleared=True,
+        )
+        await self.call_port(self.port.station_events, (event,))
+        return call_result.ClearedChargingLimit()
+
+    @on(Action.notify_report)
+    async def on_notify_report(self, request_id: int, **extra: Any) -> call_result.NotifyReport:
+        """Acknowledge a device-model report (PlugPool requests none, so nothing is kept)."""
+        return call_result.NotifyReport()
+
+    @on(Action.notify_monitoring_report)
+    async def on_notify_monitoring_report(
+        self, request_id: int, **extra: Any
+    ) -> call_result.NotifyMonitoringReport:
+        """Acknowledge a monitoring report (PlugPool requests none, so nothing is kept)."""
+        return call_result.NotifyMonitoringReport()
+
+    @on(Action.reservation_status_update)
+    async def on_reservation_status_update(
+        self, reservation_id: int, reservation_update_status: str, **extra: Any
+    ) -> call_result.ReservationStatusUpdate:
+        """Record that the station ended a reservation (Expired or Removed)."""
+        update = ReservationUpdate(reservation_id, reservation_update_status)
+        await self.call_port(self.port.reservation_update, update)
+        return call_result.ReservationStatusUpdate()
+
     def to_call(self, command: Command) -> Any:
         """Translate a command into a 2.0.1 CALL."""
         match command:
@@ -188,6 +263,31 @@ class StationV201(StationLink, ChargePoint):
             status = str(response.set_variable_result[0]["attribute_status"])
             return CommandResult(status, response_payload(response))
         return super().to_result(command, response)
+
+
+def notify_event(data: dict[str, Any]) -> StationEventReport:
+    """Translate one NotifyEvent eventData entry (snake_case keys)."""
+    component = data.get("component") or {}
+    evse = component.get("evse") or {}
+    name = component.get("name")
+    if name and evse.get("id") is not None:
+        name = f"{name}@EVSE{evse['id']}"
+    return StationEventReport(
+        kind="NotifyEvent",
+        timestamp=parse_time(data["timestamp"]),
+        event_id=data["event_id"],
+        trigger=data.get("trigger"),
+        component=(name or "")[:50] or None,
+        variable=((data.get("variable") or {}).get("name") or "")[:50] or None,
+        actual_value=data.get("actual_value"),
+        cleared=data.get("cleared"),
+        tech_info=data.get("tech_info") or data.get("tech_code"),
+    )
+
+
+def evse_component(evse_id: int | None) -> str | None:
+    """Name the EVSE a charging limit applies to (None: the whole station)."""
+    return None if evse_id is None else f"EVSE{evse_id}"
 
 
 def password_variable(command: cmd.RotatePassword) -> dict[str, Any]:

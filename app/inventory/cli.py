@@ -14,10 +14,15 @@ station_cli = AppGroup("station", help="Manage chargers' OCPP identities.")
 
 @station_cli.command("create")
 @click.option("--location", "location_id", type=int, required=True, help="Listing id.")
-def create_station(location_id: int) -> None:
+@click.option(
+    "--move-evses",
+    is_flag=True,
+    help="Move EVSEs that already have a station to the new one (a replaced charger).",
+)
+def create_station(location_id: int, move_evses: bool) -> None:
     """Create an OCPP identity for a listing and print its password (shown once)."""
     try:
-        created = services.create_station(location_id)
+        created = services.create_station(location_id, move_evses=move_evses)
     except DomainError as error:
         raise click.ClickException(error.detail) from error
     station_id = created.station.station_id
@@ -26,3 +31,5 @@ def create_station(location_id: int) -> None:
     click.echo(f"OCPP password: {created.password}   (shown once; store it in the charger)")
     click.echo(f"OCPP URL:      {base}/{station_id}")
     click.echo(f"EVSEs linked:  {len(created.station.evses)}")
+    for retired in created.retired:
+        click.echo(f"station {retired} has no EVSEs left and is no longer approved")

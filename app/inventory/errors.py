@@ -13,3 +13,7 @@ class NotYourListing(Forbidden):
 
 class ListingRemoved(Conflict):
     title = "Listing removed"
+
+
+class EvsesTaken(Conflict):
+    title = "EVSEs belong to another station"

@@ -220,6 +220,13 @@ class ChargeStation(Timestamped, Base):
     connected: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     violation_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Last BootNotification answered Accepted: such a station is served on reconnect
+    # without booting again (OCPP 1.6 section 4.2; chargers boot only when they boot).
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    firmware_status: Mapped[str | None] = mapped_column(String(32))
+    firmware_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    log_status: Mapped[str | None] = mapped_column(String(32))  # 1.6 diagnostics, 2.0.1 logs
+    log_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     location: Mapped[Location | None] = relationship(back_populates="stations")
     evses: Mapped[list[Evse]] = relationship(back_populates="station")

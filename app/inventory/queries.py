@@ -99,4 +99,8 @@ def station_view(station: ChargeStation) -> dict[str, Any]:
         "protocol": station.protocol,
         "connected": station.connected,
         "last_seen_at": station.last_seen_at,
+        "firmware_version": station.firmware_version,
+        "firmware_status": station.firmware_status,
+        "firmware_status_at": station.firmware_status_at,
+        "log_status": station.log_status,
     }

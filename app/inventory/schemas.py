@@ -63,7 +63,13 @@ class ListingEvseInSchema(Schema):
 
 
 class ListingPriceSchema(Schema):
-    currency = fields.String(required=True, metadata={"description": "ISO 4217 code, e.g. EUR"})
+    currency = fields.String(
+        required=True,
+        metadata={
+            "description": "An active ISO 4217 code with minor units, upper case, e.g. EUR.",
+            "pattern": "^[A-Z]{3}$",
+        },
+    )
     per_kwh = fields.Decimal(
         allow_none=True, as_string=True, validate=validate.Range(min=0, max=1000)
     )
@@ -150,7 +156,11 @@ class ListingInSchema(Schema):
         required=True, as_string=True, places=6, validate=validate.Range(min=-180, max=180)
     )
     time_zone = fields.String(
-        required=True, metadata={"description": "IANA zone, e.g. Europe/Amsterdam"}
+        required=True,
+        metadata={
+            "description": "A zone of the IANA time zone database, e.g. Europe/Amsterdam.",
+            "pattern": "^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$",
+        },
     )
     parking_type = fields.String(load_default=None, allow_none=True, validate=_one_of(ParkingType))
     access_instructions = fields.String(

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -22,7 +22,7 @@ from app.core.spatial import point_value
 from app.extensions import db
 from app.inventory import queries
 from app.inventory.enums import EvseStatus
-from app.inventory.errors import ListingNotFound, ListingRemoved, NotYourListing
+from app.inventory.errors import EvsesTaken, ListingNotFound, ListingRemoved, NotYourListing
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import (
     AvailabilityWindow,
@@ -54,6 +54,7 @@ class NewStation:
 
     station: ChargeStation
     password: str
+    retired: list[str] = field(default_factory=list)  # stations left without EVSEs (moved)
 
 
 @dataclass(frozen=True)
@@ -179,19 +180,45 @@ def remove_listing(user: User, listing_id: int) -> None:
         _emit_location(location, "removed")
 
 
-def create_station(location_id: int, password: str | None = None) -> NewStation:
-    """Give a location a new OCPP identity; its EVSEs without a station are linked to it."""
+def create_station(
+    location_id: int, password: str | None = None, *, move_evses: bool = False
+) -> NewStation:
+    """Give a location a new OCPP identity linked to its EVSEs without a station.
+
+    When every EVSE already has a station it is refused (a station without EVSEs bills
+    its sessions at zero), unless `move_evses`: then the EVSEs move to the new station and
+    a station left without any is no longer approved (it cannot charge unbilled).
+    """
     location = queries.listing(location_id)
     if location is None:
         raise ListingNotFound(f"No listing {location_id}")
     if location.deleted_at is not None:
         raise ListingRemoved(f"Listing {location_id} was removed")
+    live = [e for e in location.evses if e.status != EvseStatus.REMOVED]
+    free = [e for e in live if e.station is None]
+    if not live:
+        raise EvsesTaken(f"Listing {location_id} has no EVSE to link a station to")
+    if not free and not move_evses:
+        owners = sorted({e.station.station_id for e in live if e.station is not None})
+        raise EvsesTaken(
+            f"Every EVSE of listing {location_id} already has a station ({', '.join(owners)}); "
+            "pass --move-evses to move them to a new station"
+        )
     with _one_transaction():
         new_station = _new_station(location, password)
-        live = [e for e in location.evses if e.station is None and e.status != EvseStatus.REMOVED]
-        for number, evse in enumerate(live, start=1):
+        moved = live if move_evses else free
+        previous = {e.station for e in moved if e.station is not None}
+        for evse in moved:
+            evse.station = None
+            evse.ocpp_evse_id = None
+        db.session.flush()  # frees (station, ocpp_evse_id) before renumbering
+        for number, evse in enumerate(moved, start=1):
             evse.station = new_station.station
             evse.ocpp_evse_id = number
+        for station in previous:
+            if not station.evses:
+                station.approved = False
+                new_station.retired.append(station.station_id)
         db.session.flush()
         _emit_location(location, "station_created")
     return new_station

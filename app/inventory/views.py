@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.accounts.auth import page, page_user
 from app.bookings import queries as booking_queries
+from app.charging.queries import station_events
 from app.core.errors import ValidationFailed
 from app.core.web import html_errors
 from app.inventory import forms, queries, services
@@ -51,7 +52,8 @@ def new_listing() -> ResponseReturnValue:
 def listing_page(listing_id: int) -> ResponseReturnValue:
     """One listing: stations, chargers, price and schedule at a glance."""
     view = queries.listing_view(services.get_listing(page_user(), listing_id))
-    return render_template("inventory/listing.html", listing=view)
+    events = {s["station_id"]: station_events(s["station_id"], 5) for s in view["stations"]}
+    return render_template("inventory/listing.html", listing=view, events=events)
 
 
 @blp.route("/owner/listings/<int:listing_id>/edit", methods=["GET", "POST"])

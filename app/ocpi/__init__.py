@@ -10,13 +10,15 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from app.core.errors import problem
+from app.core.errors import http_problem
+from app.core.http import NulInInput
 
 
 def init_app(app: Flask) -> None:
-    """Answer routing errors under /ocpi with an OCPI envelope instead of problem JSON."""
-    for code in (404, 405):
+    """Answer routing errors and too large bodies under /ocpi with an OCPI envelope."""
+    for code in (404, 405, 413):
         app.register_error_handler(code, _routing_error)
+    app.register_error_handler(NulInInput, _routing_error)
 
 
 def _routing_error(error: HTTPException) -> Response:
@@ -24,4 +26,4 @@ def _routing_error(error: HTTPException) -> Response:
 
     if request.path == "/ocpi" or request.path.startswith("/ocpi/"):
         return http_error(error)
-    return problem(error.code or 500, error.name, error.description or "")
+    return http_problem(error)

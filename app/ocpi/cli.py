@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from app.ocpi import errors, registry
+from app.ocpi.models import OcpiPartner
 
 ocpi_cli = AppGroup("ocpi", help="OCPI roaming partners.")
 
@@ -37,6 +40,51 @@ def connect(versions_url: str, token_a: str, name: str | None, raw_tokens: bool)
     except errors.OcpiError as error:
         raise click.ClickException(f"OCPI {error.status_code}: {error.status_message}") from error
     click.echo(f"registered with {partner.name} on OCPI {partner.version}")
+    if partner.party("CPO") is not None:
+        _run_sync(partner, full=True)
+
+
+@ocpi_cli.command("sync")
+@click.argument("name")
+@click.option("--full", is_flag=True, help="Pull everything, not only changes since the last pull.")
+def sync(name: str, full: bool) -> None:
+    """Pull a partner CPO's locations and tariffs now, with progress."""
+    from app.ocpi.credentials.queries import partner_by_name
+
+    partner = partner_by_name(name)
+    if partner is None:
+        raise click.ClickException(f"no partner named {name!r}")
+    if not _run_sync(partner, full):
+        raise click.ClickException(f"pull from {name} failed")
+
+
+def _run_sync(partner: OcpiPartner, full: bool) -> bool:
+    """Pull with a progress bar per module (sized by X-Total-Count); True when all went well."""
+    from app.ocpi import pull
+
+    bars: dict[str, Any] = {}
+
+    def progress(module: str, done: int, total: int | None) -> None:
+        bar = bars.get(module)
+        if bar is None:
+            bar = bars[module] = click.progressbar(
+                length=total or done, label=f"{partner.name}: {module}", show_pos=True
+            )
+        bar.length = max(bar.length or 0, total or done)
+        bar.update(done - bar.pos)
+
+    results = pull.sync_partner(partner, full=full, progress=progress)
+    for bar in bars.values():
+        bar.render_finish()
+    for result in results:
+        outcome = "ok" if result.ok else f"FAILED ({result.error})"
+        click.echo(
+            f"{result.module}: {outcome}; {result.received} received, {result.applied} stored,"
+            f" {result.refused} refused"
+        )
+    if not results:
+        click.echo("nothing to pull (no locations or tariffs sender, or a pull is running)")
+    return all(result.ok for result in results)
 
 
 @ocpi_cli.command("rotate")

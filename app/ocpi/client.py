@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from flask import current_app
@@ -40,6 +40,14 @@ def _session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
     return session
+
+
+def endpoint_url(url: str, *ids: str) -> str:
+    """A partner's endpoint URL exactly as published (a trailing slash kept), or an object
+    under it: its ids joined on with one slash each."""
+    if not ids:
+        return url
+    return "/".join([url.rstrip("/"), *(quote(part, safe="") for part in ids)])
 
 
 def check_url(url: str, allow_insecure: bool) -> None:
@@ -137,8 +145,16 @@ class OcpiClient:
             data = json_dumps(body)
             headers["Content-Type"] = "application/json"
         try:
+            # No redirect is followed: the guard checked this URL only, and a hop to an internal
+            # address (or another host, with our token) is exactly what it must not reach.
             reply = _session().request(
-                method, url, params=params, data=data, headers=headers, timeout=self._timeout
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as error:
             log.warning("OCPI out %s %s failed: %s", method, url, type(error).__name__)
@@ -154,6 +170,10 @@ class OcpiClient:
 
 
 def _parse(method: str, url: str, reply: requests.Response) -> OcpiResponse:
+    if reply.is_redirect:
+        raise PartnerCallFailed(
+            f"{method} {url}: HTTP {reply.status_code} redirect, not followed", reply.status_code
+        )
     try:
         body = json_loads(reply.content)
     except ValueError as error:

@@ -41,6 +41,14 @@ class UnknownLocation(OcpiError):
     message = "Unknown location"
 
 
+class UnknownObject2003(OcpiError):
+    """A PATCH (or command) names an object we do not hold: the sender should PUT it whole."""
+
+    status_code = 2003
+    http_status = 404
+    message = "Unknown object"
+
+
 class UnknownToken(OcpiError):
     status_code = 2004
     http_status = 404

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -203,3 +203,65 @@ class OcpiBooking(Timestamped, Base):
     requests: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
     __table_args__ = (UniqueConstraint("country_code", "party_id", "request_id"),)
+
+
+class EmspCommand(Timestamped, Base):
+    """A command PlugPool (as eMSP) sent a partner CPO for a driver, and how it went.
+
+    `uid` ends our response_url, so the CommandResult finds its row; `deadline` is when a
+    missing CommandResult turns into a failure shown to the driver.
+    """
+
+    __tablename__ = "emsp_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    command: Mapped[str] = mapped_column(String(24))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    authorization_reference: Mapped[str | None] = mapped_column(String(36), index=True)
+    response: Mapped[str | None] = mapped_column(String(24))  # CommandResponseType received
+    result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType, or TIMEOUT
+    message: Mapped[str | None] = mapped_column(String(255))
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    session_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("charging_sessions.id", ondelete="SET NULL")
+    )
+
+
+class SyncStatus(StrEnum):
+    NEVER = "NEVER"  # no pull yet: the next one is full
+    RUNNING = "RUNNING"
+    OK = "OK"
+    FAILING = "FAILING"  # the last attempt failed; retried with backoff
+
+
+class OcpiSync(Base):
+    """Our pull of one module (locations, tariffs) from one partner CPO: where it stands.
+
+    `synced_until` is the start of the last successful pull: the next incremental pull asks for
+    date_from=synced_until, so a change made while a pull ran is fetched again, never missed.
+    """
+
+    __tablename__ = "ocpi_syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("ocpi_partners.id", ondelete="CASCADE"))
+    module: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=SyncStatus.NEVER.value)
+    full_due: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # objects received in this pull
+    total: Mapped[int | None] = mapped_column(Integer)  # X-Total-Count of this pull
+
+    partner: Mapped[OcpiPartner] = relationship()
+
+    __table_args__ = (UniqueConstraint("partner_id", "module"),)

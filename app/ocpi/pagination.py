@@ -54,13 +54,22 @@ def page_request() -> PageRequest:
     )
 
 
+# Offsets, limits and row ids are 64-bit signed integers in the database.
+MAX_INT = 2**63 - 1
+# A cursor's time: microseconds since EPOCH up to the last day datetime can hold.
+MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
+
+
 def _int_arg(raw: str | None, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as error:
-        raise errors.InvalidParameters(f"not an integer: {raw!r}") from error
+        raise errors.InvalidParameters(f"not an integer: {raw[:40]!r}") from error
+    if value > MAX_INT:
+        raise errors.InvalidParameters(f"{raw[:40]} is out of range")
+    return value
 
 
 def _date_arg(name: str) -> datetime | None:
@@ -78,10 +87,12 @@ def _cursor(raw: str | None, offset: int) -> tuple[datetime, int] | None:
         return None
     try:
         cursor_offset, micros, row_id = (int(part) for part in raw.split("."))
-    except ValueError:
-        return None
+    except ValueError as error:
+        raise errors.InvalidParameters("cursor is not one we handed out") from error
+    if not (0 <= micros <= MAX_MICROS and 0 <= row_id <= MAX_INT):
+        raise errors.InvalidParameters("cursor is not one we handed out")
     if cursor_offset != offset:
-        return None
+        return None  # a cursor of another page: fall back to the offset
     return EPOCH + micros * MICROSECOND, row_id
 
 
@@ -125,14 +136,14 @@ def page_response(
     page: PageRequest,
     raw_items: str | None = None,
 ) -> Response:
-    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit.
+    """The envelope with Link (keeping the filters), X-Total-Count and X-Limit (this page's).
 
     rows: the page's rows in order, each with `id` and `last_updated` (for the next cursor);
     raw_items: the items already serialised as a JSON array, instead of `items`.
     """
     headers = {
         "X-Total-Count": str(total),
-        "X-Limit": str(current_app.config["OCPI_PAGE_LIMIT"]),
+        "X-Limit": str(page.limit),  # the request's limit, capped by OCPI_PAGE_LIMIT
     }
     next_offset = page.offset + len(rows)
     if rows and next_offset < total:

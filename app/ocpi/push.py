@@ -3,9 +3,12 @@
 Inventory topics (app.inventory.events, written by app.inventory.services in the change's own
 transaction) go to every eMSP with the receiver: a Location change -> PUT the Location (or
 PATCH its EVSEs REMOVED once unpublished/removed), an EVSE status -> PATCH the EVSE, a Tariff
--> PUT (or DELETE) it. Charging topics go only to the eMSP whose token the session used: a
+-> PUT (or DELETE) it; an EVSE PATCH the partner answers 404 or 2003 (it does not hold the
+Location) is followed by a PUT of the whole Location. A newly registered partner gets the full
+set (app.ocpi.sync). Charging topics go only to the eMSP whose token the session used: a
 session change -> PUT the Session, a new CDR -> POST it (app.ocpi.sessions.push), and
-partner bookings' changes -> PUT the Booking (app.ocpi.bookings.push).
+partner bookings' changes -> PUT the Booking (app.ocpi.bookings.push). Our drivers' token
+changes go to every partner CPO with a Tokens Receiver (app.ocpi.tokens.push).
 One attempt per partner and event: the spec forbids queuing pushes forever, a partner that
 missed one resyncs by GET. Failures are kept in the event's last_error for the operator.
 """
@@ -23,19 +26,21 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
+from app.ocpi import sync
 from app.ocpi.bookings import push as bookings_push
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
 from app.ocpi.locations.serialise import location_to_ocpi, timestamp
 from app.ocpi.models import OcpiPartner
 from app.ocpi.sessions import push as sessions_push
 from app.ocpi.tariffs.serialise import tariff_to_ocpi
+from app.ocpi.tokens import push as tokens_push
 from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
 INVENTORY_TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
-TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS)
+TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS, *sync.TOPICS, *tokens_push.TOPICS)
 
 
 def deliver_events(batch: int) -> int:
@@ -66,8 +71,12 @@ def _targets(
     """The partners an event goes to, each with the function that pushes it."""
     if event.topic in sessions_push.TOPICS:
         return [(partner, sessions_push.push) for partner in sessions_push.recipients(event)]
+    if event.topic in tokens_push.TOPICS:
+        return [(partner, tokens_push.push) for partner in tokens_push.recipients(event)]
     if event.topic in bookings_push.TOPICS:
         return [(partner, bookings_push.push) for partner in bookings_push.recipients(event)]
+    if event.topic in sync.TOPICS:
+        return [(partner, sync.push) for partner in sync.recipients(event)]
     module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
     return [(partner, _push) for partner in receivers[module]]
 
@@ -104,17 +113,34 @@ def _push(partner: OcpiPartner, event: OutboxEvent) -> None:
     location = db.session.get(Location, _location_pk(event.payload))
     if location is None or url is None:
         return
-    base = f"{url.rstrip('/')}/{location.country_code}/{location.party_id}/{location.ocpi_id}"
+    base = endpoint_url(url, location.country_code, location.party_id, location.ocpi_id)
     client = _client(partner)
     if event.topic == EVSE_STATUS_CHANGED:
         evse = next((e for e in location.evses if e.uid == event.payload["evse_uid"]), None)
         if evse is not None and location.publish:
             body = {"status": evse.status, "last_updated": timestamp(evse.last_updated)}
-            client.patch(f"{base}/{evse.uid}", body)
+            _patch_or_put(client, base, evse.uid, body, location, partner.version)
     elif location.publish and location.deleted_at is None:
         client.put(base, location_to_ocpi(location, partner.version or "2.2.1"))
     else:
         _remove(client, base, location)
+
+
+def _patch_or_put(
+    client: OcpiClient,
+    base: str,
+    evse_uid: str,
+    body: dict[str, Any],
+    location: Location,
+    version: str | None,
+) -> None:
+    """PATCH the EVSE; a partner that does not hold the location (404, 2003) gets it whole."""
+    try:
+        client.patch(endpoint_url(base, evse_uid), body)
+    except PartnerCallFailed as error:
+        if error.http_status != 404 and error.ocpi_status != 2003:
+            raise
+        client.put(base, location_to_ocpi(location, version or "2.2.1"))
 
 
 def _location_pk(payload: dict[str, Any]) -> int | None:
@@ -127,7 +153,7 @@ def _remove(client: OcpiClient, base: str, location: Location) -> None:
     """A listing taken off: its EVSEs become REMOVED at the partner (OCPI has no DELETE)."""
     stamp = timestamp(location.last_updated)
     for evse in location.evses:
-        client.patch(f"{base}/{evse.uid}", {"status": "REMOVED", "last_updated": stamp})
+        client.patch(endpoint_url(base, evse.uid), {"status": "REMOVED", "last_updated": stamp})
 
 
 def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
@@ -140,7 +166,7 @@ def _push_tariff(partner: OcpiPartner, payload: dict[str, Any]) -> None:
     tariff = db.session.scalars(query).first()
     if url is None or tariff is None:
         return
-    target = f"{url.rstrip('/')}/{tariff.country_code}/{tariff.party_id}/{tariff.ocpi_id}"
+    target = endpoint_url(url, tariff.country_code, tariff.party_id, tariff.ocpi_id)
     if tariff.deleted_at is not None:
         _client(partner).delete(target)
     else:

@@ -19,6 +19,12 @@ MODULES: tuple[tuple[str, str, str], ...] = (
     ("tokens", "RECEIVER", "cpo/{v}/tokens"),
     ("commands", "RECEIVER", "cpo/{v}/commands"),
     ("chargingprofiles", "RECEIVER", "cpo/{v}/chargingprofiles"),
+    ("sessions", "RECEIVER", "emsp/{v}/sessions"),
+    ("cdrs", "RECEIVER", "emsp/{v}/cdrs"),
+    ("tokens", "SENDER", "emsp/{v}/tokens"),
+    ("commands", "SENDER", "emsp/{v}/commands"),
+    ("locations", "RECEIVER", "emsp/{v}/locations"),
+    ("tariffs", "RECEIVER", "emsp/{v}/tariffs"),
 )
 # Modules of one version only: the 2.3.0 Bookings module (its identifier is "Booking").
 VERSION_MODULES: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -52,16 +58,17 @@ def version_details(version: str) -> dict[str, Any]:
 
 
 def own_roles(version: str) -> list[dict[str, Any]]:
-    """PlugPool's CredentialsRoles: one CPO party."""
+    """PlugPool's CredentialsRoles: one party (OWN_COUNTRY_CODE*OWN_PARTY_ID) as CPO and eMSP."""
     config = current_app.config
     details = {"name": config["OWN_PARTY_NAME"], "website": config["PUBLIC_BASE_URL"]}
     return [
         {
-            "role": "CPO",
+            "role": role,
             "business_details": details,
             "party_id": config["OWN_PARTY_ID"],
             "country_code": config["OWN_COUNTRY_CODE"],
         }
+        for role in ("CPO", "EMSP")
     ]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from app.charging.commands import CommandSender, command_sender
 from app.core.celery import celery_app
-from app.ocpi import push
+from app.ocpi import pull, push
 from app.ocpi.chargingprofiles import jobs as profile_jobs
 from app.ocpi.commands import jobs as commands_jobs
-from app.ocpi.commands.ports import CommandSender, command_sender
 
 
 def deliver_outbox(batch: int = 100) -> int:
@@ -33,3 +33,55 @@ def deliver_outbox_task(batch: int = 100) -> int:
 def run_commands_task(batch: int = 20) -> int:
     """Execute queued partner commands and charging profiles through the gateway."""
     return run_commands(batch)
+
+
+def run_emsp_jobs() -> dict[str, list[int]]:
+    """Our drivers on partner networks: time out unanswered commands, bill new partner CDRs."""
+    from app.charging.services import roaming_commands
+    from app.payments import roaming
+
+    return {
+        "expired_commands": roaming_commands.expire_commands(),
+        "billed_charges": roaming.bill_roaming_cdrs(),
+        "retried_captures": roaming.retry_roaming_captures(),
+    }
+
+
+@celery_app.task(name="app.ocpi.tasks.emsp_jobs_task")
+def emsp_jobs_task() -> dict[str, list[int]]:
+    """Run the eMSP jobs (command timeouts, roaming charges)."""
+    return run_emsp_jobs()
+
+
+def sync_partners(dispatch: bool = False) -> int:
+    """Start the due pulls of partner CPOs (one job each when dispatching); return how many."""
+    due = pull.due_partner_ids()
+    for partner_id in due:
+        if dispatch:
+            sync_partner_task.delay(partner_id)
+        else:
+            sync_partner(partner_id)
+    return len(due)
+
+
+def sync_partner(partner_id: int) -> list[pull.PullResult]:
+    """Pull one partner's locations and tariffs (full when due, else changes)."""
+    from app.extensions import db
+    from app.ocpi.models import OcpiPartner
+
+    partner = db.session.get(OcpiPartner, partner_id)
+    if partner is None:
+        return []
+    return pull.sync_partner(partner)
+
+
+@celery_app.task(name="app.ocpi.tasks.sync_partners_task")
+def sync_partners_task() -> int:
+    """Beat round: one job per partner whose pull is due, so a slow partner blocks no other."""
+    return sync_partners(dispatch=True)
+
+
+@celery_app.task(name="app.ocpi.tasks.sync_partner_task")
+def sync_partner_task(partner_id: int) -> int:
+    """Pull one partner CPO; return the objects received."""
+    return sum(result.received for result in sync_partner(partner_id))

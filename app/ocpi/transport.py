@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from app.core.clock import iso_utc, utcnow
 from app.core.db import json_dumps
-from app.core.errors import DomainError, ValidationFailed
+from app.core.errors import DomainError, ValidationFailed, with_error_headers
+from app.core.http import contains_nul
 from app.ocpi import errors
 from app.ocpi.models import OcpiPartner, PartnerStatus
 
@@ -199,6 +200,8 @@ def json_body() -> Any:
     data = request.get_json(silent=True)
     if data is None:
         raise errors.InvalidJson()
+    if contains_nul(data):
+        raise errors.InvalidParameters("Text must not contain NUL characters")
     return data
 
 
@@ -207,4 +210,4 @@ def http_error(error: HTTPException) -> Response:
     codes = {404: errors.UnknownObject, 405: errors.MethodNotAllowed, 400: errors.InvalidJson}
     ocpi_error = codes.get(error.code or 500, errors.OcpiError)(error.description or "")
     ocpi_error.http_status = error.code or 500
-    return error_envelope(ocpi_error)
+    return with_error_headers(error_envelope(ocpi_error), error)

@@ -73,6 +73,8 @@ class OicpSession(Timestamped, Base):
         ForeignKey("charging_sessions.id", ondelete="SET NULL"), index=True
     )
     reservation_number: Mapped[int | None] = mapped_column(Integer)
+    # The driver's card hold (app.payments.roaming), by its authorization_reference.
+    charge_reference: Mapped[str | None] = mapped_column(String(36))
     notified: Mapped[list[str]] = mapped_column(JSONType, default=list)  # notifications sent
     cdr_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(255))
@@ -95,5 +97,7 @@ class OicpCdr(Timestamped, Base):
     record: Mapped[dict[str, Any]] = mapped_column(JSONType)
     currency: Mapped[str] = mapped_column(String(3))
     total_cost_minor: Mapped[int] = mapped_column(Integer)
-    billing_status: Mapped[str] = mapped_column(String(16))  # due, paid, failed, no_card
-    payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    billing_status: Mapped[str] = mapped_column(String(16))  # due, billed, no_driver
+    roaming_charge_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("roaming_charges.id", ondelete="SET NULL"), unique=True
+    )

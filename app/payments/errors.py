@@ -59,6 +59,10 @@ class PaymentMisconfigured(PaymentError):
     """Stripe refused our credentials or permissions: an operator must fix the settings."""
 
 
+class PaymentsOff(PaymentMisconfigured):
+    """No STRIPE_SECRET_KEY: this server takes no payments (the embedded mode's default)."""
+
+
 class InvalidWebhook(PaymentError):
     """A webhook's signature, timestamp or body is not acceptable; answer 400, change nothing."""
 

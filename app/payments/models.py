@@ -117,3 +117,45 @@ class StripeEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255), unique=True)
     type: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoamingState(StrEnum):
+    PENDING = "pending"  # row written, hold not placed yet
+    AUTHORISED = "authorised"  # manual-capture hold placed for the estimate
+    AUTH_FAILED = "auth_failed"  # the card refused the hold: nothing was started
+    DUE = "due"  # the CDR arrived: amount_due is set, capture is the job's
+    CAPTURED = "captured"
+    CAPTURE_FAILED = "capture_failed"  # retried by the job; blocks new starts (NO_CREDIT)
+    RELEASED = "released"  # the session never started: the hold went back
+
+
+class RoamingCharge(Timestamped, Base):
+    """What a PlugPool driver pays for one session on a partner network (PlugPool as eMSP).
+
+    The hold for the estimate comes before START_SESSION; the partner's CDR sets what is due:
+    its total incl. VAT plus PlugPool's roaming fee. One charge, one receipt per CDR.
+    """
+
+    __tablename__ = "roaming_charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    authorization_reference: Mapped[str] = mapped_column(String(36), unique=True)
+    session_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("charging_sessions.id", ondelete="SET NULL"), unique=True
+    )
+    cdr_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("cdrs.id", ondelete="SET NULL"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default=RoamingState.PENDING.value, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    estimate_minor: Mapped[int] = mapped_column(Integer, default=0)
+    fee_minor: Mapped[int] = mapped_column(Integer, default=0)  # PlugPool's roaming fee
+    authorised_minor: Mapped[int] = mapped_column(Integer, default=0)
+    cdr_cost_minor: Mapped[int | None] = mapped_column(Integer)  # the CDR's total incl. VAT
+    due_minor: Mapped[int | None] = mapped_column(Integer)
+    captured_minor: Mapped[int] = mapped_column(Integer, default=0)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    extra_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    capture_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,15 @@ from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.extensions import db
 from app.inventory.models import Location
-from app.payments.models import BookingPayment, LedgerEntry, OwnerAccount, PaymentState
+from app.payments.models import (
+    BookingPayment,
+    LedgerEntry,
+    OwnerAccount,
+    PaymentState,
+    RoamingCharge,
+    RoamingState,
+    StripeCustomer,
+)
 
 
 def payment_of(booking_id: int, *, for_update: bool = False) -> BookingPayment | None:
@@ -121,3 +129,20 @@ def owner_earnings(owner_id: int) -> list[tuple[str, int, int]]:
     return [
         (currency, int(e or 0), int(p or 0)) for currency, e, p in db.session.execute(statement)
     ]
+
+
+def has_usable_card(driver_id: int) -> bool:
+    """Tell whether the driver saved a card we can charge."""
+    query = select(StripeCustomer.id).where(
+        StripeCustomer.user_id == driver_id, StripeCustomer.payment_method_id.is_not(None)
+    )
+    return db.session.scalars(query).first() is not None
+
+
+def unpaid_roaming_charges(driver_id: int) -> list[RoamingCharge]:
+    """Return the driver's roaming charges whose capture failed (they block new starts)."""
+    query = select(RoamingCharge).where(
+        RoamingCharge.driver_id == driver_id,
+        RoamingCharge.state == RoamingState.CAPTURE_FAILED.value,
+    )
+    return list(db.session.scalars(query))

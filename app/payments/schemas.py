@@ -12,7 +12,14 @@ class CardSetupSchema(Schema):
 
 
 class SaveCardInSchema(Schema):
-    payment_method_id = fields.String(required=True, validate=validate.Length(min=3, max=64))
+    # Sent to Stripe in a URL path: only the characters a PaymentMethod id has.
+    payment_method_id = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=4, max=64),
+            validate.Regexp(r"^pm_[A-Za-z0-9_]+$", error="Not a PaymentMethod id (pm_...)."),
+        ],
+    )
 
 
 class SavedCardSchema(Schema):

@@ -25,7 +25,12 @@ from app.extensions import db
 from app.inventory.events import LOCATION_CHANGED
 from app.inventory.models import Location
 from app.payments import queries
-from app.payments.errors import CardDeclined, PaymentError, PaymentProviderUnavailable
+from app.payments.errors import (
+    CardDeclined,
+    PaymentError,
+    PaymentProviderUnavailable,
+    PaymentsOff,
+)
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 def gateway() -> StripeGateway:
     """Return the app's Stripe gateway, built once per configuration."""
     config = current_app.config
+    if not config.get("STRIPE_SECRET_KEY"):
+        raise PaymentsOff("Payments are off on this server (no Stripe key is set)")
     key = (config.get("STRIPE_SECRET_KEY"), config.get("STRIPE_API_BASE"))
     cache = current_app.extensions.setdefault("stripe_gateways", {})
     if key not in cache:
@@ -62,7 +69,7 @@ def _stripe_failure(error: PaymentError) -> Exception:
     """Return the domain error a driver sees for a failed Stripe call."""
     if isinstance(error, CardDeclined):
         return PaymentRequired(error.message, code=error.code or "card_declined")
-    if isinstance(error, PaymentProviderUnavailable):
+    if isinstance(error, PaymentProviderUnavailable | PaymentsOff):
         return PaymentUnavailable(error.message)
     return PaymentRequired(error.message, code=error.code or "payment_failed")
 

@@ -142,32 +142,46 @@ class StripeGateway:
         currency: str,
         off_session: bool = True,
         attempt: int = 1,
+        kind: str = "booking",
     ) -> Payment:
-        """Place a hold of amount on the driver's saved card (manual-capture PaymentIntent)."""
-        params = self._intent_params(booking_id, customer_id, payment_method_id, amount, currency)
+        """Place a hold of amount on the driver's saved card (manual-capture PaymentIntent).
+
+        kind: what booking_id names ("booking", or "roaming" for a roaming charge's id).
+        """
+        params = self._intent_params(
+            booking_id, customer_id, payment_method_id, amount, currency, kind
+        )
         params["capture_method"] = "manual"
         if off_session:
             params["off_session"] = True
-        key = idempotency_key("booking", booking_id, "authorise", *_attempt(attempt))
+        key = idempotency_key(kind, booking_id, "authorise", *_attempt(attempt))
         return self._confirmed(
             self._post(self._stripe.v1.payment_intents.create, params=params, key=key)
         )
 
     def capture(
-        self, booking_id: str | int, payment_intent_id: str, amount: int, *, attempt: int = 1
+        self,
+        booking_id: str | int,
+        payment_intent_id: str,
+        amount: int,
+        *,
+        attempt: int = 1,
+        kind: str = "booking",
     ) -> Payment:
         """Capture amount (at most the hold; the caller decides) and release the rest."""
         params = {"amount_to_capture": require_amount(amount, "amount_to_capture")}
-        key = idempotency_key("booking", booking_id, "capture", *_attempt(attempt))
+        key = idempotency_key(kind, booking_id, "capture", *_attempt(attempt))
         return Payment.from_stripe(
             self._post(
                 self._stripe.v1.payment_intents.capture, payment_intent_id, params=params, key=key
             )
         )
 
-    def cancel_authorisation(self, booking_id: str | int, payment_intent_id: str) -> Payment:
+    def cancel_authorisation(
+        self, booking_id: str | int, payment_intent_id: str, *, kind: str = "booking"
+    ) -> Payment:
         """Release the hold of an uncaptured PaymentIntent."""
-        key = idempotency_key("booking", booking_id, "cancel")
+        key = idempotency_key(kind, booking_id, "cancel")
         # No cancellation_reason: localstripe refuses any parameter it does not model.
         return Payment.from_stripe(
             self._post(
@@ -204,12 +218,15 @@ class StripeGateway:
         amount: int,
         currency: str,
         attempt: int = 1,
+        kind: str = "booking",
     ) -> Payment:
         """Charge the part of the final price above the hold, as a second, captured payment."""
-        params = self._intent_params(booking_id, customer_id, payment_method_id, amount, currency)
+        params = self._intent_params(
+            booking_id, customer_id, payment_method_id, amount, currency, kind
+        )
         params["capture_method"] = "automatic"
         params["off_session"] = True
-        key = idempotency_key("booking", booking_id, "charge_difference", *_attempt(attempt))
+        key = idempotency_key(kind, booking_id, "charge_difference", *_attempt(attempt))
         return self._confirmed(
             self._post(self._stripe.v1.payment_intents.create, params=params, key=key)
         )
@@ -227,6 +244,7 @@ class StripeGateway:
         payment_method_id: str,
         amount: int,
         currency: str,
+        kind: str = "booking",
     ) -> dict[str, Any]:
         """Return the PaymentIntent parameters shared by the hold and the difference charge."""
         return {
@@ -237,7 +255,7 @@ class StripeGateway:
             # Cards only: no redirect-based methods, so no return_url is needed to confirm.
             "payment_method_types": ["card"],
             "confirm": True,
-            "metadata": _metadata(booking_id=booking_id),
+            "metadata": _metadata(**{f"{kind}_id": booking_id}),
         }
 
     @staticmethod

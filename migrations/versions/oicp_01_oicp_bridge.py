@@ -1,7 +1,7 @@
 """Hubject (OICP 2.3) bridge: state watermarks, operators, pushed EVSEs, sessions, CDRs.
 
 Revision ID: oicp_01
-Revises: ocpi_02
+Revises: emsp_drv_01
 Create Date: 2026-12-07
 
 """
@@ -14,7 +14,7 @@ UTC_TIMESTAMP = sa.DateTime(timezone=True)
 JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision = "oicp_01"
-down_revision = "ocpi_02"
+down_revision = "emsp_drv_01"
 branch_labels = None
 depends_on = None
 
@@ -68,6 +68,7 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("charging_session_pk", sa.Integer(), nullable=True),
         sa.Column("reservation_number", sa.Integer(), nullable=True),
+        sa.Column("charge_reference", sa.String(length=36), nullable=True),
         sa.Column("notified", JSON_TYPE, nullable=False),
         sa.Column("cdr_sent_at", UTC_TIMESTAMP, nullable=True),
         sa.Column("last_error", sa.String(length=255), nullable=True),
@@ -118,7 +119,7 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("total_cost_minor", sa.Integer(), nullable=False),
         sa.Column("billing_status", sa.String(length=16), nullable=False),
-        sa.Column("payment_intent_id", sa.String(length=64), nullable=True),
+        sa.Column("roaming_charge_pk", sa.Integer(), nullable=True),
         sa.Column("created_at", UTC_TIMESTAMP, nullable=False),
         sa.Column("last_updated", UTC_TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
@@ -130,7 +131,14 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_oicp_cdrs_user_id_users"), ondelete="SET NULL"
         ),
+        sa.ForeignKeyConstraint(
+            ["roaming_charge_pk"],
+            ["roaming_charges.id"],
+            name=op.f("fk_oicp_cdrs_roaming_charge_pk_roaming_charges"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oicp_cdrs")),
+        sa.UniqueConstraint("roaming_charge_pk", name=op.f("uq_oicp_cdrs_roaming_charge_pk")),
         sa.UniqueConstraint("session_id", name=op.f("uq_oicp_cdrs_session_id")),
     )
     with op.batch_alter_table("oicp_cdrs", schema=None) as batch_op:

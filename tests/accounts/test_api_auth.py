@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.models import ApiToken, LoginAttempt, User
 from app.core.clock import utcnow
@@ -179,3 +179,49 @@ def test_success_clears_the_failures_of_that_email(client, make_user, app):
     assert _token(client, user.email, FACTORY_PASSWORD).status_code == 201
     remaining = db.session.scalars(select(LoginAttempt).where(LoginAttempt.email == user.email))
     assert remaining.all() == []
+
+
+def _fail_recently(email, count):
+    now = utcnow()
+    for n in range(count):
+        db.session.add(LoginAttempt(email=email, remote_addr=f"203.0.113.{n}", attempted_at=now))
+    db.session.flush()
+
+
+def test_failures_for_an_email_slow_it_down_for_seconds_not_the_whole_window(
+    client, make_user, app
+):
+    user = make_user()
+    _fail_recently(user.email, 4 * app.config["LOGIN_MAX_ATTEMPTS"])
+    response = _token(client, user.email, FACTORY_PASSWORD, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 429
+    wait = int(response.headers["Retry-After"])
+    assert 0 < wait <= app.config["LOGIN_SLOWDOWN_MAX_SECONDS"]
+    assert wait < app.config["LOGIN_WINDOW_SECONDS"]
+    # Once that wait has passed, the right password gets in although the failures are still
+    # inside the window.
+    db.session.execute(
+        update(LoginAttempt)
+        .where(LoginAttempt.email == user.email)
+        .values(attempted_at=utcnow() - timedelta(seconds=wait))
+    )
+    response = _token(client, user.email, FACTORY_PASSWORD, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 201
+
+
+def test_an_app_that_logged_in_before_is_not_slowed_by_someone_elses_failures(
+    client, make_user, app
+):
+    user = make_user()
+    assert _token(client, user.email, FACTORY_PASSWORD).status_code == 201
+    _fail_recently(user.email, 4 * app.config["LOGIN_MAX_ATTEMPTS"])
+    # A new client (no device cookie) is slowed down; the app that logged in before is not.
+    assert _token(app.test_client(), user.email, FACTORY_PASSWORD).status_code == 429
+    assert _token(client, user.email, FACTORY_PASSWORD).status_code == 201
+
+
+def test_a_device_cookie_of_another_account_does_not_count(client, make_user, app):
+    mine, theirs = make_user(), make_user()
+    assert _token(client, mine.email, FACTORY_PASSWORD).status_code == 201
+    _fail_recently(theirs.email, 4 * app.config["LOGIN_MAX_ATTEMPTS"])
+    assert _token(client, theirs.email, FACTORY_PASSWORD).status_code == 429

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit
+
+import pytest
 
 from tests.factories import FACTORY_PASSWORD
 
@@ -80,3 +83,79 @@ def test_log_in_page_is_rate_limited_too(client, make_user, app):
     )
     assert response.status_code == 429
     assert "Too many failed log-ins" in response.get_data(as_text=True)
+
+
+def _log_in(client, email, password=FACTORY_PASSWORD, path="/login", **environ):
+    token = _csrf(client, "/login")
+    return client.post(
+        path,
+        data={"csrf_token": token, "email": email, "password": password},
+        environ_base=environ,
+    )
+
+
+@pytest.mark.parametrize(
+    "next_",
+    [
+        "/%09/evil.test",
+        "/\t/evil.test",
+        "/\\evil.test",
+        "\\\\evil.test",
+        "//evil.test",
+        "/%0a/evil.test",
+        "https://evil.test/",
+        "javascript:alert(1)",
+        " //evil.test",
+    ],
+)
+def test_log_in_never_redirects_off_site(client, make_user, next_):
+    user = make_user()
+    response = _log_in(client, user.email, path=f"/login?next={quote(next_, safe='%/:')}")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    # A browser reads the Location the same way: after dropping tabs/newlines and reading "\"
+    # as "/", it must still be a path of this site.
+    as_browser = re.sub(r"[\t\n\r]", "", location).replace("\\", "/")
+    assert as_browser.startswith("/") and not as_browser.startswith("//")
+    assert urlsplit(as_browser).netloc == ""
+
+
+def test_log_in_goes_on_to_a_path_of_this_site(client, make_user):
+    user = make_user()
+    response = _log_in(client, user.email, path="/login?next=/bookings%3Fpage%3D2")
+    assert response.headers["Location"] == "/bookings?page=2"
+
+
+def test_a_session_cookie_kept_from_before_log_out_no_longer_opens_pages(app, committed_db):
+    # Real commits: the per-test rollback would otherwise blur what log-out wrote.
+    client, replay = app.test_client(), app.test_client()
+    client.post(
+        "/signup",
+        data={
+            "csrf_token": _csrf(client, "/signup"),
+            "name": "Dee",
+            "email": "dee@example.test",
+            "password": "a long enough secret",
+        },
+    )
+    assert client.get("/bookings").status_code == 200
+    replay.set_cookie("session", client.get_cookie("session").value)
+    assert replay.get("/bookings").status_code == 200  # the captured cookie works...
+    client.post("/logout", data={"csrf_token": _csrf(client, "/bookings")})
+    response = replay.get("/bookings")  # ...until its user logs out
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    # Logging in again opens a new session.
+    assert _log_in(client, "dee@example.test", "a long enough secret").status_code == 302
+    assert client.get("/bookings").status_code == 200
+
+
+def test_an_attacker_failing_log_ins_does_not_lock_the_owner_out(client, app, make_user):
+    owner = make_user(role="owner")
+    assert _log_in(client, owner.email, REMOTE_ADDR="198.51.100.1").status_code == 302
+    client.post("/logout", data={"csrf_token": _csrf(client, "/")})
+    # Many failures for the owner's e-mail from many addresses (each under its own limit).
+    attacker = app.test_client()
+    for n in range(3 * app.config["LOGIN_MAX_ATTEMPTS"]):
+        _log_in(attacker, owner.email, "guess", REMOTE_ADDR=f"203.0.113.{n}")
+    # The owner's browser logged in before: it is not slowed down by the account's failures.
+    assert _log_in(client, owner.email, REMOTE_ADDR="198.51.100.1").status_code == 302

@@ -146,19 +146,18 @@ def test_remote_start_of_a_booking_at_an_offline_station_is_refused(app: Flask, 
     assert dispatch is not None and dispatch.station_offline
 
 
-def test_the_booking_drivers_token_is_accepted_during_the_window_only(
+def test_the_booking_drivers_token_is_accepted_but_a_blocked_card_is_refused_even_then(
     app: Flask, site: Site
 ) -> None:
     now = utcnow()
     add_booking(app, site, now - timedelta(minutes=1), now + timedelta(hours=1))
-    # A blocked token stays blocked elsewhere, but its owner booked this charger.
-    in_app(app, lambda: _block_token(site.driver_token))
 
     answer = in_app(
         app, lambda: services.authorize_token(site.station_id, site.driver_token, "Central")
     )
     assert answer.status == "Accepted"
-    in_app(app, lambda: _end_bookings())
+    # A card its driver blocked (lost, lent) opens nothing, not even the driver's own booking.
+    in_app(app, lambda: _block_token(site.driver_token))
     answer = in_app(
         app, lambda: services.authorize_token(site.station_id, site.driver_token, "Central")
     )

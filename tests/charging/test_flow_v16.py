@@ -7,11 +7,12 @@ from decimal import Decimal
 from flask import Flask
 from ocpp.v16 import call
 
-from app.charging.enums import SessionStatus
-from app.charging.models import MeterValue
+from app.charging.enums import NoticeKind, SessionStatus
+from app.charging.models import MeterValue, Notice
+from app.charging.queries import flagged_session_rows
 from app.gateway.ports import OcppVersion
 from app.ocpi.push import EVSE_STATUS_CHANGED
-from tests.charging.support import Site, cdrs, count, db_gateway, outbox_topics, sessions
+from tests.charging.support import Site, cdrs, count, db_gateway, outbox_topics, read, sessions
 from tests.gateway.support import charger, run
 
 V16 = OcppVersion.V16
@@ -111,6 +112,24 @@ def test_more_energy_than_the_connector_can_deliver_is_not_billed(app: Flask, si
     [session] = sessions(app, site.station_id)
     assert session.status == SessionStatus.INVALID
     assert cdrs(app) == []
+    # Held for review, not silently dropped: flagged, and the owner is told.
+    assert session.flagged_at is not None
+    assert "more than the connector can deliver" in (session.invalid_reason or "")
+    assert count(app, Notice, user_id=site.owner_id, kind=NoticeKind.SESSION_FLAGGED.value) == 1
+    flagged = read(app, lambda: [row.session.id for row in flagged_session_rows(site.owner_id)])
+    assert flagged == [session.id]
+
+
+def test_an_unknown_token_is_not_flagged_for_review(app: Flask, site: Site) -> None:
+    async def scenario() -> None:
+        async with db_gateway(app) as gateway, charger(gateway, site.station_id, V16) as cp:
+            await cp.call(call.BootNotification("PlugPool", "Home"))
+            start = await cp.call(call.StartTransaction(1, "STRANGER", 0, STARTED_AT))
+            await cp.call(call.StopTransaction(10, "2026-11-21T10:01:00Z", start.transaction_id))
+
+    run(scenario)
+    [session] = sessions(app, site.station_id)
+    assert session.status == SessionStatus.INVALID and session.flagged_at is None
 
 
 def test_16_messages_resent_after_reconnect_count_once(app: Flask, site: Site) -> None:

@@ -39,10 +39,12 @@ class CountingPort(MemoryStationPort):
         self.tokens.update(memory.tokens)
         self.checks = 0
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
         """Count, then check."""
         self.checks += 1
-        return super().authenticate(station_id, password)
+        return super().authenticate(station_id, password, certified)
 
 
 async def refusal(gateway: Any, station_id: str, **headers: str) -> InvalidStatus:
@@ -213,12 +215,14 @@ class SlowPasswordPort(MemoryStationPort):
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def authenticate(self, station_id: str, password: str | None) -> StationAuth:
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
         """Block for CP16 until the test releases it."""
         if station_id == "CP16":
             self.entered.set()
             self.release.wait(2 * DEADLINE)
-        return super().authenticate(station_id, password)
+        return super().authenticate(station_id, password, certified)
 
 
 def test_slow_handshakes_do_not_delay_connected_stations(port: MemoryStationPort) -> None:

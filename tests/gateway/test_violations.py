@@ -108,7 +108,7 @@ def test_16_schema_violation_uses_16_error_spelling(
 
 
 def test_unhandled_action_gets_not_implemented(port: MemoryStationPort) -> None:
-    frame = [2, "d1", "DataTransfer", {"vendorId": "acme"}]
+    frame = [2, "d1", "NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": {}}]
     (reply,) = replies(port, "CP201", "ocpp2.0.1", [frame])
     assert reply[:3] == [4, "d1", "NotImplemented"]
 

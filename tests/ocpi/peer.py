@@ -1,7 +1,9 @@
 """A small eMSP OCPI peer on a real port: versions, credentials, authorize, locations receiver.
 
 It is the far side of the network edge in tests: just enough OCPI to register in both directions,
-answer real-time authorisation and record the pushes it receives.
+answer real-time authorisation and record the pushes it receives. Like the pydantic- and
+Jackson-based peers PlugPool meets, it writes every unset optional field of the objects it sends
+as an explicit `null` (turn off with `EmspPeer(nulls=False)`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,91 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 VERSION = "2.2.1"
 COUNTRY_CODE, PARTY_ID = "DE", "EMS"
+
+
+class Required(dict):
+    """A required object (or list of objects) whose own optional fields a model writes as null."""
+
+
+# The optional fields of the objects the peer sends, as its models know them (OCPI 2.2.1 and
+# 2.3.0 object tables): None is an optional value, a dict an optional object with its own.
+TOKEN = {
+    "visual_number": None,
+    "group_id": None,
+    "language": None,
+    "default_profile_type": None,
+    "energy_contract": {"contract_id": None},
+}
+CREDENTIALS = {"roles": Required({"business_details": Required({"website": None, "logo": None})})}
+AUTHORIZATION_INFO = {
+    "token": Required(TOKEN),
+    "location": {"evse_uids": None},
+    "authorization_reference": None,
+    "info": None,
+}
+COMMANDS = {
+    "START_SESSION": {
+        "token": Required(TOKEN),
+        "evse_uid": None,
+        "connector_id": None,
+        "authorization_reference": None,
+    },
+    "RESERVE_NOW": {"token": Required(TOKEN), "evse_uid": None, "authorization_reference": None},
+}
+CHARGING_PROFILE = {
+    "charging_profile": Required(
+        {"start_date_time": None, "duration": None, "min_charging_rate": None}
+    )
+}
+TIMESLOT = {"min_power": None, "max_power": None, "green_energy_support": None}
+BOOKING_REQUEST = {
+    "booking_option": None,
+    "bookable_parking_option": None,
+    "evse_uid": None,
+    "connector_id": None,
+    "tokens": None,
+    "period": Required(TIMESLOT),
+    "power_required": None,
+    "canceled": None,
+}
+
+
+def with_nulls(document: Any, shape: dict[str, Any]) -> Any:
+    """The document as a model-based peer writes it: each unset optional field as null."""
+    if isinstance(document, list):
+        return [with_nulls(item, shape) for item in document]
+    if not isinstance(document, dict):
+        return document
+    filled = dict(document)
+    for key, inner in shape.items():
+        value = filled.get(key)
+        if value is None:
+            if not isinstance(inner, Required):
+                filled[key] = None
+        elif isinstance(inner, dict):
+            filled[key] = with_nulls(value, inner)
+    return filled
+
+
+def shape_of(method: str, path: str) -> dict[str, Any] | None:
+    """Which object a request to PlugPool carries, by its URL."""
+    if path.endswith("/credentials") and method in ("POST", "PUT"):
+        return CREDENTIALS
+    if "/tokens/" in path and method in ("PUT", "PATCH"):
+        return TOKEN
+    if "/commands/" in path and method == "POST":
+        return COMMANDS.get(path.rsplit("/", 1)[1], {})
+    if "/chargingprofiles/" in path and method == "PUT":
+        return CHARGING_PROFILE
+    if path.endswith("/bookings") and method == "POST":
+        return BOOKING_REQUEST
+    return None
 
 
 @dataclass
@@ -40,6 +122,10 @@ class PeerState:
     requests: list[Recorded] = field(default_factory=list)
     down: bool = False
     credentials_only: bool = False  # publish no functional module (for 3003)
+    nulls: bool = True  # write unset optional fields as null, as model-based peers do
+    trailing_slash: bool = False  # publish module URLs ending in "/", served only so (no redirect)
+    strict_locations: bool = False  # an EVSE PATCH of a Location not PUT before: 404, 2003
+    locations_held: set[str] = field(default_factory=set)  # "cc/party/id" of Locations PUT
 
 
 def _now() -> str:
@@ -56,8 +142,12 @@ def _envelope(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
 class EmspPeer:
     """Start with `with EmspPeer() as peer:`; peer.url is its /ocpi/versions."""
 
-    def __init__(self) -> None:
-        self.state = PeerState()
+    def __init__(
+        self, nulls: bool = True, trailing_slash: bool = False, strict_locations: bool = False
+    ) -> None:
+        self.state = PeerState(
+            nulls=nulls, trailing_slash=trailing_slash, strict_locations=strict_locations
+        )
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.state.base = f"http://127.0.0.1:{self.server.server_port}/ocpi"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -107,6 +197,9 @@ class EmspPeer:
             "OCPI-to-party-id": "PLG",
             **kwargs.pop("headers", {}),
         }
+        shape = shape_of(method, urlsplit(url).path)
+        if self.state.nulls and shape is not None and "json" in kwargs:
+            kwargs["json"] = with_nulls(kwargs["json"], shape)
         return requests.request(method, url, headers=headers, timeout=10, **kwargs)
 
     def register_with(self, plugpool_versions: str, token_a: str) -> dict[str, Any]:
@@ -190,7 +283,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             if path == f"{base}/versions":
                 self._send(200, _envelope([{"version": VERSION, "url": f"{state.base}/{VERSION}"}]))
             elif path == f"{base}/{VERSION}":
-                self._send(200, _envelope(_details(state.base, state.credentials_only)))
+                self._send(200, _envelope(version_details(state, state.credentials_only)))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
@@ -210,19 +303,30 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                     "last_updated": _now(),
                 }
                 info = {"allowed": allowed, "token": token, "authorization_reference": "REF1"}
-                self._send(200, _envelope(info))
+                self._send(200, _envelope(self._as_sent(info, AUTHORIZATION_INFO)))
             elif path.startswith(f"{base}/emsp/{VERSION}/commands/") and method == "POST":
                 self._send(200, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/locations/"):
-                self._send(200 if method == "PATCH" else 201, _envelope())
+                self._location(method, path.split("/locations/", 1)[1].split("/"))
+            elif path.startswith(f"{base}/emsp/{VERSION}/tariffs/") and method in ("PUT", "DELETE"):
+                self._send(201 if method == "PUT" else 200, _envelope())
             elif path.startswith(f"{base}/emsp/{VERSION}/sessions/") and method in ("PUT", "PATCH"):
                 self._send(200, _envelope())
-            elif path == f"{base}/emsp/{VERSION}/cdrs" and method == "POST":
+            elif path == f"{base}/emsp/{VERSION}/{_module('cdrs', state)}" and method == "POST":
                 self._send(201, _envelope())
             elif path.startswith(f"{base}/emsp/2.3.0/bookings/") and method in ("PUT", "PATCH"):
                 self._send(200, _envelope())
             else:
                 self._send(404, _envelope(status_code=2000))
+
+        def _location(self, method: str, ids: list[str]) -> None:
+            key = "/".join(ids[:3])
+            if method == "PUT" and len(ids) == 3:
+                state.locations_held.add(key)
+            elif state.strict_locations and key not in state.locations_held:
+                self._send(404, _envelope(status_code=2003))
+                return
+            self._send(200 if method == "PATCH" else 201, _envelope())
 
         def _credentials(self, method: str, body: Any) -> None:
             # PlugPool registers (POST) or rotates (PUT): call it back with its new token.
@@ -258,7 +362,10 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                     }
                 ],
             }
-            self._send(200, _envelope(creds))
+            self._send(200, _envelope(self._as_sent(creds, CREDENTIALS)))
+
+        def _as_sent(self, document: Any, shape: dict[str, Any]) -> Any:
+            return with_nulls(document, shape) if state.nulls else document
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -278,13 +385,26 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
+def _module(name: str, state: PeerState) -> str:
+    """A module's path segment as the peer publishes and serves it."""
+    return f"{name}/" if state.trailing_slash else name
+
+
+def version_details(state: PeerState, credentials_only: bool = False) -> dict[str, Any]:
+    base = state.base
     if credentials_only:
         url = f"{base}/{VERSION}/credentials"
         return {
             "version": VERSION,
             "endpoints": [{"identifier": "credentials", "role": "SENDER", "url": url}],
         }
+    modules = (
+        ("tokens", "SENDER"),
+        ("locations", "RECEIVER"),
+        ("tariffs", "RECEIVER"),
+        ("sessions", "RECEIVER"),
+        ("cdrs", "RECEIVER"),
+    )
     return {
         "version": VERSION,
         "endpoints": [
@@ -292,17 +412,11 @@ def _details(base: str, credentials_only: bool = False) -> dict[str, Any]:
             for role in ("SENDER", "RECEIVER")
         ]
         + [
-            {"identifier": "tokens", "role": "SENDER", "url": f"{base}/emsp/{VERSION}/tokens"},
             {
-                "identifier": "locations",
-                "role": "RECEIVER",
-                "url": f"{base}/emsp/{VERSION}/locations",
-            },
-            {
-                "identifier": "sessions",
-                "role": "RECEIVER",
-                "url": f"{base}/emsp/{VERSION}/sessions",
-            },
-            {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/emsp/{VERSION}/cdrs"},
+                "identifier": name,
+                "role": role,
+                "url": f"{base}/emsp/{VERSION}/{_module(name, state)}",
+            }
+            for name, role in modules
         ],
     }

@@ -12,6 +12,7 @@ from app.extensions import db as _db
 from app.ocpi.tasks import run_commands
 from tests.gateway.support import Charger16
 from tests.ocpi.conftest import token_header
+from tests.ocpi.peer import CHARGING_PROFILE, with_nulls
 from tests.ocpi.test_commands import LiveGateway
 
 
@@ -100,3 +101,18 @@ def test_profile_requests_are_validated(client, emsp, running, make_session):
         headers=token_header(emsp),
     )
     assert reply.get_json()["data"]["result"] == "UNKNOWN_SESSION"
+
+
+def test_a_profile_with_nulls_and_unknown_fields_is_accepted(client, emsp, running, peer):
+    url = f"/ocpi/cpo/2.3.0/chargingprofiles/{running.ocpi_id}"
+    body = with_nulls(
+        {
+            "response_url": f"{peer.state.base}/emsp/2.2.1/commands/profiles/9",
+            "charging_profile": {**PROFILE, "x_vendor_hint": "eco"},
+        },
+        CHARGING_PROFILE,
+    )
+    assert body["charging_profile"]["duration"] is None
+    answer = client.put(url, json=body, headers=token_header(emsp)).get_json()
+    assert answer["status_code"] == 1000, answer
+    assert answer["data"]["result"] == "ACCEPTED"

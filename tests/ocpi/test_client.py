@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import socket
 import time
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from app.ocpi.client import OcpiClient, check_url
 from app.ocpi.errors import PartnerCallFailed, UnsafeUrl
+from tests.support.http_server import base_url, serving
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,29 @@ def test_token_is_base64_unless_raw_and_tracing_headers_are_sent(app, peer):
     assert encoded["X-Correlation-ID"] == "corr-9" and len(encoded["X-Request-ID"]) == 36
     # Configuration modules are not routed: no OCPI-from/to headers without a target party.
     assert "OCPI-from-party-id" not in encoded
+
+
+def _redirecting_to(target: str) -> type[BaseHTTPRequestHandler]:
+    class Redirect(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Redirect
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_redirect_is_not_followed_so_no_hop_escapes_the_url_guard(app, peer, method):
+    # The redirect's target stands for an internal address the first URL's check never saw.
+    with serving(_redirecting_to(peer.versions_url)) as server, app.app_context():
+        client = OcpiClient("t")
+        with pytest.raises(PartnerCallFailed, match="redirect"):
+            getattr(client, method)(f"{base_url(server)}/ocpi/versions")
+    assert peer.state.requests == []

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
+import uuid
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+import redis
 from ocpp.routing import on
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from sqlalchemy import func, select
 
+from app.charging.models import ChargingSession
+from app.core.clock import utcnow
 from app.core.security import hash_secret
 from app.extensions import db as _db
+from app.gateway.bus import RedisBus, RedisKeys
 from app.gateway.ports import OcppVersion
+from app.gateway.server import GatewayConfig, run_gateway
 from app.inventory.models import ChargeStation
 from app.ocpi.models import OcpiCommand
 from app.ocpi.tasks import run_commands
 from tests.gateway.support import DEADLINE, Charger16, charger, seeded_port, serving
 from tests.ocpi.conftest import token_header
 from tests.ocpi.test_tokens_receiver import token_body
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 class HomeCharger(Charger16):
@@ -44,10 +55,16 @@ class HomeCharger(Charger16):
 
 
 class LiveGateway:
-    """The real gateway with a LocalBus on its own event loop, and one connected 1.6 charger."""
+    """The real gateway on its own event loop, and one connected 1.6 charger.
 
-    def __init__(self, charger_class: type[Charger16] = HomeCharger) -> None:
+    Its bus is a LocalBus, or with `redis=(url, prefix)` a RedisBus on that key prefix.
+    """
+
+    def __init__(
+        self, charger_class: type[Charger16] = HomeCharger, redis: tuple[str, str] | None = None
+    ) -> None:
         self.charger_class = charger_class
+        self.redis = redis
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.stack = contextlib.AsyncExitStack()
@@ -58,7 +75,15 @@ class LiveGateway:
         return self
 
     async def _start(self) -> None:
-        self.gateway = await self.stack.enter_async_context(serving(seeded_port()))
+        if self.redis is None:
+            self.gateway = await self.stack.enter_async_context(serving(seeded_port()))
+        else:
+            url, prefix = self.redis
+            bus = RedisBus(url, keys=RedisKeys(prefix))
+            settings = GatewayConfig(host="127.0.0.1", port=0)
+            self.gateway = await self.stack.enter_async_context(
+                run_gateway(seeded_port(), bus, settings)
+            )
         self.charger = await self.stack.enter_async_context(
             charger(self.gateway, "CP16", OcppVersion.V16, self.charger_class)
         )
@@ -129,8 +154,86 @@ def test_start_session_reaches_the_charger_and_the_result_is_posted(
     assert run_commands(10, None) == 0
 
 
+def test_commands_reach_the_gateway_through_redis_on_the_configured_prefix(
+    app, client, emsp, station_location, peer, monkeypatch
+):
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    prefix = f"test:{uuid.uuid4().hex[:8]}:"
+    for name, value in (("GATEWAY_BUS", "redis"), ("REDIS_URL", REDIS_URL)):
+        monkeypatch.setitem(app.config, name, value)
+    monkeypatch.setitem(app.config, "GATEWAY_REDIS_PREFIX", prefix)
+    body = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/5",
+        "token": token_body(uid="RFID-9"),
+        "location_id": station_location.ocpi_id,
+        "evse_uid": station_location.evses[0].uid,
+    }
+    assert _post(client, emsp, "START_SESSION", body)["data"]["result"] == "ACCEPTED"
+
+    with LiveGateway(redis=(REDIS_URL, prefix)) as gateway:
+        assert run_commands(10) == 1  # the sender the settings give, as the Celery task runs it
+        received = list(gateway.charger.received)
+    assert received == [("RemoteStartTransaction", {"id_tag": "RFID-9", "connector_id": 1})]
+    assert [r.body for r in peer.command_results()] == [{"result": "ACCEPTED"}]
+
+
+def _session_at(location, evse, party, ended_ago=None):
+    """A session at the EVSE's first connector on a token of `party`, running or ended."""
+    now = utcnow()
+    session = ChargingSession(
+        country_code=location.country_code,
+        party_id=location.party_id,
+        ocpi_id=f"S-{party[1]}-{evse.uid}",
+        station_id="CP16",
+        ocpp_version="ocpp1.6",
+        location_pk=location.id,
+        evse_pk=evse.id,
+        connector_pk=evse.connectors[0].id,
+        start_date_time=now - timedelta(hours=2),
+        end_date_time=now - ended_ago if ended_ago is not None else None,
+        kwh=Decimal(0),
+        status="ACTIVE" if ended_ago is None else "COMPLETED",
+        token_uid=f"UID-{party[1]}",
+        token_type="RFID",
+        token_country_code=party[0],
+        token_party_id=party[1],
+        contract_id=f"{party[0]}-{party[1]}-C1",
+        auth_method="WHITELIST",
+    )
+    _db.session.add(session)
+    _db.session.flush()
+    return session
+
+
+def test_unlock_is_rejected_unless_the_emsps_driver_holds_the_connector(
+    client, emsp, station_location, peer
+):
+    first, second = station_location.evses
+    _session_at(station_location, first, ("NL", "OTH"))  # another eMSP's driver charges here
+    _session_at(station_location, second, ("DE", "EMS"), ended_ago=timedelta(hours=1))
+    base = f"{peer.state.base}/emsp/2.2.1/commands/UNLOCK_CONNECTOR"
+    for n, evse in enumerate((first, second, first)):
+        unlock = {
+            "response_url": f"{base}/{n}",
+            "location_id": station_location.ocpi_id,
+            "evse_uid": evse.uid,
+            "connector_id": "1" if n < 2 else "9",
+        }
+        answer = _post(client, emsp, "UNLOCK_CONNECTOR", unlock)
+        assert answer["status_code"] == 1000
+        assert answer["data"] == {"result": "REJECTED", "timeout": 0}
+    assert _db.session.scalar(select(func.count()).select_from(OcpiCommand)) == 0
+    with LiveGateway() as gateway:
+        assert run_commands(10, gateway.bus) == 0
+        assert gateway.charger.received == []
+
+
 def test_reserve_cancel_and_unlock_map_ocpp_answers(client, emsp, station_location, peer):
     evse = station_location.evses[0]
+    _session_at(station_location, evse, ("DE", "EMS"), ended_ago=timedelta(minutes=2))
     base = f"{peer.state.base}/emsp/2.2.1/commands"
     reserve = {
         "response_url": f"{base}/RESERVE_NOW/1",

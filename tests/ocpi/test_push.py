@@ -8,7 +8,10 @@ from app.accounts.models import User
 from app.core.outbox import OutboxEvent
 from app.extensions import db as _db
 from app.inventory import services
+from app.ocpi.schemas.locations import LOCATION
 from app.ocpi.tasks import deliver_outbox
+from tests.ocpi.conformance import assert_exact
+from tests.ocpi.peer import EmspPeer
 
 
 def _owner(location):
@@ -84,3 +87,26 @@ def test_the_other_branchs_topic_spelling_is_pushed_too(db, make_partner, make_l
     _db.session.flush()
     assert deliver_outbox(10) == 2
     assert [p.method for p in peer.pushes()] == ["PATCH", "PUT"]
+
+
+def test_an_evse_patch_the_partner_cannot_place_is_followed_by_the_whole_location(
+    db, make_partner, make_location
+):
+    with EmspPeer(strict_locations=True) as peer:  # answers 404 / 2003 for Locations it lacks
+        _emsp(make_partner, peer)
+        location = make_location()
+        services.set_evse_status(location.evses[0], "CHARGING")
+        assert deliver_outbox(10) == 1
+        services.set_evse_status(location.evses[0], "AVAILABLE")
+        assert deliver_outbox(10) == 1
+    first, put, second = peer.pushes()
+    base = f"/ocpi/emsp/2.2.1/locations/{location.country_code}/{location.party_id}"
+    evse_path = f"{base}/{location.ocpi_id}/{location.evses[0].uid}"
+    assert (first.method, first.path) == ("PATCH", evse_path)
+    assert (put.method, put.path) == ("PUT", f"{base}/{location.ocpi_id}")
+    assert_exact(LOCATION["2.2.1"](), put.body)
+    assert put.body["evses"][0]["status"] == "CHARGING"
+    # The partner holds it now: the next status goes by PATCH alone.
+    assert (second.method, second.path, second.body["status"]) == ("PATCH", evse_path, "AVAILABLE")
+    events = _db.session.scalars(select(OutboxEvent)).all()
+    assert [e.last_error for e in events] == [None, None]

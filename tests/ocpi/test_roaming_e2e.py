@@ -14,10 +14,13 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import Connector, Evse, Location, Party
+from app.ocpi import sync
 from app.ocpi.models import Token
 from app.ocpi.schemas.locations import LOCATION
 from app.ocpi.tasks import deliver_outbox
 from app.ocpi.tokens.services import authorize_token
+from app.tariffs.models import Tariff
+from tests.ocpi.conformance import assert_exact
 from tests.ocpi.test_tokens_receiver import token_body
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -28,6 +31,16 @@ def _seed(app, count: int) -> None:
         db.session.add(Party(country_code="NL", party_id="PLG", name="PlugPool", is_own=True))
         owner = User(email="owner@example.test", password_hash="x", name="Owner", role="owner")
         db.session.add(owner)
+        for n in range(2):
+            db.session.add(
+                Tariff(
+                    country_code="NL",
+                    party_id="PLG",
+                    ocpi_id=f"T{n}",
+                    currency="EUR",
+                    elements=[{"price_components": [{"type": "ENERGY", "price": "0.30"}]}],
+                )
+            )
         db.session.flush()
         for n in range(count):
             location = Location(
@@ -72,7 +85,7 @@ def _pull(peer, url: str, token: str) -> tuple[list[str], list[str]]:
     while url:
         reply = peer.call("GET", url, token)
         assert reply.status_code == 200, reply.text
-        assert reply.headers["X-Limit"] == "1000"
+        assert reply.headers["X-Limit"] == "3"  # this page's limit
         totals.append(reply.headers["X-Total-Count"])
         ids += [item["id"] for item in reply.json()["data"]]
         link = reply.headers.get("Link")
@@ -82,7 +95,8 @@ def _pull(peer, url: str, token: str) -> tuple[list[str], list[str]]:
     return ids, totals
 
 
-def test_emsp_and_cpo_roam_over_http(plugpool, peer):
+def test_emsp_and_cpo_roam_over_http(plugpool, peer, monkeypatch):
+    monkeypatch.setattr(sync, "BATCH", 3)  # the full set goes out in several outbox steps
     _seed(plugpool.app, 7)
     runner = plugpool.app.test_cli_runner()
     added = runner.invoke(args=["ocpi", "partner-add", "peer"]).output
@@ -91,6 +105,21 @@ def test_emsp_and_cpo_roam_over_http(plugpool, peer):
     # TOKEN_A opens credentials and versions only.
     assert peer.call("GET", plugpool.url("cpo/2.3.0/locations"), token_a).status_code == 401
     token_c = peer.register_with(plugpool.versions_url, token_a)["data"]["token"]
+
+    # Registration queues the full set: every Tariff, then every published Location, by PUT.
+    with plugpool.app.app_context():
+        while deliver_outbox(3):
+            pass
+        assert all(e.last_error is None for e in db.session.scalars(select(OutboxEvent)))
+    tariffs = peer.received("tariffs", "PUT")
+    assert [r.path for r in tariffs] == [f"/ocpi/emsp/2.2.1/tariffs/NL/PLG/T{n}" for n in range(2)]
+    assert peer.state.requests.index(tariffs[-1]) < peer.state.requests.index(peer.pushes()[0])
+    full_set = peer.pushes("PUT")
+    assert [r.path for r in full_set] == [
+        f"/ocpi/emsp/2.2.1/locations/NL/PLG/LOC{n:03d}" for n in range(7)
+    ]
+    assert_exact(LOCATION["2.2.1"](), full_set[0].body)
+    peer.state.requests.clear()
 
     # Pull all locations in pages of 3, then only those changed in a window.
     all_ids, totals = _pull(peer, plugpool.url("cpo/2.2.1/locations?limit=3"), token_c)
@@ -101,7 +130,7 @@ def test_emsp_and_cpo_roam_over_http(plugpool, peer):
     ids, totals = _pull(peer, window, token_c)
     assert ids == ["LOC002", "LOC003", "LOC004", "LOC005"] and set(totals) == {"4"}
     one = peer.call("GET", plugpool.url("cpo/2.3.0/locations/LOC001"), token_c).json()["data"]
-    LOCATION["2.3.0"]().load(one)
+    assert_exact(LOCATION["2.3.0"](), one)
 
     # Token push, then real-time authorisation back to the peer.
     token_url = plugpool.url("cpo/2.2.1/tokens/DE/EMS/RFID-77")
@@ -138,7 +167,7 @@ def test_emsp_and_cpo_roam_over_http(plugpool, peer):
     assert patch.headers["OCPI-to-party-id"] == "EMS"
     assert (put.method, put.path) == ("PUT", "/ocpi/emsp/2.2.1/locations/NL/PLG/LOC003")
     assert put.body["name"] == "Renamed"
-    LOCATION["2.2.1"]().load(put.body)
+    assert_exact(LOCATION["2.2.1"](), put.body)
 
     # Rotation by PUT, then unregistration by DELETE.
     peer.state.tokens_accepted.add("peer-b-2")

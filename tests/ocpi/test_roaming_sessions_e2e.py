@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.accounts.models import User
 from app.bookings import services as bookings
@@ -26,10 +26,13 @@ from app.extensions import db
 from app.gateway.ports import OcppVersion
 from app.gateway.simulator import SimulatorConfig, connected
 from app.inventory.models import ChargeStation
+from app.ocpi.models import OcpiCommand
 from app.ocpi.schemas.sessions import CDR, SESSION
 from app.ocpi.tasks import deliver_outbox, run_commands
 from tests.charging.support import db_gateway, eventually, read, seed_site
-from tests.gateway.support import PASSWORD, run
+from tests.charging.test_flow_v201 import V201, boot, event, session_events
+from tests.gateway.support import PASSWORD, charger, run
+from tests.ocpi.conformance import assert_exact
 from tests.ocpi.test_tokens_receiver import token_body
 
 UID = "RFID-ROAM-1"
@@ -110,6 +113,7 @@ def _charge_twice(plugpool: Any, peer: Any, token: str, site: Any) -> list[str]:
                         "token": token_body(uid=UID, whitelist="ALLOWED"),
                         "location_id": "RO-LOC",
                         "evse_uid": "RO-EVSE-1",
+                        "authorization_reference": f"AUTH-{n}",
                     }
                     answer = await asyncio.to_thread(
                         _command, peer, plugpool, token, "START_SESSION", start
@@ -173,9 +177,15 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
         pushed = [p for p in puts if p.path.endswith(f"/NL/PLG/{session_id}")]
         # Opened: the whole Session by PUT; then its progress by PATCH, ending COMPLETED.
         assert [p.method for p in pushed] == ["PUT", "PATCH"]
-        SESSION["2.2.1"]().load(pushed[0].body)
+        assert_exact(SESSION["2.2.1"](), pushed[0].body)
         assert pushed[0].body["status"] == "ACTIVE"
         assert pushed[0].body["cdr_token"]["uid"] == UID
+        # Started by START_SESSION: auth_method COMMAND, with the command's reference.
+        n = ids.index(session_id)
+        assert (pushed[0].body["auth_method"], pushed[0].body["authorization_reference"]) == (
+            "COMMAND",
+            f"AUTH-{n}",
+        )
         assert pushed[1].body["status"] == "COMPLETED" and pushed[1].body["last_updated"]
         assert pushed[1].body["kwh"] > 0 and pushed[1].body["total_cost"]["excl_vat"] > 0
     posts = peer.received("cdrs", "POST")
@@ -185,8 +195,13 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
             "DE",
             "EMS",
         )
-    for post in posts:
-        CDR["2.2.1"]().load(post.body)
+    for n, post in enumerate(posts):
+        assert_exact(CDR["2.2.1"](), post.body)
+        assert post.body["session_id"] == ids[n]
+        assert (post.body["auth_method"], post.body["authorization_reference"]) == (
+            "COMMAND",
+            f"AUTH-{n}",
+        )
         assert (
             post.body["total_energy"] > 0 and post.body["cdr_location"]["evse_uid"] == "RO-EVSE-1"
         )
@@ -197,7 +212,7 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
     cdrs = _pull(peer, plugpool.url("cpo/2.3.0/cdrs?limit=1"), token)
     assert [item["id"] for item in cdrs] == [p.body["id"] for p in posts]
     for item in cdrs:
-        CDR["2.3.0"]().load(item)
+        assert_exact(CDR["2.3.0"](), item)
 
 
 def test_a_partner_books_a_home_charger_over_http(plugpool, peer):
@@ -248,3 +263,73 @@ def test_a_partner_books_a_home_charger_over_http(plugpool, peer):
         with pytest.raises(SlotTaken):
             bookings.hold_slot(driver, site.evse_pk, start, start + timedelta(hours=1))
         db.session.rollback()
+
+
+def test_a_start_session_authorises_its_token_for_the_whole_201_session(plugpool, peer):
+    """The eMSP never pushed this token: its START_SESSION is the authorisation, also when
+    the charger names the token again after the command's 15 minutes."""
+    site = seed_site(plugpool.app, prefix="CM")
+    added = plugpool.app.test_cli_runner().invoke(args=["ocpi", "partner-add", "emsp"]).output
+    token = peer.register_with(plugpool.versions_url, added.split("TOKEN_A: ")[1].strip())
+    token = token["data"]["token"]
+    app = plugpool.app
+    start = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/1",
+        "token": token_body(uid="RFID-UNPUSHED", contract_id="DE-EMS-C77"),
+        "location_id": "CM-LOC",
+        "evse_uid": "CM-EVSE-1",
+        "authorization_reference": "AUTH-77",
+    }
+    assert _command(peer, plugpool, token, "START_SESSION", start) == "ACCEPTED"
+    id_token = {"id_token": "RFID-UNPUSHED", "type": "ISO14443"}
+
+    async def scenario() -> list[Any]:
+        async with db_gateway(app) as gateway, charger(gateway, site.station_id, V201) as cp:
+            assert (await cp.call(boot())).status == "Accepted"
+            await asyncio.to_thread(in_app, app, lambda: run_commands(10, gateway.bus))
+            assert [name for name, _ in cp.received] == ["RequestStartTransaction"]
+            events = session_events("RFID-UNPUSHED")
+            events[0].id_token = id_token
+            answers = [await cp.call(e) for e in events[:3]]
+            await asyncio.to_thread(in_app, app, lambda: _date_commands(minutes=20))
+            events[3].id_token = id_token  # stopped by the same card, 20 minutes on
+            answers.append(await cp.call(events[3]))
+            # The command started its session: the card's next transaction is not its.
+            await asyncio.to_thread(in_app, app, lambda: _date_commands(minutes=1))
+            again = event("Started", 0, 5000, "2026-11-21T11:10:00Z", charging_state="Charging")
+            again.transaction_info = {**again.transaction_info, "transaction_id": "tx-2"}
+            again.id_token = id_token
+            answers.append(await cp.call(again))
+            return answers
+
+    answers = run(scenario, timeout=30)
+    assert answers[0].id_token_info["status"] == "Accepted"
+    assert answers[3].id_token_info["status"] == "Accepted"
+    assert answers[4].id_token_info["status"] == "Invalid"
+
+    def stored() -> tuple[Any, ...]:
+        session = db.session.scalars(select(ChargingSession).order_by(ChargingSession.id)).first()
+        cdr = db.session.scalars(select(Cdr)).one()
+        return (
+            session.status,
+            session.auth_method,
+            session.authorization_reference,
+            (session.token_country_code, session.token_party_id, session.contract_id),
+            (cdr.auth_method, cdr.authorization_reference, cdr.session_id == session.ocpi_id),
+        )
+
+    assert read(app, stored) == (
+        "COMPLETED",
+        "COMMAND",
+        "AUTH-77",
+        ("DE", "EMS", "DE-EMS-C77"),
+        ("COMMAND", "AUTH-77", True),
+    )
+
+
+def _date_commands(minutes: int) -> None:
+    """Move the commands' time back, as if they were sent `minutes` ago."""
+    db.session.execute(
+        update(OcpiCommand).values(created_at=datetime.now(UTC) - timedelta(minutes=minutes))
+    )
+    db.session.commit()

@@ -9,6 +9,7 @@ from app.core.outbox import OutboxEvent, emit
 from app.extensions import db as _db
 from app.ocpi.schemas.sessions import CDR, SESSION
 from app.ocpi.tasks import deliver_outbox, deliver_outbox_task
+from tests.ocpi.conformance import assert_exact
 
 
 def _emsp(make_partner, peer, roles):
@@ -50,8 +51,8 @@ def test_session_and_cdr_go_to_the_tokens_emsp_only(db, make_partner, make_sessi
     for request in (*puts, *posts):
         assert request.headers["OCPI-to-country-code"] == "DE"
         assert request.headers["OCPI-to-party-id"] == "EMS"
-    SESSION["2.2.1"]().load(puts[0].body)
-    CDR["2.2.1"]().load(posts[0].body)
+    assert_exact(SESSION["2.2.1"](), puts[0].body)
+    assert_exact(CDR["2.2.1"](), posts[0].body)
     events = _db.session.scalars(select(OutboxEvent)).all()
     assert all(e.delivered_at is not None and e.last_error is None for e in events)
     assert deliver_outbox(10) == 0

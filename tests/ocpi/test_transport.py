@@ -36,6 +36,13 @@ def test_version_details_list_every_module_and_role(client, make_partner):
             ("tokens", "RECEIVER"),
             ("commands", "RECEIVER"),
             ("chargingprofiles", "RECEIVER"),
+            ("sessions", "RECEIVER"),
+            ("cdrs", "RECEIVER"),
+            ("tokens", "SENDER"),
+            ("commands", "SENDER"),
+            # PlugPool as eMSP.
+            ("locations", "RECEIVER"),
+            ("tariffs", "RECEIVER"),
         }
         # The Bookings module exists in 2.3.0 only.
         assert pairs == common | ({("Booking", "SENDER")} if version == "2.3.0" else set())

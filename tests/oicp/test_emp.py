@@ -19,7 +19,7 @@ from app.inventory.models import Evse, Location, Party
 from app.oicp.models import OicpCdr, OicpOperator, OicpSession
 from app.oicp.server import serving
 from app.oicp.services import emp_pull, emp_sessions
-from app.payments.models import StripeCustomer
+from app.payments.models import RoamingCharge, StripeCustomer
 from app.payments.stripe_gateway import StripeGateway
 from tests.support.hubject_standin import StandIn, dataset
 from tests.support.hubject_standin.certs import Pki
@@ -112,6 +112,7 @@ def test_pull_search_remote_start_and_cdr_billing(
         evse = _hubject_evse(8)
         record = emp_sessions.start_remote(driver_id, evse.id)
         session_id, evco = record.session_id, record.token_uid
+        charge_reference = record.charge_reference
         record_pk = record.id
         emp_sessions.stop_remote(driver_id, record_pk)
     remote = standin.state()["remote"]
@@ -133,10 +134,21 @@ def test_pull_search_remote_start_and_cdr_billing(
         assert emp_sessions.bill_due_cdrs() == 1
         stored = db.session.scalars(select(OicpCdr)).one()
         status = db.session.get(OicpSession, record_pk).status
+        charge = db.session.get(RoamingCharge, stored.roaming_charge_pk)
+        hold = app.config["EMSP_HOLD_MINOR"]
+        fee = app.config["EMSP_ROAMING_FEE_MINOR"]
     assert (stored.currency, stored.total_cost_minor) == ("EUR", 410)  # 10.5 kWh at 0.39
-    assert stored.billing_status == "paid" and status == "ended"
-    payment = stripe_gateway.retrieve_payment(stored.payment_intent_id)
-    assert (payment.amount, payment.status) == (410, "succeeded")
+    assert stored.billing_status == "billed" and status == "ended"
+    # Billed as an OCPI partner's CDR: the start's hold, captured for the cost plus the fee.
+    assert charge.authorization_reference == charge_reference
+    assert charge.authorised_minor == hold
+    assert (charge.state, charge.due_minor, charge.captured_minor) == (
+        "captured",
+        410 + fee,
+        410 + fee,
+    )
+    payment = stripe_gateway.retrieve_payment(charge.payment_intent_id)
+    assert payment.status == "succeeded"
 
     missed = _cdr(str(uuid.uuid4()), dataset.evse_id(12), evco, "2")
     standin.configure(emp_cdrs=[cdr, missed])

@@ -130,3 +130,36 @@ def test_unknown_event_types_are_acknowledged(client):
     response = post(client, event("customer.created", {"id": "cus_1", "object": "customer"}))
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"null",
+        b'"evt_1"',
+        b'{"id": {"nested": 1}, "type": "payment_intent.succeeded", "data": {"object": {}}}',
+        b'{"id": "evt_x", "type": ["payment_intent.succeeded"], "data": {"object": {}}}',
+        b'{"id": "evt_x", "type": "payment_intent.canceled", "data": {"object": {"id": {}}}}',
+        b'{"id": "evt_x", "type": "payment_intent.canceled", "data": []}',
+        b'{"id": "evt_x", "type": "payment_intent.canceled", "created": "soon", "data": {}}',
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_a_correctly_signed_body_of_the_wrong_shape_is_400_and_writes_nothing(client, booked, body):
+    before = event_count()
+    response = post(client, body)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert event_count() == before
+
+
+@pytest.mark.parametrize("skew", [-3600, 3600])
+def test_a_timestamp_outside_the_tolerance_either_way_is_400(client, booked, skew):
+    _, payment = booked
+    body = event(
+        "payment_intent.canceled", {"id": payment.payment_intent_id, "object": "payment_intent"}
+    )
+    response = post(client, body, sign_payload(body, WEBHOOK_SECRET, int(time.time()) + skew))
+    assert response.status_code == 400
+    assert event_count() == 0

@@ -157,3 +157,18 @@ def test_connect_event_carries_its_account():
     body = json.dumps(event).encode()
 
     assert verify_event(body, sign_payload(body, SECRET), SECRET).account == "acct_1"
+
+
+def test_a_timestamp_in_the_future_beyond_the_tolerance_is_rejected():
+    body = event_body()
+    header = sign_payload(body, SECRET, timestamp=int(time.time()) + 3600)
+
+    with pytest.raises(InvalidWebhook):
+        verify_event(body, header, SECRET)
+
+
+def test_a_timestamp_slightly_ahead_within_the_tolerance_is_accepted():
+    body = event_body()
+    header = sign_payload(body, SECRET, timestamp=int(time.time()) + 60)
+
+    assert verify_event(body, header, SECRET).id == "evt_1"

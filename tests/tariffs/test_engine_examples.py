@@ -9,16 +9,15 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.tariffs.engine import PeriodState, SessionPeriod, Tariff, parse_tariff, price_session
+from tests.support.ocpi_examples import OCPI_EXAMPLES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO_ROOT.parent / "shared" / "ocpi-examples"
+EXAMPLES = OCPI_EXAMPLES
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 6, 1, tzinfo=BERLIN)
 SATURDAY = datetime(2026, 6, 6, tzinfo=BERLIN)

@@ -17,9 +17,9 @@ from app.tariffs.engine import (
     TaxIncluded,
     parse_tariff,
 )
+from tests.support.ocpi_examples import OCPI_EXAMPLES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO_ROOT.parent / "shared" / "ocpi-examples"
+EXAMPLES = OCPI_EXAMPLES
 TARIFF_FILES = sorted(
     (version, path)
     for version in ("2.2.1", "2.3.0")

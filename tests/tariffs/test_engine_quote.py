@@ -3,7 +3,6 @@
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,9 +16,9 @@ from app.tariffs.engine import (
     price_session,
     quote_window,
 )
+from tests.support.ocpi_examples import OCPI_EXAMPLES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO_ROOT.parent / "shared" / "ocpi-examples"
+EXAMPLES = OCPI_EXAMPLES
 BERLIN = ZoneInfo("Europe/Berlin")
 NOON = datetime(2026, 6, 1, 12, tzinfo=BERLIN)
 

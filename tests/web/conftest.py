@@ -69,7 +69,7 @@ def log_in(client: FlaskClient) -> Callable[[User], str]:
 
     def log_in(user: User) -> str:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["csrf"] = CSRF
         # The test's app context outlives requests, and flask-login caches the user on g.

@@ -7,9 +7,11 @@ its own database session), from a pool of threads.
 
 from app.charging.services.bookings import (
     dispatch_booking,
+    record_reservation_update,
     release_reservations,
     remote_start_booking,
     remote_stop_booking,
+    retry_reservations,
     start_due_bookings,
 )
 from app.charging.services.sessions import (
@@ -28,9 +30,12 @@ from app.charging.services.stations import (
     driver_token_uid,
     issue_driver_token,
     note_heartbeat,
+    record_progress,
     record_security_event,
+    record_station_events,
     record_status,
     set_connection,
+    set_driver_token_valid,
 )
 
 __all__ = [
@@ -45,12 +50,17 @@ __all__ = [
     "issue_driver_token",
     "note_heartbeat",
     "record_meter_values",
+    "record_progress",
+    "record_reservation_update",
     "record_security_event",
+    "record_station_events",
     "record_status",
     "release_reservations",
     "remote_start_booking",
     "remote_stop_booking",
+    "retry_reservations",
     "set_connection",
+    "set_driver_token_valid",
     "settle_cdr_bookings",
     "start_due_bookings",
     "start_transaction",

@@ -72,6 +72,62 @@ def dispatch_booking(booking_id: int, sender: CommandSender) -> BookingDispatch:
     return _record_reservation(booking_id, status)
 
 
+def retry_reservations(
+    sender: CommandSender, station_id: str | None = None, now: datetime | None = None
+) -> list[int]:
+    """Send ReserveNow again for bookings dispatched while their station was offline (job,
+    and on the station's reconnect); only while the booking's window is not over."""
+    station_pk = None
+    if station_id is not None:
+        station = queries.station(station_id)
+        if station is None:
+            db.session.rollback()
+            return []
+        station_pk = station.id
+    retry = queries.reservations_to_retry(station_pk, now or utcnow())
+    db.session.commit()
+    done = []
+    for booking_id in retry:
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            continue
+        plan = _plan(booking)
+        db.session.commit()
+        if not plan.reservable:
+            continue
+        status = _send_status(sender, plan.station_id, _reserve(plan))
+        if status == OFFLINE:
+            continue  # gone again: the next reconnect or round tries once more
+        dispatch = _record_reservation(booking_id, status)
+        if dispatch.station_offline:
+            dispatch.station_offline = False  # reachable again: the booking is not at risk
+            db.session.commit()
+        done.append(booking_id)
+    return done
+
+
+def record_reservation_update(station_id: str, reservation_id: int, status: str) -> None:
+    """Keep on the booking that its station ended the reservation (2.0.1 Expired / Removed)."""
+    dispatch = queries.dispatch_of(reservation_id)  # the reservation id is the booking id
+    booking = db.session.get(Booking, reservation_id) if dispatch else None
+    station = booking.evse.station if booking is not None else None
+    if dispatch is None or station is None or station.station_id != station_id:
+        log.info("%s: status update of an unknown reservation %s", station_id, reservation_id)
+        db.session.rollback()
+        return
+    if dispatch.reservation_status == status:
+        db.session.rollback()
+        return  # a resend
+    dispatch.reservation_status = status[:24]
+    if booking.status in queries.BOOKED_STATUSES and booking.ends_at > utcnow():
+        _notify(
+            reservation_id,
+            NoticeKind.RESERVATION_ENDED,
+            f"The charger ended the reservation of this booking ({status}).",
+        )
+    db.session.commit()
+
+
 def _claim_dispatch(booking_id: int) -> StationPlan | None:
     """Create the booking's dispatch row (once) and return its plan; None when done before."""
     booking = db.session.get(Booking, booking_id)

@@ -15,7 +15,7 @@ from app.bookings.enums import BookingStatus
 from app.bookings.models import Booking
 from app.charging import queries
 from app.charging.cdrs import create_cdr
-from app.charging.enums import AuthMethod, SessionStatus
+from app.charging.enums import AuthMethod, NoticeKind, SessionStatus
 from app.charging.meters import (
     Reading,
     charging_periods,
@@ -28,6 +28,7 @@ from app.charging.meters import (
 from app.charging.models import (
     Cdr,
     ChargingSession,
+    Notice,
     TransactionEventSeen,
 )
 from app.charging.services.stations import authorize_token, require_station
@@ -47,7 +48,8 @@ from app.gateway.ports import (
     TransactionStarted,
     TransactionStop,
 )
-from app.inventory.models import ChargeStation, Evse
+from app.inventory.models import ChargeStation, Evse, Location
+from app.ocpi.commands.queries import mark_started
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +198,8 @@ def _event_decision(
         _place(session, queries.evse_of(station.id, event.evse_id), event.connector_id)
     if event.id_token is None:
         return None
+    if session.auth_method == AuthMethod.COMMAND.value and event.id_token == session.token_uid:
+        return _commanded_decision(session)  # a remote start's token is not checked again
     evse = db.session.get(Evse, session.evse_pk) if session.evse_pk else None
     decision = authorize_at(station, event.id_token, event.token_type, evse, event.timestamp)
     if session.token_uid is None:
@@ -205,6 +209,20 @@ def _event_decision(
     elif event.id_token == session.token_uid and not decision.accepted:
         session.status = SessionStatus.INVALID.value
     return decision
+
+
+def _commanded_decision(session: ChargingSession) -> Decision:
+    """The decision a session started by command keeps for its own token."""
+    return Decision(
+        status=AuthorizationStatus.ACCEPTED,
+        uid=session.token_uid or "",
+        token_type=session.token_type or "OTHER",
+        country_code=session.token_country_code,
+        party_id=session.token_party_id,
+        contract_id=session.contract_id,
+        auth_method=AuthMethod.COMMAND,
+        authorization_reference=session.authorization_reference,
+    )
 
 
 def _finish_201(session: ChargingSession, event: TransactionEvent) -> Cdr | None:
@@ -294,6 +312,8 @@ def _apply_decision(session: ChargingSession, decision: Decision) -> None:
     session.auth_status = decision.status.value
     accepted = SessionStatus.ACTIVE if decision.accepted else SessionStatus.INVALID
     session.status = accepted.value
+    if decision.command_id is not None:
+        mark_started(decision.command_id, session.ocpi_id)
 
 
 def _link_booking(session: ChargingSession, decision: Decision, correlation_id: int | None) -> None:
@@ -326,6 +346,8 @@ def _finish(
         session.status = SessionStatus.INVALID.value
         session.invalid_reason = problem or session.invalid_reason or "token not accepted"
         log.warning("session %s is not billed: %s", session.ocpi_id, session.invalid_reason)
+        if problem:
+            _flag(session, problem)
         _emit_session(session)
         return None
     if inner is None:
@@ -337,6 +359,21 @@ def _finish(
     cdr = create_cdr(session, charging_periods(session_readings(begin, inner, end)))
     _emit_session(session)
     return cdr
+
+
+def _flag(session: ChargingSession, problem: str) -> None:
+    """Hold an implausible session for review: the owner and the admin see it, unbilled."""
+    session.flagged_at = utcnow()
+    location = db.session.get(Location, session.location_pk) if session.location_pk else None
+    if location is not None and location.owner_id is not None:
+        db.session.add(
+            Notice(
+                user_id=location.owner_id,
+                booking_id=session.booking_id,
+                kind=NoticeKind.SESSION_FLAGGED.value,
+                body=f"A session at {session.station_id} was not billed: {problem}.",
+            )
+        )
 
 
 def _problem(session: ChargingSession, begin: Reading, end: Reading) -> str | None:

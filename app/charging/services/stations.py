@@ -12,10 +12,18 @@ from app.charging import queries
 from app.charging.models import (
     DriverToken,
     EvseStatusReport,
+    StationEvent,
     StationSecurityEvent,
 )
-from app.charging.tokens import authorize_at, new_driver_token
+from app.charging.tokens import (
+    APP_TOKEN_TYPE,
+    authorize_at,
+    new_driver_token,
+    own_token,
+    set_token_valid,
+)
 from app.core.clock import utcnow
+from app.core.errors import NotFound
 from app.core.security import verify_secret
 from app.extensions import db
 from app.gateway.ports import (
@@ -24,15 +32,19 @@ from app.gateway.ports import (
     BootDecision,
     BootInfo,
     OcppVersion,
+    ProgressKind,
+    ProgressReport,
     RegistrationStatus,
     SecurityEvent,
     StationAuth,
+    StationEventReport,
     StatusReport,
     ViolationKind,
 )
 from app.inventory.enums import EvseStatus
 from app.inventory.models import ChargeStation
 from app.inventory.services import ensure_own_party, set_evse_status
+from app.ocpi.models import Token
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +59,21 @@ class UnknownStation(LookupError):
 # Stations
 
 
-def authenticate_station(station_id: str, password: str | None) -> StationAuth:
-    """Check a station's identity and Basic-auth password against its stored hash."""
+def authenticate_station(
+    station_id: str, password: str | None, certified: bool = False
+) -> StationAuth:
+    """Check a station's identity and Basic-auth password against its stored hash; a client
+    certificate of the operator's CA naming the station (`certified`) stands for the password."""
     station = queries.station(station_id)
     if station is None:
         return StationAuth(AuthOutcome.UNKNOWN)
-    if password is None or not verify_secret(station.password_hash, password):
+    if not certified and (password is None or not verify_secret(station.password_hash, password)):
         return StationAuth(AuthOutcome.BAD_PASSWORD)
     return StationAuth(
         AuthOutcome.OK,
         approved=station.approved,
         allow_missing_subprotocol=station.allow_missing_subprotocol,
+        accepted_before=station.approved and station.accepted_at is not None,
     )
 
 
@@ -72,6 +88,7 @@ def boot_station(station_id: str, info: BootInfo) -> BootDecision:
     station.firmware_version = (info.firmware_version or "")[:50] or None
     station.last_seen_at = utcnow()
     approved = station.approved
+    station.accepted_at = station.last_seen_at if approved else None
     db.session.commit()
     if approved:
         return BootDecision(RegistrationStatus.ACCEPTED, HEARTBEAT_INTERVAL)
@@ -134,6 +151,43 @@ def record_security_event(station_id: str, event: SecurityEvent) -> None:
     db.session.commit()
 
 
+def record_progress(station_id: str, report: ProgressReport) -> None:
+    """Keep the latest firmware or log-upload status in the station's record."""
+    station = require_station(station_id)
+    now = utcnow()
+    if report.kind is ProgressKind.FIRMWARE:
+        station.firmware_status, station.firmware_status_at = report.status[:32], now
+    else:
+        station.log_status, station.log_status_at = report.status[:32], now
+    db.session.commit()
+
+
+def record_station_events(station_id: str, events: tuple[StationEventReport, ...]) -> None:
+    """Keep what a station reported about itself; a resent NotifyEvent entry is kept once."""
+    for event in events:
+        if event.event_id is not None and queries.station_event(
+            station_id, event.event_id, event.timestamp
+        ):
+            continue
+        if event.kind == "NotifyEvent" and event.trigger in {"Alerting", "Delta"}:
+            log.info("%s: event %s %s", station_id, event.component, event.variable)
+        db.session.add(
+            StationEvent(
+                station_id=station_id,
+                kind=event.kind[:32],
+                event_id=event.event_id,
+                timestamp=event.timestamp,
+                trigger=(event.trigger or "")[:16] or None,
+                component=event.component,
+                variable=event.variable,
+                actual_value=(event.actual_value or "")[:2500] or None,
+                cleared=event.cleared,
+                tech_info=(event.tech_info or "")[:500] or None,
+            )
+        )
+    db.session.commit()
+
+
 def count_violation(station_id: str, kind: ViolationKind) -> None:
     """Count a protocol violation against the station."""
     log.info("protocol violation by %s: %s", station_id, kind.value)
@@ -173,7 +227,7 @@ def issue_driver_token(user_id: int, uid: str | None = None) -> DriverToken:
 
 def driver_token_uid(user_id: int) -> str:
     """Return the driver's token uid, issuing one on first use."""
-    tokens = queries.tokens_of_driver(user_id)
+    tokens = [t for t in queries.tokens_of_driver(user_id) if t.type == APP_TOKEN_TYPE]
     return tokens[0].uid if tokens else issue_driver_token(user_id).uid
 
 
@@ -186,3 +240,17 @@ def _one_transaction() -> Iterator[None]:
     except Exception:
         db.session.rollback()
         raise
+
+
+def set_driver_token_valid(
+    uid: str,
+    valid: bool,
+    token_type: str = "APP_USER",  # noqa: S107 -- an OCPI TokenType, not a secret
+) -> Token:
+    """Block (valid false) or unblock a driver's token; partners hear it through the outbox."""
+    with _one_transaction():
+        token = own_token(uid, token_type)
+        if token is None:
+            raise NotFound(f"No driver token {uid}")
+        set_token_valid(token, valid)
+    return token

@@ -9,7 +9,7 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.ocpi.bookings import queries
 from app.ocpi.bookings.serialise import booking_to_ocpi
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiBooking, OcpiPartner, PartnerStatus
 
@@ -70,8 +70,7 @@ def push(partner: OcpiPartner, event: OutboxEvent) -> None:
         to_party=(record.country_code, record.party_id),
     )
     location = booking.location
-    base = (receiver_url(partner) or "").rstrip("/")
-    client.put(
-        f"{base}/{location.country_code}/{location.party_id}/{booking.id}",
-        booking_to_ocpi(booking, record),
+    target = endpoint_url(
+        receiver_url(partner) or "", location.country_code, location.party_id, str(booking.id)
     )
+    client.put(target, booking_to_ocpi(booking, record))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.charging.commands import CommandSender
 from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.ocpi.chargingprofiles.services import PROFILE_QUEUED, execute_profile_request
-from app.ocpi.commands.ports import CommandSender
 from app.ocpi.models import OcpiChargingProfile
 
 

@@ -17,6 +17,7 @@ from flask import current_app
 from marshmallow import ValidationError, fields
 from sqlalchemy import select
 
+from app.charging.commands import CommandSender
 from app.charging.models import ChargingSession
 from app.core.clock import iso_utc, utcnow
 from app.core.outbox import emit
@@ -25,7 +26,6 @@ from app.gateway import commands as ocpp
 from app.gateway.errors import CommandTimeout, GatewayError, StationOffline, UnsupportedCommand
 from app.ocpi import errors
 from app.ocpi.client import OcpiClient
-from app.ocpi.commands.ports import CommandSender
 from app.ocpi.models import OcpiChargingProfile, OcpiPartner
 from app.ocpi.schemas.chargingprofiles import SetChargingProfile
 from app.ocpi.sessions.queries import visible_session

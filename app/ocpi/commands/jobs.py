@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.charging.commands import CommandSender
 from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
-from app.ocpi.commands.ports import CommandSender
 from app.ocpi.commands.services import COMMAND_QUEUED, execute_command
 from app.ocpi.models import OcpiCommand
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import zlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from app.charging.commands import CommandSender
 from app.core.clock import utcnow
 from app.core.outbox import emit
 from app.extensions import db
@@ -24,15 +25,17 @@ from app.gateway.errors import (
 from app.inventory.models import Evse, Location
 from app.ocpi import errors
 from app.ocpi.client import OcpiClient
-from app.ocpi.commands.ports import CommandSender
 from app.ocpi.locations.queries import published_location
 from app.ocpi.models import OcpiCommand, OcpiPartner
 from app.ocpi.schemas.commands import COMMANDS
-from app.ocpi.sessions.queries import visible_session
+from app.ocpi.sessions.queries import last_session_at, visible_session
 from app.ocpi.tokens.services import check_party
 
 log = logging.getLogger("plugpool.ocpi.commands")
 COMMAND_QUEUED = "ocpi.command"
+TOKEN_IDENTITY = ("country_code", "party_id", "uid", "type", "contract_id")
+# A cable can stay locked after the session ends; its driver's eMSP may unlock it this long.
+UNLOCK_AFTER_SESSION = timedelta(minutes=15)
 
 
 class UnknownSession(Exception):
@@ -141,8 +144,23 @@ def _target(partner: OcpiPartner, name: str, data: dict[str, Any]) -> tuple[str,
         return station, ocpp.ReserveNow(
             reservation, data["token"]["uid"], expires, evse.ocpp_evse_id
         )
+    if not _unlock_allowed(partner, evse, data["connector_id"]):
+        return None
     connector = int(data["connector_id"]) if data["connector_id"].isdigit() else 1
     return station, ocpp.UnlockConnector(evse.ocpp_evse_id, connector)
+
+
+def _unlock_allowed(partner: OcpiPartner, evse: Evse, connector_id: str) -> bool:
+    """Only the eMSP whose token holds the connector's session (running or just ended) unlocks.
+
+    Another party's driver may be charging there: an unlock would pull their cable.
+    """
+    connector = next((c for c in evse.connectors if c.ocpi_id == connector_id), None)
+    session = last_session_at(connector.id) if connector is not None else None
+    if session is None or visible_session(partner, session.ocpi_id) is None:
+        return False
+    ended = session.end_date_time  # None while the session runs
+    return ended is None or ended >= utcnow() - UNLOCK_AFTER_SESSION
 
 
 def _stop(partner: OcpiPartner, session_id: str) -> tuple[str, Any] | None:
@@ -181,8 +199,19 @@ def _cancel(partner: OcpiPartner, reservation_id: str) -> tuple[str, Any] | None
 
 
 def _ids(data: dict[str, Any]) -> dict[str, Any]:
-    keys = ("location_id", "evse_uid", "connector_id", "reservation_id", "session_id")
-    return {key: data[key] for key in keys if key in data}
+    """What the command names, kept to link what it starts (the token's identity included)."""
+    keys = (
+        "location_id",
+        "evse_uid",
+        "connector_id",
+        "reservation_id",
+        "session_id",
+        "authorization_reference",
+    )
+    ids = {key: data[key] for key in keys if key in data}
+    if "token" in data:
+        ids["token"] = {key: data["token"][key] for key in TOKEN_IDENTITY}
+    return ids
 
 
 def _timeout() -> int:

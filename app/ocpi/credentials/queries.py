@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from app.core.security import digest_token, same_secret
 from app.extensions import db
@@ -12,10 +13,13 @@ from app.ocpi.models import OcpiPartner, PartnerRole
 def partner_for_token(token: str, raw: bool) -> tuple[OcpiPartner, str] | None:
     """The partner presenting token and its kind ("A" or "C"); raw tokens only if allowed."""
     digest = digest_token(token)
-    query = select(OcpiPartner).where(
-        or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest)
+    query = (
+        select(OcpiPartner)
+        .where(or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest))
+        # Every receiver checks the caller's parties: loaded in the same round trip.
+        .options(joinedload(OcpiPartner.roles))
     )
-    partner = db.session.scalars(query).first()
+    partner = db.session.scalars(query).unique().first()
     if partner is None or (raw and not partner.raw_tokens):
         return None
     if partner.token_in_digest and same_secret(partner.token_in_digest, digest):

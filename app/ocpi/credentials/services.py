@@ -11,11 +11,12 @@ from marshmallow import ValidationError
 from app.core.clock import utcnow
 from app.core.security import digest_token, new_token
 from app.extensions import db
-from app.ocpi import errors, registry
+from app.ocpi import errors, pull, registry
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from app.ocpi.schemas.credentials import CREDENTIALS, Version, VersionDetails
+from app.ocpi.sync import start_sync
 from app.ocpi.transport import SUPPORTED_VERSIONS
 
 log = logging.getLogger("plugpool.ocpi")
@@ -189,6 +190,7 @@ def _endpoint_url(endpoints: list[dict[str, Any]], identifier: str) -> str:
 def _store_registration(
     partner: OcpiPartner, theirs: dict[str, Any], version: str, endpoints: list[dict[str, Any]]
 ) -> None:
+    first = partner.status != PartnerStatus.REGISTERED
     partner.token_out = theirs["token"]
     partner.versions_url = theirs["url"]
     partner.version = version
@@ -215,6 +217,11 @@ def _store_registration(
                 url=endpoint["url"],
             )
         )
+    if first:
+        db.session.flush()
+        start_sync(partner)  # the full set, pushed through the outbox
+    # A CPO's parties enter the inventory, and its first full pull is scheduled.
+    pull.on_registered(partner)
 
 
 def _forget(partner: OcpiPartner) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from app.ocpi.schemas.common import OcpiDateTime, OcpiSchema, cistring
+from app.ocpi.schemas.common import DisplayText, OcpiDateTime, OcpiSchema, cistring
 from app.ocpi.schemas.tokens import Token
 
 
@@ -51,3 +51,31 @@ COMMANDS = {
     "CANCEL_RESERVATION": CancelReservation,
     "UNLOCK_CONNECTOR": UnlockConnector,
 }
+
+COMMAND_RESPONSES = ("NOT_SUPPORTED", "REJECTED", "ACCEPTED", "UNKNOWN_SESSION")
+COMMAND_RESULTS = (
+    "ACCEPTED",
+    "CANCELED_RESERVATION",
+    "EVSE_OCCUPIED",
+    "EVSE_INOPERATIVE",
+    "FAILED",
+    "NOT_SUPPORTED",
+    "REJECTED",
+    "TIMEOUT",
+    "UNKNOWN_RESERVATION",
+)
+
+
+class CommandResponse(OcpiSchema):
+    """A CPO's synchronous answer to a command we sent (PlugPool as eMSP)."""
+
+    result = fields.String(required=True, validate=validate.OneOf(COMMAND_RESPONSES))
+    timeout = fields.Integer(required=True, validate=validate.Range(min=0))
+    message = fields.List(fields.Nested(DisplayText))
+
+
+class CommandResult(OcpiSchema):
+    """A CPO's asynchronous result, POSTed to our response_url."""
+
+    result = fields.String(required=True, validate=validate.OneOf(COMMAND_RESULTS))
+    message = fields.List(fields.Nested(DisplayText))

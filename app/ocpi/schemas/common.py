@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from app.core.clock import iso_utc
 from app.inventory.enums import EvseStatus
@@ -14,10 +14,27 @@ VERSIONS = ("2.2.1", "2.3.0")
 
 
 class OcpiSchema(Schema):
-    """Strict by default: an unknown field is a client error (2001), not silently dropped."""
+    """Base of every OCPI object we read: what real partners send is accepted as the spec allows.
+
+    An unknown field is ignored (OCPI 2.3.0 asks receivers to; 2.2.1 peers add custom fields
+    too), and `null` on an optional field means absent: pydantic and Jackson peers write every
+    unset field as null. A null required field is still an error (in a PATCH, where fields
+    may be left out, a null one is left out too).
+    """
 
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE
+
+    @pre_load
+    def _nulls_are_absent(self, data: Any, *, partial: Any = None, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        required = {
+            field.data_key or name
+            for name, field in self.load_fields.items()
+            if field.required and not (partial is True or (partial and name in partial))
+        }
+        return {key: value for key, value in data.items() if value is not None or key in required}
 
 
 class OcpiDateTime(fields.Field):

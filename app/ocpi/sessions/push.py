@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.charging.models import ChargingSession
 from app.core.outbox import OutboxEvent
 from app.extensions import db
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiPartner, PartnerStatus
 from app.ocpi.sessions import queries
@@ -96,12 +96,12 @@ def push(partner: OcpiPartner, event: OutboxEvent) -> None:
         return
     party = _token_party(session)
     client = OcpiClient(partner.token_out or "", raw_token=partner.raw_tokens, to_party=party)
-    url = (partner.endpoint(MODULE[event.topic], "RECEIVER") or "").rstrip("/")
+    url = partner.endpoint(MODULE[event.topic], "RECEIVER") or ""
     version = partner.version or "2.2.1"
     if event.topic == SESSION_CHANGED:
         row = queries.session_row(session.id)
         body = session_to_ocpi(row[0], version, *row[1:])
-        target = f"{url}/{session.country_code}/{session.party_id}/{session.ocpi_id}"
+        target = endpoint_url(url, session.country_code, session.party_id, session.ocpi_id)
         if _pushed_before(event):
             client.patch(target, {k: v for k, v in body.items() if k in PROGRESS_FIELDS})
         else:

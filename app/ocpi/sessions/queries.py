@@ -100,6 +100,16 @@ def visible_session(partner: OcpiPartner, session_id: str) -> ChargingSession | 
     return db.session.scalars(query).first()
 
 
+def last_session_at(connector_pk: int) -> ChargingSession | None:
+    """The newest session at a connector, whoever's token it ran on."""
+    query = (
+        select(ChargingSession)
+        .where(ChargingSession.connector_pk == connector_pk)
+        .order_by(ChargingSession.start_date_time.desc(), ChargingSession.id.desc())
+    )
+    return db.session.scalars(query.limit(1)).first()
+
+
 def session_by_ocpi_id(country_code: str, party_id: str, session_id: str) -> ChargingSession | None:
     """A session by its OCPI key."""
     query = select(ChargingSession).where(

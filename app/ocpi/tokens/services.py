@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from app.extensions import db
 from app.ocpi import errors
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import party_holder
 from app.ocpi.models import OcpiPartner, PartnerStatus, Token
 from app.ocpi.schemas.tokens import AuthorizationInfo, token_patch_schema
@@ -175,7 +175,7 @@ def _real_time(token: Token, location: LocationReference | None) -> Authorizatio
     )
     try:
         reply = client.post(
-            f"{url.rstrip('/')}/{token.uid}/authorize", location, params={"type": token.type}
+            endpoint_url(url, token.uid, "authorize"), location, params={"type": token.type}
         )
     except errors.PartnerCallFailed as error:
         if error.ocpi_status == 2004 or error.http_status == 404:

@@ -35,7 +35,8 @@ from app.oicp.errors import Code, HubjectCallFailed, OicpError, status_code
 from app.oicp.models import OicpCdr, OicpOperator, OicpSession
 from app.oicp.queries import session_by_hubject_id
 from app.oicp.schemas.charging import ChargeDetailRecords
-from app.payments.models import StripeCustomer
+from app.payments import roaming
+from app.payments.models import RoamingCharge, RoamingState, StripeCustomer
 from app.tariffs.engine import parse_tariff
 from app.tariffs.engine.quote import quote_window
 from app.tariffs.models import Tariff
@@ -188,9 +189,8 @@ def hubject_evse(evse_pk: int) -> tuple[Evse, str]:
 def start_remote(user_id: int, evse_pk: int, client: HubjectClient | None = None) -> OicpSession:
     """AuthorizeRemoteStart at a Hubject charger for a driver; return the accepted session."""
     evse, evse_id = hubject_evse(evse_pk)
-    if _payments_on() and _card(user_id) is None:
-        raise HubjectRefused("add a payment card first")
     evco = evco_of_driver(user_id)
+    reference = _hold(user_id, evse)
     record = OicpSession(
         role="EMP",
         provider_id=provider(),
@@ -201,6 +201,7 @@ def start_remote(user_id: int, evse_pk: int, client: HubjectClient | None = None
         kind="remote",
         status="pending",
         user_id=user_id,
+        charge_reference=reference,
     )
     db.session.add(record)
     db.session.flush()
@@ -218,11 +219,28 @@ def start_remote(user_id: int, evse_pk: int, client: HubjectClient | None = None
     except HubjectCallFailed as error:
         record.status, record.last_error = "failed", str(error)[:255]
         db.session.commit()
+        if reference:
+            roaming.release_hold(reference)
         raise HubjectRefused(str(error)) from error
     record.session_id, record.status = ack.get("SessionID"), "accepted"
     record.cpo_partner_session_id = ack.get("CPOPartnerSessionID")
     db.session.commit()
     return record
+
+
+def _hold(user_id: int, evse: Evse) -> str | None:
+    """Place the roaming hold (as for OCPI partners) when payments are on; its reference."""
+    if not _payments_on():
+        return None
+    from app.accounts.models import User
+
+    connector = evse.connectors[0] if evse.connectors else None
+    tariff = _tariff(connector, evse.location)
+    terms = roaming.roaming_terms(tariff.currency if tariff else "EUR")
+    try:
+        return roaming.hold_for_start(db.session.get(User, user_id), terms).authorization_reference
+    except Exception as error:  # no card, or the card refused the hold
+        raise HubjectRefused(f"payment: {error}") from error
 
 
 def stop_remote(user_id: int, session_pk: int, client: HubjectClient | None = None) -> OicpSession:
@@ -352,41 +370,44 @@ def _tariff(connector: Connector | None, location: Location | None) -> Tariff | 
 
 
 def bill_due_cdrs(limit: int = 50) -> int:
-    """Charge drivers for Hubject CDRs not billed yet (off-session, saved card); return paid."""
-    from app.payments.services import gateway
-
+    """Bill drivers for Hubject CDRs as for OCPI ones (app.payments.roaming): the CDR's cost plus
+    PlugPool's roaming fee, captured from the start's hold, the rest charged; return billed."""
     rows = db.session.scalars(
         select(OicpCdr).where(OicpCdr.billing_status == "due").order_by(OicpCdr.id).limit(limit)
     ).all()
-    paid = 0
+    billed = 0
     for cdr in rows:
-        card = _card(cdr.user_id) if cdr.user_id else None
-        if cdr.total_cost_minor <= 0:
-            cdr.billing_status = "paid"
-        elif card is None:
-            cdr.billing_status = "no_card"
-        else:
-            paid += _charge(gateway(), cdr, card)
+        if cdr.user_id is None:
+            cdr.billing_status = "no_driver"
+            db.session.commit()
+            continue
+        charge = _charge_for(cdr)
+        cdr.roaming_charge_pk, cdr.billing_status = charge.id, "billed"
         db.session.commit()
-    return paid
+        roaming.settle_roaming_charge(charge.id)
+        billed += 1
+    return billed
 
 
-def _charge(stripe: Any, cdr: OicpCdr, card: StripeCustomer) -> int:
-    """One automatic-capture PaymentIntent; its idempotency key is the Hubject SessionID."""
-    try:
-        payment = stripe.charge_difference(
-            f"oicp-{cdr.session_id}",
-            customer_id=card.customer_id,
-            payment_method_id=card.payment_method_id,
-            amount=cdr.total_cost_minor,
+def _charge_for(cdr: OicpCdr) -> RoamingCharge:
+    """The hold of the session's start (by reference), else a new charge; with what is due."""
+    record = db.session.get(OicpSession, cdr.oicp_session_pk) if cdr.oicp_session_pk else None
+    reference = record.charge_reference if record is not None else None
+    charge = roaming._by_reference(reference) if reference else None
+    if charge is None or charge.cdr_cost_minor is not None:
+        terms = roaming.roaming_terms(cdr.currency)
+        charge = RoamingCharge(
+            driver_id=cdr.user_id,
+            authorization_reference=roaming.new_reference(),
             currency=cdr.currency,
+            fee_minor=terms.fee_minor,
         )
-    except Exception as error:  # a decline or an outage: kept for the operator, retried by hand
-        log.warning("Hubject CDR %s not charged: %s", cdr.session_id, error)
-        cdr.billing_status = "failed"
-        return 0
-    cdr.payment_intent_id, cdr.billing_status = payment.id, "paid"
-    return 1
+        db.session.add(charge)
+    charge.cdr_cost_minor = cdr.total_cost_minor
+    charge.due_minor = cdr.total_cost_minor + charge.fee_minor
+    charge.state = RoamingState.DUE.value
+    db.session.flush()
+    return charge
 
 
 def fetch_cdrs(since: datetime, client: HubjectClient | None = None) -> int:

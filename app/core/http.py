@@ -1,0 +1,167 @@
+"""HTTP hardening for every response: security headers, proxies, body size, JSON nesting."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import flask_smorest
+from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
+from webargs.flaskparser import FlaskParser, abort
+from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
+
+from app.core.db import MAX_ID
+
+# Where the pages load from besides this site: Leaflet (search map) and the map tiles.
+LEAFLET = "https://unpkg.com"
+MAP_TILES = "https://tile.openstreetmap.org"
+# Pages: scripts and styles from files only (no inline code), never framed.
+PAGE_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", LEAFLET],
+    "style-src": ["'self'", LEAFLET],
+    "img-src": ["'self'", "data:", LEAFLET, MAP_TILES],
+    "connect-src": ["'self'"],
+    "font-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# JSON, OCPI and everything else that is not a page: nothing runs, nothing frames it.
+DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+class Int64Converter(IntegerConverter):
+    """`<int:...>` that never matches beyond the largest id: such a URL is a 404, not a DB error."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def init_app(app: Flask) -> None:
+    """Before any route: 64-bit `<int:>` ids, trusted proxies, bounded JSON, security headers."""
+    app.url_map.converters["int"] = Int64Converter
+    proxies = app.config["PROXY_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    app.json = BoundedJSONProvider(app)
+    # Every smorest Blueprint reads bodies through this parser (flask-smorest's own hook).
+    flask_smorest.Blueprint.ARGUMENTS_PARSER = BoundedParser()
+    app.before_request(_refuse_nul_characters)
+    app.after_request(_security_headers)
+
+
+def contains_nul(value: Any) -> bool:
+    """True when a decoded value holds a NUL character anywhere (PostgreSQL text refuses it)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _refuse_nul_characters() -> None:
+    """No text with NUL reaches the database: the path, the query and form fields (400)."""
+    values = list((request.view_args or {}).values())
+    values += [value for values_ in request.args.listvalues() for value in values_]
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        values += [value for values_ in request.form.listvalues() for value in values_]
+    if contains_nul(values):
+        raise NulInInput()
+
+
+class NulInInput(BadRequest):
+    """A path, query or form value with a NUL character (a class of its own so that OCPI can
+    answer it in its terms while pages keep their HTML error page)."""
+
+    description = "Text must not contain NUL characters."
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where nesting deeper than the parser's recursion is bad input, not a crash."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON; too deep a document raises ValueError like any other malformed one."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("JSON nested too deeply") from error
+
+
+class BoundedParser(FlaskParser):
+    """webargs' parser, where JSON nested beyond the recursion limit is a 400, not a crash."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, messages={"json": ["JSON nested too deeply."]})
+        if contains_nul(data):
+            abort(422, messages={"json": ["Text must not contain NUL characters."]})
+        return data
+
+
+def policy_text(policy: dict[str, list[str]]) -> str:
+    """A CSP header value from a directive map."""
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in policy.items())
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if "Content-Security-Policy" not in headers:
+        if response.mimetype == "text/html":
+            headers["Content-Security-Policy"] = policy_text(_page_policy(response))
+        else:
+            headers["Content-Security-Policy"] = DATA_POLICY
+    return response
+
+
+def _page_policy(response: Response) -> dict[str, list[str]]:
+    from flask import current_app
+
+    config = current_app.config
+    docs = f"{config['OPENAPI_URL_PREFIX']}/{config['OPENAPI_SWAGGER_UI_PATH']}"
+    if request.path != docs or response.direct_passthrough:
+        return PAGE_POLICY
+    # The Swagger UI page (flask-smorest's template) has one inline script and loads from a
+    # CDN; it shows no user content, so that script is allowed by its hash, nothing more.
+    cdn = _origin(config["OPENAPI_SWAGGER_UI_URL"])
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(response.get_data())
+    ]
+    policy = {name: list(sources) for name, sources in PAGE_POLICY.items()}
+    policy["script-src"] = ["'self'", cdn, *hashes]
+    policy["style-src"] = ["'self'", cdn]
+    policy["img-src"] = ["'self'", "data:", cdn]
+    return policy
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"

@@ -1,0 +1,314 @@
+"""Two PlugPool instances, each its own web process and database, over real HTTP.
+
+One is the CPO network "CPO Net" (NL*CPA) with a simulated OCPP 1.6 charger; the other is the
+eMSP "eMSP Net" (NL*EMP) whose driver charges there and pays by card (the stripe SDK against
+localstripe). The test process plays each instance's worker: it runs their jobs (outbox
+delivery, command execution through the charger's gateway, billing) on their databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from app.accounts.models import ApiToken, User
+from app.charging.models import Cdr, ChargingSession
+from app.charging.services import issue_driver_token, set_driver_token_valid
+from app.core.clock import utcnow
+from app.core.security import digest_token, hash_secret, new_token
+from app.extensions import db
+from app.gateway.ports import OcppVersion
+from app.gateway.simulator import SimulatorConfig, connected
+from app.inventory.models import Connector, Evse, Location, Party
+from app.ocpi.credentials.services import connect_partner
+from app.ocpi.models import OcpiPartner, Token
+from app.ocpi.tasks import deliver_outbox, run_commands, run_emsp_jobs
+from app.ocpi.tokens.services import authorize_token
+from app.payments import services as payments
+from app.payments.models import RoamingCharge
+from app.tariffs.models import Tariff
+from tests.charging.support import db_gateway, eventually, seed_site
+from tests.factories import point
+from tests.gateway.support import PASSWORD, run
+from tests.support.plugpool_process import Instance, plugpool_instance
+from tests.support.stripe_fixtures import localstripe  # noqa: F401 (a fixture, found by name)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def instances(localstripe):  # noqa: F811
+    cpo_settings = {"OWN_COUNTRY_CODE": "NL", "OWN_PARTY_ID": "CPA", "OWN_PARTY_NAME": "CPO Net"}
+    emsp_settings = {
+        "OWN_COUNTRY_CODE": "NL",
+        "OWN_PARTY_ID": "EMP",
+        "OWN_PARTY_NAME": "eMSP Net",
+        "STRIPE_SECRET_KEY": localstripe.config["STRIPE_SECRET_KEY"],
+        "STRIPE_API_BASE": localstripe.config["STRIPE_API_BASE"],
+    }
+    with (
+        plugpool_instance("cpo", cpo_settings) as cpo,
+        plugpool_instance("emsp", emsp_settings) as emsp,
+    ):
+        yield cpo, emsp
+
+
+def in_app(instance: Instance, work: Any) -> Any:
+    with instance.app.app_context():
+        return work()
+
+
+def _handshake(cpo: Instance, emsp: Instance) -> None:
+    """The CPO issues a TOKEN_A; the eMSP registers with it (credentials sender)."""
+    added = cpo.app.test_cli_runner().invoke(args=["ocpi", "partner-add", "emsp-net"]).output
+    token_a = added.split("TOKEN_A: ")[1].strip()
+    status = in_app(emsp, lambda: connect_partner(cpo.versions_url, token_a, name="cpo-net").status)
+    assert status == "REGISTERED"
+
+    def roles(instance: Instance) -> set[tuple[str, str, str]]:
+        rows = db.session.scalars(select(OcpiPartner)).one().roles
+        return {(r.role, r.country_code, r.party_id) for r in rows}
+
+    assert in_app(emsp, lambda: roles(emsp)) == {("CPO", "NL", "CPA"), ("EMSP", "NL", "CPA")}
+    assert in_app(cpo, lambda: roles(cpo)) == {("CPO", "NL", "EMP"), ("EMSP", "NL", "EMP")}
+
+
+def _mirror_location(emsp: Instance) -> int:
+    """Put the CPO's location into the eMSP's inventory under the CPO's party (until the
+    eMSP pulls partner inventories itself); return the EVSE's row id."""
+
+    def work() -> int:
+        db.session.add(Party(country_code="NL", party_id="CPA", name="CPO Net", roles=["CPO"]))
+        db.session.flush()
+        db.session.add(
+            Tariff(
+                country_code="NL",
+                party_id="CPA",
+                ocpi_id="RO-T1",
+                currency="EUR",
+                elements=[
+                    {
+                        "price_components": [
+                            {"type": "ENERGY", "price": Decimal("0.30"), "step_size": 1}
+                        ]
+                    }
+                ],
+            )
+        )
+        location = Location(
+            country_code="NL",
+            party_id="CPA",
+            ocpi_id="RO-LOC",
+            publish=True,
+            name="Home charger",
+            address="Street 1",
+            city="Amsterdam",
+            country="NLD",
+            latitude=Decimal("52.370216"),
+            longitude=Decimal("4.895168"),
+            geog=point("52.370216", "4.895168"),
+            time_zone="UTC",
+        )
+        evse = Evse(uid="RO-EVSE-1", status="AVAILABLE", location=location)
+        evse.connectors.append(
+            Connector(
+                ocpi_id="1",
+                standard="IEC_62196_T2",
+                format="SOCKET",
+                power_type="AC_3_PHASE",
+                max_voltage=230,
+                max_amperage=16,
+                tariff_ids=["RO-T1"],
+            )
+        )
+        db.session.add(location)
+        db.session.commit()
+        return evse.id
+
+    return in_app(emsp, work)
+
+
+def _driver(emsp: Instance) -> tuple[int, str, dict[str, str]]:
+    """An eMSP driver with a card on localstripe, an APP_USER token and an API bearer token."""
+
+    def work() -> tuple[int, str, dict[str, str]]:
+        user = User(email="roamer@example.test", password_hash=hash_secret("x" * 12), name="R")
+        db.session.add(user)
+        db.session.commit()
+        payments.save_card(user, "pm_card_visa")
+        uid = issue_driver_token(user.id).uid
+        plain = new_token()
+        expires = utcnow() + timedelta(days=1)
+        db.session.add(ApiToken(user_id=user.id, digest=digest_token(plain), expires_at=expires))
+        db.session.commit()
+        return user.id, uid, {"Authorization": f"Bearer {plain}"}
+
+    return in_app(emsp, work)
+
+
+def _cpo_token(cpo: Instance, uid: str) -> dict[str, Any] | None:
+    def work() -> dict[str, Any] | None:
+        token = db.session.scalars(select(Token).where(Token.uid == uid)).first()
+        return None if token is None else {"valid": token.valid, "party": token.party_id}
+
+    return in_app(cpo, work)
+
+
+def _rta(instance: Instance, uid: str, location: dict[str, Any] | None = None) -> Any:
+    """Real-time authorisation from `instance`'s side (the token's whitelist set to NEVER)."""
+
+    def work() -> Any:
+        token = db.session.scalars(select(Token).where(Token.uid == uid)).one()
+        token.whitelist = "NEVER"
+        db.session.commit()
+        return authorize_token(uid, "APP_USER", location)
+
+    return in_app(instance, work)
+
+
+def _tokens_and_rta_both_ways(cpo: Instance, emsp: Instance, uid: str) -> None:
+    in_app(emsp, lambda: deliver_outbox(50))
+    assert _cpo_token(cpo, uid) == {"valid": True, "party": "EMP"}
+    allowed = _rta(cpo, uid, {"location_id": "RO-LOC", "evse_uids": ["RO-EVSE-1"]})
+    assert (allowed.allowed, allowed.source) == ("ALLOWED", "realtime")
+    assert allowed.authorization_reference.startswith("PPA")
+    in_app(emsp, lambda: set_driver_token_valid(uid, False))
+    assert _rta(cpo, uid).allowed == "BLOCKED"
+    in_app(emsp, lambda: deliver_outbox(50))
+    assert _cpo_token(cpo, uid)["valid"] is False
+    in_app(emsp, lambda: set_driver_token_valid(uid, True))
+    in_app(emsp, lambda: deliver_outbox(50))
+    assert _cpo_token(cpo, uid)["valid"] is True
+    # The other way: the CPO instance's own driver (no card there) asked about by the eMSP one.
+    in_app(cpo, lambda: deliver_outbox(50))
+    assert _rta(emsp, "RO-DRIVER").allowed == "NO_CREDIT"
+
+
+def _api(emsp: Instance, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+    reply = requests.request(
+        method, emsp.url(f"/api/v1/roaming{path}"), headers=headers, timeout=30, **kwargs
+    )
+    assert reply.status_code < 300, reply.text
+    return reply.json()
+
+
+def _open_cpo_session(cpo: Instance) -> ChargingSession | None:
+    def work() -> ChargingSession | None:
+        row = db.session.scalars(
+            select(ChargingSession).where(ChargingSession.end_date_time.is_(None))
+        ).first()
+        db.session.expunge_all()
+        return row
+
+    return in_app(cpo, work)
+
+
+def _cpo_cdrs(cpo: Instance) -> int:
+    return len(in_app(cpo, lambda: db.session.scalars(select(Cdr.id)).all()))
+
+
+def _connected(cpo: Instance, station_id: str) -> bool:
+    from app.inventory.models import ChargeStation
+
+    return bool(
+        in_app(
+            cpo,
+            lambda: db.session.scalars(
+                select(ChargeStation.connected).where(ChargeStation.station_id == station_id)
+            ).first(),
+        )
+    )
+
+
+def _charge(
+    cpo: Instance, emsp: Instance, site: Any, evse_pk: int, bearer: dict[str, str]
+) -> dict[str, Any]:
+    """Start by the eMSP's API, watch the live session, stop; return what the driver saw."""
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with db_gateway(cpo.app) as gateway:
+            config = SimulatorConfig(
+                station_id=site.station_id,
+                password=PASSWORD,
+                url=f"ws://127.0.0.1:{gateway.bound_port}/ocpp",
+                protocol=OcppVersion.V16,
+                meter_interval=0.2,
+                power_w=150_000,
+            )
+            async with connected(config):
+                await eventually(lambda: _connected(cpo, site.station_id))
+                started = await asyncio.to_thread(
+                    _api, emsp, "POST", "/sessions", bearer, json={"evse_id": evse_pk}
+                )
+                seen["start"] = started
+                await asyncio.to_thread(in_app, cpo, lambda: run_commands(10, gateway.bus))
+                await eventually(lambda: _open_cpo_session(cpo))
+                command = await eventually(
+                    lambda: (
+                        (c := _api(emsp, "GET", f"/commands/{started['id']}", bearer))["status"]
+                        != "PENDING"
+                        and c
+                    )
+                )
+                seen["start_result"] = command["status"]
+                await asyncio.sleep(0.6)  # a few meter values
+                await asyncio.to_thread(in_app, cpo, lambda: deliver_outbox(50))
+                live = await eventually(lambda: _api(emsp, "GET", "/sessions", bearer))
+                seen["live"] = live[0]
+                stopped = await asyncio.to_thread(
+                    _api, emsp, "POST", f"/sessions/{live[0]['id']}/stop", bearer
+                )
+                seen["stop"] = stopped
+                await asyncio.to_thread(in_app, cpo, lambda: run_commands(10, gateway.bus))
+                await eventually(lambda: _cpo_cdrs(cpo) == 1)
+                await asyncio.to_thread(in_app, cpo, lambda: deliver_outbox(50))
+
+    run(scenario, timeout=120)
+    return seen
+
+
+def test_an_emsp_driver_charges_at_the_cpos_charger_and_pays_by_card(instances):
+    cpo, emsp = instances
+    site = seed_site(cpo.app, prefix="RO")
+    _handshake(cpo, emsp)
+    evse_pk = _mirror_location(emsp)
+    driver_id, uid, bearer = _driver(emsp)
+    _tokens_and_rta_both_ways(cpo, emsp, uid)
+
+    terms = _api(emsp, "GET", f"/chargers/{evse_pk}/terms", bearer)
+    assert terms == {"currency": "EUR", "hold_minor": 3000, "fee_minor": 50}
+    seen = _charge(cpo, emsp, site, evse_pk, bearer)
+    assert seen["start"]["status"] == "PENDING" and seen["start_result"] == "ACCEPTED"
+    assert seen["live"]["status"] == "ACTIVE" and seen["live"]["network"] == "CPO Net"
+    assert seen["live"]["evse_uid"] == "RO-EVSE-1"
+
+    # The CDR reached the eMSP; its price matches our engine; the driver's card is charged.
+    in_app(emsp, run_emsp_jobs)
+
+    def billed() -> tuple[Any, ...]:
+        cdr = db.session.scalars(select(Cdr)).one()
+        charge = db.session.scalars(select(RoamingCharge)).one()
+        session = db.session.get(ChargingSession, cdr.session_pk)
+        intent = payments.gateway().retrieve_payment(charge.payment_intent_id)
+        return cdr.flags, cdr.total_cost_minor, cdr.driver_id, session.status, charge, intent
+
+    flags, total, cdr_driver, status, charge, intent = in_app(emsp, billed)
+    assert flags == [] and cdr_driver == driver_id and status == "COMPLETED"
+    assert total > 0
+    assert (charge.state, charge.captured_minor, charge.due_minor) == (
+        "captured",
+        total + 50,
+        total + 50,
+    )
+    assert intent.status == "succeeded"
+    (receipt,) = _api(emsp, "GET", "/receipts", bearer)
+    assert (receipt["cdr_cost_minor"], receipt["total_minor"]) == (total, total + 50)
+    sessions = _api(emsp, "GET", "/sessions", bearer)
+    assert sessions[0]["status"] == "COMPLETED" and Decimal(sessions[0]["kwh"]) > 0
