@@ -52,7 +52,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
-    from app import cli, ocpi
+    from app import cli, ocpi, oicp
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -84,6 +84,9 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tariffs import receiver as ocpi_emsp_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.ocpi.tokens import sender as ocpi_emsp_tokens
+    from app.oicp import api as oicp_api
+    from app.oicp import cli as oicp_cli
+    from app.oicp import driver_api as oicp_driver_api
     from app.payments import api as payments_api
     from app.payments import views as payments_views
     from app.search import api as search_api
@@ -103,6 +106,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
+    api.register_blueprint(oicp_driver_api.blp, url_prefix="/api/v1/roaming/hubject")
     app.register_blueprint(payments_api.webhooks_blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
@@ -134,6 +138,9 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
+    oicp.init_app(app)
+    app.register_blueprint(oicp_api.blp)
+    oicp_cli.init_app(app)
 
 
 def _migrations_dir() -> Any:

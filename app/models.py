@@ -36,6 +36,7 @@ from app.ocpi.models import (
     PartnerRole,
     Token,
 )
+from app.oicp.models import OicpCdr, OicpOperator, OicpPushedEvse, OicpSession, OicpState
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -76,6 +77,11 @@ __all__ = [
     "OcpiCommand",
     "OcpiPartner",
     "OcpiSync",
+    "OicpCdr",
+    "OicpOperator",
+    "OicpPushedEvse",
+    "OicpSession",
+    "OicpState",
     "OutboxEvent",
     "OwnerAccount",
     "PartnerEndpoint",

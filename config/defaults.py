@@ -133,3 +133,18 @@ GEOCODER_URL = (
 PHOTO_DIR = str(ROOT / "var" / "photos")
 PHOTO_MAX_BYTES = 5_000_000
 STRIPE_JS_URL = ""  # empty: Stripe's own https://js.stripe.com/v3/, or the local stand-in's copy
+
+# Hubject (OICP 2.3): PlugPool as CPO (operator id) and as EMP (provider id), over mutual TLS.
+OICP_ENABLED = False
+OICP_BASE_URL = "https://service.hubject.com/api/oicp"
+OICP_OPERATOR_ID = "NL*PLG"
+OICP_OPERATOR_NAME = "PlugPool"
+OICP_PROVIDER_ID = "NL-PLG"
+OICP_CLIENT_CERT = ""  # PEM file of PlugPool's client certificate
+OICP_CLIENT_KEY = ""  # PEM file of its private key
+OICP_CA_BUNDLE = ""  # PEM file of Hubject's CA (empty: the system's trust store)
+OICP_HTTP_TIMEOUT = 10.0
+OICP_HOTLINE = "+31200000000"  # HotlinePhoneNumber on every pushed EVSE record
+OICP_PUSH_BATCH = 10000  # EVSE records per push request (Hubject's body limit)
+OICP_PULL_PAGE_SIZE = 2000  # records per pull page (Hubject's maximum)
+OICP_REMOTE_START_TIMEOUT = 7.0  # seconds we wait for the charger (Hubject allows 10 in all)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -113,6 +114,18 @@ def find_token(uid: str, ocpp_type: str | None) -> Token | None:
     return rows[0] if rows else None
 
 
+# Roaming hubs asked about a token neither PlugPool nor its OCPI partners know (e.g. Hubject,
+# registered by app.oicp); each returns a Decision, or None to pass.
+HubAuthorizer = Callable[[ChargeStation, Evse | None, str], "Decision | None"]
+_hub_authorizers: list[HubAuthorizer] = []
+
+
+def register_hub_authorizer(authorizer: HubAuthorizer) -> None:
+    """Ask `authorizer` about tokens unknown to PlugPool (once per function)."""
+    if authorizer not in _hub_authorizers:
+        _hub_authorizers.append(authorizer)
+
+
 def authorize_at(
     station: ChargeStation, uid: str, ocpp_type: str | None, evse: Evse | None, at: datetime
 ) -> Decision:
@@ -122,6 +135,10 @@ def authorize_at(
         return commanded
     token = find_token(uid, ocpp_type)
     if token is None:
+        for authorizer in _hub_authorizers:
+            decision = authorizer(station, evse, uid)
+            if decision is not None:
+                return decision
         return Decision(AuthorizationStatus.INVALID, uid, OCPI_TYPE.get(ocpp_type or "", "OTHER"))
     link = queries.driver_token(uid)
     # A blocked token (a lost card) gets no booking exemption: whoever holds it is not the driver.
