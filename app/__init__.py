@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 import config
-from app.core import http, spatial
+from app.core import http, logs, metrics, spatial
 from app.core.celery import init_celery
 from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
@@ -29,7 +29,9 @@ def create_app(profile: str | None = None, overrides: dict[str, Any] | None = No
         "json_deserializer": json_loads,
     }
     app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
+    logs.init_app(app)
     http.init_app(app)
+    metrics.init_app(app)
     _init_extensions(app)
     _register_modules(app)
     register_error_handlers(app)

@@ -148,3 +148,8 @@ OICP_HOTLINE = "+31200000000"  # HotlinePhoneNumber on every pushed EVSE record
 OICP_PUSH_BATCH = 10000  # EVSE records per push request (Hubject's body limit)
 OICP_PULL_PAGE_SIZE = 2000  # records per pull page (Hubject's maximum)
 OICP_REMOTE_START_TIMEOUT = 7.0  # seconds we wait for the charger (Hubject allows 10 in all)
+
+# Operations (issue 15): log lines as text or one JSON object each ("json"), both with the
+# request id. Prometheus metrics are on GET /metrics; under gunicorn set the environment
+# variable PROMETHEUS_MULTIPROC_DIR (not a setting: prometheus-client reads it at import).
+LOG_FORMAT = "text"

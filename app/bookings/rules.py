@@ -15,6 +15,7 @@ from app.bookings.errors import InvalidTransition, SlotTaken
 from app.bookings.models import Booking
 from app.bookings.schedule import blacked_out, within_schedule
 from app.core.errors import Forbidden, ValidationFailed
+from app.core.metrics import BOOKING_OUTCOMES
 from app.inventory.models import Evse
 
 # EVSE states in which a charger cannot be booked at all.
@@ -38,6 +39,7 @@ def ensure_free(
     """Raise SlotTaken with the reason when another booking holds part of the window."""
     other = queries.overlapping_window(evse_id, starts_at, ends_at, now, exclude_id)
     if other is not None:
+        BOOKING_OUTCOMES.labels(outcome="slot_taken").inc()
         raise SlotTaken(
             "This charger is already booked for part of that time",
             reason="overlap",

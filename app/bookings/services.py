@@ -24,6 +24,7 @@ from app.bookings.pricing import Quote, price_window, quote_evse
 from app.bookings.rules import access_visible as access_visible  # views read it from here
 from app.core.clock import as_utc, utcnow
 from app.core.errors import Forbidden, ValidationFailed
+from app.core.metrics import BOOKING_OUTCOMES, count_on_commit
 from app.core.outbox import emit
 from app.extensions import db
 from app.payments import services as payments
@@ -39,6 +40,7 @@ def _commit_slot() -> None:
     except IntegrityError as error:
         db.session.rollback()
         if rules.is_overlap_violation(error):
+            BOOKING_OUTCOMES.labels(outcome="slot_taken").inc()
             raise SlotTaken(
                 "Someone else booked this charger for that time a moment ago",
                 reason="overlap",
@@ -109,6 +111,7 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     )
     db.session.add(booking)
     payments.open_payment(booking)
+    count_on_commit(db.session, BOOKING_OUTCOMES, "held")
     _commit_slot()
     return booking
 

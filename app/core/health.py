@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from app.core.errors import problem
 from app.extensions import db
 
 blp = Blueprint("health", __name__)
@@ -58,3 +59,36 @@ def _payments() -> dict[str, Any]:
         return {"status": "disabled"}
     mode = "local" if config.get("STRIPE_API_BASE") else "stripe"
     return {"status": "configured", "mode": mode}
+
+
+@blp.get("/livez")
+def livez() -> ResponseReturnValue:
+    """Liveness: the process answers; nothing else is checked (a restart fixes nothing more)."""
+    return jsonify({"status": "ok"}), 200
+
+
+@blp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """Readiness: the database, and Redis when the bus or Celery use it, answer; else 503."""
+    checks = {"database": _database()}
+    config = current_app.config
+    if config["GATEWAY_BUS"] == "redis" or not config["CELERY_ALWAYS_EAGER"]:
+        checks["redis"] = _redis(config["REDIS_URL"])
+    down = sorted(name for name, check in checks.items() if check["status"] != "ok")
+    if down:
+        db.session.rollback()  # a failed ping leaves the session unusable for the next request
+        return problem(503, "Not ready", f"unreachable: {', '.join(down)}", checks=checks)
+    return jsonify({"status": "ok", "checks": checks}), 200
+
+
+def _redis(url: str) -> dict[str, Any]:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return {"status": "down", "error": type(error).__name__}
+    finally:
+        client.close()
+    return {"status": "ok"}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.clock import utcnow
 from app.core.db import Base, JSONType, UTCDateTime
+from app.core.metrics import BOOKING_OUTCOMES, count_on_commit
 
 
 class OutboxEvent(Base):
@@ -67,6 +68,8 @@ def emit(
         payload=payload,
     )
     session.add(event)
+    if topic.startswith("booking."):  # booking outcomes are the events the service emits
+        count_on_commit(session, BOOKING_OUTCOMES, topic.removeprefix("booking."))
     for copy, enabled in _copies.get(topic, ()):
         if enabled():
             session.add(

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from app.core.clock import utcnow
+from app.core.metrics import OCPI_PUSH_FAILURES
 from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
@@ -58,6 +59,7 @@ def deliver_events(batch: int) -> int:
                 push(partner, event)
             except PartnerCallFailed as error:
                 failures.append(f"partner {partner.id}: {error}")
+                OCPI_PUSH_FAILURES.labels(partner=partner.name).inc()
         event.attempts += 1
         event.delivered_at = utcnow()
         event.last_error = "; ".join(failures) or None

@@ -20,6 +20,7 @@ from app.bookings.errors import PaymentRequired, PaymentUnavailable
 from app.bookings.models import Booking
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
+from app.core.metrics import PAYMENT_OUTCOMES, count_on_commit
 from app.core.outbox import emit
 from app.extensions import db
 from app.inventory.events import LOCATION_CHANGED
@@ -64,6 +65,7 @@ def gateway() -> StripeGateway:
 
 
 def _ledger(booking_id: int, kind: LedgerKind, amount: int, currency: str, ref: str | None) -> None:
+    count_on_commit(db.session, PAYMENT_OUTCOMES, kind.value)
     db.session.add(
         LedgerEntry(
             booking_id=booking_id, kind=kind, amount_minor=amount, currency=currency, stripe_ref=ref
@@ -192,6 +194,7 @@ def record_declined(booking_id: int, error: PaymentRequired) -> None:
     payment = _payment(booking_id, for_update=True)
     payment.auth_attempts += 1
     payment.last_error = f"declined: {error.extra.get('code', 'card_declined')}"
+    count_on_commit(db.session, PAYMENT_OUTCOMES, "declined")
     db.session.commit()
 
 
@@ -272,6 +275,7 @@ def settle_payment(booking_id: int) -> BookingPayment:
     except PaymentError as error:
         payment.state = PaymentState.CAPTURE_FAILED
         payment.capture_attempts += 1
+        count_on_commit(db.session, PAYMENT_OUTCOMES, "capture_failed")
         payment.last_error = f"{type(error).__name__}: {error.code or error.message}"
     db.session.commit()
     return payment

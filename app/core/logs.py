@@ -1,0 +1,84 @@
+"""Request ids and log formats: every line logged while serving a request names its id.
+
+LOG_FORMAT=json writes one JSON object per line (for a log shipper); the default stays text.
+A client's X-Request-ID is kept when it is a sane token, else we make one; either way the
+response echoes it, so a driver's support ticket leads to the log lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, has_request_context, request
+
+HEADER = "X-Request-ID"
+_SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+_MARK = "_plugpool_handler"
+
+
+class RequestIdFilter(logging.Filter):
+    """Give every record a `request_id`: the current request's, or "-" outside one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC), level, logger, message, request id, error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        body = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_info:
+            body["exception"] = self.formatException(record.exc_info)
+        return json.dumps(body, default=str)
+
+
+def make_handler(log_format: str) -> logging.Handler:
+    """A stderr handler with the request-id filter and the chosen format (json or text)."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    setattr(handler, _MARK, True)
+    return handler
+
+
+def init_app(app: Flask) -> None:
+    """Assign each request its id; with LOG_FORMAT=json, log JSON lines from the root logger."""
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)
+    log_format = app.config["LOG_FORMAT"]
+    if log_format not in {"text", "json"}:
+        raise ValueError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+    if log_format == "json":
+        root = logging.getLogger()
+        for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+            root.removeHandler(old)
+        root.addHandler(make_handler("json"))
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+
+
+def _assign_request_id() -> None:
+    asked = request.headers.get(HEADER, "")
+    g.request_id = asked if _SANE.fullmatch(asked) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers[HEADER] = g.request_id
+    return response
