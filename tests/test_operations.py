@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
 
 from app import create_app
 from app.core.logs import JsonFormatter, RequestIdFilter
 from app.core.outbox import emit
 from app.extensions import db
+from tests.support.http_server import free_port
 from tests.support.metrics import sample, scrape
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LATENCY = "plugpool_http_request_duration_seconds_count"
 
@@ -136,3 +147,52 @@ def _labels(text: str, name: str) -> list[dict[str, str]]:
         for s in family.samples
         if s.name == name
     ]
+
+
+@pytest.mark.slow
+def test_metrics_add_up_over_gunicorn_workers_in_multiprocess_mode(
+    database_url, tmp_path, committed_db
+):
+    port = free_port()
+    env = {
+        **os.environ,
+        "PLUGPOOL_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "wsgi:app"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/livez", process)
+        with requests.Session() as http:
+            for _ in range(20):
+                # A fresh connection each time, so both workers serve some of them.
+                requests.get(f"{base}/livez", timeout=10)
+            text = http.get(f"{base}/metrics", timeout=10).text
+        pids = {path.name.split("_")[-1] for path in tmp_path.glob("histogram_*.db")}
+    finally:
+        process.terminate()
+        process.wait(15)
+
+    # The warm-up polls before the 20 may have answered too: at least 20, summed over workers.
+    assert sample(text, LATENCY, route="/livez", method="GET") >= 20
+    assert len(pids) >= 1
+
+
+def _wait_for(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
