@@ -112,6 +112,8 @@ async def main(env: Mapping[str, str]) -> None:
     port, bus = port_from_env(env), bus_from_env(env)
     async with run_gateway(port, bus, config_from_env(env)) as gateway:
         log.info("gateway listening on %s:%d", gateway.config.host, gateway.bound_port)
+        if gateway.metrics_port is not None:
+            log.info("gateway metrics on %s:%d", gateway.config.host, gateway.metrics_port)
         halt_jobs = start_port_jobs(port, bus, env)
         print(f"READY {gateway.bound_port}", flush=True)  # tests and the bench wait for this line
         await stop.wait()

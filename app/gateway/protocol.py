@@ -44,6 +44,7 @@ from ocpp.v201.enums import Action as Action201
 from app.gateway import commands as cmd
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandFailed, CommandTimeout, Violation, error_code
+from app.gateway.metrics import MESSAGES
 from app.gateway.ports import (
     BootDecision,
     BootInfo,
@@ -348,6 +349,7 @@ class StationLink:
         converts every key with regular expressions on each message; `@after` hooks are
         not run (the gateway has none: commands go through the bus, never a handler).
         """
+        MESSAGES[msg.action] += 1
         handler = self.route_map.get(msg.action, {}).get("_on_action")  # type: ignore[attr-defined]
         if handler is None:
             error = unknown_action(msg.action, self.version)

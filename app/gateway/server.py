@@ -33,6 +33,7 @@ from app.gateway.bus import CommandBus
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandTimeout, StationOffline
 from app.gateway.limits import KeyedTokenBucket, retry_after
+from app.gateway.metrics import serve_metrics
 from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth, StationPort
 from app.gateway.protocol import StationLink
 from app.gateway.v16 import StationV16
@@ -86,6 +87,8 @@ class GatewayConfig:
     # needs no password; with tls_require_client_cert every station must present one.
     tls_client_ca: str | None = None
     tls_require_client_cert: bool = False
+    # Prometheus /metrics of this process on its own port (-1: off, 0: any free port).
+    metrics_port: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ class Gateway:
         self.config = config
         self.links: dict[str, StationLink] = {}
         self.server: Server | None = None
+        self.metrics_port: int | None = None  # bound port of /metrics, when served
         self.executor = ThreadPoolExecutor(config.port_threads, thread_name_prefix="gateway-port")
         self.handshake_executor = ThreadPoolExecutor(
             config.handshake_threads, thread_name_prefix="gateway-handshake"
@@ -424,6 +428,7 @@ async def run_gateway(
 ) -> AsyncIterator[Gateway]:
     """Start the bus and the WebSocket server; stop both (and the port threads) on exit."""
     gateway = Gateway(port, bus, config)
+    metrics_server = None
     await bus.start(gateway)
     try:
         async with serve(
@@ -442,8 +447,15 @@ async def run_gateway(
             ssl=tls_context(config),
         ) as server:
             gateway.server = server
+            if config.metrics_port >= 0:
+                metrics_server, gateway.metrics_port = serve_metrics(
+                    gateway, config.host, config.metrics_port
+                )
             yield gateway
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         await bus.close()
         gateway.executor.shutdown(wait=False, cancel_futures=True)
         gateway.handshake_executor.shutdown(wait=False, cancel_futures=True)
