@@ -12,7 +12,15 @@ last round are printed; `--processes N` spreads the attempts over N long-lived s
 processes. A final round makes the same attempts one after another (sequential_*), the
 service's latency without the rush. The machine's load average is printed with them.
 
-The last line is one JSON object: attempts, booked, conflicts, errors, p50_ms, p99_ms, ...
+In the same run the race is repeated in raw SQL as the baseline: one psycopg connection per
+attempt (no Flask, no ORM, no pool), each a single INSERT of a pending booking into the same
+`bookings` table, whose exclusion constraint lets exactly one through. `ratio_p99` is the
+service's p99 over the raw p99 (target <= 3). PostgreSQL's max_connections may not leave room
+for one connection per attempt: the raw race then uses as many as are free (raw_connections)
+and the attempts queue for them, as the service's attempts queue for its pool.
+
+The last line is one JSON object: attempts, booked, conflicts, errors, p50_ms, p99_ms,
+raw_p99_ms, ratio_p99, ...
 """
 
 from __future__ import annotations
@@ -20,10 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import statistics
 import sys
+import threading
 import time
 import uuid
+from datetime import datetime
 
 import psycopg
 from flask_migrate import upgrade
@@ -73,6 +84,73 @@ def _round(app, attempts: int, tag: str, servers: ServerProcesses | None) -> dic
     }
 
 
+RAW_INSERT = """
+    INSERT INTO bookings (driver_id, location_id, evse_id, starts_at, ends_at, status,
+                          expires_at, instant_book, amount_minor, currency, policy,
+                          created_at, last_updated)
+    SELECT %(driver)s, location_id, id, %(starts)s, %(ends)s, 'pending',
+           now() + interval '15 minutes', true, 660, 'EUR', '{}'::json, now(), now()
+    FROM evses WHERE id = %(evse)s
+"""
+# Connections other clients (helpers, the service's pool already closed) may still need.
+RAW_SPARE_CONNECTIONS = 15
+
+
+def _raw_connections(url: str, wanted: int) -> int:
+    """How many connections the raw race may open: one per attempt, or what the server has free."""
+    with psycopg.connect(url) as connection:
+        limit = int(connection.execute("SHOW max_connections").fetchone()[0])
+        used = connection.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0]
+    return max(1, min(wanted, limit - used - RAW_SPARE_CONNECTIONS))
+
+
+def raw_race(url: str, driver_ids: list[int], evse_id: int, window: tuple[datetime, datetime]):
+    """The same race in raw SQL; return (latencies_ms, booked, conflicts, errors, connections)."""
+    count = _raw_connections(url, len(driver_ids))
+    free: queue.Queue[psycopg.Connection] = queue.Queue()
+    for _ in range(count):
+        free.put(psycopg.connect(url, autocommit=True))
+    gate = threading.Barrier(len(driver_ids))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    tally = {"booked": 0, "conflicts": 0, "errors": 0}
+    samples: list[str] = []
+
+    def attempt(driver_id: int) -> None:
+        gate.wait()
+        started = time.perf_counter()
+        connection = free.get()
+        try:
+            connection.execute(
+                RAW_INSERT,
+                {"driver": driver_id, "starts": window[0], "ends": window[1], "evse": evse_id},
+            )
+            result = "booked"
+        except psycopg.errors.ExclusionViolation:
+            result = "conflicts"
+        except psycopg.Error as error:
+            result = "errors"
+            with lock:
+                samples.append(f"{type(error).__name__}: {error}")
+        finally:
+            free.put(connection)
+            elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            latencies.append(elapsed)
+            tally[result] += 1
+
+    threads = [threading.Thread(target=attempt, args=(d,)) for d in driver_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    while not free.empty():
+        free.get().close()
+    if samples:
+        print(f"raw race error: {samples[0]}", file=sys.stderr)
+    return latencies, tally, count
+
+
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -113,16 +191,33 @@ def main() -> None:
         sequential = one_after_another(app, drivers, evse_id, slot_tomorrow())
         with app.app_context():
             db.session.remove()
+            db.engine.dispose()  # give the pool's connections back before the raw race
+        raw_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        raw_rounds = []
+        for index in range(args.rounds + 1):  # the first warms PostgreSQL's plan and pages
+            evse_id = make_slot_listing(app, f"raw{index}")
+            drivers = make_drivers(app, f"raw{index}", args.attempts)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            raw_rounds.append(raw_race(raw_url, drivers, evse_id, slot_tomorrow()))
+        raw_rounds = raw_rounds[1:]
+        with app.app_context():
+            db.session.remove()
             db.engine.dispose()
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     last = rounds[-1]
     p99s = [p99(r["latencies"]) for r in rounds]
+    raw_latencies, raw_tally, raw_connections = raw_rounds[-1]
+    raw_p99s = [p99(latencies) for latencies, _, _ in raw_rounds]
     for index, r in enumerate(rounds):
         print(
             f"round {index}: booked={r['booked']} conflicts={r['conflicts']} "
             f"at_insert={r['conflicts_at_insert']} errors={r['errors']} p99={p99s[index]:.1f} ms"
         )
+    for index, (_, tally, _) in enumerate(raw_rounds):
+        print(f"raw round {index}: {tally} p99={raw_p99s[index]:.1f} ms")
     print(
         json.dumps(
             {
@@ -136,6 +231,17 @@ def main() -> None:
                 "p99_ms": round(p99(last["latencies"]), 1),
                 "max_ms": round(max(last["latencies"]), 1),
                 "p99_ms_median_of_rounds": round(statistics.median(p99s), 1),
+                # The baseline of the same run: the race as bare INSERTs on psycopg.
+                "raw_p50_ms": round(statistics.median(raw_latencies), 1),
+                "raw_p99_ms": round(p99(raw_latencies), 1),
+                "ratio_p99": round(p99(last["latencies"]) / p99(raw_latencies), 2),
+                "ratio_p99_median_of_rounds": round(
+                    statistics.median(p99s) / statistics.median(raw_p99s), 2
+                ),
+                "raw_booked": raw_tally["booked"],
+                "raw_conflicts": raw_tally["conflicts"],
+                "raw_errors": raw_tally["errors"],
+                "raw_connections": raw_connections,
                 "cpu_ms_per_attempt": _rounded(last["cpu_ms_per_attempt"]),
                 # The same attempts one at a time: latency without queueing behind the rush.
                 "sequential_p50_ms": round(statistics.median(sequential.latencies_ms), 2),
