@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export FLASK_APP := wsgi:app
 
-.PHONY: help venv system-deps run test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub clean
+.PHONY: help venv system-deps run cluster test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub clean
 
 help:
 	@echo "make run     start PlugPool with demo data (embedded SQLite + SpatiaLite by default)"
+	@echo "make cluster  two web, two gateway nodes, two Celery workers, beat, behind nginx"
 	@echo "make test    lint + the whole test suite on a throwaway PostgreSQL + PostGIS database"
 	@echo "make lint    ruff check and format check;  make fmt  reformat"
 	@echo "make bench   run the benchmarks (see bench/)"
@@ -42,6 +43,11 @@ test: lint pytest
 
 run: venv system-deps
 	$(BIN)/python -m scripts.run
+
+# Several nodes behind nginx on one PostgreSQL (DATABASE_URL) and Redis: see README.
+cluster: venv
+	@PLUGPOOL_CLUSTER_DEPS=1 bash scripts/ensure-system-deps.sh
+	$(BIN)/python -m scripts.cluster
 
 contract: venv
 	PLUGPOOL_ENV=testing $(BIN)/flask openapi write mobile-api/openapi.json

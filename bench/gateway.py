@@ -15,8 +15,11 @@ For each server (the gateway via `python -m app.gateway`, then a minimal
    the one collection that moves them on stalls for up to ~1.5 s (measured with
    gc.callbacks); a reconnect storm in production pays that once, too.
 3. closed loop: `--saturate` chargers send back-to-back for `--saturate-seconds`
-   to measure capacity;
-4. reads the server's VmRSS / VmHWM from /proc.
+   to measure capacity (measured first, right after the warm-up);
+4. for the gateway, open loops offering 50% and 75% of that capacity for `--seconds`
+   each: `p99_at_50pct_ms` and `p99_at_75pct_ms` (target <= 50 ms at 75%) hold on any
+   machine of this kind, where a fixed `--rate` is light on one and overload on another;
+5. reads the server's VmRSS / VmHWM from /proc.
 
 The last line is one JSON object. `msg_per_s` and the percentiles come from
 the open loop (the target load), `ratio_vs_bare` compares closed-loop
@@ -62,6 +65,7 @@ BODIES = (
     '"sampledValue":[{"value":"1234","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}]',
 )
 ROOT = Path(__file__).resolve().parents[1]
+SHARES = (50, 75)  # percent of the measured capacity offered in the open loops
 TICK = 0.01
 
 
@@ -269,11 +273,16 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         ramp = time.perf_counter() - started
         gc.freeze()  # the sockets live until the end; later collections need not scan them
         await open_loop(chargers, args.rate, args.warmup)  # not measured: see the docstring
+        capacity = await closed_loop(chargers[: args.saturate], args.saturate_seconds)
+        shares: dict[int, Phase] = {}
+        if kind == "gateway":
+            for percent in SHARES:
+                offered = capacity.summary()["msg_per_s"] * percent / 100
+                shares[percent] = await open_loop(chargers, offered, args.seconds)
         cpu = (cpu_seconds(pid), cpu_seconds(os.getpid()))
         load = await open_loop(chargers, args.rate, args.seconds)
         busy = (cpu_seconds(pid) - cpu[0], cpu_seconds(os.getpid()) - cpu[1])
         rss, _ = memory_mb(pid)
-        capacity = await closed_loop(chargers[: args.saturate], args.saturate_seconds)
         held = sum(1 for c in chargers if c.socket.state is websockets.State.OPEN)
         _, hwm = memory_mb(pid)
         await asyncio.gather(*(c.socket.close() for c in chargers), return_exceptions=True)
@@ -283,6 +292,7 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         server_cpu=round(busy[0] / load.seconds, 2), client_cpu=round(busy[1] / load.seconds, 2)
     )
     figures.update(rss_mb=rss, hwm_mb=hwm, capacity=capacity.summary())
+    figures.update({f"at_{percent}pct": phase.summary() for percent, phase in shares.items()})
     print(f"{kind}: {json.dumps(figures)}", flush=True)
     return figures
 
@@ -319,6 +329,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "bare_rss_mb": bare["rss_mb"],
         "ratio_vs_bare": round(ratio, 3),
         "target_rate": args.rate,
+        # Offered loads relative to the capacity measured in the same run.
+        "offered_50pct_msg_per_s": gateway["at_50pct"]["msg_per_s"],
+        "p99_at_50pct_ms": gateway["at_50pct"]["p99_ms"],
+        "offered_75pct_msg_per_s": gateway["at_75pct"]["msg_per_s"],
+        "p99_at_75pct_ms": gateway["at_75pct"]["p99_ms"],
+        "skipped_at_75pct": gateway["at_75pct"]["skipped"],
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "fd_limit": fd_limit,
     }
 

@@ -153,3 +153,13 @@ OICP_REMOTE_START_TIMEOUT = 7.0  # seconds we wait for the charger (Hubject allo
 # request id. Prometheus metrics are on GET /metrics; under gunicorn set the environment
 # variable PROMETHEUS_MULTIPROC_DIR (not a setting: prometheus-client reads it at import).
 LOG_FORMAT = "text"
+
+# `make cluster` (scripts/cluster.py): nodes on this machine behind nginx on CLUSTER_HTTP_PORT;
+# node N listens on the base port + N - 1 (loopback only).
+CLUSTER_HTTP_PORT = 8080
+CLUSTER_WEB_NODES = 2
+CLUSTER_WEB_BASE_PORT = 8101
+CLUSTER_GATEWAY_NODES = 2
+CLUSTER_GATEWAY_BASE_PORT = 9101
+CLUSTER_GATEWAY_METRICS_BASE_PORT = 9201
+CLUSTER_WORKERS = 2

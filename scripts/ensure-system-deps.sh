@@ -35,6 +35,12 @@ if [ "${PLUGPOOL_BROWSER_DEPS:-}" = "1" ] && ! command -v chromium >/dev/null 2>
     || echo "chromium could not be installed: the browser tests will skip" >&2
 fi
 
+# nginx for `make cluster` (PLUGPOOL_CLUSTER_DEPS=1): the reverse proxy in front of the nodes.
+if [ "${PLUGPOOL_CLUSTER_DEPS:-}" = "1" ] && ! command -v nginx >/dev/null 2>&1 \
+  && [ ! -x /usr/sbin/nginx ]; then
+  need+=("nginx")
+fi
+
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0
 fi
