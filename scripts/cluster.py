@@ -188,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     print(f"PlugPool cluster on {env['PUBLIC_BASE_URL']}  (OCPP: {env['GATEWAY_PUBLIC_URL']})")
     honcho = [sys.executable, "-m", "honcho", "-f", str(path), "-d", str(ROOT), "start"]
-    return subprocess.call(honcho, cwd=ROOT, env=env)
+    os.chdir(ROOT)
+    # honcho takes this process's place, so Ctrl-C or a SIGTERM reaches it and it stops all.
+    os.execve(sys.executable, honcho, env)
 
 
 if __name__ == "__main__":
