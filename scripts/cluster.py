@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     honcho = [sys.executable, "-m", "honcho", "-f", str(path), "-d", str(ROOT), "start"]
     os.chdir(ROOT)
     # honcho takes this process's place, so Ctrl-C or a SIGTERM reaches it and it stops all.
-    os.execve(sys.executable, honcho, env)
+    os.execve(sys.executable, honcho, env)  # noqa: S606 -- argv list, no shell
 
 
 if __name__ == "__main__":
