@@ -62,17 +62,20 @@ def _register_modules(app: Flask) -> None:
     from app.charging import api as charging_api
     from app.charging import roaming_api, roaming_pages
     from app.charging import views as charging_views
-    from app.core import health, web
+    from app.core import assets, health, web
     from app.inventory import api as inventory_api
     from app.inventory import views as inventory_views
     from app.ocpi import cli as ocpi_cli
     from app.ocpi import versions as ocpi_versions
     from app.ocpi import views as ocpi_views
     from app.ocpi.bookings import api as ocpi_bookings
+    from app.ocpi.bookings import emsp as ocpi_emsp_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
+    from app.ocpi.hub import api as ocpi_hub
+    from app.ocpi.hub import views as hub_views
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
@@ -85,11 +88,13 @@ def _register_modules(app: Flask) -> None:
     from app.oicp import cli as oicp_cli
     from app.oicp import driver_api as oicp_driver_api
     from app.payments import api as payments_api
+    from app.payments import views as payments_views
     from app.search import api as search_api
     from app.search import queries as search_queries
     from app.search import views as search_views
 
     app.register_blueprint(health.blp)
+    app.register_blueprint(assets.blp)
     # Search drops EVSEs that bookings hold in the asked window, inside its own SQL.
     search_queries.register_unavailability(bookings_queries.taken_evses)
     web.init_app(app)
@@ -107,6 +112,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(inventory_views.blp)
     app.register_blueprint(search_views.blp)
     app.register_blueprint(bookings_views.blp)
+    app.register_blueprint(payments_views.blp)
     app.register_blueprint(charging_views.blp)
     app.register_blueprint(roaming_pages.blp)
     ocpi.init_app(app)
@@ -120,10 +126,13 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_hub.blp)
+    app.register_blueprint(hub_views.blp)
     app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     app.register_blueprint(ocpi_emsp_tokens.blp)
     app.register_blueprint(ocpi_emsp_commands.blp)
+    app.register_blueprint(ocpi_emsp_bookings.blp)
     app.register_blueprint(ocpi_emsp_locations.blp)
     app.register_blueprint(ocpi_emsp_tariffs.blp)
     app.register_blueprint(ocpi_views.blp)

@@ -23,7 +23,9 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
 from app.ocpi.models import (
+    EmspBooking,
     EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
@@ -57,9 +59,14 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspBooking",
     "EmspCommand",
     "Evse",
     "EvseStatusReport",
+    "HubMember",
+    "HubMessage",
+    "HubProxy",
+    "HubRule",
     "LedgerEntry",
     "Location",
     "LoginAttempt",

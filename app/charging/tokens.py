@@ -6,9 +6,9 @@ RFID cards drivers register (`add_card`, `block_card`, `unblock_card`, `remove_c
 card rules, one transaction each, each writing a "token.changed" outbox event for the
 OCPI Tokens push). Roaming tokens are those partner eMSPs pushed. Both are authorised by
 the OCPI side's `authorize_token` (whitelist or real-time). During a booking the booking
-driver's token is accepted at the booked station whatever else says (except a card the
-driver blocked or removed); a start a
-partner eMSP ordered by START_SESSION is authorised by that command (COMMAND).
+driver's valid token is accepted at the booked station whatever else says (a blocked or
+removed card is not); a start a partner eMSP ordered by START_SESSION is authorised by
+that command (COMMAND).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.charging import queries
 from app.charging.enums import AuthMethod
@@ -140,9 +141,8 @@ def authorize_at(
                 return decision
         return Decision(AuthorizationStatus.INVALID, uid, OCPI_TYPE.get(ocpp_type or "", "OTHER"))
     link = queries.driver_token(uid)
-    # A card its driver blocked or removed (lost?) gets no booking exemption.
-    card_off = link is not None and link.type == RFID_TYPE and not token.valid
-    if link is not None and not card_off and _booked(station, evse, link.user_id, at):
+    # A blocked token (a lost card) gets no booking exemption: whoever holds it is not the driver.
+    if link is not None and token.valid and _booked(station, evse, link.user_id, at):
         return _decision(token, AuthorizationStatus.ACCEPTED, AuthMethod.WHITELIST, None, link)
     result = authorize_token(uid, token.type, location_reference(station, evse))
     status = ALLOWED_TO_OCPP.get(result.allowed, AuthorizationStatus.INVALID)
@@ -278,6 +278,9 @@ def add_card(user_id: int, uid: str, label: str | None = None) -> DriverToken:
         db.session.flush()
         emit_token_changed(token, CardAction.ADDED)
         db.session.commit()
+    except IntegrityError:  # the same card registered at the same moment elsewhere
+        db.session.rollback()
+        raise CardTaken(f"Card {uid} is already registered") from None
     except Exception:
         db.session.rollback()
         raise

@@ -28,6 +28,11 @@ BEAT_SCHEDULE["ocpi_deliver_outbox"] = {
     "schedule": 10.0,
 }
 BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task", "schedule": 5.0}
+# The hub: broadcast and ClientInfo deliveries within seconds, still-alive checks every minute
+# (each party at most every HUB_CHECK_INTERVAL), the message log's retention once an hour.
+BEAT_SCHEDULE["hub_deliver"] = {"task": "app.ocpi.tasks.hub_deliver_task", "schedule": 2.0}
+BEAT_SCHEDULE["hub_check"] = {"task": "app.ocpi.tasks.hub_check_task", "schedule": 60.0}
+BEAT_SCHEDULE["hub_purge"] = {"task": "app.ocpi.tasks.hub_purge_task", "schedule": 3600.0}
 BEAT_SCHEDULE["ocpi_emsp_jobs"] = {"task": "app.ocpi.tasks.emsp_jobs_task", "schedule": 10.0}
 # Partner CPOs' pulls: each partner is due on its own clock (OCPI_SYNC_INTERVAL, or its
 # backoff), so the round looks often and dispatches one job per due partner.

@@ -1,7 +1,7 @@
 """Hubject (OICP 2.3) bridge: state watermarks, operators, pushed EVSEs, sessions, CDRs.
 
 Revision ID: oicp_01
-Revises: emsp_drv_01
+Revises: hub_01
 Create Date: 2026-12-07
 
 """
@@ -14,7 +14,7 @@ UTC_TIMESTAMP = sa.DateTime(timezone=True)
 JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision = "oicp_01"
-down_revision = "emsp_drv_01"
+down_revision = "hub_01"
 branch_labels = None
 depends_on = None
 
