@@ -80,12 +80,12 @@ def _handshake(cpo: Instance, emsp: Instance) -> None:
 
 
 def _mirror_location(emsp: Instance) -> int:
-    """Put the CPO's location into the eMSP's inventory under the CPO's party (until the
-    eMSP pulls partner inventories itself); return the EVSE's row id."""
+    """Put a location of the CPO into the eMSP's inventory under the CPO's party (which the
+    registration created, named after the CPO); return the EVSE's row id."""
 
     def work() -> int:
-        db.session.add(Party(country_code="NL", party_id="CPA", name="CPO Net", roles=["CPO"]))
-        db.session.flush()
+        party = db.session.scalars(select(Party).where(Party.party_id == "CPA")).one()
+        assert (party.name, party.is_own) == ("CPO Net", False)
         db.session.add(
             Tariff(
                 country_code="NL",
