@@ -34,7 +34,8 @@ fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-pytest: venv system-deps
+pytest: venv
+	@PLUGPOOL_BROWSER_DEPS=1 bash scripts/ensure-system-deps.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint pytest

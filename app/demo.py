@@ -16,6 +16,9 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.inventory import queries as inventory_queries
 from app.inventory import services as inventory
+from app.payments import queries as payment_queries
+from app.payments.localconnect import DEMO_ACCOUNT_PREFIX
+from app.payments.models import OwnerAccount
 
 DEMO_PASSWORD = "plugpool-demo"  # noqa: S105 -- printed on purpose: demo accounts only
 DEMO_USERS = (
@@ -78,6 +81,9 @@ def seed_demo() -> DemoData:
     inventory.ensure_own_party()
     db.session.commit()
     users = {email.split("@")[0]: _demo_user(email, name, role) for email, name, role in DEMO_USERS}
+    for user in users.values():
+        if user.role == Role.OWNER.value:
+            _demo_payouts(user)
     stations = [
         _demo_charger(number, users[spec[0]], spec) for number, spec in enumerate(CHARGERS, 1)
     ]
@@ -96,6 +102,25 @@ def _demo_user(email: str, name: str, role: Role) -> User:
     return account_queries.user_by_email(email) or accounts.create_user(
         email, DEMO_PASSWORD, name, role.value
     )
+
+
+def _demo_payouts(owner: User) -> None:
+    """Demo owners have finished payout onboarding, so their paid listings can be published.
+
+    The account id is one the local Stripe stand-in knows as ready (app/payments/localconnect.py).
+    """
+    if payment_queries.owner_account(owner.id) is None:
+        db.session.add(
+            OwnerAccount(
+                user_id=owner.id,
+                account_id=f"{DEMO_ACCOUNT_PREFIX}{owner.id:020d}",
+                charges_enabled=True,
+                payouts_enabled=True,
+                details_submitted=True,
+                payable=True,
+            )
+        )
+        db.session.commit()
 
 
 def _demo_charger(number: int, owner: User, spec: tuple[Any, ...]) -> DemoStation:

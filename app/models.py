@@ -25,6 +25,7 @@ from app.inventory.models import (
 )
 from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
 from app.ocpi.models import (
+    EmspBooking,
     EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
@@ -35,6 +36,7 @@ from app.ocpi.models import (
     PartnerRole,
     Token,
 )
+from app.oicp.models import OicpCdr, OicpOperator, OicpPushedEvse, OicpSession, OicpState
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -57,6 +59,7 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspBooking",
     "EmspCommand",
     "Evse",
     "EvseStatusReport",
@@ -74,6 +77,11 @@ __all__ = [
     "OcpiCommand",
     "OcpiPartner",
     "OcpiSync",
+    "OicpCdr",
+    "OicpOperator",
+    "OicpPushedEvse",
+    "OicpSession",
+    "OicpState",
     "OutboxEvent",
     "OwnerAccount",
     "PartnerEndpoint",

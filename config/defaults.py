@@ -65,7 +65,7 @@ OPENAPI_VERSION = "3.0.3"
 OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
 OPENAPI_SWAGGER_UI_PATH = "docs"
-OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+OPENAPI_SWAGGER_UI_URL = "/vendor/swagger-ui/"  # served by the app (PyPI swagger-ui-bundle)
 
 # Bookings
 BOOKING_HOLD_MINUTES = 15  # an unpaid hold keeps the slot this long
@@ -123,3 +123,28 @@ EMSP_COMMAND_TIMEOUT = 60
 OCPI_SYNC_INTERVAL = 300.0
 OCPI_SYNC_RETRY_BASE = 30.0
 OCPI_SYNC_RETRY_MAX = 3600.0
+
+# Web app (issue 14)
+MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+GEOCODER_URL = (
+    ""  # empty: the offline gazetteer of the demo area; else a Nominatim-style /search URL
+)
+PHOTO_DIR = str(ROOT / "var" / "photos")
+PHOTO_MAX_BYTES = 5_000_000
+STRIPE_JS_URL = ""  # empty: Stripe's own https://js.stripe.com/v3/, or the local stand-in's copy
+
+# Hubject (OICP 2.3): PlugPool as CPO (operator id) and as EMP (provider id), over mutual TLS.
+OICP_ENABLED = False
+OICP_BASE_URL = "https://service.hubject.com/api/oicp"
+OICP_OPERATOR_ID = "NL*PLG"
+OICP_OPERATOR_NAME = "PlugPool"
+OICP_PROVIDER_ID = "NL-PLG"
+OICP_CLIENT_CERT = ""  # PEM file of PlugPool's client certificate
+OICP_CLIENT_KEY = ""  # PEM file of its private key
+OICP_CA_BUNDLE = ""  # PEM file of Hubject's CA (empty: the system's trust store)
+OICP_HTTP_TIMEOUT = 10.0
+OICP_HOTLINE = "+31200000000"  # HotlinePhoneNumber on every pushed EVSE record
+OICP_PUSH_BATCH = 10000  # EVSE records per push request (Hubject's body limit)
+OICP_PULL_PAGE_SIZE = 2000  # records per pull page (Hubject's maximum)
+OICP_REMOTE_START_TIMEOUT = 7.0  # seconds we wait for the charger (Hubject allows 10 in all)

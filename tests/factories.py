@@ -180,3 +180,21 @@ def bearer(db: Any) -> Callable[[User], dict[str, str]]:
         return {"Authorization": f"Bearer {plain}"}
 
     return make
+
+
+def with_payouts(user: User) -> User:
+    """Give an owner a Connect account that has finished onboarding (can publish paid listings)."""
+    from app.payments.models import OwnerAccount
+
+    db_session().add(
+        OwnerAccount(
+            user_id=user.id,
+            account_id=f"acct_test{user.id:020d}",
+            charges_enabled=True,
+            payouts_enabled=True,
+            details_submitted=True,
+            payable=True,
+        )
+    )
+    db_session().flush()
+    return user

@@ -11,9 +11,11 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from app import create_app
+from app.accounts.models import User
 from app.core.spatial import spatial_sql
 from app.extensions import db
 from app.models import Location
+from tests.factories import with_payouts
 from tests.inventory.conftest import LISTING
 
 PASSWORD = "embedded smoke pw"
@@ -53,6 +55,10 @@ def test_core_flow_on_sqlite_and_spatialite(embedded_app: Flask) -> None:
         "/api/v1/auth/tokens", json={"email": "owner@example.test", "password": PASSWORD}
     ).get_json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
+    with embedded_app.app_context():
+        # Payout onboarding finished (a paid listing is published only then).
+        with_payouts(db.session.scalars(select(User).where(User.role == "owner")).one())
+        db.session.commit()
 
     created = client.post("/api/v1/listings", json=LISTING, headers=headers)
     assert created.status_code == 201, created.get_json()

@@ -11,7 +11,7 @@ from app.bookings.enums import HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
 from app.core.errors import NotFound
 from app.extensions import db
-from app.inventory.models import Evse, Location
+from app.inventory.models import Connector, Evse, Location
 from app.tariffs.models import Tariff
 
 
@@ -57,6 +57,22 @@ def overlapping_window(
         statement = statement.where(Booking.id != exclude_id)
     row = db.session.execute(statement.limit(1)).first()
     return None if row is None else (row.starts_at, row.ends_at)
+
+
+def tariffs_of(location: Location, connector: Connector) -> list[Tariff]:
+    """The live (not deleted) tariffs a connector names, in its order."""
+    if not connector.tariff_ids:
+        return []
+    rows = db.session.scalars(
+        select(Tariff).where(
+            Tariff.country_code == location.country_code,
+            Tariff.party_id == location.party_id,
+            Tariff.ocpi_id.in_(connector.tariff_ids),
+            Tariff.deleted_at.is_(None),
+        )
+    ).all()
+    by_id = {row.ocpi_id: row for row in rows}
+    return [by_id[ocpi_id] for ocpi_id in connector.tariff_ids if ocpi_id in by_id]
 
 
 def tariff_of(evse: Evse) -> Tariff | None:
@@ -170,3 +186,17 @@ def taken_evses(window: Any) -> Select[Any]:
         Booking.ends_at > window.start,
         live_hold,
     )
+
+
+def charger_reviews(location_id: int, limit: int = 20) -> tuple[list[Review], float | None, int]:
+    """Drivers' reviews of a listing, newest first, with the average rating and their count."""
+    statement = (
+        select(Review)
+        .join(Booking, Booking.id == Review.booking_id)
+        .where(Booking.location_id == location_id, Review.author_role == "driver")
+    )
+    reviews = list(db.session.scalars(statement.order_by(Review.created_at.desc())))
+    if not reviews:
+        return [], None, 0
+    average = sum(review.rating for review in reviews) / len(reviews)
+    return reviews[:limit], round(average, 1), len(reviews)

@@ -79,6 +79,9 @@ def check_listing(evse: Evse, driver: User) -> None:
         raise ValidationFailed({"evse_id": ["you cannot book your own charger"]})
     if evse.status in UNUSABLE_EVSE_STATUSES:
         raise ValidationFailed({"evse_id": [f"this charger is {evse.status.lower()}"]})
+    if evse.station is not None and evse.station.last_seen_at is None:
+        # Nobody could charge there: the owner has not connected the charger yet.
+        raise ValidationFailed({"evse_id": ["this charger has not connected to PlugPool yet"]})
 
 
 def check_availability(evse: Evse, starts_at: datetime, ends_at: datetime) -> None:

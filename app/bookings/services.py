@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from app.bookings.enums import (
 )
 from app.bookings.errors import InvalidTransition, PaymentRequired, SlotTaken
 from app.bookings.models import Booking, ProblemReport, Review
-from app.bookings.pricing import Quote, price_window
+from app.bookings.pricing import Quote, price_window, quote_evse
 from app.bookings.rules import access_visible as access_visible  # views read it from here
 from app.core.clock import as_utc, utcnow
 from app.core.errors import Forbidden, ValidationFailed
@@ -68,7 +69,7 @@ def quote_booking(driver: User, evse_id: int, starts_at: datetime, ends_at: date
     now = utcnow()
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
     rules.ensure_free(evse.id, starts_at, ends_at, now)
-    return price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
+    return quote_evse(evse, starts_at, ends_at)
 
 
 def _expire_stale_holds_on(evse_id: int, now: datetime) -> None:
@@ -90,7 +91,7 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     # Again under the lock: whoever held it before us may just have taken the slot.
     rules.ensure_free(evse_id, starts_at, ends_at, now)
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
-    quote = price_window(evse, queries.tariff_of(evse), starts_at, ends_at)
+    quote = quote_evse(evse, starts_at, ends_at)
     _expire_stale_holds_on(evse.id, now)
     location = evse.location
     booking = Booking(
@@ -237,6 +238,43 @@ def cancel_booking(user: User, booking_id: int) -> Booking:
     return booking
 
 
+def cancellation_terms(user: User, booking_id: int) -> tuple[Booking, int]:
+    """The booking and what cancelling it now would cost the driver (to ask before cancelling)."""
+    booking = queries.get_booking(booking_id)
+    by = Party.OWNER if booking.location.owner_id == user.id else Party.DRIVER
+    if by is Party.DRIVER:
+        rules.require_driver(booking, user)
+    rules.require_status(
+        booking, BookingStatus.PENDING, BookingStatus.REQUESTED, BookingStatus.CONFIRMED
+    )
+    return booking, rules.cancellation_fee(booking, by, utcnow())
+
+
+def live_charge(booking: Booking) -> dict[str, Any] | None:
+    """The booking's charging so far: energy, duration and running cost (same engine)."""
+    from app.charging import queries as charging_queries  # charging builds on bookings
+
+    sessions = charging_queries.sessions_of_booking(booking.id)
+    if not sessions:
+        return None
+    session = sessions[-1]
+    until = session.end_date_time or utcnow()
+    energy = Decimal(session.kwh or 0)
+    cost = None
+    if until > session.start_date_time:
+        tariff = queries.tariff_of(booking.evse)
+        if tariff is not None:
+            cost = price_window(booking.evse, tariff, session.start_date_time, until, energy)
+    return {
+        "energy_kwh": energy,
+        "minutes": int((until - session.start_date_time).total_seconds() // 60),
+        "cost_minor": cost.amount_minor if cost else None,
+        "currency": booking.currency,
+        "charging": session.end_date_time is None,
+        "updated_at": utcnow(),
+    }
+
+
 def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:
     """Move the end later while the next slot is free; the price follows."""
     ends_at = as_utc(ends_at)
@@ -255,7 +293,7 @@ def extend_booking(driver: User, booking_id: int, ends_at: datetime) -> Booking:
         raise InvalidTransition("the booking has already ended", status_now=booking.status)
     rules.check_availability(booking.evse, booking.starts_at, ends_at)
     rules.ensure_free(booking.evse_id, booking.ends_at, ends_at, now, booking.id)
-    quote = price_window(booking.evse, queries.tariff_of(booking.evse), booking.starts_at, ends_at)
+    quote = quote_evse(booking.evse, booking.starts_at, ends_at)
     booking.ends_at = ends_at
     booking.amount_minor = quote.amount_minor
     _commit_slot()

@@ -10,19 +10,25 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from app.accounts.auth import page, page_user
-from app.bookings import queries, services
+from app.bookings import queries, rules, services
+from app.bookings.enums import BookingStatus
 from app.charging import queries as charging_queries
 from app.charging import services as charging
 from app.charging.commands import command_sender
+from app.charging.queries import EARLY_START
+from app.core.clock import utcnow
 from app.core.errors import DomainError
 from app.core.web import html_errors
 from app.payments import queries as payment_queries
+from app.payments import services as payments
 from app.search.forms import window_from_form
 
 blp = Blueprint("bookings_web", __name__)
 html_errors(blp)
 
 DRIVER, OWNER = "driver", "owner"
+UPCOMING = (BookingStatus.PENDING, BookingStatus.REQUESTED, BookingStatus.CONFIRMED)
+REVIEW_MAX_CHARS = 2000
 
 
 @blp.post("/chargers/<int:location_id>/evses/<int:evse_id>/book")
@@ -50,10 +56,76 @@ def hold(location_id: int, evse_id: int) -> ResponseReturnValue:
 @page(DRIVER)
 def my_bookings() -> ResponseReturnValue:
     """The driver's bookings, latest first, with what can be done with each."""
-    bookings = queries.bookings_of_driver(page_user().id)
+    driver = page_user()
+    bookings = queries.bookings_of_driver(driver.id)
+    now = utcnow()
+    upcoming = [b for b in bookings if b.status in UPCOMING and b.ends_at > now]
+    live = [b for b in bookings if b.status == BookingStatus.ACTIVE]
+    past = [b for b in bookings if b not in upcoming and b not in live]
+    reviewed = {
+        review.booking_id
+        for b in past
+        for review in queries.reviews_of(b.id)
+        if review.author_role == "driver"
+    }
     return render_template(
-        "bookings/my_bookings.html", bookings=bookings, access_visible=services.access_visible
+        "bookings/my_bookings.html",
+        upcoming=upcoming,
+        live=live,
+        past=past,
+        now=now,
+        early=EARLY_START,
+        reviewed=reviewed,
+        live_charge=services.live_charge,
+        notices=charging_queries.notices_of(driver.id)[:5],
+        access_visible=services.access_visible,
+        card=_card_of(driver),
     )
+
+
+@blp.get("/bookings/<int:booking_id>/live")
+@page(DRIVER)
+def live_panel(booking_id: int) -> ResponseReturnValue:
+    """The live charging panel of a booking (the page refreshes it while charging)."""
+    booking = queries.get_booking(booking_id)
+    rules.require_driver(booking, page_user())
+    return render_template("bookings/_live.html", b=booking, charge=services.live_charge(booking))
+
+
+@blp.get("/bookings/<int:booking_id>/cancel")
+@page(DRIVER)
+def cancel_confirm(booking_id: int) -> ResponseReturnValue:
+    """Ask before cancelling: what it costs now under the listing's policy."""
+    booking, fee = services.cancellation_terms(page_user(), booking_id)
+    return render_template("bookings/cancel.html", b=booking, fee=fee)
+
+
+@blp.post("/bookings/<int:booking_id>/review")
+@page(DRIVER)
+def review(booking_id: int) -> ResponseReturnValue:
+    """Rate a completed booking's charger (1 to 5 stars) with an optional comment."""
+    text = request.form.get("text", "").strip()[:REVIEW_MAX_CHARS]
+    try:
+        rating = int(request.form.get("rating", "0"))
+    except ValueError:
+        rating = 0
+    return _act(
+        lambda user, bid: services.review_booking(user, bid, rating, text),
+        booking_id,
+        "Thank you: your review is on the charger's page.",
+        ".my_bookings",
+    )
+
+
+def _card_of(driver: Any) -> Any:
+    """The card bookings are paid with, or None (none saved, or payments unreachable)."""
+    if not payment_queries.has_usable_card(driver.id):
+        return None
+    try:
+        cards = payments.saved_cards(driver)
+    except DomainError:
+        return None
+    return cards[0] if cards else None
 
 
 @blp.post("/bookings/<int:booking_id>/confirm")

@@ -7,7 +7,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-celery_app = Celery("plugpool", include=["app.bookings.tasks", "app.ocpi.tasks"])
+celery_app = Celery("plugpool", include=["app.bookings.tasks", "app.ocpi.tasks", "app.oicp.tasks"])
 
 # Every minute is enough: holds last minutes, grace periods a quarter of an hour.
 BEAT_SCHEDULE = {
@@ -40,6 +40,20 @@ BEAT_SCHEDULE["ocpi_sync_partners"] = {
     "task": "app.ocpi.tasks.sync_partners_task",
     "schedule": 30.0,
 }
+# Hubject (no-ops unless OICP_ENABLED): pushes and CDR billing often, status every 5 minutes
+# (Hubject's advice: 1-5), EVSE data deltas and the CDR safety net hourly.
+BEAT_SCHEDULE.update(
+    {
+        f"oicp_{name}": {"task": f"app.oicp.tasks.{name}_task", "schedule": every}
+        for name, every in (
+            ("deliver", 10.0),
+            ("bill_cdrs", 60.0),
+            ("pull_status", 300.0),
+            ("pull_data", 3600.0),
+            ("fetch_cdrs", 3600.0),
+        )
+    }
+)
 
 
 def _beat_schedule(app: Flask) -> dict[str, Any]:

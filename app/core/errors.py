@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -73,7 +73,7 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to problem JSON."""
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(HTTPException, http_error_response)
 
 
 def _domain_error(error: DomainError) -> Response:
@@ -83,6 +83,30 @@ def _domain_error(error: DomainError) -> Response:
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
+
+
+# Machine interfaces answer problem JSON; every other path is a page a person looks at.
+MACHINE_PREFIXES = ("/api/", "/ocpi", "/webhooks/", "/healthz", "/ocpp")
+
+
+def is_page_request() -> bool:
+    """Tell whether the request is for a page (HTML errors) rather than an API (problem JSON)."""
+    if request.path.startswith(MACHINE_PREFIXES):
+        return False
+    # Browsers name text/html; scripts and API clients (no Accept, */*, JSON) keep problem JSON.
+    return any(value == "text/html" for value, _ in request.accept_mimetypes)
+
+
+def http_error_response(error: HTTPException) -> Response:
+    """An HTTP error as an HTML page for pages, as problem JSON for machine interfaces."""
+    if is_page_request():
+        page = render_template("error.html", title=error.name, detail=error.description)
+        response = make_response(page, error.code or 500)
+        for name, value in error.get_headers():
+            if name.lower() == "allow":  # a 405 still says which methods the page takes
+                response.headers[name] = value
+        return response
+    return http_problem(error)
 
 
 def http_problem(error: HTTPException) -> Response:

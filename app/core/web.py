@@ -13,12 +13,15 @@ from werkzeug.exceptions import HTTPException
 from app.core.errors import DomainError
 from app.core.money import from_minor_units
 from app.core.security import same_secret
+from app.inventory.names import plain_name
 
 
 def init_app(app: Flask) -> None:
     """Expose csrf_token() and the money formatter to templates."""
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["connector_name"] = plain_name
 
 
 def csrf_token() -> str:
@@ -55,6 +58,19 @@ def format_money(amount_minor: int | None, currency: str | None) -> str:
     if amount_minor is None or not currency:
         return "-"
     return f"{from_minor_units(amount_minor, currency)} {currency}"
+
+
+def format_local(
+    moment: datetime | None, zone_name: str | None, fmt: str = "%Y-%m-%d %H:%M"
+) -> str:
+    """Show a UTC moment on a page in the charger's local time zone (the API stays in UTC)."""
+    if moment is None:
+        return "-"
+    try:
+        zone = ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).strftime(fmt)
 
 
 def local_datetime(text: str | None, zone_name: str | None) -> datetime | None:

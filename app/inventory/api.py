@@ -34,6 +34,8 @@ class Listings(MethodView):
 
 
 NOT_FOUND = blp.alt_response(404, response="NOT_FOUND")
+# A paid listing is published only when its owner's payout account is ready.
+PAYOUTS_NOT_READY = blp.alt_response(409, response="CONFLICT")
 
 
 @blp.route("/<int:listing_id>")
@@ -66,9 +68,10 @@ class ListingById(MethodView):
 class Publish(MethodView):
     @blp.response(200, ListingSchema)
     @NOT_FOUND
+    @PAYOUTS_NOT_READY
     @api_auth(blp, *OWNER)
     def post(self, listing_id: int) -> dict[str, Any]:
-        """Publish a listing to drivers and roaming partners."""
+        """Publish a listing to drivers and roaming partners (paid ones need payouts set up)."""
         return queries.listing_view(services.set_published(current_user(), listing_id, True))
 
 

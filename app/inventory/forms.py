@@ -55,6 +55,8 @@ def form_from_listing(view: Mapping[str, Any]) -> MultiDict[str, str]:
     values: MultiDict[str, str] = MultiDict()
     for name in LOCATION_FIELDS:
         _put(values, name, view.get(name))
+    values["booking_mode"] = "instant" if view.get("instant_book", True) else "approval"
+    _put(values, "cancellation_policy", view.get("cancellation_policy"))
     for name in PRICE_FIELDS:
         _put(values, f"price.{name}", (view.get("price") or {}).get(name))
     live = [evse for evse in view["evses"] if evse.status != "REMOVED"]
@@ -156,6 +158,8 @@ def _body(form: Mapping[str, Any], update: bool) -> tuple[dict[str, Any], Paths]
     body["evses"] = _rows(form, "evses", _evse, paths)
     body["availability"] = _windows(form, paths)
     body["blackouts"] = _rows(form, "blackouts", _blackout, paths)
+    body["instant_book"] = form.get("booking_mode", "instant") != "approval"
+    body["cancellation_policy"] = _text(form, "cancellation_policy") or "moderate"
     if not update:
         body["publish"] = form.get("publish") == "on"
     return body, paths

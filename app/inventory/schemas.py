@@ -172,6 +172,20 @@ class ListingInSchema(Schema):
     images = fields.List(
         fields.Nested(ListingImageSchema), load_default=list, validate=validate.Length(max=20)
     )
+    instant_book = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "true: paid bookings are confirmed at once; false: owner approves"
+        },
+    )
+    cancellation_policy = fields.String(
+        load_default="moderate",
+        validate=validate.OneOf(["flexible", "moderate", "strict"]),
+        metadata={
+            "description": "flexible (free until 2 h, then 25 %), moderate (12 h, 50 %), "
+            "strict (48 h, 100 %)"
+        },
+    )
     evses = fields.List(
         fields.Nested(ListingEvseInSchema), required=True, validate=validate.Length(min=1, max=20)
     )
@@ -264,6 +278,8 @@ class ListingSchema(Schema):
     access_instructions = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     images = fields.List(fields.Nested(ListingImageSchema))
+    instant_book = fields.Boolean()
+    cancellation_policy = fields.String()
     evses = fields.List(fields.Nested(ListingEvseSchema))
     price = fields.Nested(ListingPriceOutSchema, allow_none=True)
     availability = fields.List(fields.Nested(ListingWindowOutSchema))

@@ -20,7 +20,7 @@ from app.core.errors import Conflict, ValidationFailed
 from app.core.security import hash_secret, new_password
 from app.core.spatial import point_value
 from app.extensions import db
-from app.inventory import queries
+from app.inventory import photos, queries
 from app.inventory.enums import EvseStatus
 from app.inventory.errors import EvsesTaken, ListingNotFound, ListingRemoved, NotYourListing
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
@@ -36,10 +36,13 @@ from app.inventory.models import (
 from app.inventory.schemas import ListingInSchema
 from app.tariffs.models import Tariff
 from app.tariffs.services import put_owner_tariff
+from app.tariffs.simple_price import FIELDS as PRICE_FIELDS
+from app.tariffs.simple_price import price_from_elements
 
 LOCATION_FIELDS = (
     "name", "address", "city", "postal_code", "state", "country", "time_zone",
     "parking_type", "access_instructions", "description", "images",
+    "instant_book", "cancellation_policy",
 )  # fmt: skip
 CONNECTOR_FIELDS = (
     "standard", "format", "power_type", "max_voltage", "max_amperage", "max_electric_power",
@@ -106,6 +109,8 @@ def create_listing(
             owner_id=owner.id,
             publish=data.get("publish", False),
         )
+        if location.publish:
+            _require_payouts(owner.id, data["price"])
         _apply_location_fields(location, data)
         new_station = _new_station(location, password, station_id)
         for number, evse_data in enumerate(data["evses"], start=1):
@@ -154,12 +159,55 @@ def update_listing(user: User, listing_id: int, changes: dict[str, Any]) -> Loca
 def set_published(user: User, listing_id: int, publish: bool) -> Location:
     """Publish a listing to drivers and partners, or take it off."""
     location = get_listing(user, listing_id)
+    if publish and not location.publish:
+        tariff = queries.listing_tariff(location)
+        if tariff is not None:
+            _require_payouts(
+                location.owner_id, price_from_elements(tariff.currency, tariff.elements)
+            )
     with _one_transaction():
         if location.publish != publish:
             location.publish = publish
             db.session.flush()
             _emit_location(location, "published" if publish else "unpublished")
     return location
+
+
+def add_photo(user: User, listing_id: int, data: bytes, url_for_name: Any) -> Location:
+    """Store a checked, resized photo and add it to the listing's OCPI images."""
+    location = get_listing(user, listing_id)
+    if len(location.images or []) >= photos.MAX_PHOTOS:
+        raise ValidationFailed({"photo": [f"A listing has at most {photos.MAX_PHOTOS} photos."]})
+    stored = photos.store_photo(data)
+    image = {
+        "url": url_for_name(f"{stored.name}.jpg"),
+        "thumbnail": url_for_name(f"{stored.name}-thumb.jpg"),
+        "category": "LOCATION",
+        "type": "jpeg",
+        "width": stored.width,
+        "height": stored.height,
+    }
+    with _one_transaction():
+        location.images = [*(location.images or []), image]
+        location.last_updated = utcnow()
+        db.session.flush()
+        _emit_location(location, "updated")
+    return location
+
+
+def _require_payouts(owner_id: int, price: dict[str, Any]) -> None:
+    """A paid listing goes live only when its owner's payout account can be paid."""
+    if not any(price.get(field) for field in PRICE_FIELDS):
+        return  # free charging needs no payout account
+    from app.payments import queries as payment_queries  # payments builds on inventory
+
+    account = payment_queries.owner_account(owner_id)
+    if account is None or not account.payable:
+        raise Conflict(
+            "Set up payouts before publishing a charger with a price: "
+            "drivers pay through PlugPool and you are paid to your payout account.",
+            reason="payouts_not_ready",
+        )
 
 
 def remove_listing(user: User, listing_id: int) -> None:

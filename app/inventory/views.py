@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from app.accounts.auth import page, page_user
 from app.bookings import queries as booking_queries
 from app.charging.queries import station_events
-from app.core.errors import ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
 from app.core.web import html_errors
-from app.inventory import forms, queries, services
+from app.inventory import forms, photos, queries, services
 
 blp = Blueprint("inventory_web", __name__)
 html_errors(blp)
@@ -40,6 +51,9 @@ def new_listing() -> ResponseReturnValue:
         created = services.create_listing(page_user(), forms.listing_from_form(request.form))
     except ValidationFailed as error:
         return _listing_form("inventory/new_listing.html", request.form, error), 422
+    except Conflict as error:
+        refused = ValidationFailed({"publish": [error.detail]}, "Not published")
+        return _listing_form("inventory/new_listing.html", request.form, refused), 409
     view = queries.listing_view(created.location, created.station.password)
     response = make_response(render_template("inventory/created.html", listing=view))
     # The password is in this page only: no cache may keep a copy.
@@ -53,7 +67,13 @@ def listing_page(listing_id: int) -> ResponseReturnValue:
     """One listing: stations, chargers, price and schedule at a glance."""
     view = queries.listing_view(services.get_listing(page_user(), listing_id))
     events = {s["station_id"]: station_events(s["station_id"], 5) for s in view["stations"]}
-    return render_template("inventory/listing.html", listing=view, events=events)
+    return render_template(
+        "inventory/listing.html",
+        listing=view,
+        events=events,
+        photo_errors={},
+        photo_limits=photos.limits_text(),
+    )
 
 
 @blp.route("/owner/listings/<int:listing_id>/edit", methods=["GET", "POST"])
@@ -78,7 +98,13 @@ def edit_listing(listing_id: int) -> ResponseReturnValue:
 @page(OWNER)
 def publish(listing_id: int) -> ResponseReturnValue:
     """Offer the listing to drivers and roaming partners."""
-    services.set_published(page_user(), listing_id, True)
+    try:
+        services.set_published(page_user(), listing_id, True)
+    except Conflict as error:
+        flash(error.detail, "error")
+        if error.extra.get("reason") == "payouts_not_ready":
+            return redirect(url_for("payments_web.payouts"))
+        return redirect(_back(listing_id))
     flash("Published: drivers can find and book this charger.", "success")
     return redirect(_back(listing_id))
 
@@ -90,6 +116,40 @@ def unpublish(listing_id: int) -> ResponseReturnValue:
     services.set_published(page_user(), listing_id, False)
     flash("Unpublished: drivers no longer see this charger.", "success")
     return redirect(_back(listing_id))
+
+
+@blp.post("/owner/listings/<int:listing_id>/photos")
+@page(OWNER)
+def upload_photo(listing_id: int) -> ResponseReturnValue:
+    """Add a photo to the listing (checked, resized, shown to drivers and partners)."""
+    upload = request.files.get("photo")
+    data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1) if upload else b""
+    try:
+        services.add_photo(page_user(), listing_id, data, _photo_url)
+    except ValidationFailed as error:
+        view = queries.listing_view(services.get_listing(page_user(), listing_id))
+        return render_template(
+            "inventory/listing.html",
+            listing=view,
+            events={s["station_id"]: station_events(s["station_id"], 5) for s in view["stations"]},
+            photo_errors=error.errors,
+            photo_limits=photos.limits_text(),
+        ), 422
+    flash("Photo added.", "success")
+    return redirect(url_for(".listing_page", listing_id=listing_id))
+
+
+@blp.get("/photos/<filename>")
+def photo(filename: str) -> ResponseReturnValue:
+    """A stored listing photo (public: drivers and partners see it)."""
+    path = photos.photo_path(filename)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=7 * 24 * 3600)
+
+
+def _photo_url(name: str) -> str:
+    return url_for("inventory_web.photo", filename=name, _external=True)
 
 
 @blp.route("/owner/listings/<int:listing_id>/remove", methods=["GET", "POST"])

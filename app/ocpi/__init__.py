@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from app.core.errors import http_problem
+from app.core.errors import http_error_response
 from app.core.http import NulInInput
 
 
@@ -26,4 +26,4 @@ def _routing_error(error: HTTPException) -> Response:
 
     if request.path == "/ocpi" or request.path.startswith("/ocpi/"):
         return http_error(error)
-    return http_problem(error)
+    return http_error_response(error)

@@ -283,3 +283,31 @@ class OcpiSync(Base):
     partner: Mapped[OcpiPartner] = relationship()
 
     __table_args__ = (UniqueConstraint("partner_id", "module"),)
+
+
+class EmspBooking(Timestamped, Base):
+    """A booking PlugPool (as eMSP, OCPI 2.3.0) asked a partner CPO for, for one driver.
+
+    `request_id` is ours and names every request about it; `booking` is the partner's Booking
+    object as last answered or pushed, `reservation_status` what the driver sees.
+    """
+
+    __tablename__ = "emsp_bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    country_code: Mapped[str] = mapped_column(String(2))  # the CPO's party
+    party_id: Mapped[str] = mapped_column(String(3))
+    request_id: Mapped[str] = mapped_column(String(36), unique=True)
+    booking_id: Mapped[str | None] = mapped_column(String(36))  # the CPO's Booking.id
+    location_id: Mapped[str] = mapped_column(String(36))
+    evse_uid: Mapped[str | None] = mapped_column(String(36))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    authorization_reference: Mapped[str] = mapped_column(String(36))
+    reservation_status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(String(255))
+    booking: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

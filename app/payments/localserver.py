@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     from aiohttp import web
     from localstripe import server, webhooks
 
+    from app.payments import localconnect
+
     if args.state_file is not None:
         args.state_file.parent.mkdir(parents=True, exist_ok=True)
     _keep_state_in(args.state_file)
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error("--webhook-url needs STRIPE_WEBHOOK_SECRET in the environment")
         # Registrations live in memory only: make them at every start.
         webhooks.register_webhook("plugpool", args.webhook_url, secret, None)
+    localconnect.install(server.app)  # Connect: accounts, links, transfers, reversals
     web.run_app(server.app, host=args.host, port=args.port, print=None)
 
 

@@ -40,7 +40,13 @@ from app.payments.models import (
     StripeCustomer,
 )
 from app.payments.stripe_gateway import StripeGateway
-from app.payments.stripe_objects import CardSetup, ConnectAccount, OnboardingLink, Payment
+from app.payments.stripe_objects import (
+    CardSetup,
+    ConnectAccount,
+    OnboardingLink,
+    Payment,
+    SavedCard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +110,34 @@ def start_card_setup(user: User) -> CardSetup:
     except PaymentError as error:
         db.session.rollback()
         raise _stripe_failure(error) from error
+
+
+def saved_cards(user: User) -> list[SavedCard]:
+    """The driver's saved cards, the one bookings use first."""
+    customer = _customer_of(user.id)
+    if customer is None:
+        return []
+    try:
+        cards = gateway().list_cards(customer.customer_id)
+    except PaymentError as error:
+        raise _stripe_failure(error) from error
+    return sorted(cards, key=lambda card: card.id != customer.payment_method_id)
+
+
+def remove_card(user: User, payment_method_id: str) -> None:
+    """Remove one of the driver's saved cards; bookings then use another saved card, if any."""
+    customer = _customer_of(user.id)
+    cards = saved_cards(user)
+    if customer is None or payment_method_id not in {card.id for card in cards}:
+        raise NotFound("no such saved card")
+    try:
+        gateway().detach_payment_method(payment_method_id)
+    except PaymentError as error:
+        raise _stripe_failure(error) from error
+    if customer.payment_method_id == payment_method_id:
+        others = [card.id for card in cards if card.id != payment_method_id]
+        customer.payment_method_id = others[0] if others else None
+    db.session.commit()
 
 
 def _customer_of(user_id: int) -> StripeCustomer | None:
@@ -381,6 +415,20 @@ def onboard_owner(
     except PaymentError as error:
         db.session.rollback()
         raise _stripe_failure(error) from error
+
+
+def refresh_owner_account(owner: User) -> OwnerAccount | None:
+    """Read the owner's account state from Stripe (back from onboarding) and keep it."""
+    account = queries.owner_account(owner.id)
+    if account is None:
+        return None
+    try:
+        state = gateway().retrieve_account(account.account_id)
+    except PaymentError as error:
+        raise _stripe_failure(error) from error
+    sync_owner_account(state)
+    db.session.commit()
+    return account
 
 
 def _apply_account_state(account: OwnerAccount, state: ConnectAccount) -> None:

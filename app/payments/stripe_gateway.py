@@ -130,6 +130,11 @@ class StripeGateway:
         data = self._get(self._stripe.v1.payment_methods.list, params=params)
         return [SavedCard.from_stripe(item) for item in data["data"]]
 
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        """Remove a saved card from its Customer (Stripe: detach)."""
+        key = idempotency_key("payment_method", payment_method_id, "detach")
+        self._post(self._stripe.v1.payment_methods.detach, payment_method_id, params={}, key=key)
+
     # Booking payments
 
     def authorise(

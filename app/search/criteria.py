@@ -12,9 +12,8 @@ MAX_RADIUS_M = 200_000
 MAX_NEAREST = 100
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
-# The reference quote shown when no window is asked for: one hour, 20 kWh.
+# The reference quote shown when no window is asked for: one hour at the connector's power.
 REFERENCE_HOURS = 1
-REFERENCE_ENERGY_KWH = Decimal(20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +39,7 @@ class SearchCriteria:
     window: Window | None = None
     max_price: Decimal | None = None
     currency: str = "EUR"
-    energy_kwh: Decimal = REFERENCE_ENERGY_KWH
+    energy_kwh: Decimal | None = None  # None: what the connector delivers in the window
     network: str | None = None  # "own" or "roaming"
     limit: int = DEFAULT_LIMIT
     after: tuple[float, int, int] | None = None  # (distance, location id, evse id)

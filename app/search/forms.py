@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from app.core.errors import ValidationFailed, flatten_errors
 from app.core.web import local_datetime
 from app.search.criteria import SearchCriteria, Window
+from app.search.geocode import GeocoderUnavailable, Place, geocode
 from app.search.schemas import SearchArgsSchema
 
 RESULTS_PER_PAGE = 50
@@ -22,6 +23,30 @@ FORM_NAMES = {
     "available_from": "from",
     "available_to": "to",
 }
+
+
+def resolve_place(args: Mapping[str, str]) -> tuple[dict[str, str], Place | None]:
+    """The form's fields with lat/lon filled from the place typed, when no coordinates are."""
+    fields = {key: args[key] for key in args}
+    place_text = _text(args, "place")
+    if not place_text or _text(args, "lat") or _text(args, "lon"):
+        return fields, None
+    try:
+        found = geocode(place_text)
+    except GeocoderUnavailable:
+        raise ValidationFailed(
+            {
+                "place": [
+                    "Place search is not available right now: use your location or coordinates."
+                ]
+            }
+        ) from None
+    if not found:
+        raise ValidationFailed(
+            {"place": [f"No place found for “{place_text}”. Try a street, district or town."]}
+        )
+    fields.update(lat=f"{found[0].lat:.6f}", lon=f"{found[0].lon:.6f}")
+    return fields, found[0]
 
 
 def criteria_from_form(args: Mapping[str, str]) -> SearchCriteria | None:

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from app.core.money import to_minor_units
 from app.search import queries
 from app.search.criteria import Window
-from app.tariffs.engine import TariffError, parse_tariff, quote_window
+from app.tariffs.engine import TariffError, parse_tariff
+from app.tariffs.quotes import estimated_energy, price_window
 
 log = logging.getLogger("plugpool.search")
 
@@ -57,7 +58,12 @@ class QuoteBook:
         self._tariffs = _load_parsed(versions)
 
     def quote(
-        self, key: TariffKey, window: Window, time_zone: str, energy_kwh: Decimal, power_kw: Decimal
+        self,
+        key: TariffKey,
+        window: Window,
+        time_zone: str,
+        energy_kwh: Decimal | None,
+        power_kw: Decimal,
     ) -> Quote | None:
         """Quote the window on a connector of power_kw with tariff key, or None if unpriced."""
         found = self._tariffs.get(key)
@@ -80,15 +86,14 @@ def _compute(
     found: tuple[Version, Any],
     window: Window,
     time_zone: str,
-    energy_kwh: Decimal,
+    energy_kwh: Decimal | None,
     power_kw: Decimal,
 ) -> Quote | None:
     version, tariff = found
     if not tariff.is_active_at(window.start):
         return None
-    # A connector cannot deliver more than its power over the window.
-    hours = Decimal((window.end - window.start).total_seconds()) / 3600
-    energy = min(energy_kwh, power_kw * hours)
+    # The one quote rule (app/tariffs/quotes.py): the booking holds the same amount.
+    energy = estimated_energy(power_kw, window.start, window.end, energy_kwh)
     return Quote(
         amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
         currency=tariff.currency,
@@ -122,8 +127,7 @@ def _amount(
     key = shared_key(version, tariff, window, zone, energy, power_kw)
     amount = _SHARED_QUOTES.get(key) if key is not None else None
     if amount is None:
-        price = quote_window(tariff, window.start, window.end, zone, energy, power_kw)
-        amount = price.minor_units()
+        amount = price_window(tariff, window.start, window.end, zone, power_kw, energy).amount_minor
         if key is not None:
             if len(_SHARED_QUOTES) >= _SHARED_LIMIT:
                 _SHARED_QUOTES.clear()

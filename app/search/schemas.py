@@ -25,7 +25,6 @@ from app.search.criteria import (
     MAX_LIMIT,
     MAX_NEAREST,
     MAX_RADIUS_M,
-    REFERENCE_ENERGY_KWH,
     SearchCriteria,
     Window,
 )
@@ -64,8 +63,12 @@ class SearchArgsSchema(Schema):
     )
     currency = fields.String(load_default="EUR")
     energy_kwh = fields.Decimal(
-        load_default=REFERENCE_ENERGY_KWH,
+        load_default=None,
         validate=validate.Range(min=0, max=1000, min_inclusive=False),
+        metadata={
+            "description": "energy wanted; default: what the connector can deliver in the "
+            "window, the amount a booking holds"
+        },
     )
     network = fields.String(validate=validate.OneOf(["own", "roaming"]))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
@@ -102,7 +105,7 @@ class SearchArgsSchema(Schema):
             window=window,
             max_price=data.get("max_price"),
             currency=data["currency"],
-            energy_kwh=data["energy_kwh"],
+            energy_kwh=data.get("energy_kwh"),
             network=data.get("network"),
             limit=data["limit"],
             with_count=data["count"],

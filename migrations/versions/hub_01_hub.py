@@ -1,7 +1,7 @@
 """OCPI hub: parties' connection status, routing rules, proxied URLs, the message log.
 
 Revision ID: hub_01
-Revises: emsp_drv_01
+Revises: emsp_drv_02
 Create Date: 2026-12-07
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 UTC_TIMESTAMP = sa.DateTime(timezone=True)
 
 revision = "hub_01"
-down_revision = "emsp_drv_01"
+down_revision = "emsp_drv_02"
 branch_labels = None
 depends_on = None
 

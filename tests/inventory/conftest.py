@@ -21,6 +21,7 @@ from app.models import (
     OutboxEvent,
     Tariff,
 )
+from tests.factories import with_payouts
 
 LISTING: dict[str, Any] = {
     "name": "Driveway charger",
@@ -82,7 +83,7 @@ def listing_body() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def owner(make_user: Callable[..., User]) -> User:
-    return make_user(role=Role.OWNER.value)
+    return with_payouts(make_user(role=Role.OWNER.value))
 
 
 @pytest.fixture

@@ -71,13 +71,13 @@ def test_a_search_on_a_pooled_connection_sees_committed_rows_and_hands_it_back(a
     client = app.test_client()  # each request in its own app context, as under gunicorn
     body = client.get("/api/v1/chargers", query_string={**AREA, **WINDOW}).get_json()
     assert [result["evse"]["uid"] for result in body["results"]] == ["E1"]
-    assert body["results"][0]["quote"]["amount_minor"] == 600  # 20 kWh x 0.30
+    assert body["results"][0]["quote"]["amount_minor"] == 660  # 2 h x 11 kW x 0.30
     with app.app_context():
         assert db.engine.pool.checkedout() == 0
         # An edit moves last_updated: the next search prices with the new version at once.
         _edit("0.45")
     again = client.get("/api/v1/chargers", query_string={**AREA, **WINDOW}).get_json()
-    assert again["results"][0]["quote"]["amount_minor"] == 900
+    assert again["results"][0]["quote"]["amount_minor"] == 990
     with app.app_context(), db.engine.connect() as connection:
         # The pooled connection went back clean: not left in autocommit, usable.
         assert connection.connection.driver_connection.autocommit is False

@@ -35,17 +35,17 @@ def test_quote_for_the_window_equals_the_engine(place, make_tariff, search):
     body = search(lat=52.37, lon=4.895, radius_m=5_000, **TWO_HOURS).get_json()
     quote = body["results"][0]["quote"]
     start = datetime(2026, 11, 23, 10, tzinfo=UTC)
-    expected = engine_quote(tariff, start, start + timedelta(hours=2), 20, 11)
+    expected = engine_quote(tariff, start, start + timedelta(hours=2), 22, 11)
     assert quote["amount_minor"] == expected
-    # 20 kWh x 0.25 + 20/11 h charging x 1.20 (by the minute) + 0.50.
-    assert 750 < expected < 800
+    # All the window at 11 kW: 22 kWh x 0.25 + 2 h x 1.20 + 0.50.
+    assert expected == 840
     assert quote == {
         "amount_minor": expected,
         "currency": "EUR",
         "tariff_id": tariff.ocpi_id,
         "start": "2026-11-23T10:00:00Z",
         "end": "2026-11-23T12:00:00Z",
-        "energy_kwh": "20",
+        "energy_kwh": "22",
         "power_kw": "11",
     }
 
@@ -59,14 +59,24 @@ def test_energy_is_capped_by_what_the_connector_can_deliver(place, make_tariff, 
     assert quote["amount_minor"] == 222  # 7.4 kWh x 0.30
 
 
-def test_reference_quote_is_one_hour_twenty_kwh_without_a_window(place, make_tariff, search):
+def test_reference_quote_is_one_hour_at_full_power_without_a_window(place, make_tariff, search):
     tariff = energy_tariff(make_tariff, "0.30")
     place(1, connector={"tariff_ids": [tariff.ocpi_id], "max_electric_power": 22000})
     quote = search(lat=52.37, lon=4.895, radius_m=5_000).get_json()["results"][0]["quote"]
     start = datetime.fromisoformat(quote["start"])
     assert datetime.fromisoformat(quote["end"]) - start == timedelta(hours=1)
-    assert quote["energy_kwh"] == "20"
-    assert quote["amount_minor"] == 600
+    assert quote["energy_kwh"] == "22"
+    assert quote["amount_minor"] == 660
+
+
+def test_energy_asked_for_is_quoted_up_to_what_the_window_allows(place, make_tariff, search):
+    tariff = energy_tariff(make_tariff, "0.30")
+    place(1, connector={"tariff_ids": [tariff.ocpi_id], "max_electric_power": 22000})
+    area = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000, **TWO_HOURS}
+    assert search(**area, energy_kwh="10").get_json()["results"][0]["quote"]["amount_minor"] == 300
+    capped = search(**area, energy_kwh="100").get_json()["results"][0]["quote"]
+    assert capped["energy_kwh"] == "44"
+    assert capped["amount_minor"] == 1320
 
 
 def test_charger_without_tariff_has_no_quote(place, search):
@@ -94,7 +104,7 @@ def test_cheapest_matching_connector_is_quoted(place, make_tariff, search):
         )
     )
     db.session.flush()
-    params = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000, **TWO_HOURS}
+    params = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000, "energy_kwh": "20", **TWO_HOURS}
     assert search(**params).get_json()["results"][0]["quote"]["tariff_id"] == cheap.ocpi_id
     only_type2 = search(connector="IEC_62196_T2", **params).get_json()["results"][0]
     assert only_type2["quote"]["tariff_id"] == dear.ocpi_id
@@ -106,9 +116,10 @@ def test_max_price_drops_dearer_and_unpriced_chargers(place, make_tariff, found)
     cheap = place(1, connector={"tariff_ids": [energy_tariff(make_tariff, "0.30").ocpi_id]})
     dear = place(2, connector={"tariff_ids": [energy_tariff(make_tariff, "0.60").ocpi_id]})
     place(3)  # no tariff: no price to compare
-    assert found(max_price="8", **TWO_HOURS) == [uid(cheap)]  # 6.00 EUR vs 12.00 EUR
-    assert found(max_price="12", **TWO_HOURS) == [uid(cheap), uid(dear)]
-    assert found(max_price="5.99", **TWO_HOURS) == []
+    # 22 kWh in two hours at 11 kW: 6.60 EUR vs 13.20 EUR.
+    assert found(max_price="8", **TWO_HOURS) == [uid(cheap)]
+    assert found(max_price="13.20", **TWO_HOURS) == [uid(cheap), uid(dear)]
+    assert found(max_price="6.59", **TWO_HOURS) == []
     assert found(max_price="100", currency="SEK", **TWO_HOURS) == []
 
 
@@ -123,12 +134,12 @@ def test_edited_tariff_is_repriced(place, make_tariff, search):
     tariff = energy_tariff(make_tariff, "0.30")
     place(1, connector={"tariff_ids": [tariff.ocpi_id]})
     params = {"lat": 52.37, "lon": 4.895, "radius_m": 5_000, **TWO_HOURS}
-    assert search(**params).get_json()["results"][0]["quote"]["amount_minor"] == 600
+    assert search(**params).get_json()["results"][0]["quote"]["amount_minor"] == 660
     tariff.elements = [
         {"price_components": [{"type": "ENERGY", "price": Decimal("0.40"), "step_size": 1}]}
     ]
     db.session.flush()
-    assert search(**params).get_json()["results"][0]["quote"]["amount_minor"] == 800
+    assert search(**params).get_json()["results"][0]["quote"]["amount_minor"] == 880
 
 
 def test_time_of_day_tariff_is_quoted_for_the_window_asked(place, make_tariff, search):
@@ -150,8 +161,8 @@ def test_time_of_day_tariff_is_quoted_for_the_window_asked(place, make_tariff, s
         end = start + timedelta(hours=2)
         window = {"available_from": start.isoformat(), "available_to": end.isoformat()}
         quote = search(**area, **window).get_json()["results"][0]["quote"]
-        assert quote["amount_minor"] == engine_quote(tariff, start, end, 20, 11)
-        assert quote["amount_minor"] == 20 * per_kwh
+        assert quote["amount_minor"] == engine_quote(tariff, start, end, 22, 11)
+        assert quote["amount_minor"] == 22 * per_kwh
 
 
 def test_clock_free_tariff_prices_every_window_of_a_length_like_the_engine(
@@ -176,5 +187,5 @@ def test_clock_free_tariff_prices_every_window_of_a_length_like_the_engine(
         end = start + timedelta(hours=hours)
         window = {"available_from": start.isoformat(), "available_to": end.isoformat()}
         quote = search(**area, **window).get_json()["results"][0]["quote"]
-        energy = min(Decimal(20), Decimal("7.4") * hours)
+        energy = Decimal("7.4") * hours
         assert quote["amount_minor"] == engine_quote(tariff, start, end, energy, "7.4")

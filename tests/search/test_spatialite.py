@@ -109,7 +109,7 @@ def test_spatialite_radius_search_uses_the_spatial_index(lite_app):
     assert page.count == 2
     assert 1_050 < page.results[0].row.distance < 1_250
     assert page.results[0].quote is not None
-    assert page.results[0].quote.amount_minor == 600
+    assert page.results[0].quote.amount_minor == 660  # 2 h x 11 kW x 0.30
     assert any("SpatialIndex" in sql and "PtDistWithin" in sql for sql in statements)
 
 

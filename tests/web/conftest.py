@@ -11,6 +11,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from app.accounts.models import Role, User
+from tests.factories import with_payouts
 from tests.inventory.conftest import row_counts  # noqa: F401 (a fixture, found by name)
 
 CSRF = "csrf-token-of-this-test-session"
@@ -81,7 +82,7 @@ def log_in(client: FlaskClient) -> Callable[[User], str]:
 
 @pytest.fixture
 def owner(make_user: Callable[..., User]) -> User:
-    return make_user(role=Role.OWNER.value, name="Olga Owner")
+    return with_payouts(make_user(role=Role.OWNER.value, name="Olga Owner"))
 
 
 @pytest.fixture

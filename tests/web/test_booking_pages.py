@@ -83,7 +83,7 @@ def test_driver_holds_a_slot_in_their_time_zone(client, log_in, driver, listing)
     assert booking.status == "pending"
     assert booking.amount_minor == 400  # 2 h at 2.00 by the same engine as the API
     page = client.get("/bookings").get_data(as_text=True)
-    assert "Slot held." in page and "4.00 EUR" in page and "Pay and confirm" in page
+    assert "Slot held." in page and "4.00 EUR" in page and "Add a card" in page
     assert "Gate code 4711" not in page  # not before it is confirmed
 
 
@@ -219,7 +219,9 @@ def test_start_charging_before_the_window_is_explained(client, log_in, driver, l
     [booking] = _bookings_of(driver)
     client.post(f"/bookings/{booking.id}/confirm", data={"csrf_token": CSRF})
     page = client.get("/bookings").get_data(as_text=True)
-    assert f'action="/bookings/{booking.id}/start"' in page
+    # The button shows only inside the window; before it, the page says when it appears.
+    assert f'action="/bookings/{booking.id}/start"' not in page
+    assert "“Start charging” appears 15 minutes before the start." in page
     client.post(f"/bookings/{booking.id}/start", data={"csrf_token": CSRF})
     page = client.get("/bookings").get_data(as_text=True)
     assert "window has not begun" in page

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import select
 
+from app.accounts.models import User
+from app.extensions import db
+from tests.factories import with_payouts
 from tests.test_embedded_smoke import embedded_app  # noqa: F401 (a fixture, found by name)
 from tests.web.conftest import LISTING_FORM, csrf_of
 
@@ -14,6 +18,10 @@ def test_list_publish_and_find_a_charger_on_sqlite(embedded_app: Flask) -> None:
     account = {"name": "O", "email": "o@example.test", "password": "embedded pages pw"}
     signed_up = client.post("/signup", data={**account, "role": "owner", "csrf_token": token})
     assert signed_up.status_code == 302
+    with embedded_app.app_context():
+        # Payout onboarding finished (a paid listing is published only then).
+        with_payouts(db.session.scalars(select(User).where(User.email == account["email"])).one())
+        db.session.commit()
 
     form = {**LISTING_FORM, "csrf_token": token, "publish": "on"}
     created = client.post("/owner/listings/new", data=form)

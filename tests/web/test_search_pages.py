@@ -92,6 +92,9 @@ def test_search_map_data_has_one_marker_per_location(client, priced):
             "name": "Mapped",
             "url": f"/chargers/{location.id}",
             "status": "AVAILABLE",
+            "id": location.id,
+            "own": True,
+            "network": "PlugPool",
         }
     ]
 
@@ -202,8 +205,8 @@ def test_charger_page_quotes_the_drivers_window(client, priced):
         },
     ).get_json()
     quote = api["results"][0]["quote"]
-    # 20 kWh at 0.30 plus the 110 minutes an 11 kW charger needs for it at 2.00/hour.
-    assert quote["amount_minor"] == 967
-    assert "9.67 EUR" in page
-    assert "2030-01-02 09:00" in page  # the window shown in UTC
+    # Two hours at 11 kW: 22 kWh at 0.30 plus 2 hours at 2.00/hour.
+    assert quote["amount_minor"] == 1060
+    assert "10.60 EUR" in page
+    assert "Wed 02 Jan, 10:00" in page  # the window shown in the charger's time zone
     assert 'id="q-from" name="from" type="datetime-local" value="2030-01-02T10:00"' in page

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import ColumnElement, Subquery, and_, false, or_, select
 
-from app.bookings.enums import HOLDING_STATUSES
 from app.bookings.models import Booking
 from app.extensions import db
 from app.inventory.models import Location
@@ -30,17 +26,6 @@ def bookable_location(ocpi_id: str) -> Location | None:
     """One bookable listing by its OCPI id."""
     query = published_locations().where(Location.ocpi_id == ocpi_id, Location.owner_id.is_not(None))
     return db.session.scalars(query).first()
-
-
-def holding_windows(evse_ids: list[int], since: datetime, until: datetime) -> list[Any]:
-    """(evse_id, starts_at, ends_at) of bookings holding a slot in [since, until)."""
-    query = select(Booking.evse_id, Booking.starts_at, Booking.ends_at).where(
-        Booking.evse_id.in_(evse_ids),
-        Booking.status.in_(HOLDING_STATUSES),
-        Booking.starts_at < until,
-        Booking.ends_at > since,
-    )
-    return list(db.session.execute(query.order_by(Booking.starts_at)))
 
 
 def partner_booking_filters(partner: OcpiPartner) -> list[ColumnElement[bool]]:

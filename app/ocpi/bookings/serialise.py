@@ -7,25 +7,20 @@ BOOKING_CALENDAR_DAYS, less blackout days and the bookings that hold a slot.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from app.bookings.calendar import Interval, bookable_evses, free_timeslots
 from app.bookings.enums import POLICIES, BookingStatus
 from app.bookings.models import Booking
-from app.bookings.schedule import local_instant
 from app.charging.queries import EARLY_START
 from app.core.clock import utcnow
 from app.inventory.models import Evse, Location
-from app.ocpi.bookings.queries import holding_windows
 from app.ocpi.locations.serialise import timestamp
 from app.ocpi.models import OcpiBooking
 
-Interval = tuple[datetime, datetime]
-_MIDNIGHT = datetime.min.time()
-_DAY = timedelta(days=1)
 STATUS = {
     BookingStatus.PENDING: "PENDING",
     BookingStatus.REQUESTED: "PENDING",
@@ -85,12 +80,10 @@ def calendars(location: Location) -> list[dict[str, Any]]:
     """A Calendar of free timeslots for each EVSE that can be booked."""
     begin = utcnow().replace(second=0, microsecond=0)
     end = begin + timedelta(days=int(current_app.config["OCPI_BOOKING_CALENDAR_DAYS"]))
-    evses = [e for e in location.evses if e.status not in ("REMOVED", "OUTOFORDER", "PLANNED")]
-    taken: dict[int, list[Interval]] = {evse.id: [] for evse in evses}
-    for evse_id, starts_at, ends_at in holding_windows(list(taken), begin, end):
-        taken[evse_id].append((starts_at, ends_at))
-    shared = _shared(location, begin, end)
-    return [_calendar(evse, location, begin, end, shared, taken[evse.id]) for evse in evses]
+    free = free_timeslots(location, begin, end)
+    return [
+        _calendar(evse, location, begin, end, free[evse.id]) for evse in bookable_evses(location)
+    ]
 
 
 def calendar_of(location: Location, calendar_id: str) -> dict[str, Any] | None:
@@ -103,10 +96,8 @@ def _calendar(
     location: Location,
     begin: datetime,
     end: datetime,
-    shared: list[Interval],
-    taken: list[Interval],
+    free: list[Interval],
 ) -> dict[str, Any]:
-    free = _subtract(shared, taken)
     return {
         "id": evse.uid,
         "begin_from": timestamp(begin),
@@ -118,74 +109,6 @@ def _calendar(
         ],
         "last_updated": timestamp(max(location.last_updated, evse.last_updated)),
     }
-
-
-def _shared(location: Location, begin: datetime, end: datetime) -> list[Interval]:
-    """The owner's sharing hours in [begin, end), without blackout days (no windows: always)."""
-    zone = ZoneInfo(location.time_zone)
-    days = _days(begin - timedelta(days=1), end, zone)
-    if not location.availability:
-        intervals = [
-            (local_instant(day, _MIDNIGHT, zone), local_instant(day + _DAY, _MIDNIGHT, zone))
-            for day in days
-        ]
-    else:
-        intervals = []
-        for day in days:
-            for window in location.availability:
-                if window.weekday != day.isoweekday():
-                    continue
-                end_day = day + _DAY if window.end_time <= window.start_time else day
-                start = local_instant(day, window.start_time, zone)
-                intervals.append((start, local_instant(end_day, window.end_time, zone)))
-    closed = [
-        (
-            local_instant(b.start_date, _MIDNIGHT, zone),
-            local_instant(b.end_date + _DAY, _MIDNIGHT, zone),
-        )
-        for b in location.blackouts
-    ]
-    clipped = [(max(s, begin), min(e, end)) for s, e in sorted(intervals) if e > begin and s < end]
-    return _subtract(_merge(clipped), closed)
-
-
-def _days(begin: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
-    day, last = begin.astimezone(zone).date(), end.astimezone(zone).date()
-    days = []
-    while day <= last:
-        days.append(day)
-        day += _DAY
-    return days
-
-
-def _merge(intervals: list[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
-    """Intervals less every hole, in order; empty remainders dropped."""
-    result = []
-    for start, end in intervals:
-        pieces = [(start, end)]
-        for hole_start, hole_end in holes:
-            next_pieces = []
-            for s, e in pieces:
-                if hole_end <= s or hole_start >= e:
-                    next_pieces.append((s, e))
-                    continue
-                if s < hole_start:
-                    next_pieces.append((s, hole_start))
-                if hole_end < e:
-                    next_pieces.append((hole_end, e))
-            pieces = next_pieces
-        result.extend(pieces)
-    return result
 
 
 def _requests(booking: Booking, record: OcpiBooking) -> list[dict[str, Any]]:
