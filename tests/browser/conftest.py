@@ -45,7 +45,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"Browser screenshots ({len(_saved)}): {SHOTS}")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and every asyncio test after it would fail; closing it per module ends that loop.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """A headless Chromium, or a skip that says why there is none."""
     if not Path(CHROMIUM).exists():
