@@ -12,6 +12,7 @@ from app.ocpi.schemas.locations import LOCATION
 from app.ocpi.tasks import deliver_outbox
 from tests.ocpi.conformance import assert_exact
 from tests.ocpi.peer import EmspPeer
+from tests.support.metrics import sample, scrape
 
 
 def _owner(location):
@@ -110,3 +111,37 @@ def test_an_evse_patch_the_partner_cannot_place_is_followed_by_the_whole_locatio
     assert (second.method, second.path, second.body["status"]) == ("PATCH", evse_path, "AVAILABLE")
     events = _db.session.scalars(select(OutboxEvent)).all()
     assert [e.last_error for e in events] == [None, None]
+
+
+def test_a_failed_push_counts_against_that_partner_on_metrics(
+    db, app, make_partner, make_location, peer
+):
+    partner = _emsp(make_partner, peer)
+    location = make_location()
+    client = app.test_client()
+    before = scrape(client)
+    peer.state.down = True
+    services.set_evse_status(location.evses[0], "OUTOFORDER")
+    backlog = scrape(client)
+
+    deliver_outbox(10)
+    after = scrape(client)
+
+    name = "plugpool_ocpi_push_failures_total"
+    assert (
+        sample(after, name, partner=partner.name) == sample(before, name, partner=partner.name) + 1
+    )
+    pending = "plugpool_outbox_backlog"
+    assert sum_of(backlog, pending) == sum_of(before, pending) + 1
+    assert sum_of(after, pending) == sum_of(before, pending)
+
+
+def sum_of(text, name):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    )
