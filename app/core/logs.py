@@ -75,10 +75,10 @@ def init_app(app: Flask) -> None:
 
 def _assign_request_id() -> None:
     asked = request.headers.get(HEADER, "")
-    g.request_id = asked if _SANE.fullmatch(asked) else uuid.uuid4().hex
+    g.request_id = asked if _SANE.fullmatch(asked) else str(uuid.uuid4())
 
 
 def _echo_request_id(response: Response) -> Response:
     if "request_id" in g:
-        response.headers[HEADER] = g.request_id
+        response.headers.setdefault(HEADER, g.request_id)  # OCPI sets its own: it wins
     return response
