@@ -114,3 +114,45 @@ def test_client_info_for_another_party_than_the_url_is_2001(client, make_partner
     reply = client.put("/ocpi/2.2.1/hubclientinfo/NL/EMP", json=body, headers=token_header(token))
     assert reply.get_json()["status_code"] == 2001
     assert db.session.scalar(select(HubParty)) is None
+
+
+def _hub_with_receivers(make_partner, peer):
+    base = f"{peer.state.base}/emsp/2.2.1"
+    hub, token = make_partner(
+        roles=HUB,
+        endpoints=(
+            ("sessions", "RECEIVER", f"{base}/sessions"),
+            ("cdrs", "RECEIVER", f"{base}/cdrs"),
+        ),
+    )
+    peer.state.tokens_accepted.add(hub.token_out)
+    return hub, token
+
+
+@pytest.mark.parametrize("status", ["OFFLINE", "SUSPENDED"])
+def test_sessions_and_cdrs_are_not_pushed_to_a_party_the_hub_reports_offline_or_suspended(
+    client, make_partner, make_session, peer, status
+):
+    from app.ocpi.tasks import deliver_outbox
+
+    _, token = _hub_with_receivers(make_partner, peer)
+    put_info(client, token, "DE", "EMS", status)
+    make_session()  # DE*EMS's driver; ended, so a CDR event too
+    deliver_outbox(10)
+    assert peer.received("sessions") == [] and peer.received("cdrs") == []
+
+
+def test_sessions_and_cdrs_go_through_the_hub_addressed_to_the_tokens_party(
+    client, make_partner, make_session, peer
+):
+    from app.ocpi.tasks import deliver_outbox
+
+    _, token = _hub_with_receivers(make_partner, peer)
+    put_info(client, token, "DE", "EMS", "CONNECTED")
+    make_session()
+    assert deliver_outbox(10) >= 1
+    sent = peer.received("cdrs", "POST")
+    assert len(sent) == 1
+    headers = sent[0].headers
+    assert (headers["OCPI-to-country-code"], headers["OCPI-to-party-id"]) == ("DE", "EMS")
+    assert (headers["OCPI-from-country-code"], headers["OCPI-from-party-id"]) == ("NL", "PLG")
