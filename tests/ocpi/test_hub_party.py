@@ -156,3 +156,44 @@ def test_sessions_and_cdrs_go_through_the_hub_addressed_to_the_tokens_party(
     headers = sent[0].headers
     assert (headers["OCPI-to-country-code"], headers["OCPI-to-party-id"]) == ("DE", "EMS")
     assert (headers["OCPI-from-country-code"], headers["OCPI-from-party-id"]) == ("NL", "PLG")
+
+
+@pytest.mark.parametrize(("country_code", "party_id"), [("FR", "OTH"), ("NL", "XYZ"), ("", "PLG")])
+def test_a_request_addressed_to_another_party_is_2001_and_nothing_is_done(
+    client, make_partner, country_code, party_id
+):
+    _, token = make_partner(roles=HUB)
+    put_info(client, token, "NL", "EMP", "CONNECTED")
+    headers = {
+        **token_header(token),
+        "OCPI-from-country-code": "NL",
+        "OCPI-from-party-id": "EMP",
+        "OCPI-to-country-code": country_code,
+        "OCPI-to-party-id": party_id,
+    }
+    body = token_body(country_code="NL", party_id="EMP", uid="HUBTOKEN1")
+    reply = client.put("/ocpi/cpo/2.2.1/tokens/NL/EMP/HUBTOKEN1", json=body, headers=headers)
+    assert reply.get_json()["status_code"] == 2001
+    assert "is not a party of this platform" in reply.get_json()["status_message"]
+    assert stored_tokens() == []
+
+
+def test_a_request_addressed_to_plugpool_is_served_and_the_answer_mirrors_the_routing(
+    client, make_partner
+):
+    _, token = make_partner(roles=HUB)
+    put_info(client, token, "NL", "EMP", "CONNECTED")
+    headers = {
+        **token_header(token),
+        "OCPI-from-country-code": "NL",
+        "OCPI-from-party-id": "EMP",
+        "OCPI-to-country-code": "nl",
+        "OCPI-to-party-id": "plg",
+    }
+    body = token_body(country_code="NL", party_id="EMP", uid="HUBTOKEN1")
+    reply = client.put("/ocpi/cpo/2.2.1/tokens/NL/EMP/HUBTOKEN1", json=body, headers=headers)
+    assert reply.get_json()["status_code"] == 1000
+    assert reply.headers["OCPI-to-country-code"] == "NL"
+    assert reply.headers["OCPI-to-party-id"] == "EMP"
+    assert reply.headers["OCPI-from-party-id"].upper() == "PLG"
+    assert stored_tokens() == [("NL", "EMP", "HUBTOKEN1")]
