@@ -55,6 +55,9 @@ def test_plugpool_behind_a_hub_learns_its_parties_and_serves_only_the_connected_
             ("NL", "EMP", "CONNECTED"),
             ("FR", "OFF", "OFFLINE"),
         ]
+    # `flask ocpi sync hub` refreshes the list too.
+    synced = plugpool.app.test_cli_runner().invoke(args=["ocpi", "sync", "hub"])
+    assert "hubclientinfo: 2 parties" in synced.output
     pulled = [r for r in peer.state.requests if r.path == "/ocpi/2.2.1/hubclientinfo"]
     assert pulled and pulled[0].method == "GET"
     assert pulled[0].headers["OCPI-to-party-id"] == "EMS"
