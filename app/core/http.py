@@ -147,7 +147,7 @@ def _page_policy(response: Response) -> dict[str, list[str]]:
     config = current_app.config
     docs = f"{config['OPENAPI_URL_PREFIX']}/{config['OPENAPI_SWAGGER_UI_PATH']}"
     if request.path != docs or response.direct_passthrough:
-        return PAGE_POLICY
+        return _with_configured_origins(config)
     # The Swagger UI page (flask-smorest's template) has one inline script and loads from a
     # CDN; it shows no user content, so that script is allowed by its hash, nothing more.
     cdn = _origin(config["OPENAPI_SWAGGER_UI_URL"])
@@ -159,6 +159,26 @@ def _page_policy(response: Response) -> dict[str, list[str]]:
     policy["script-src"] = ["'self'", cdn, *hashes]
     policy["style-src"] = ["'self'", cdn]
     policy["img-src"] = ["'self'", "data:", cdn]
+    return policy
+
+
+def _with_configured_origins(config: Any) -> dict[str, list[str]]:
+    """The page policy plus the map tiles' origin (MAP_TILE_URL) and Stripe.js for card entry."""
+    policy = {name: list(sources) for name, sources in PAGE_POLICY.items()}
+    tiles = _origin(config.get("MAP_TILE_URL") or "")
+    if tiles not in policy["img-src"]:
+        policy["img-src"].append(tiles)
+    base = (config.get("STRIPE_API_BASE") or "").rstrip("/")
+    if config.get("STRIPE_JS_URL") or not base:
+        # Stripe's own Stripe.js: its script, its iframes, and the API it calls.
+        stripe_js = _origin(config.get("STRIPE_JS_URL") or "https://js.stripe.com")
+        policy["script-src"].append(stripe_js)
+        policy["frame-src"] = [stripe_js, "https://hooks.stripe.com"]
+        policy["connect-src"].append("https://api.stripe.com")
+    else:
+        # The local Stripe stand-in serves its own Stripe.js, which calls it directly.
+        policy["script-src"].append(_origin(base))
+        policy["connect-src"].append(_origin(base))
     return policy
 
 

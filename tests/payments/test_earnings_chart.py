@@ -14,7 +14,12 @@ def _booking(ends_at: datetime, zone: str = "Europe/Amsterdam"):
 
 def test_shares_land_in_their_local_week_and_month():
     shares = [
-        (_booking(datetime(2026, 11, 30, 23, 30, tzinfo=UTC)), 850, 0, "EUR"),  # 00:30 on 1 Dec local
+        (
+            _booking(datetime(2026, 11, 30, 23, 30, tzinfo=UTC)),
+            850,
+            0,
+            "EUR",
+        ),  # 00:30 on 1 Dec local
         (_booking(datetime(2026, 12, 2, 10, tzinfo=UTC)), 150, 150, "EUR"),
         (_booking(datetime(2026, 11, 20, 10, tzinfo=UTC)), 400, 400, "EUR"),
         (_booking(datetime(2025, 1, 1, 10, tzinfo=UTC)), 999, 0, "EUR"),  # too old: left out
