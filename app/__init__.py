@@ -52,7 +52,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_modules(app: Flask) -> None:
     """Register every domain's blueprints and commands, from one explicit list."""
-    from app import cli, ocpi
+    from app import cli, ocpi, oicp
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -69,10 +69,13 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi import versions as ocpi_versions
     from app.ocpi import views as ocpi_views
     from app.ocpi.bookings import api as ocpi_bookings
+    from app.ocpi.bookings import emsp as ocpi_emsp_bookings
     from app.ocpi.chargingprofiles import api as ocpi_chargingprofiles
     from app.ocpi.commands import api as ocpi_commands
     from app.ocpi.commands import sender as ocpi_emsp_commands
     from app.ocpi.credentials import api as ocpi_credentials
+    from app.ocpi.hub import api as ocpi_hub
+    from app.ocpi.hub import views as hub_views
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
@@ -81,6 +84,9 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.tariffs import receiver as ocpi_emsp_tariffs
     from app.ocpi.tokens import api as ocpi_tokens
     from app.ocpi.tokens import sender as ocpi_emsp_tokens
+    from app.oicp import api as oicp_api
+    from app.oicp import cli as oicp_cli
+    from app.oicp import driver_api as oicp_driver_api
     from app.payments import api as payments_api
     from app.payments import views as payments_views
     from app.search import api as search_api
@@ -100,6 +106,7 @@ def _register_modules(app: Flask) -> None:
     api.register_blueprint(search_api.blp, url_prefix="/api/v1/chargers")
     api.register_blueprint(bookings_api.blp, url_prefix="/api/v1/bookings")
     api.register_blueprint(payments_api.blp, url_prefix="/api/v1/payments")
+    api.register_blueprint(oicp_driver_api.blp, url_prefix="/api/v1/roaming/hubject")
     app.register_blueprint(payments_api.webhooks_blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(inventory_views.blp)
@@ -119,15 +126,21 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_sessions.cdrs_blp)
     app.register_blueprint(ocpi_chargingprofiles.blp)
     app.register_blueprint(ocpi_bookings.blp)
+    app.register_blueprint(ocpi_hub.blp)
+    app.register_blueprint(hub_views.blp)
     app.register_blueprint(ocpi_emsp_sessions.sessions_blp)
     app.register_blueprint(ocpi_emsp_sessions.cdrs_blp)
     app.register_blueprint(ocpi_emsp_tokens.blp)
     app.register_blueprint(ocpi_emsp_commands.blp)
+    app.register_blueprint(ocpi_emsp_bookings.blp)
     app.register_blueprint(ocpi_emsp_locations.blp)
     app.register_blueprint(ocpi_emsp_tariffs.blp)
     app.register_blueprint(ocpi_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)
+    oicp.init_app(app)
+    app.register_blueprint(oicp_api.blp)
+    oicp_cli.init_app(app)
 
 
 def _migrations_dir() -> Any:

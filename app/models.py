@@ -23,7 +23,9 @@ from app.inventory.models import (
     Location,
     Party,
 )
+from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
 from app.ocpi.models import (
+    EmspBooking,
     EmspCommand,
     OcpiBooking,
     OcpiChargingProfile,
@@ -34,6 +36,7 @@ from app.ocpi.models import (
     PartnerRole,
     Token,
 )
+from app.oicp.models import OicpCdr, OicpOperator, OicpPushedEvse, OicpSession, OicpState
 from app.payments.models import (
     BookingPayment,
     LedgerEntry,
@@ -56,9 +59,14 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "DriverToken",
+    "EmspBooking",
     "EmspCommand",
     "Evse",
     "EvseStatusReport",
+    "HubMember",
+    "HubMessage",
+    "HubProxy",
+    "HubRule",
     "LedgerEntry",
     "Location",
     "LoginAttempt",
@@ -69,6 +77,11 @@ __all__ = [
     "OcpiCommand",
     "OcpiPartner",
     "OcpiSync",
+    "OicpCdr",
+    "OicpOperator",
+    "OicpPushedEvse",
+    "OicpSession",
+    "OicpState",
     "OutboxEvent",
     "OwnerAccount",
     "PartnerEndpoint",

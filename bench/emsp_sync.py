@@ -15,6 +15,7 @@ and search own + roaming chargers.
    in-process over own + roaming chargers, and the same page by the raw spatial SQL of
    bench/search.py on psycopg, in the same run: ratio_p95 = service p95 / raw p95.
 
+status_push_cpu_ms is the CPU (gunicorn workers and database server) per push;
 locations_per_cpu_s divides by the CPU the eMSP side spent (its Python process and its database
 server processes), a figure that does not move with the machine's load. The last line is one
 JSON object. Both scratch databases are dropped at the end.
@@ -29,6 +30,7 @@ import random
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,10 +38,11 @@ import psycopg
 import requests
 
 from bench.ocpi_pull import ROOT, _free_port, gunicorn, load_locations, scratch_database
-from bench.search import RAW_SQL, _backends, _cpu_seconds, _pct, _timed
+from bench.search import RAW_SQL, _backends, _cpu_seconds, _pct, _process_tree, _timed
 
 EMSP_SETTINGS = {"OWN_COUNTRY_CODE": "NL", "OWN_PARTY_ID": "EMP", "OWN_PARTY_NAME": "eMSP"}
 RADIUS_M = 2000
+PUSHED_FROM = datetime(2027, 1, 1, tzinfo=UTC)
 PAGE = 20
 
 
@@ -150,26 +153,29 @@ def full_pull(emsp_url: str, partner_id: int) -> tuple[float, int, float]:
     return seconds, received, cpu
 
 
-def push_statuses(emsp_base: str, token: str, count: int, locations: int) -> list[float]:
-    """EVSE status PATCHes to the eMSP's receiver, one at a time over keep-alive; ms each."""
+def push_statuses(
+    emsp_base: str, token: str, count: int, locations: int, first: int = 0
+) -> list[float]:
+    """EVSE status PATCHes to the eMSP's receiver, one at a time over keep-alive; ms each.
+
+    first: number of the first push (each push is a second later than the one before).
+    """
     session = requests.Session()
     encoded = base64.b64encode(token.encode()).decode()
-    rng = random.Random(7)
+    rng = random.Random(7 + first)
     statuses = ("CHARGING", "AVAILABLE", "BLOCKED", "OUTOFORDER")
     timings = []
-    for index in range(count + 50):
+    for index in range(first, first + count):
         n = rng.randint(1, locations)
-        stamp = f"2027-01-01T00:{index // 60 % 60:02d}:{index % 60:02d}Z"
+        stamp = (PUSHED_FROM + timedelta(seconds=index)).isoformat().replace("+00:00", "Z")
         body = {"status": statuses[index % len(statuses)], "last_updated": stamp}
         url = f"{emsp_base}/ocpi/emsp/2.2.1/locations/NL/PLG/L{n:07d}/E{n:07d}"
         headers = {"Authorization": f"Token {encoded}", "X-Request-ID": str(uuid.uuid4())}
         started = time.perf_counter()
         reply = session.patch(url, json=body, headers=headers, timeout=30)
-        elapsed = (time.perf_counter() - started) * 1000
+        timings.append((time.perf_counter() - started) * 1000)
         if reply.json().get("status_code") != 1000:
             raise SystemExit(f"push refused: {reply.text}")
-        if index >= 50:  # warm-up: connections, statement caches
-            timings.append(elapsed)
     return timings
 
 
@@ -270,8 +276,12 @@ def main() -> None:
             raise SystemExit(f"pulled {received}, stored {stored} of {args.locations}")
         print(f"pulled {stored} locations in {pull_seconds:.1f}s", file=sys.stderr)
 
-        with gunicorn(emsp_url, emsp_port, args.workers, threads=2, **EMSP_SETTINGS):
-            pushes = push_statuses(emsp_base, token, args.pushes, args.locations)
+        with gunicorn(emsp_url, emsp_port, args.workers, threads=2, **EMSP_SETTINGS) as server:
+            push_statuses(emsp_base, token, 50, args.locations)  # warm-up: connections, caches
+            servers = _process_tree(server.pid)
+            cpu_before = _cpu_seconds(servers) + _cpu_seconds(_backends(emsp_pg))
+            pushes = push_statuses(emsp_base, token, args.pushes, args.locations, first=50)
+            push_cpu = _cpu_seconds(servers) + _cpu_seconds(_backends(emsp_pg)) - cpu_before
         changed = _count(
             emsp_url,
             "SELECT count(*) FROM evses e JOIN locations l ON l.id = e.location_id"
@@ -290,6 +300,7 @@ def main() -> None:
         "evses_changed": changed,
         "status_push_p50_ms": _pct(pushes, 50),
         "status_push_p99_ms": _pct(pushes, 99),
+        "status_push_cpu_ms": round(push_cpu * 1000 / len(pushes), 2),
         "search_p50_ms": _pct(service, 50),
         "search_p95_ms": _pct(service, 95),
         "raw_p95_ms": _pct(raw, 95),

@@ -254,7 +254,7 @@ def gunicorn(url: str, port: int, workers: int, threads: int = 1, **settings: st
                 break
             except requests.RequestException:
                 time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(10)

@@ -92,6 +92,23 @@ OCPI_BOOKING_CALENDAR_DAYS = 14
 # Seconds between two rounds of the Celery outbox delivery (beat).
 OCPI_PUSH_INTERVAL = 10.0
 
+# OCPI hub: the hub's own party (OCPI-to for broadcasts and GET all; 2.3.0 hub_party_id), how
+# long a forwarded request may take (then 4002), delivery of broadcasts and ClientInfo pushes
+# (attempts per delivery, seconds before a retry, parallel senders, rows per round), the
+# still-alive check of each party's versions endpoint, and how long the message log is kept.
+HUB_COUNTRY_CODE = "NL"
+HUB_PARTY_ID = "HUB"
+HUB_NAME = "PlugPool Hub"
+HUB_FORWARD_TIMEOUT = 10.0
+HUB_DELIVERY_ATTEMPTS = 5
+HUB_DELIVERY_RETRY_SECONDS = 30.0
+HUB_DELIVERY_WORKERS = 16
+HUB_DELIVERY_BATCH = 2000
+HUB_CHECK_INTERVAL = 300.0
+HUB_MESSAGE_RETENTION_DAYS = 90
+# Seconds a process may route with its snapshot of parties, statuses and rules (0: none).
+HUB_ROUTING_CACHE_SECONDS = 2.0
+
 # PlugPool as eMSP (drivers on partner networks): the card hold placed before START_SESSION
 # (minor units of the charger's tariff currency), PlugPool's roaming fee added to each CDR
 # (shown to the driver before the start), and the seconds a CommandResult may take when the
@@ -116,3 +133,18 @@ GEOCODER_URL = (
 PHOTO_DIR = str(ROOT / "var" / "photos")
 PHOTO_MAX_BYTES = 5_000_000
 STRIPE_JS_URL = ""  # empty: Stripe's own https://js.stripe.com/v3/, or the local stand-in's copy
+
+# Hubject (OICP 2.3): PlugPool as CPO (operator id) and as EMP (provider id), over mutual TLS.
+OICP_ENABLED = False
+OICP_BASE_URL = "https://service.hubject.com/api/oicp"
+OICP_OPERATOR_ID = "NL*PLG"
+OICP_OPERATOR_NAME = "PlugPool"
+OICP_PROVIDER_ID = "NL-PLG"
+OICP_CLIENT_CERT = ""  # PEM file of PlugPool's client certificate
+OICP_CLIENT_KEY = ""  # PEM file of its private key
+OICP_CA_BUNDLE = ""  # PEM file of Hubject's CA (empty: the system's trust store)
+OICP_HTTP_TIMEOUT = 10.0
+OICP_HOTLINE = "+31200000000"  # HotlinePhoneNumber on every pushed EVSE record
+OICP_PUSH_BATCH = 10000  # EVSE records per push request (Hubject's body limit)
+OICP_PULL_PAGE_SIZE = 2000  # records per pull page (Hubject's maximum)
+OICP_REMOTE_START_TIMEOUT = 7.0  # seconds we wait for the charger (Hubject allows 10 in all)

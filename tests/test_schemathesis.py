@@ -9,17 +9,27 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-)
+from schemathesis.checks import content_type_conformance, response_schema_conformance
 
 from app import create_app
 
 # Enough to reach every operation's bad-input paths, few enough to keep the run near a minute.
-EXAMPLES_PER_OPERATION = 12
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+EXAMPLES_PER_OPERATION = 6
+# The test profile has no Stripe key: payment operations answer 503 "payments are off".
+PAYMENTS_OFF = "Payments are off"
+
+
+@schemathesis.check
+def no_server_error(ctx, response, case):
+    """Any 5xx fails, except the documented 503 problem of a server that takes no payments."""
+    if response.status_code < 500:
+        return
+    if response.status_code == 503 and PAYMENTS_OFF in response.text:
+        return
+    raise AssertionError(f"server error {response.status_code}: {response.text[:300]}")
+
+
+CHECKS = [no_server_error, response_schema_conformance, content_type_conformance]
 
 
 # The document as served; the calls below go to the test's app on the test database.

@@ -9,13 +9,17 @@ from flask_smorest import Blueprint
 from app.accounts.auth import api_auth, current_user
 from app.charging import roaming_views
 from app.charging.schemas import (
+    RoamingBookingSchema,
+    RoamingBookInSchema,
     RoamingCommandSchema,
     RoamingReceiptSchema,
     RoamingReserveSchema,
     RoamingSessionSchema,
+    RoamingSlotSchema,
     RoamingStartSchema,
     RoamingTermsSchema,
 )
+from app.charging.services import roaming_bookings
 from app.charging.services import roaming_commands as commands
 from app.core.errors import NotFound
 from app.payments.models import RoamingCharge
@@ -129,3 +133,34 @@ def receipt(receipt_id: int) -> dict[str, Any]:
     if charge is None or charge.driver_id != current_user().id or charge.cdr_pk is None:
         raise NotFound(f"No receipt {receipt_id}")
     return roaming_views.receipt_view(charge)
+
+
+@blp.route("/chargers/<int:evse_id>/slots")
+@blp.response(200, RoamingSlotSchema(many=True))
+@NOT_FOUND
+@CONFLICT
+@api_auth(blp)
+def slots(evse_id: int) -> Any:
+    """List a partner charger's free timeslots (networks that offer OCPI 2.3.0 bookings)."""
+    return roaming_bookings.free_slots(evse_id)
+
+
+@blp.route("/bookings", methods=["POST"])
+@blp.arguments(RoamingBookInSchema)
+@blp.response(201, RoamingBookingSchema)
+@NOT_FOUND
+@CONFLICT
+@api_auth(blp)
+def book(data: dict[str, Any]) -> Any:
+    """Book a partner charger through its network (the network's answer is returned)."""
+    return roaming_bookings.book_roaming(
+        current_user(), data["evse_id"], data["start"], data["end"]
+    )
+
+
+@blp.route("/bookings")
+@blp.response(200, RoamingBookingSchema(many=True))
+@api_auth(blp)
+def bookings() -> Any:
+    """List my bookings on partner networks with their latest status."""
+    return roaming_bookings.driver_bookings(current_user())

@@ -111,3 +111,32 @@ class CardSchema(Schema):
     label = fields.String(allow_none=True)
     valid = fields.Boolean(required=True, metadata={"description": "false while blocked"})
     created_at = fields.DateTime(required=True)
+
+
+class RoamingSlotSchema(Schema):
+    """A free timeslot of a partner charger (from its OCPI 2.3.0 calendar)."""
+
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+
+
+class RoamingBookInSchema(Schema):
+    """Book a partner charger for a window."""
+
+    evse_id = fields.Integer(required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class RoamingBookingSchema(Schema):
+    """A booking on a partner network and its status as the network last told us."""
+
+    id = fields.Integer(required=True)
+    location_id = fields.String(required=True)
+    evse_uid = fields.String(allow_none=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    reservation_status = fields.String(
+        required=True, metadata={"description": "PENDING, RESERVED, CANCELED, REJECTED, ..."}
+    )
+    message = fields.String(allow_none=True)

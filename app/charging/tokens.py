@@ -6,21 +6,23 @@ RFID cards drivers register (`add_card`, `block_card`, `unblock_card`, `remove_c
 card rules, one transaction each, each writing a "token.changed" outbox event for the
 OCPI Tokens push). Roaming tokens are those partner eMSPs pushed. Both are authorised by
 the OCPI side's `authorize_token` (whitelist or real-time). During a booking the booking
-driver's token is accepted at the booked station whatever else says (except a card the
-driver blocked or removed); a start a
-partner eMSP ordered by START_SESSION is authorised by that command (COMMAND).
+driver's valid token is accepted at the booked station whatever else says (a blocked or
+removed card is not); a start a partner eMSP ordered by START_SESSION is authorised by
+that command (COMMAND).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.charging import queries
 from app.charging.enums import AuthMethod
@@ -112,6 +114,18 @@ def find_token(uid: str, ocpp_type: str | None) -> Token | None:
     return rows[0] if rows else None
 
 
+# Roaming hubs asked about a token neither PlugPool nor its OCPI partners know (e.g. Hubject,
+# registered by app.oicp); each returns a Decision, or None to pass.
+HubAuthorizer = Callable[[ChargeStation, Evse | None, str], "Decision | None"]
+_hub_authorizers: list[HubAuthorizer] = []
+
+
+def register_hub_authorizer(authorizer: HubAuthorizer) -> None:
+    """Ask `authorizer` about tokens unknown to PlugPool (once per function)."""
+    if authorizer not in _hub_authorizers:
+        _hub_authorizers.append(authorizer)
+
+
 def authorize_at(
     station: ChargeStation, uid: str, ocpp_type: str | None, evse: Evse | None, at: datetime
 ) -> Decision:
@@ -121,11 +135,14 @@ def authorize_at(
         return commanded
     token = find_token(uid, ocpp_type)
     if token is None:
+        for authorizer in _hub_authorizers:
+            decision = authorizer(station, evse, uid)
+            if decision is not None:
+                return decision
         return Decision(AuthorizationStatus.INVALID, uid, OCPI_TYPE.get(ocpp_type or "", "OTHER"))
     link = queries.driver_token(uid)
-    # A card its driver blocked or removed (lost?) gets no booking exemption.
-    card_off = link is not None and link.type == RFID_TYPE and not token.valid
-    if link is not None and not card_off and _booked(station, evse, link.user_id, at):
+    # A blocked token (a lost card) gets no booking exemption: whoever holds it is not the driver.
+    if link is not None and token.valid and _booked(station, evse, link.user_id, at):
         return _decision(token, AuthorizationStatus.ACCEPTED, AuthMethod.WHITELIST, None, link)
     result = authorize_token(uid, token.type, location_reference(station, evse))
     status = ALLOWED_TO_OCPP.get(result.allowed, AuthorizationStatus.INVALID)
@@ -261,6 +278,9 @@ def add_card(user_id: int, uid: str, label: str | None = None) -> DriverToken:
         db.session.flush()
         emit_token_changed(token, CardAction.ADDED)
         db.session.commit()
+    except IntegrityError:  # the same card registered at the same moment elsewhere
+        db.session.rollback()
+        raise CardTaken(f"Card {uid} is already registered") from None
     except Exception:
         db.session.rollback()
         raise

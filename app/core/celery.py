@@ -7,7 +7,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-celery_app = Celery("plugpool", include=["app.bookings.tasks", "app.ocpi.tasks"])
+celery_app = Celery("plugpool", include=["app.bookings.tasks", "app.ocpi.tasks", "app.oicp.tasks"])
 
 # Every minute is enough: holds last minutes, grace periods a quarter of an hour.
 BEAT_SCHEDULE = {
@@ -28,6 +28,11 @@ BEAT_SCHEDULE["ocpi_deliver_outbox"] = {
     "schedule": 10.0,
 }
 BEAT_SCHEDULE["ocpi_run_commands"] = {"task": "app.ocpi.tasks.run_commands_task", "schedule": 5.0}
+# The hub: broadcast and ClientInfo deliveries within seconds, still-alive checks every minute
+# (each party at most every HUB_CHECK_INTERVAL), the message log's retention once an hour.
+BEAT_SCHEDULE["hub_deliver"] = {"task": "app.ocpi.tasks.hub_deliver_task", "schedule": 2.0}
+BEAT_SCHEDULE["hub_check"] = {"task": "app.ocpi.tasks.hub_check_task", "schedule": 60.0}
+BEAT_SCHEDULE["hub_purge"] = {"task": "app.ocpi.tasks.hub_purge_task", "schedule": 3600.0}
 BEAT_SCHEDULE["ocpi_emsp_jobs"] = {"task": "app.ocpi.tasks.emsp_jobs_task", "schedule": 10.0}
 # Partner CPOs' pulls: each partner is due on its own clock (OCPI_SYNC_INTERVAL, or its
 # backoff), so the round looks often and dispatches one job per due partner.
@@ -35,6 +40,20 @@ BEAT_SCHEDULE["ocpi_sync_partners"] = {
     "task": "app.ocpi.tasks.sync_partners_task",
     "schedule": 30.0,
 }
+# Hubject (no-ops unless OICP_ENABLED): pushes and CDR billing often, status every 5 minutes
+# (Hubject's advice: 1-5), EVSE data deltas and the CDR safety net hourly.
+BEAT_SCHEDULE.update(
+    {
+        f"oicp_{name}": {"task": f"app.oicp.tasks.{name}_task", "schedule": every}
+        for name, every in (
+            ("deliver", 10.0),
+            ("bill_cdrs", 60.0),
+            ("pull_status", 300.0),
+            ("pull_data", 3600.0),
+            ("fetch_cdrs", 3600.0),
+        )
+    }
+)
 
 
 def _beat_schedule(app: Flask) -> dict[str, Any]:

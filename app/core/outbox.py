@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,19 @@ class OutboxEvent(Base):
     )
 
 
+# Further consumers of a topic (e.g. the Hubject bridge): each gets its own copy of the event,
+# written in the same transaction, so one consumer marking its row delivered hides nothing
+# from the others. Registered at app start: {topic: [(copy topic, is the consumer on?)]}.
+_copies: dict[str, list[tuple[str, Callable[[], bool]]]] = {}
+
+
+def copy_topic(topic: str, copy: str, enabled: Callable[[], bool]) -> None:
+    """Write a copy of every `topic` event under topic `copy` while `enabled()` says so."""
+    targets = _copies.setdefault(topic, [])
+    if all(existing != copy for existing, _ in targets):
+        targets.append((copy, enabled))
+
+
 def emit(
     session: Session, topic: str, aggregate_type: str, aggregate_id: str, payload: dict[str, Any]
 ) -> OutboxEvent:
@@ -53,6 +67,16 @@ def emit(
         payload=payload,
     )
     session.add(event)
+    for copy, enabled in _copies.get(topic, ()):
+        if enabled():
+            session.add(
+                OutboxEvent(
+                    topic=copy,
+                    aggregate_type=aggregate_type,
+                    aggregate_id=str(aggregate_id),
+                    payload=dict(payload),
+                )
+            )
     return event
 
 

@@ -235,8 +235,9 @@ def _log_failure(station_id: str) -> Callable[[asyncio.Future[Any]], None]:
 class StationLink:
     """Mixin for one station's connection, placed before the library's ChargePoint.
 
-    It also handles the two messages that read the same in 1.6 and 2.0.1 (Heartbeat,
-    SecurityEventNotification); the version classes hold every other handler.
+    It also handles the messages that read the same in 1.6 and 2.0.1 (Heartbeat,
+    SecurityEventNotification, DataTransfer, FirmwareStatusNotification); the version
+    classes hold every other handler.
     """
 
     version: ClassVar[OcppVersion]
@@ -376,7 +377,8 @@ class StationLink:
         otherwise sit in the library's queue (and a flood of them would grow it without end).
         """
         if self._call_lock.locked():  # type: ignore[attr-defined]
-            self._answered.add(msg.unique_id)
+            if msg.unique_id in self._call_ids.values():  # a command's reply, not a stray one
+                self._answered.add(msg.unique_id)
             self._response_queue.put_nowait(msg)  # type: ignore[attr-defined]
         else:
             log.info("%s: dropped a reply nobody waits for (%s)", self.id, msg.unique_id)

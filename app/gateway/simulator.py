@@ -19,6 +19,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import uuid
 from collections import deque
@@ -59,6 +60,8 @@ class SimulatorConfig:
     vendor: str = "PlugPool"
     model: str = "Simulator"
     ssl: Any = None  # an ssl.SSLContext for wss:// (security profiles 2 and 3)
+    # 2.0.1: sign each energy register sample (OCMF-like, as German Eichrecht meters do).
+    signed_meter_values: bool = False
 
 
 @dataclass
@@ -415,7 +418,9 @@ class Simulated201(OfflineQueue, ChargePoint201):
         assert transaction is not None
         id_token = info.pop("id_token", None)
         wh = self.meter.read(self.config.power_w)
-        sample = {"value": wh, "measurand": REGISTER, "context": context}
+        sample: dict[str, Any] = {"value": wh, "measurand": REGISTER, "context": context}
+        if self.config.signed_meter_values:
+            sample["signed_meter_value"] = signed_sample(self.config.station_id, wh, context)
         transaction_info: dict[str, Any] = {"transaction_id": transaction.transaction_id, **info}
         if transaction.remote_start_id is not None:
             transaction_info["remote_start_id"] = transaction.remote_start_id
@@ -438,6 +443,20 @@ class Simulated201(OfflineQueue, ChargePoint201):
 
 
 Simulated = Simulated16 | Simulated201
+SIMULATED_PUBLIC_KEY = "3059301306072A8648CE3D020106082A8648CE3D03010703420004SIMULATED"
+
+
+def signed_sample(station_id: str, wh: int, context: str) -> dict[str, str]:
+    """A 2.0.1 signedMeterValue for a register reading (the digest stands in for a signature)."""
+    payload = f'OCMF|{{"GI":"{station_id}","RD":[{{"RV":{wh},"RU":"Wh","XT":"{context}"}}]}}'
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    data = f'{payload}|{{"SA":"ECDSA-secp256r1-SHA256","SD":"{digest}"}}'
+    return {
+        "signed_meter_data": base64.b64encode(data.encode()).decode(),
+        "signing_method": "ECDSA-secp256r1-SHA256",
+        "encoding_method": "OCMF",
+        "public_key": SIMULATED_PUBLIC_KEY,
+    }
 
 
 def auth_headers(config: SimulatorConfig) -> dict[str, str]:

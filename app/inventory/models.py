@@ -132,6 +132,8 @@ class Evse(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("location_id", "uid"),
         UniqueConstraint("station_id", "ocpp_evse_id"),
+        # Hubject's EvseIDs (their compact form is the uid) are looked up across locations.
+        Index("ix_evses_uid", "uid"),
     )
 
 

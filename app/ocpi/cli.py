@@ -17,12 +17,15 @@ ocpi_cli = AppGroup("ocpi", help="OCPI roaming partners.")
 @ocpi_cli.command("partner-add")
 @click.argument("name")
 @click.option("--raw-tokens", is_flag=True, help="Partner sends/expects unencoded tokens.")
-def partner_add(name: str, raw_tokens: bool) -> None:
+@click.option("--hub-party", is_flag=True, help="A party on PlugPool's hub (hub versions URL).")
+def partner_add(name: str, raw_tokens: bool, hub_party: bool) -> None:
     """Create a partner; print our versions URL and its TOKEN_A (shown once)."""
     from app.ocpi.credentials import services
+    from app.ocpi.hub import identity
 
-    _, token_a = services.add_partner(name, raw_tokens)
-    click.echo(f"versions URL: {registry.versions_url()}")
+    _, token_a = services.add_partner(name, raw_tokens, hub_party)
+    url = identity.versions_url() if hub_party else registry.versions_url()
+    click.echo(f"versions URL: {url}")
     click.echo(f"TOKEN_A: {token_a}")
 
 
@@ -31,12 +34,15 @@ def partner_add(name: str, raw_tokens: bool) -> None:
 @click.argument("token_a")
 @click.option("--name", default=None, help="Name for the partner (default: the URL).")
 @click.option("--raw-tokens", is_flag=True, help="Partner sends/expects unencoded tokens.")
-def connect(versions_url: str, token_a: str, name: str | None, raw_tokens: bool) -> None:
-    """Register PlugPool with a partner from its versions URL and TOKEN_A."""
+@click.option("--hub-party", is_flag=True, help="Register the hub with it: a party on the hub.")
+def connect(
+    versions_url: str, token_a: str, name: str | None, raw_tokens: bool, hub_party: bool
+) -> None:
+    """Register PlugPool (or its hub) with a partner from its versions URL and TOKEN_A."""
     from app.ocpi.credentials import services
 
     try:
-        partner = services.connect_partner(versions_url, token_a, name, raw_tokens)
+        partner = services.connect_partner(versions_url, token_a, name, raw_tokens, hub_party)
     except errors.OcpiError as error:
         raise click.ClickException(f"OCPI {error.status_code}: {error.status_message}") from error
     click.echo(f"registered with {partner.name} on OCPI {partner.version}")
@@ -141,5 +147,8 @@ def run_commands(batch: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the `flask ocpi` group."""
+    """Register the `flask ocpi` group (with `flask ocpi hub ...`)."""
+    from app.ocpi.hub.cli import hub_cli
+
+    ocpi_cli.add_command(hub_cli)
     app.cli.add_command(ocpi_cli)

@@ -10,13 +10,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+import urllib3
 from flask import current_app
 
 from app.core.db import json_dumps, json_loads
-from app.ocpi.errors import PartnerCallFailed, UnsafeUrl
+from app.ocpi.errors import PartnerCallFailed, PartnerTimeout, UnsafeUrl
 from app.ocpi.transport import encode_token
 
 log = logging.getLogger("plugpool.ocpi.client")
@@ -32,6 +33,24 @@ class OcpiResponse:
     data: Any
     status_message: str | None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RelayedReply:
+    """A partner's answer kept as it came: status, headers and the raw body."""
+
+    http_status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def _pool() -> urllib3.PoolManager:
+    # Relaying is the hub's hot path: plain urllib3 (keep-alive, one pool per thread) costs a
+    # fraction of a requests.Session call; the answer is passed on untouched anyway.
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = urllib3.PoolManager(maxsize=4, retries=False)
+    return pool
 
 
 def _session() -> requests.Session:
@@ -80,6 +99,7 @@ class OcpiClient:
         to_party: tuple[str, str] | None = None,
         correlation_id: str | None = None,
         timeout: float | None = None,
+        from_party: tuple[str, str] | None = None,
     ) -> None:
         config = current_app.config
         self._authorization = encode_token(token, raw_token)
@@ -88,7 +108,7 @@ class OcpiClient:
         self._timeout = timeout or config["OCPI_HTTP_TIMEOUT"]
         self._retries = config["OCPI_GET_RETRIES"]
         self._allow_insecure = config["OCPI_ALLOW_INSECURE_URLS"]
-        self._from_party = (config["OWN_COUNTRY_CODE"], config["OWN_PARTY_ID"])
+        self._from_party = from_party or (config["OWN_COUNTRY_CODE"], config["OWN_PARTY_ID"])
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> OcpiResponse:
         """GET, retried on connection errors and 5xx (GET is safe to repeat)."""
@@ -120,6 +140,38 @@ class OcpiClient:
     def delete(self, url: str) -> OcpiResponse:
         """DELETE once."""
         return self._call("DELETE", url)
+
+    def relay(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        params: list[tuple[str, str]] | None = None,
+    ) -> RelayedReply:
+        """Send a request on someone else's behalf, once, and return the answer untouched.
+
+        headers: the routing and tracing headers to send (our Authorization is added); safe to
+        call from worker threads (no application context needed).
+        """
+        check_url(url, self._allow_insecure)
+        sent = {**headers, "Authorization": self._authorization, "Accept": "application/json"}
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+        try:
+            reply = _pool().request(
+                method, url, body=body, headers=sent, timeout=self._timeout, redirect=False
+            )
+        except urllib3.exceptions.NewConnectionError as error:
+            # Refused or unresolvable: unreachable (urllib3 files it under connect timeouts).
+            raise PartnerCallFailed(f"{method} {url}: {type(error).__name__}") from error
+        except (urllib3.exceptions.TimeoutError, TimeoutError) as error:
+            raise PartnerTimeout(f"{method} {url}: timed out") from error
+        except urllib3.exceptions.HTTPError as error:
+            raise PartnerCallFailed(f"{method} {url}: {type(error).__name__}") from error
+        return RelayedReply(reply.status, reply.data, dict(reply.headers))
 
     def _headers(self, routed: bool) -> dict[str, str]:
         request_id = str(uuid.uuid4())

@@ -100,6 +100,39 @@ class NoMatchingEndpoints(OcpiError):
     message = "No matching endpoints or expected endpoints missing"
 
 
+class HubError(OcpiError):
+    """A routing failure of the hub (4xxx): the request was not delivered."""
+
+    status_code = 4000
+    message = "Hub: generic routing error"
+
+
+class RoutingRefused(HubError):
+    """A routing rule (allow/deny list, suspension) forbids this pair; nothing was forwarded."""
+
+    message = "Hub: routing between these parties is not allowed"
+
+
+class UnknownReceiver(HubError):
+    status_code = 4001
+    message = "Hub: unknown receiver (OCPI-to address)"
+
+
+class ReceiverTimeout(HubError):
+    status_code = 4002
+    message = "Hub: timeout on forwarded request"
+
+
+class ReceiverUnreachable(HubError):
+    status_code = 4003
+    message = "Hub: receiving party is not connected"
+
+
+class ModuleNotOffered(HubError):
+    status_code = 4004
+    message = "Hub: the receiving party does not offer this module"
+
+
 class PartnerCallFailed(Exception):
     """An outbound call to a partner failed (network, HTTP status or OCPI status)."""
 
@@ -113,3 +146,7 @@ class PartnerCallFailed(Exception):
 
 class UnsafeUrl(PartnerCallFailed):
     """A partner URL we refuse to call (plain HTTP or a private address) unless configured."""
+
+
+class PartnerTimeout(PartnerCallFailed):
+    """The partner accepted the connection but did not answer in time."""

@@ -6,11 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
+
+HUB_ROLE = "HUB"
 
 
 class PartnerStatus(StrEnum):
@@ -41,6 +43,8 @@ class OcpiPartner(Timestamped, Base):
     version: Mapped[str | None] = mapped_column(String(8))
     # Peers on pre-2.2 habits send and expect the token unencoded.
     raw_tokens: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A party (platform) connected to PlugPool's hub, not a direct roaming partner.
+    hub_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[PartnerRole]] = relationship(
@@ -54,7 +58,12 @@ class OcpiPartner(Timestamped, Base):
         return f"<OcpiPartner {self.id} {self.name!r} {self.status}>"
 
     def holds(self, country_code: str, party_id: str, roles: frozenset[str] | None = None) -> bool:
-        """True when the partner registered this party (optionally in one of these roles)."""
+        """True when the partner registered this party (optionally in one of these roles).
+
+        A hub relays for the parties behind it, so a hub partner holds them all.
+        """
+        if self.is_hub:
+            return True
         return any(
             role.country_code == country_code.upper()
             and role.party_id == party_id.upper()
@@ -62,9 +71,18 @@ class OcpiPartner(Timestamped, Base):
             for role in self.roles
         )
 
+    @property
+    def is_hub(self) -> bool:
+        """True when the partner is a hub (2.2.1 role HUB, or a 2.3.0 hub_party_id)."""
+        return any(r.role == HUB_ROLE for r in self.roles)
+
     def party(self, role: str) -> tuple[str, str] | None:
-        """(country_code, party_id) of the partner's first party in a role, for OCPI-to headers."""
+        """(country_code, party_id) of the partner's first party in a role, for OCPI-to headers.
+
+        A hub without a party in that role is addressed itself: a broadcast push.
+        """
         held = next((r for r in self.roles if r.role == role), None)
+        held = held or next((r for r in self.roles if r.role == HUB_ROLE), None)
         return (held.country_code, held.party_id) if held else None
 
     def endpoint(self, identifier: str, role: str) -> str | None:
@@ -265,3 +283,31 @@ class OcpiSync(Base):
     partner: Mapped[OcpiPartner] = relationship()
 
     __table_args__ = (UniqueConstraint("partner_id", "module"),)
+
+
+class EmspBooking(Timestamped, Base):
+    """A booking PlugPool (as eMSP, OCPI 2.3.0) asked a partner CPO for, for one driver.
+
+    `request_id` is ours and names every request about it; `booking` is the partner's Booking
+    object as last answered or pushed, `reservation_status` what the driver sees.
+    """
+
+    __tablename__ = "emsp_bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    country_code: Mapped[str] = mapped_column(String(2))  # the CPO's party
+    party_id: Mapped[str] = mapped_column(String(3))
+    request_id: Mapped[str] = mapped_column(String(36), unique=True)
+    booking_id: Mapped[str | None] = mapped_column(String(36))  # the CPO's Booking.id
+    location_id: Mapped[str] = mapped_column(String(36))
+    evse_uid: Mapped[str | None] = mapped_column(String(36))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    authorization_reference: Mapped[str] = mapped_column(String(36))
+    reservation_status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(String(255))
+    booking: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

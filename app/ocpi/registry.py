@@ -28,7 +28,10 @@ MODULES: tuple[tuple[str, str, str], ...] = (
 )
 # Modules of one version only: the 2.3.0 Bookings module (its identifier is "Booking").
 VERSION_MODULES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "2.3.0": (("Booking", "SENDER", "cpo/{v}/bookings"),),
+    "2.3.0": (
+        ("Booking", "SENDER", "cpo/{v}/bookings"),
+        ("Booking", "RECEIVER", "emsp/{v}/bookings"),
+    ),
 }
 
 

@@ -35,6 +35,30 @@ def run_commands_task(batch: int = 20) -> int:
     return run_commands(batch)
 
 
+@celery_app.task(name="app.ocpi.tasks.hub_deliver_task")
+def hub_deliver_task() -> int:
+    """Send the hub's due broadcast and ClientInfo deliveries."""
+    from app.ocpi.hub.delivery import deliver_all
+
+    return deliver_all()
+
+
+@celery_app.task(name="app.ocpi.tasks.hub_check_task")
+def hub_check_task() -> dict[str, int]:
+    """Still-alive check of the hub's quiet parties."""
+    from app.ocpi.hub.clientinfo import check_members
+
+    return check_members()
+
+
+@celery_app.task(name="app.ocpi.tasks.hub_purge_task")
+def hub_purge_task() -> int:
+    """Drop hub log rows past HUB_MESSAGE_RETENTION_DAYS."""
+    from app.ocpi.hub.messages import purge
+
+    return purge()
+
+
 def run_emsp_jobs() -> dict[str, list[int]]:
     """Our drivers on partner networks: time out unanswered commands, bill new partner CDRs."""
     from app.charging.services import roaming_commands

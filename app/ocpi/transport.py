@@ -27,7 +27,7 @@ SUCCESS = 1000
 SUPPORTED_VERSIONS = ("2.2.1", "2.3.0")
 # Werkzeug converter that limits routes to the versions we serve.
 VERSION_RULE = "<any('2.2.1', '2.3.0'):version>"
-CONFIGURATION_MODULES = frozenset({"versions", "credentials"})
+CONFIGURATION_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 
 
 def ocpi_timestamp(value: Any = None) -> str:
@@ -115,11 +115,14 @@ def encode_token(token: str, raw: bool = False) -> str:
     return "Token " + base64.b64encode(token.encode()).decode("ascii")
 
 
-def ocpi_endpoint(module: str, *, token_a: bool = False, registered: bool = True) -> Callable:
+def ocpi_endpoint(
+    module: str, *, token_a: bool = False, registered: bool = True, hub: bool = False
+) -> Callable:
     """Decorate an OCPI route: authenticate, record the headers, map errors to envelopes.
 
     token_a: TOKEN_A is accepted (credentials and versions only; elsewhere it gets a 401).
     registered: the caller must have finished the credentials exchange.
+    hub: a route of the hub (/ocpi/hub): only parties on the hub get in, and they only there.
     """
 
     def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -127,7 +130,7 @@ def ocpi_endpoint(module: str, *, token_a: bool = False, registered: bool = True
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             g.ocpi_module = module
             try:
-                g.ocpi_partner = _authenticate(token_a, registered)
+                g.ocpi_partner = _authenticate(token_a, registered, hub)
                 _record_request(module)
                 return view(*args, **kwargs)
             except errors.OcpiError as error:
@@ -155,7 +158,7 @@ def _from_domain(error: DomainError) -> errors.OcpiError:
     return errors.OcpiError(error.detail)
 
 
-def _authenticate(token_a_allowed: bool, registered: bool) -> OcpiPartner:
+def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) -> OcpiPartner:
     from app.ocpi.credentials.queries import partner_for_token
 
     match = None
@@ -168,6 +171,9 @@ def _authenticate(token_a_allowed: bool, registered: bool) -> OcpiPartner:
     if match is None:
         raise errors.Unauthorized()
     partner, kind = match
+    if partner.hub_member != hub:
+        # A hub party's token opens the hub only; a direct partner's token never opens it.
+        raise errors.Unauthorized()
     g.ocpi_token_kind = kind
     if kind == "A" and not token_a_allowed:
         raise errors.Unauthorized("TOKEN_A is only valid on credentials and versions")

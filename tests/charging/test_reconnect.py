@@ -11,7 +11,15 @@ from app.charging.enums import SessionStatus
 from app.charging.models import TransactionEventSeen
 from app.gateway.ports import OcppVersion
 from app.gateway.simulator import Simulated, SimulatorConfig, connected, reconnected
-from tests.charging.support import Site, cdrs, count, db_gateway, eventually, sessions
+from tests.charging.support import (
+    Site,
+    cdrs,
+    count,
+    db_gateway,
+    eventually,
+    meter_rows,
+    sessions,
+)
 from tests.gateway.support import PASSWORD, run
 
 
@@ -49,10 +57,13 @@ def test_16_charger_resends_its_stop_after_reconnect_without_booting(
                 assert "StopTransaction" in [type(q).__name__ for q in queued]
                 async with reconnected(charger):  # no BootNotification: it sends the queue
                     assert not charger.queue
+                stored = await asyncio.to_thread(meter_rows, app, site.station_id)
                 # The answer got lost: the charger sends the same messages once more.
                 charger.queue.extend(queued)
                 async with reconnected(charger):
                     assert not charger.queue
+                again = await asyncio.to_thread(meter_rows, app, site.station_id)
+                assert again == stored  # each queued sample stored once
                 stop = next(q for q in queued if type(q).__name__ == "StopTransaction")
                 return stop.meter_stop, stop.transaction_id
 

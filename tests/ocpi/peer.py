@@ -122,6 +122,7 @@ class PeerState:
     requests: list[Recorded] = field(default_factory=list)
     down: bool = False
     credentials_only: bool = False  # publish no functional module (for 3003)
+    hub_modules: bool = False  # also a hubclientinfo receiver (a party on a hub)
     nulls: bool = True  # write unset optional fields as null, as model-based peers do
     trailing_slash: bool = False  # publish module URLs ending in "/", served only so (no redirect)
     strict_locations: bool = False  # an EVSE PATCH of a Location not PUT before: 404, 2003
@@ -314,10 +315,17 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _envelope())
             elif path == f"{base}/emsp/{VERSION}/{_module('cdrs', state)}" and method == "POST":
                 self._send(201, _envelope())
-            elif path.startswith(f"{base}/emsp/2.3.0/bookings/") and method in ("PUT", "PATCH"):
+            elif self._accepted_put(base, path, method):
                 self._send(200, _envelope())
             else:
                 self._send(404, _envelope(status_code=2000))
+
+        def _accepted_put(self, base: str, path: str, method: str) -> bool:
+            """Bookings (2.3.0), and the hub's ClientInfo pushes when on a hub."""
+            if path.startswith(f"{base}/emsp/2.3.0/bookings/"):
+                return method in ("PUT", "PATCH")
+            hub = f"{base}/{VERSION}/hubclientinfo/"
+            return state.hub_modules and path.startswith(hub) and method == "PUT"
 
         def _location(self, method: str, ids: list[str]) -> None:
             key = "/".join(ids[:3])
@@ -405,6 +413,13 @@ def version_details(state: PeerState, credentials_only: bool = False) -> dict[st
         ("sessions", "RECEIVER"),
         ("cdrs", "RECEIVER"),
     )
+    hub = [
+        {
+            "identifier": "hubclientinfo",
+            "role": "RECEIVER",
+            "url": f"{base}/{VERSION}/hubclientinfo",
+        }
+    ]
     return {
         "version": VERSION,
         "endpoints": [
@@ -418,5 +433,6 @@ def version_details(state: PeerState, credentials_only: bool = False) -> dict[st
                 "url": f"{base}/emsp/{VERSION}/{_module(name, state)}",
             }
             for name, role in modules
-        ],
+        ]
+        + (hub if state.hub_modules else []),
     }

@@ -312,3 +312,18 @@ def test_credentials_name_plugpool_as_cpo_and_emsp_with_one_party(client, app):
         ("CPO", *own),
         ("EMSP", *own),
     ]
+
+
+def test_location_patch_with_evses_stores_each_whole_evse(client, cpo):
+    client.put(f"{BASE}/LOC1", json=location_body(), headers=cpo)
+    added = evse_body("E3", status="PLANNED", last_updated="2026-03-06T00:00:00Z")
+    patch = {"name": "Renamed", "evses": [added], "last_updated": "2026-03-06T00:00:00Z"}
+    assert _status(client.patch(f"{BASE}/LOC1", json=patch, headers=cpo)) == (200, 1000)
+    db.session.expire_all()
+    location = db.session.scalars(select(Location)).one()
+    assert location.name == "Renamed"
+    assert {(e.uid, e.status) for e in location.evses} == {
+        ("E1", "AVAILABLE"),
+        ("E2", "AVAILABLE"),
+        ("E3", "PLANNED"),
+    }

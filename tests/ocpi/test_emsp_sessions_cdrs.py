@@ -292,3 +292,17 @@ def test_a_cdr_without_session_id_finds_its_session_by_token_location_and_start(
     cdr = db.session.scalars(select(Cdr)).one()
     assert cdr.session_pk == db.session.scalars(select(ChargingSession.id)).one()
     assert "no_session" not in cdr.flags
+
+
+def test_nulls_and_unknown_fields_from_sloppy_peers_are_accepted(client, make_partner, driver_uid):
+    _, uid = driver_uid
+    _, token = make_partner(roles=CPO)
+    body = _session_body(uid, end_date_time=None, meter_id=None, vendor_extension={"x": 1})
+    body["cdr_token"]["country_code"] = None
+    reply = client.put(SESSION_URL, json=body, headers=token_header(token))
+    assert reply.get_json()["status_code"] == 1000, reply.get_json()
+    cdr = _cdr_body(uid, remark=None, signed_data=None, credit=None, something_new=True)
+    assert client.post(CDR_URL, json=cdr, headers=token_header(token)).get_json()[
+        "status_code"
+    ] == (1000)
+    assert db.session.scalars(select(Cdr)).one().signed_data is None

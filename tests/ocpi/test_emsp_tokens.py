@@ -176,3 +176,21 @@ def test_every_token_change_is_pushed_to_each_partner_cpo(db, make_partner, make
         deliver_outbox(50)
         assert other.state.tokens[key]["valid"] is True
         assert [r.method for r in other.received("tokens")] == ["PUT", "PATCH", "PATCH", "PUT"]
+
+
+def test_a_registered_rfid_card_and_its_removal_are_pushed(db, make_partner, make_user):
+    from app.charging import tokens
+
+    with CpoPeer() as cpo:
+        partner, _ = make_partner(roles=CPO, endpoints=cpo.endpoints())
+        cpo.state.tokens_accepted.add(partner.token_out)
+        driver = make_user()
+        tokens.add_card(driver.id, "04:A2:B3:C4")
+        deliver_outbox(50)
+        key = "04A2B3C4:RFID"
+        assert cpo.state.tokens[key]["valid"] is True
+        assert cpo.state.tokens[key]["type"] == "RFID"
+        tokens.remove_card(driver.id, "04A2B3C4")
+        deliver_outbox(50)
+        assert cpo.state.tokens[key]["valid"] is False
+        assert [r.method for r in cpo.received("tokens")] == ["PUT", "PATCH"]

@@ -25,16 +25,15 @@ from app.core.security import digest_token, hash_secret, new_token
 from app.extensions import db
 from app.gateway.ports import OcppVersion
 from app.gateway.simulator import SimulatorConfig, connected
-from app.inventory.models import Connector, Evse, Location, Party
+from app.inventory.models import Evse
+from app.ocpi import pull
 from app.ocpi.credentials.services import connect_partner
 from app.ocpi.models import OcpiPartner, Token
 from app.ocpi.tasks import deliver_outbox, run_commands, run_emsp_jobs
 from app.ocpi.tokens.services import authorize_token
 from app.payments import services as payments
 from app.payments.models import RoamingCharge
-from app.tariffs.models import Tariff
 from tests.charging.support import db_gateway, eventually, seed_site
-from tests.factories import point
 from tests.gateway.support import PASSWORD, run
 from tests.support.plugpool_process import Instance, plugpool_instance
 from tests.support.stripe_fixtures import localstripe  # noqa: F401 (a fixture, found by name)
@@ -79,56 +78,16 @@ def _handshake(cpo: Instance, emsp: Instance) -> None:
     assert in_app(cpo, lambda: roles(cpo)) == {("CPO", "NL", "EMP"), ("EMSP", "NL", "EMP")}
 
 
-def _mirror_location(emsp: Instance) -> int:
-    """Put the CPO's location into the eMSP's inventory under the CPO's party (until the
-    eMSP pulls partner inventories itself); return the EVSE's row id."""
+def _pull_inventory(emsp: Instance) -> int:
+    """The eMSP pulls the CPO's locations and tariffs into its one inventory; return the
+    row id of the CPO's EVSE there."""
 
     def work() -> int:
-        db.session.add(Party(country_code="NL", party_id="CPA", name="CPO Net", roles=["CPO"]))
-        db.session.flush()
-        db.session.add(
-            Tariff(
-                country_code="NL",
-                party_id="CPA",
-                ocpi_id="RO-T1",
-                currency="EUR",
-                elements=[
-                    {
-                        "price_components": [
-                            {"type": "ENERGY", "price": Decimal("0.30"), "step_size": 1}
-                        ]
-                    }
-                ],
-            )
-        )
-        location = Location(
-            country_code="NL",
-            party_id="CPA",
-            ocpi_id="RO-LOC",
-            publish=True,
-            name="Home charger",
-            address="Street 1",
-            city="Amsterdam",
-            country="NLD",
-            latitude=Decimal("52.370216"),
-            longitude=Decimal("4.895168"),
-            geog=point("52.370216", "4.895168"),
-            time_zone="UTC",
-        )
-        evse = Evse(uid="RO-EVSE-1", status="AVAILABLE", location=location)
-        evse.connectors.append(
-            Connector(
-                ocpi_id="1",
-                standard="IEC_62196_T2",
-                format="SOCKET",
-                power_type="AC_3_PHASE",
-                max_voltage=230,
-                max_amperage=16,
-                tariff_ids=["RO-T1"],
-            )
-        )
-        db.session.add(location)
-        db.session.commit()
+        partner = db.session.scalars(select(OcpiPartner)).one()
+        results = pull.sync_partner(partner, full=True)
+        assert {r.module for r in results if r.ok and r.applied} == {"locations", "tariffs"}
+        evse = db.session.scalars(select(Evse).where(Evse.uid == "RO-EVSE-1")).one()
+        assert (evse.location.party_id, evse.connectors[0].tariff_ids) == ("CPA", ["RO-T1"])
         return evse.id
 
     return in_app(emsp, work)
@@ -278,7 +237,7 @@ def test_an_emsp_driver_charges_at_the_cpos_charger_and_pays_by_card(instances):
     cpo, emsp = instances
     site = seed_site(cpo.app, prefix="RO")
     _handshake(cpo, emsp)
-    evse_pk = _mirror_location(emsp)
+    evse_pk = _pull_inventory(emsp)
     driver_id, uid, bearer = _driver(emsp)
     _tokens_and_rta_both_ways(cpo, emsp, uid)
 
@@ -312,3 +271,31 @@ def test_an_emsp_driver_charges_at_the_cpos_charger_and_pays_by_card(instances):
     assert (receipt["cdr_cost_minor"], receipt["total_minor"]) == (total, total + 50)
     sessions = _api(emsp, "GET", "/sessions", bearer)
     assert sessions[0]["status"] == "COMPLETED" and Decimal(sessions[0]["kwh"]) > 0
+
+    _book_through_bookings_module(cpo, emsp, site, evse_pk, bearer)
+
+
+def _book_through_bookings_module(
+    cpo: Instance, emsp: Instance, site: Any, evse_pk: int, bearer: dict[str, str]
+) -> None:
+    """OCPI 2.3.0 Bookings: free slots from the CPO's calendar, a booking, a pushed change."""
+    slots = _api(emsp, "GET", f"/chargers/{evse_pk}/slots", bearer)
+    assert slots, "the CPO's calendar offers no free slot"
+    begin = (utcnow() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    window = {"start": begin.isoformat(), "end": (begin + timedelta(hours=1)).isoformat()}
+    assert any(s["start"] <= window["start"] and window["end"] <= s["end"] for s in slots), slots
+    booked = _api(emsp, "POST", "/bookings", bearer, json={"evse_id": evse_pk, **window})
+    assert booked["reservation_status"] == "RESERVED", booked
+
+    # The CPO's owner cancels it; the CPO pushes the Booking; the driver sees CANCELED.
+    def cancel_at_cpo() -> None:
+        from app.bookings import services as cpo_bookings
+        from app.bookings.models import Booking
+
+        booking = db.session.scalars(select(Booking)).one()
+        cpo_bookings.cancel_booking(db.session.get(User, site.owner_id), booking.id)
+
+    in_app(cpo, cancel_at_cpo)
+    in_app(cpo, lambda: deliver_outbox(50))
+    (mine,) = _api(emsp, "GET", "/bookings", bearer)
+    assert mine["reservation_status"] == "CANCELED"

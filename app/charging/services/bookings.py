@@ -93,12 +93,10 @@ def retry_reservations(
             continue
         plan = _plan(booking)
         db.session.commit()
-        if not plan.reservable:
-            continue
-        status = _send_status(sender, plan.station_id, _reserve(plan))
+        status = _send_status(sender, plan.station_id, _reserve(plan)) if plan.reservable else None
         if status == OFFLINE:
             continue  # gone again: the next reconnect or round tries once more
-        dispatch = _record_reservation(booking_id, status)
+        dispatch = _record_reservation(booking_id, status)  # None: nothing to reserve there
         if dispatch.station_offline:
             dispatch.station_offline = False  # reachable again: the booking is not at risk
             db.session.commit()

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from app.ocpi import errors, registry
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.models import OcpiPartner
 from app.ocpi.schemas.commands import CommandResponse, CommandResult
 from app.ocpi.transport import VERSION_RULE, envelope, json_body, ocpi_endpoint
@@ -46,7 +46,7 @@ def send_command(
         return Sent("NOT_SUPPORTED", message="The network takes no commands")
     client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens, to_party=to_party)
     try:
-        reply = client.post(f"{url.rstrip('/')}/{command}", body)
+        reply = client.post(endpoint_url(url, command), body)
         data = CommandResponse().load(reply.data or {})
     except errors.PartnerCallFailed as error:
         return Sent(None, message=str(error)[:255])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -35,7 +36,41 @@ def partner_by_name(name: str) -> OcpiPartner | None:
 
 
 def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
-    """The partner that registered a party in a role."""
+    """The partner that registered a party in a role; else the hub we reach other parties by.
+
+    PlugPool's own party is never reached through a hub (its drivers' sessions stay here).
+    """
+    config = current_app.config
+    if (country_code.upper(), party_id.upper()) == (
+        config["OWN_COUNTRY_CODE"],
+        config["OWN_PARTY_ID"],
+    ):
+        return None
+    holder = direct_holder(country_code, party_id, role)
+    if holder is not None and holder.hub_member:
+        # A party on PlugPool's own hub is not a partner of PlugPool's CPO/eMSP.
+        holder = None
+    return holder or _hub()
+
+
+def _hub() -> OcpiPartner | None:
+    from app.ocpi.models import HUB_ROLE, PartnerStatus
+
+    query = (
+        select(OcpiPartner)
+        .join(PartnerRole)
+        .where(
+            PartnerRole.role == HUB_ROLE,
+            OcpiPartner.status == PartnerStatus.REGISTERED.value,
+            OcpiPartner.hub_member.is_(False),
+        )
+        .order_by(OcpiPartner.id)
+    )
+    return db.session.scalars(query).first()
+
+
+def direct_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
+    """The partner that registered a party in a role itself."""
     query = (
         select(OcpiPartner)
         .join(PartnerRole)
@@ -49,7 +84,10 @@ def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | N
 
 
 def registered_partners_with(identifier: str, role: str) -> list[OcpiPartner]:
-    """Registered partners that published an interface in their negotiated version."""
+    """Registered partners that published an interface in their negotiated version.
+
+    Parties on PlugPool's hub are not among them: the hub routes for them.
+    """
     from app.ocpi.models import PartnerEndpoint, PartnerStatus
 
     query = (
@@ -57,6 +95,7 @@ def registered_partners_with(identifier: str, role: str) -> list[OcpiPartner]:
         .join(PartnerEndpoint)
         .where(
             OcpiPartner.status == PartnerStatus.REGISTERED.value,
+            OcpiPartner.hub_member.is_(False),
             PartnerEndpoint.version == OcpiPartner.version,
             PartnerEndpoint.identifier == identifier,
             PartnerEndpoint.role == role,

@@ -13,8 +13,9 @@ from app.core.security import digest_token, new_token
 from app.extensions import db
 from app.ocpi import errors, pull, registry
 from app.ocpi.client import OcpiClient
-from app.ocpi.credentials.queries import party_holder
-from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
+from app.ocpi.credentials.queries import direct_holder
+from app.ocpi.hub import status as hub_status
+from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from app.ocpi.schemas.credentials import CREDENTIALS, Version, VersionDetails
 from app.ocpi.sync import start_sync
 from app.ocpi.transport import SUPPORTED_VERSIONS
@@ -25,11 +26,24 @@ log = logging.getLogger("plugpool.ocpi")
 USEFUL_MODULES = frozenset({"locations", "tariffs", "tokens", "commands", "sessions", "cdrs"})
 
 
-def add_partner(name: str, raw_tokens: bool = False) -> tuple[OcpiPartner, str]:
-    """Create a partner and its TOKEN_A; the token is returned once and stored as a digest."""
+def add_partner(
+    name: str, raw_tokens: bool = False, hub_party: bool = False
+) -> tuple[OcpiPartner, str]:
+    """Create a partner and its TOKEN_A; the token is returned once and stored as a digest.
+
+    hub_party: the partner is a party on PlugPool's hub (it registers at the hub's versions URL).
+    """
     token_a = new_token()
-    partner = OcpiPartner(name=name, token_a_digest=digest_token(token_a), raw_tokens=raw_tokens)
+    partner = OcpiPartner(
+        name=name,
+        token_a_digest=digest_token(token_a),
+        raw_tokens=raw_tokens,
+        hub_member=hub_party,
+    )
     db.session.add(partner)
+    if hub_party:
+        db.session.flush()
+        hub_status.planned(partner)
     db.session.commit()
     return partner, token_a
 
@@ -57,9 +71,16 @@ def unregister_partner(partner: OcpiPartner) -> None:
 
 
 def connect_partner(
-    versions_url: str, token_a: str, name: str | None = None, raw_tokens: bool = False
+    versions_url: str,
+    token_a: str,
+    name: str | None = None,
+    raw_tokens: bool = False,
+    hub_party: bool = False,
 ) -> OcpiPartner:
-    """Register PlugPool with a partner that gave us its versions URL and a TOKEN_A."""
+    """Register PlugPool with a partner that gave us its versions URL and a TOKEN_A.
+
+    hub_party: register the hub with the partner, which becomes a party on the hub.
+    """
     client = OcpiClient(token_a, raw_token=raw_tokens)
     version, endpoints = _discover(client, versions_url, None)
     credentials_url = _endpoint_url(endpoints, "credentials")
@@ -70,12 +91,13 @@ def connect_partner(
         versions_url=versions_url,
         version=version,
         raw_tokens=raw_tokens,
+        hub_member=hub_party,
     )
     db.session.add(partner)
     # Committed before the POST: the partner calls our versions with TOKEN_B meanwhile.
     db.session.commit()
     try:
-        reply = client.post(credentials_url, registry.own_credentials(token_b, version))
+        reply = client.post(credentials_url, _own_credentials(partner, token_b, version))
         theirs = _load_credentials(reply.data, version)
         _check_roles(partner, theirs["roles"])
     except (errors.PartnerCallFailed, errors.InvalidParameters) as error:
@@ -99,7 +121,7 @@ def rotate_partner(partner: OcpiPartner) -> OcpiPartner:
     db.session.commit()
     try:
         reply = client.put(
-            _endpoint_url(endpoints, "credentials"), registry.own_credentials(token_b, version)
+            _endpoint_url(endpoints, "credentials"), _own_credentials(partner, token_b, version)
         )
         theirs = _load_credentials(reply.data, version)
     except (errors.PartnerCallFailed, errors.InvalidParameters) as error:
@@ -126,6 +148,15 @@ def disconnect_partner(partner: OcpiPartner) -> None:
     db.session.commit()
 
 
+def _own_credentials(partner: OcpiPartner, token: str, version: str) -> dict[str, Any]:
+    """The Credentials we hand a partner: the hub's to a hub party, else PlugPool's."""
+    if partner.hub_member:
+        from app.ocpi.hub.identity import hub_credentials
+
+        return hub_credentials(token, version, partner)
+    return registry.own_credentials(token, version)
+
+
 def _accept_credentials(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
     theirs = _load_credentials(body, version)
     _check_roles(partner, theirs["roles"])
@@ -137,7 +168,7 @@ def _accept_credentials(partner: OcpiPartner, body: Any, version: str) -> dict[s
     _store_registration(partner, theirs, version, endpoints)
     db.session.commit()
     log.info("OCPI partner %s registered on %s", partner.id, version)
-    return registry.own_credentials(token_c, version)
+    return _own_credentials(partner, token_c, version)
 
 
 def _load_credentials(body: Any, version: str) -> dict[str, Any]:
@@ -152,8 +183,10 @@ def _check_roles(partner: OcpiPartner, roles: list[dict[str, Any]]) -> None:
     own = (current_app.config["OWN_COUNTRY_CODE"], current_app.config["OWN_PARTY_ID"])
     for role in roles:
         party = (role["country_code"].upper(), role["party_id"].upper())
-        holder = party_holder(*party, role["role"])
-        if party == own or (holder is not None and holder.id != partner.id):
+        holder = direct_holder(*party, role["role"])
+        # PlugPool's own parties are parties on its hub like any other.
+        own_party = party == own and not partner.hub_member
+        if own_party or (holder is not None and holder.id != partner.id):
             raise errors.InvalidParameters(f"Party {party[0]}*{party[1]} is already registered")
 
 
@@ -199,6 +232,18 @@ def _store_registration(
     partner.roles.clear()
     partner.endpoints.clear()
     db.session.flush()
+    if theirs.get("hub_party_id"):
+        # 2.3.0 names a hub by hub_party_id (2.2.1 by a HUB role): kept as a HUB role alike.
+        hub_id = theirs["hub_party_id"].upper()
+        details = {"name": partner.name}
+        partner.roles.append(
+            PartnerRole(
+                role=HUB_ROLE,
+                country_code=hub_id[:2],
+                party_id=hub_id[2:],
+                business_details=details,
+            )
+        )
     for role in theirs["roles"]:
         partner.roles.append(
             PartnerRole(
@@ -217,6 +262,11 @@ def _store_registration(
                 url=endpoint["url"],
             )
         )
+    if partner.hub_member:
+        # The hub routes for its parties: no sync or pull of PlugPool's own roles with them.
+        db.session.flush()
+        hub_status.connected(partner)
+        return
     if first:
         db.session.flush()
         start_sync(partner)  # the full set, pushed through the outbox
@@ -225,6 +275,8 @@ def _store_registration(
 
 
 def _forget(partner: OcpiPartner) -> None:
+    if partner.hub_member:
+        hub_status.suspended(partner)
     partner.status = PartnerStatus.UNREGISTERED.value
     partner.token_in_digest = None
     partner.token_a_digest = None

@@ -76,7 +76,11 @@ def patch_object(partner: OcpiPartner, version: str, path: Path, body: Any) -> b
     if kind == "location":
         for name, value in (("country_code", cc), ("party_id", party), ("id", location_id)):
             received.same_id(value, data.get(name), name)
-        return roaming.patch_object(location, received.location_values(data))
+        applied = roaming.patch_object(location, received.location_values(data))
+        # EVSEs listed in a Location PATCH are whole EVSEs: each stored as by PUT.
+        for evse in data.get("evses", ()) if applied else ():
+            roaming.put_evse(location, received.evse_row(evse))
+        return applied
     evse = _evse(location, evse_uid or "")
     connector = _connector(evse, connector_id or "")
     received.same_id(connector.ocpi_id, data.get("id"), "id")

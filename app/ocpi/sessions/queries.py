@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, Subquery, and_, false, or_, select
 
 from app.charging.models import Cdr, ChargingSession
@@ -21,7 +21,19 @@ EMSP = "EMSP"
 
 
 def _emsp_parties(partner: OcpiPartner) -> list[tuple[str, str]]:
+    if partner.is_hub:
+        return _relayed_party()
     return [(role.country_code, role.party_id) for role in partner.roles if role.role == EMSP]
+
+
+def _relayed_party() -> list[tuple[str, str]]:
+    """Through a hub, the eMSP is the party named in the request's OCPI-from headers."""
+    sender = getattr(g, "ocpi_from", None) if has_request_context() else None
+    if not sender or not all(sender):
+        return []
+    party = (sender[0].upper(), sender[1].upper())
+    own = (current_app.config["OWN_COUNTRY_CODE"], current_app.config["OWN_PARTY_ID"])
+    return [] if party == own else [party]
 
 
 def token_party_filter(partner: OcpiPartner) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.charging.tokens import TOKEN_CHANGED
 from app.core.outbox import OutboxEvent
 from app.extensions import db
-from app.ocpi.client import OcpiClient
+from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
 from app.ocpi.models import OcpiPartner, Token
@@ -35,8 +35,9 @@ def push(partner: OcpiPartner, event: OutboxEvent) -> None:
     token = _token(event)
     if token is None:
         return
-    base = (partner.endpoint("tokens", "RECEIVER") or "").rstrip("/")
-    target = f"{base}/{token.country_code}/{token.party_id}/{token.uid}?type={token.type}"
+    base = partner.endpoint("tokens", "RECEIVER") or ""
+    path = endpoint_url(base, token.country_code, token.party_id, token.uid)
+    target = f"{path}?type={token.type}"
     client = OcpiClient(
         partner.token_out or "", raw_token=partner.raw_tokens, to_party=partner.party("CPO")
     )

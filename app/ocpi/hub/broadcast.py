@@ -1,0 +1,114 @@
+"""Broadcast push: a push addressed to the hub reaches every party allowed to receive it.
+
+The hub answers the sender at once and writes one outbox delivery per receiver in the same
+transaction (app.ocpi.hub.delivery sends and retries each on its own). Receivers are the
+connected parties with the module's receiver interface, in a role opposite to the sender's
+(a CPO's push reaches eMSPs, NSPs and OTHER; an eMSP's reaches CPOs), that both parties' rules
+allow. The URL keeps the original party's country_code/party_id; from = the hub.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Response
+
+from app.core.db import json_dumps, json_loads
+from app.extensions import db
+from app.ocpi import errors
+from app.ocpi.hub import bridge, delivery, messages
+from app.ocpi.hub.identity import hub_party
+from app.ocpi.hub.services import HubRequest
+from app.ocpi.hub.table import Member, Table, pair_allowed
+from app.ocpi.transport import envelope
+
+CPO_AUDIENCE = frozenset({"EMSP", "NSP", "OTHER", "NAP", "SCSP"})
+OPPOSITE = {"CPO": CPO_AUDIENCE, **{role: frozenset({"CPO"}) for role in CPO_AUDIENCE}}
+
+
+def broadcast(
+    request: HubRequest, sender_party: tuple[str, str], sender: Member, routes: Table
+) -> Response:
+    """Queue the push for every allowed receiver; answer the sender (from = the hub)."""
+    if request.interface != "RECEIVER":
+        raise errors.InvalidParameters("A broadcast push goes to a receiver interface")
+    audience = _audience(sender, sender_party)
+    receivers = _receivers(request, audience, sender, routes)
+    delivery.enqueue([_delivery(request, sender_party, r, audience) for r in receivers])
+    messages.record(
+        kind="broadcast",
+        method=request.method,
+        module=request.module,
+        sender_partner_id=request.sender.id,
+        receiver_partner_id=None,
+        from_party=messages.party_code(sender_party),
+        to_party=messages.party_code(hub_party()),
+        request_id=request.request_id[:64] or None,
+        correlation_id=request.correlation_id[:64],
+        status_code=1000,
+        http_status=200,
+        duration_ms=int((time.perf_counter() - request.started) * 1000),
+    )
+    db.session.commit()
+    return envelope()
+
+
+def _audience(sender: Member, sender_party: tuple[str, str]) -> frozenset[str]:
+    roles = [role for role, cc, pid in sender.roles if (cc, pid) == sender_party]
+    audience: set[str] = set()
+    for role in roles:
+        audience |= OPPOSITE.get(role, frozenset())
+    return frozenset(audience)
+
+
+def _receivers(
+    request: HubRequest, audience: frozenset[str], sender: Member, routes: Table
+) -> list[Member]:
+    return [
+        member
+        for member in routes.registered()
+        if member.id != sender.id
+        and member.connected
+        and any(role in audience for role, _, _ in member.roles)
+        and member.endpoint(request.module, "RECEIVER") is not None
+        and pair_allowed(sender, member)
+    ]
+
+
+def _delivery(
+    request: HubRequest,
+    sender_party: tuple[str, str],
+    receiver: Member,
+    audience: frozenset[str],
+) -> dict[str, Any]:
+    url = (receiver.endpoint(request.module, "RECEIVER") or "").rstrip("/") + request.path
+    to = next(
+        (cc + pid for role, cc, pid in receiver.roles if role in audience), "".join(hub_party())
+    )
+    return {
+        "partner_id": receiver.id,
+        "sender_partner_id": request.sender.id,
+        "method": request.method,
+        "url": url,
+        "body": _body(request, receiver),
+        "module": request.module,
+        "kind": "broadcast",
+        "from": "".join(hub_party()),
+        "to": to,
+        "request_id": request.request_id[:64] or None,
+        "correlation_id": request.correlation_id[:64],
+    }
+
+
+def _body(request: HubRequest, receiver: Member) -> str | None:
+    if not request.body:
+        return None
+    text = request.body.decode()
+    if receiver.version == request.version:
+        return text
+    try:
+        data = json_loads(text)
+    except ValueError:
+        return text
+    return json_dumps(bridge.convert(data, request.version, receiver.version))

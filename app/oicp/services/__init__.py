@@ -1,0 +1,1 @@
+"""Hubject bridge use cases: CPO pushes and served commands, EMP pulls, authorisation, CDRs."""

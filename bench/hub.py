@@ -1,0 +1,381 @@
+"""The OCPI hub: routed requests against the same requests sent directly, and a broadcast fan-out.
+
+    python -m bench.hub --parties 50
+
+1. A scratch PostgreSQL database with one published location. Two gunicorn servers on it:
+   PlugPool as CPO (`/ocpi/cpo`, NL*PLG) and PlugPool as the hub (`/ocpi/hub`); the CPO is a
+   party on the hub, `--parties` eMSP parties too, their receivers served by one small asyncio
+   "party farm" process that answers every push at once and counts what it received.
+2. Routed vs direct, interleaved in rounds under the same load: GET of the CPO's location by an
+   eMSP through the hub (OCPI-to = NL*PLG), and the same GET sent straight to the CPO by a
+   direct partner; `--concurrency` client threads with keep-alive connections.
+3. Fan-out: the CPO sends `--changes` EVSE status PATCHes to the hub as broadcasts (to = the
+   hub); `--delivery-workers` processes run the hub's delivery job until every one of the
+   changes x parties deliveries has reached the farm. fanout_seconds runs from the first
+   broadcast request to the farm's last receipt.
+
+The last line is one JSON object. The scratch database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import multiprocessing
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+from bench.ocpi_pull import _free_port, _percentile, gunicorn, load_locations, scratch_database
+
+LOCATION = "L0000001"
+EVSE = "E0000001"
+HUB = ("NL", "HUB")
+
+
+def _auth(token: str) -> str:
+    return "Token " + base64.b64encode(token.encode()).decode()
+
+
+# The party farm: one asyncio process answering every party's receiver.
+
+
+def _farm(port: int, ready: Any) -> None:
+    """Serve minimal OCPI answers on keep-alive HTTP/1.1 and count the requests received."""
+    state = {"count": 0, "last": 0.0}
+    reply = b'{"status_code":1000,"timestamp":"2026-01-01T00:00:00Z"}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in request.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                if request.startswith(b"GET /count"):
+                    body = json.dumps(state).encode()
+                else:
+                    state["count"] += 1
+                    state["last"] = time.time()
+                    body = reply
+                writer.write(head % len(body) + body)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _farm_state(port: int) -> dict[str, float]:
+    return requests.get(f"http://127.0.0.1:{port}/count", timeout=5).json()
+
+
+# Set-up: parties and partners in the scratch database.
+
+
+def setup(url: str, hub_base: str, cpo_base: str, farm_base: str, parties: int) -> dict[str, str]:
+    """Migrate; register the CPO and the eMSPs on the hub, the hub and a direct eMSP at the CPO."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.core.security import digest_token, new_token
+    from app.extensions import db
+    from app.ocpi.hub.models import HubMember
+    from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole
+
+    app = create_app("testing", {"DATABASE_URL": url})
+    tokens: dict[str, str] = {}
+    with app.app_context():
+        upgrade()
+
+        def partner(
+            name: str, hub_member: bool, roles: list[tuple[str, str, str]], token_out: str
+        ) -> OcpiPartner:
+            token = new_token()
+            tokens[name] = token
+            row = OcpiPartner(
+                name=name,
+                status="REGISTERED",
+                token_in_digest=digest_token(token),
+                token_out=token_out,
+                version="2.2.1",
+                versions_url=f"{farm_base}/{name}/versions",
+                hub_member=hub_member,
+            )
+            for role, cc, pid in roles:
+                row.roles.append(
+                    PartnerRole(
+                        role=role, country_code=cc, party_id=pid, business_details={"name": pid}
+                    )
+                )
+            db.session.add(row)
+            return row
+
+        # At the CPO: the hub (whose token the hub forwards with) and a direct eMSP partner.
+        hub_at_cpo = partner("hub", False, [("HUB", *HUB)], "unused")
+        partner("direct-emsp", False, [("EMSP", "DE", "DIR")], "unused")
+        # At the hub: the CPO (its own party, NL*PLG) and the eMSPs, all CONNECTED.
+        cpo = partner("cpo-on-hub", True, [("CPO", "NL", "PLG")], tokens["hub"])
+        for module in ("locations", "tariffs"):
+            cpo.endpoints.append(
+                PartnerEndpoint(
+                    version="2.2.1",
+                    identifier=module,
+                    role="SENDER",
+                    url=f"{cpo_base}/ocpi/cpo/2.2.1/{module}",
+                )
+            )
+        emsps = []
+        for n in range(parties):
+            emsp = partner(f"emsp-{n}", True, [("EMSP", "DE", f"E{n:02d}")], f"farm-{n}")
+            emsp.endpoints.append(
+                PartnerEndpoint(
+                    version="2.2.1",
+                    identifier="locations",
+                    role="RECEIVER",
+                    url=f"{farm_base}/p{n}/locations",
+                )
+            )
+            emsps.append(emsp)
+        db.session.flush()
+        for member in (cpo, *emsps):
+            db.session.add(HubMember(partner_id=member.id, status="CONNECTED", suspended=False))
+        db.session.commit()
+        del hub_at_cpo
+    return tokens
+
+
+# Workloads.
+
+
+def _timed(session: requests.Session, url: str, headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    reply = session.get(url, headers={**headers, "X-Request-ID": str(uuid.uuid4())}, timeout=30)
+    elapsed = (time.perf_counter() - started) * 1000
+    body = reply.json()
+    if reply.status_code != 200 or body["status_code"] != 1000 or body["data"]["id"] != LOCATION:
+        raise SystemExit(f"request failed: {reply.status_code} {body}")
+    return elapsed
+
+
+def compare(
+    hub_base: str,
+    cpo_base: str,
+    tokens: dict[str, str],
+    rounds: int,
+    per_round: int,
+    concurrency: int,
+) -> dict[str, Any]:
+    """Routed and direct GETs, interleaved by round; return timings and routed throughput."""
+    routed_url = f"{hub_base}/ocpi/hub/2.2.1/sender/locations/{LOCATION}"
+    direct_url = f"{cpo_base}/ocpi/cpo/2.2.1/locations/{LOCATION}"
+    routed_headers = {
+        "Authorization": _auth(tokens["emsp-0"]),
+        "X-Correlation-ID": str(uuid.uuid4()),
+        "OCPI-from-country-code": "DE",
+        "OCPI-from-party-id": "E00",
+        "OCPI-to-country-code": "NL",
+        "OCPI-to-party-id": "PLG",
+    }
+    direct_headers = {
+        **routed_headers,
+        "Authorization": _auth(tokens["direct-emsp"]),
+        "OCPI-from-party-id": "DIR",
+    }
+    local = threading.local()
+
+    def session() -> requests.Session:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return local.session
+
+    def batch(url: str, headers: dict[str, str]) -> tuple[list[float], float]:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            timings = list(pool.map(lambda _: _timed(session(), url, headers), range(per_round)))
+        return timings, time.perf_counter() - started
+
+    batch(routed_url, routed_headers)  # warm-up: connections, caches
+    batch(direct_url, direct_headers)
+    routed: list[float] = []
+    direct: list[float] = []
+    routed_seconds = 0.0
+    for _ in range(rounds):
+        timings, _seconds = batch(direct_url, direct_headers)
+        direct += timings
+        timings, seconds = batch(routed_url, routed_headers)
+        routed += timings
+        routed_seconds += seconds
+    return {"routed": routed, "direct": direct, "routed_rps": len(routed) / routed_seconds}
+
+
+def _deliver_worker(url: str, ready: Any, stop: Any) -> None:
+    from app import create_app
+    from app.ocpi.hub.delivery import deliver_round
+
+    app = create_app("testing", {"DATABASE_URL": url})
+    with app.app_context():
+        deliver_round()  # connections and the sending threads, before the clock starts
+        ready.release()
+        while not stop.is_set():
+            if deliver_round() == 0:
+                time.sleep(0.05)
+
+
+def fanout(
+    url: str,
+    hub_base: str,
+    tokens: dict[str, str],
+    farm_port: int,
+    changes: int,
+    parties: int,
+    workers: int,
+) -> dict[str, float]:
+    """Broadcast `changes` EVSE status PATCHes; time until the farm got every delivery."""
+    headers = {
+        "Authorization": _auth(tokens["cpo-on-hub"]),
+        "OCPI-from-country-code": "NL",
+        "OCPI-from-party-id": "PLG",
+        "OCPI-to-country-code": HUB[0],
+        "OCPI-to-party-id": HUB[1],
+    }
+    target = f"{hub_base}/ocpi/hub/2.2.1/receiver/locations/NL/PLG/{LOCATION}/{EVSE}"
+    expected = _farm_state(farm_port)["count"] + changes * parties
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    ready = context.Semaphore(0)
+    pool = [
+        context.Process(target=_deliver_worker, args=(url, ready, stop)) for _ in range(workers)
+    ]
+    for process in pool:
+        process.start()
+    for _ in pool:
+        ready.acquire(timeout=120)
+    local = threading.local()
+
+    def send(n: int) -> float:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        status = "CHARGING" if n % 2 else "AVAILABLE"
+        stamp = f"2026-02-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z"
+        started = time.perf_counter()
+        reply = local.session.patch(
+            target,
+            json={"status": status, "last_updated": stamp},
+            headers={
+                **headers,
+                "X-Request-ID": str(uuid.uuid4()),
+                "X-Correlation-ID": str(uuid.uuid4()),
+            },
+            timeout=30,
+        )
+        if reply.json()["status_code"] != 1000:
+            raise SystemExit(f"broadcast refused: {reply.text}")
+        return (time.perf_counter() - started) * 1000
+
+    started_wall = time.time()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as sender:
+        accept = list(sender.map(send, range(changes)))
+    accepted = time.perf_counter() - started
+    deadline = time.monotonic() + 600
+    state = _farm_state(farm_port)
+    while state["count"] < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        state = _farm_state(farm_port)
+    stop.set()
+    for process in pool:
+        process.join(30)
+    if state["count"] < expected:
+        raise SystemExit(f"only {state['count']} of {expected} deliveries arrived")
+    return {
+        "fanout_seconds": state["last"] - started_wall,
+        "broadcast_accept_seconds": accepted,
+        "broadcast_accept_p99_ms": _percentile(accept, 0.99),
+        "deliveries": changes * parties,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parties", type=int, default=50, help="eMSP parties on the hub")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved routed/direct rounds")
+    parser.add_argument("--per-round", type=int, default=400, help="requests per kind per round")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument("--changes", type=int, default=1000, help="status changes broadcast")
+    parser.add_argument("--delivery-workers", type=int, default=2, help="delivery processes")
+    args = parser.parse_args()
+
+    hub_port, cpo_port, farm_port = _free_port(), _free_port(), _free_port()
+    hub_base, cpo_base = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{cpo_port}"
+    farm_base = f"http://127.0.0.1:{farm_port}"
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    farm = context.Process(target=_farm, args=(farm_port, ready), daemon=True)
+    farm.start()
+    ready.wait(30)
+    with scratch_database() as url:
+        db_url = url.replace("postgresql://", "postgresql+psycopg://")
+        tokens = setup(db_url, hub_base, cpo_base, farm_base, args.parties)
+        load_locations(db_url, 1)
+        cpo = gunicorn(db_url, cpo_port, args.workers, args.threads)
+        hub = gunicorn(db_url, hub_port, args.workers, args.threads)
+        with cpo, hub:
+            print("routed vs direct ...", file=sys.stderr)
+            timings = compare(
+                hub_base, cpo_base, tokens, args.rounds, args.per_round, args.concurrency
+            )
+            print("broadcast fan-out ...", file=sys.stderr)
+            spread = fanout(
+                db_url,
+                hub_base,
+                tokens,
+                farm_port,
+                args.changes,
+                args.parties,
+                args.delivery_workers,
+            )
+    farm.terminate()
+    routed, direct = timings["routed"], timings["direct"]
+    figures = {
+        "parties": args.parties,
+        "requests_per_kind": len(routed),
+        "concurrency": args.concurrency,
+        "routed_p50_ms": round(_percentile(routed, 0.50), 2),
+        "routed_p95_ms": round(_percentile(routed, 0.95), 2),
+        "routed_p99_ms": round(_percentile(routed, 0.99), 2),
+        "direct_p50_ms": round(_percentile(direct, 0.50), 2),
+        "direct_p95_ms": round(_percentile(direct, 0.95), 2),
+        "direct_p99_ms": round(_percentile(direct, 0.99), 2),
+        "ratio_p50": round(_percentile(routed, 0.50) / _percentile(direct, 0.50), 2),
+        "ratio_p99": round(_percentile(routed, 0.99) / _percentile(direct, 0.99), 2),
+        "routed_rps": round(timings["routed_rps"], 1),
+        "fanout_seconds": round(spread["fanout_seconds"], 2),
+        "deliveries": spread["deliveries"],
+        "deliveries_per_s": round(spread["deliveries"] / spread["fanout_seconds"]),
+        "broadcast_accept_seconds": round(spread["broadcast_accept_seconds"], 2),
+        "broadcast_accept_p99_ms": round(spread["broadcast_accept_p99_ms"], 2),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

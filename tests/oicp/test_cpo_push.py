@@ -1,0 +1,101 @@
+"""PlugPool as CPO on Hubject: fullLoad of the demo inventory, deltas and statuses by outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.core.outbox import OutboxEvent
+from app.demo import seed_demo
+from app.extensions import db
+from app.inventory import services as inventory
+from app.inventory.models import Evse, Location
+from app.oicp.schemas.evse import EvseDataRecord
+from app.oicp.services import cpo_push, delivery
+from tests.support.hubject_standin import StandIn
+
+
+def _published_evses() -> list[Evse]:
+    query = (
+        select(Evse)
+        .join(Location)
+        .where(Location.publish.is_(True), Location.deleted_at.is_(None), Evse.status != "REMOVED")
+    )
+    return list(db.session.scalars(query))
+
+
+def test_full_load_pushes_every_published_demo_evse_and_its_status(
+    bridge: Flask, standin: StandIn, committed_db: Any
+) -> None:
+    with bridge.app_context():
+        seed_demo()
+        evses = _published_evses()
+        expected = {e.evse_id.upper() for e in evses}
+        pushed = cpo_push.full_load()
+    state = standin.state()
+    assert state["errors"] == []
+    assert pushed == len(expected) > 0
+    assert set(state["evse_data"]) == expected
+    assert set(state["evse_status"]) == expected
+    assert [p["action"] for p in state["pushes"]] == ["fullLoad", "fullLoad"]
+    record = next(iter(state["evse_data"].values()))
+    EvseDataRecord().load(record)  # what Hubject holds is a valid record
+    assert record["Address"]["Country"] == "NLD"
+    assert record["HotlinePhoneNumber"] == bridge.config["OICP_HOTLINE"]
+    assert "REMOTE" in record["AuthenticationModes"]
+
+
+def test_status_change_goes_to_hubject_and_still_to_ocpi_partners(
+    bridge: Flask, standin: StandIn, committed_db: Any
+) -> None:
+    with bridge.app_context():
+        seed_demo()
+        cpo_push.full_load()
+        evse = _published_evses()[0]
+        evse_id = evse.evse_id.upper()
+        inventory.set_evse_status(evse, "CHARGING")
+        handled = delivery.deliver()
+        ocpi_pending = db.session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.topic == "evse.status_changed", OutboxEvent.delivered_at.is_(None)
+            )
+        ).all()
+    assert handled >= 1
+    assert standin.state()["evse_status"][evse_id] == "Occupied"
+    assert len(ocpi_pending) >= 1  # the OCPI push keeps its own copy of the event
+
+
+def test_unpublished_listing_is_deleted_at_hubject_and_a_new_one_inserted(
+    bridge: Flask, standin: StandIn, committed_db: Any
+) -> None:
+    with bridge.app_context():
+        seed_demo()
+        cpo_push.full_load()
+        location = db.session.scalars(select(Location).where(Location.publish.is_(True))).first()
+        owner = db.session.get(User, location.owner_id)
+        gone = {e.evse_id.upper() for e in location.evses}
+        inventory.set_published(owner, location.id, False)
+        delivery.deliver()
+        after_delete = standin.state()
+        inventory.set_published(owner, location.id, True)
+        delivery.deliver()
+    assert gone and not gone & set(after_delete["evse_data"])
+    assert after_delete["pushes"][-1]["action"] == "delete"
+    state = standin.state()
+    assert gone <= set(state["evse_data"])
+    assert state["pushes"][-1]["action"] == "insert"
+    assert state["errors"] == []
+
+
+def test_disabled_bridge_writes_no_hubject_events(app: Flask, committed_db: Any) -> None:
+    with app.app_context():
+        seed_demo()
+        evse = _published_evses()[0]
+        inventory.set_evse_status(evse, "CHARGING")
+        copies = db.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.topic.like("oicp:%"))
+        ).all()
+    assert copies == []
