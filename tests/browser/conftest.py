@@ -45,9 +45,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"Browser screenshots ({len(_saved)}): {SHOTS}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium, or a skip that says why there is none."""
+    """A headless Chromium, or a skip that says why there is none.
+
+    Per module, not per session: Playwright's sync API keeps an asyncio loop running while
+    it is open, and later tests that call asyncio.run() must not find one.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"no Chromium at {CHROMIUM}: install the Debian package `chromium` "
