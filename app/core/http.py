@@ -175,10 +175,13 @@ def _with_configured_origins(config: Any) -> dict[str, list[str]]:
         policy["script-src"].append(stripe_js)
         policy["frame-src"] = [stripe_js, "https://hooks.stripe.com"]
         policy["connect-src"].append("https://api.stripe.com")
+        # Payout onboarding: the owner's form post is redirected to Stripe's hosted pages.
+        policy["form-action"].append("https://connect.stripe.com")
     else:
         # The local Stripe stand-in serves its own Stripe.js, which calls it directly.
         policy["script-src"].append(_origin(base))
         policy["connect-src"].append(_origin(base))
+        policy["form-action"].append(_origin(base))  # its onboarding page
     return policy
 
 
