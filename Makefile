@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export FLASK_APP := wsgi:app
 
-.PHONY: help venv system-deps run test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub clean
+.PHONY: help venv system-deps run test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub bench-oicp clean
 
 help:
 	@echo "make run     start PlugPool with demo data (embedded SQLite + SpatiaLite by default)"
@@ -46,7 +46,7 @@ run: venv system-deps
 contract: venv
 	PLUGPOOL_ENV=testing $(BIN)/flask openapi write mobile-api/openapi.json
 
-bench: bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub
+bench: bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub bench-oicp
 
 bench-search: venv system-deps
 	$(BIN)/python -m bench.search --chargers 1000000
@@ -59,6 +59,9 @@ bench-booking: venv system-deps
 
 bench-ocpi: venv system-deps
 	$(BIN)/python -m bench.ocpi_pull --locations 100000
+
+bench-oicp: venv system-deps
+	$(BIN)/python -m bench.oicp --evses 100000
 
 bench-emsp: venv system-deps
 	$(BIN)/python -m bench.emsp_sync --locations 100000

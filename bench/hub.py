@@ -316,7 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parties", type=int, default=50, help="eMSP parties on the hub")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved routed/direct rounds")
-    parser.add_argument("--per-round", type=int, default=400, help="requests per kind per round")
+    parser.add_argument("--per-round", type=int, default=200, help="requests per kind per round")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
     parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")

@@ -157,6 +157,9 @@ def test_ids_beyond_64_bits_are_404_or_422(client, make_user, bearer):
     body = {"evse_id": int(BEYOND_INT64), "starts_at": "2030-01-01T10:00:00Z"}
     body["ends_at"] = "2030-01-01T11:00:00Z"
     assert client.post("/api/v1/bookings", json=body, headers=headers).status_code in {404, 422}
+    for path in ("/api/v1/roaming/sessions", "/api/v1/roaming/hubject/sessions"):
+        roaming = client.post(path, json={"evse_id": int(BEYOND_ID)}, headers=headers)
+        assert roaming.status_code in {404, 422}, path
 
 
 @pytest.mark.parametrize(

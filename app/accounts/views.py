@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit, urlunsplit
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import devices, services
 from app.core.errors import DomainError
-from app.core.web import check_csrf, html_errors
+from app.core.web import check_csrf, html_errors, safe_next
 
 blp = Blueprint("accounts_web", __name__)
 html_errors(blp)
@@ -72,24 +69,6 @@ def log_out() -> ResponseReturnValue:
     services.end_sessions(current_user._get_current_object())
     logout_user()
     return redirect(url_for("accounts_web.home"))
-
-
-# Browsers drop tabs and newlines anywhere in a URL and read "\\" as "/" (WHATWG URL).
-_IGNORED_BY_BROWSERS = re.compile(r"[\t\n\r]")
-
-
-def safe_next(target: str) -> str | None:
-    """A path of this site to go to after log-in, as a browser would read it, or None."""
-    target = _IGNORED_BY_BROWSERS.sub("", target).strip().replace("\\", "/")
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
-        return None
-    parts = urlsplit(target)
-    # Only a path: no scheme, no host, and not "//host" (a scheme-relative URL).
-    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return None
-    if parts.path.startswith("//"):
-        return None
-    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
 
 
 def _safe_next() -> str | None:

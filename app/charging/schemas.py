@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.api.schemas import id_field
+
 
 class CommandAnswerSchema(Schema):
     """The charger's answer to a remote command."""
@@ -32,14 +34,14 @@ class RoamingTermsSchema(Schema):
 class RoamingStartSchema(Schema):
     """Start charging at a partner charger."""
 
-    evse_id = fields.Integer(required=True, metadata={"description": "the EVSE id from search"})
+    evse_id = id_field(required=True, metadata={"description": "the EVSE id from search"})
     connector_id = fields.String(load_default=None)
 
 
 class RoamingReserveSchema(Schema):
     """Reserve a partner EVSE until a moment."""
 
-    evse_id = fields.Integer(required=True)
+    evse_id = id_field(required=True)
     expires_at = fields.AwareDateTime(required=True)
 
 
@@ -123,7 +125,7 @@ class RoamingSlotSchema(Schema):
 class RoamingBookInSchema(Schema):
     """Book a partner charger for a window."""
 
-    evse_id = fields.Integer(required=True)
+    evse_id = id_field(required=True)
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
 

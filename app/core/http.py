@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,22 +19,26 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.core.db import MAX_ID
 
-# Where the pages load from besides this site: Leaflet (search map) and the map tiles.
-LEAFLET = "https://unpkg.com"
-MAP_TILES = "https://tile.openstreetmap.org"
-# Pages: scripts and styles from files only (no inline code), never framed.
+# Pages: scripts and styles from files only (no inline code), never framed. Other origins a
+# page may use come from the settings (map tiles, Stripe.js, a Swagger UI on a CDN).
 PAGE_POLICY = {
     "default-src": ["'self'"],
-    "script-src": ["'self'", LEAFLET],
-    "style-src": ["'self'", LEAFLET],
-    "img-src": ["'self'", "data:", LEAFLET, MAP_TILES],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
     "connect-src": ["'self'"],
+    "frame-src": ["'none'"],
     "font-src": ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+# Stripe.js and its frames (card fields, 3-D Secure), as Stripe's CSP guide lists them.
+STRIPE_JS = "https://js.stripe.com"
+STRIPE_FRAMES = ["https://js.stripe.com", "https://hooks.stripe.com"]
+STRIPE_API = "https://api.stripe.com"
+STRIPE_CONNECT = "https://connect.stripe.com"
 # JSON, OCPI and everything else that is not a page: nothing runs, nothing frames it.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
@@ -144,47 +149,52 @@ def _security_headers(response: Response) -> Response:
 def _page_policy(response: Response) -> dict[str, list[str]]:
     from flask import current_app
 
-    config = current_app.config
-    docs = f"{config['OPENAPI_URL_PREFIX']}/{config['OPENAPI_SWAGGER_UI_PATH']}"
-    if request.path != docs or response.direct_passthrough:
-        return _with_configured_origins(config)
-    # The Swagger UI page (flask-smorest's template) has one inline script and loads from a
-    # CDN; it shows no user content, so that script is allowed by its hash, nothing more.
-    cdn = _origin(config["OPENAPI_SWAGGER_UI_URL"])
-    hashes = [
-        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
-        for script in _INLINE_SCRIPT.findall(response.get_data())
-    ]
-    policy = {name: list(sources) for name, sources in PAGE_POLICY.items()}
-    policy["script-src"] = ["'self'", cdn, *hashes]
-    policy["style-src"] = ["'self'", cdn]
-    policy["img-src"] = ["'self'", "data:", cdn]
+    policy = page_policy(current_app.config)
+    if request.path != _docs_path(current_app.config) or response.direct_passthrough:
+        return policy
+    scripts = _INLINE_SCRIPT.findall(response.get_data())
+    if scripts:
+        # flask-smorest's own Swagger UI page has one inline script and shows no user content:
+        # that script is allowed by its hash, nothing more.
+        policy["script-src"] += [
+            "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+            for script in scripts
+        ]
     return policy
 
 
-def _with_configured_origins(config: Any) -> dict[str, list[str]]:
-    """The page policy plus the map tiles' origin (MAP_TILE_URL) and Stripe.js for card entry."""
+def page_policy(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The pages' CSP for these settings: this site, plus the origins the settings name."""
     policy = {name: list(sources) for name, sources in PAGE_POLICY.items()}
-    tiles = _origin(config.get("MAP_TILE_URL") or "")
-    if tiles not in policy["img-src"]:
-        policy["img-src"].append(tiles)
-    base = (config.get("STRIPE_API_BASE") or "").rstrip("/")
-    if config.get("STRIPE_JS_URL") or not base:
-        # Stripe's own Stripe.js: its script, its iframes, and the API it calls.
-        stripe_js = _origin(config.get("STRIPE_JS_URL") or "https://js.stripe.com")
-        policy["script-src"].append(stripe_js)
-        policy["frame-src"] = [stripe_js, "https://hooks.stripe.com"]
-        policy["connect-src"].append("https://api.stripe.com")
-        # Payout onboarding: the owner's form post is redirected to Stripe's hosted pages.
-        policy["form-action"].append("https://connect.stripe.com")
-    else:
-        # The local Stripe stand-in serves its own Stripe.js, which calls it directly.
-        policy["script-src"].append(_origin(base))
-        policy["connect-src"].append(_origin(base))
-        policy["form-action"].append(_origin(base))  # its onboarding page
+    tiles = _origin(config.get("MAP_TILE_URL", ""))
+    swagger = _origin(config.get("OPENAPI_SWAGGER_UI_URL", ""))
+    stripe_api = _origin(config.get("STRIPE_API_BASE", "")) or STRIPE_API
+    stripe_js = _origin(config.get("STRIPE_JS_URL", "")) or (
+        stripe_api if config.get("STRIPE_API_BASE") else STRIPE_JS
+    )
+    _add(policy, "img-src", tiles, swagger)
+    _add(policy, "script-src", swagger, stripe_js)
+    _add(policy, "style-src", swagger)
+    _add(policy, "connect-src", stripe_api)
+    policy["frame-src"] = [*STRIPE_FRAMES]
+    _add(policy, "frame-src", stripe_js, stripe_api)
+    # Payout onboarding: the owner's form post is redirected to Stripe's hosted pages (or to
+    # the local stand-in's page), which form-action must allow.
+    _add(policy, "form-action", stripe_api if config.get("STRIPE_API_BASE") else STRIPE_CONNECT)
     return policy
+
+
+def _add(policy: dict[str, list[str]], directive: str, *origins: str) -> None:
+    for origin in origins:
+        if origin and origin not in policy[directive]:
+            policy[directive].append(origin)
+
+
+def _docs_path(config: Mapping[str, Any]) -> str:
+    return f"{config['OPENAPI_URL_PREFIX']}/{config['OPENAPI_SWAGGER_UI_PATH']}"
 
 
 def _origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL; empty for a path of this site or nothing."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask, abort, render_template, request, session
@@ -85,3 +87,21 @@ def local_datetime(text: str | None, zone_name: str | None) -> datetime | None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {zone_name!r}") from None
     return datetime.fromisoformat(text).replace(tzinfo=zone)
+
+
+# Browsers drop tabs and newlines anywhere in a URL and read "\\" as "/" (WHATWG URL).
+_IGNORED_BY_BROWSERS = re.compile(r"[\t\n\r]")
+
+
+def safe_next(target: str) -> str | None:
+    """A path of this site to go to after log-in, as a browser would read it, or None."""
+    target = _IGNORED_BY_BROWSERS.sub("", target).strip().replace("\\", "/")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    parts = urlsplit(target)
+    # Only a path: no scheme, no host, and not "//host" (a scheme-relative URL).
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//"):
+        return None
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))

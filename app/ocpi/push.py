@@ -5,7 +5,7 @@ transaction) go to every eMSP with the receiver: a Location change -> PUT the Lo
 PATCH its EVSEs REMOVED once unpublished/removed), an EVSE status -> PATCH the EVSE, a Tariff
 -> PUT (or DELETE) it; an EVSE PATCH the partner answers 404 or 2003 (it does not hold the
 Location) is followed by a PUT of the whole Location. A newly registered partner gets the full
-set (app.ocpi.sync). Charging topics go only to the eMSP whose token the session used: a
+set (app.ocpi.full_set). Charging topics go only to the eMSP whose token the session used: a
 session change -> PUT the Session, a new CDR -> POST it (app.ocpi.sessions.push), and
 partner bookings' changes -> PUT the Booking (app.ocpi.bookings.push). Our drivers' token
 changes go to every partner CPO with a Tokens Receiver (app.ocpi.tokens.push).
@@ -26,7 +26,7 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
-from app.ocpi import sync
+from app.ocpi import full_set
 from app.ocpi.bookings import push as bookings_push
 from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import registered_partners_with
@@ -40,7 +40,7 @@ from app.tariffs.models import Tariff
 
 log = logging.getLogger("plugpool.ocpi.push")
 INVENTORY_TOPICS = (LOCATION_CHANGED, EVSE_STATUS_CHANGED, TARIFF_CHANGED)
-TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS, *sync.TOPICS, *tokens_push.TOPICS)
+TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS, *full_set.TOPICS, *tokens_push.TOPICS)
 
 
 def deliver_events(batch: int) -> int:
@@ -75,8 +75,8 @@ def _targets(
         return [(partner, tokens_push.push) for partner in tokens_push.recipients(event)]
     if event.topic in bookings_push.TOPICS:
         return [(partner, bookings_push.push) for partner in bookings_push.recipients(event)]
-    if event.topic in sync.TOPICS:
-        return [(partner, sync.push) for partner in sync.recipients(event)]
+    if event.topic in full_set.TOPICS:
+        return [(partner, full_set.push) for partner in full_set.recipients(event)]
     module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
     return [(partner, _push) for partner in receivers[module]]
 

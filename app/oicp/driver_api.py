@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.accounts.auth import api_auth, current_user
+from app.api.schemas import id_field
 from app.oicp.models import OicpSession
 from app.oicp.services import emp_sessions
 
@@ -17,7 +18,7 @@ CONFLICT = blp.alt_response(409, response="CONFLICT")
 
 
 class StartSchema(Schema):
-    evse_id = fields.Integer(required=True, metadata={"description": "EVSE id from the search"})
+    evse_id = id_field(required=True, metadata={"description": "EVSE id from the search"})
 
 
 class HubjectSessionSchema(Schema):

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from app.accounts.auth import page, page_user
 from app.core.errors import DomainError
-from app.core.web import html_errors
+from app.core.web import html_errors, safe_next
 from app.payments import queries, services
 
 blp = Blueprint("payments_web", __name__)
@@ -39,8 +39,7 @@ def stripe_js() -> tuple[str, str]:
 
 def _safe_next() -> str:
     """Where to go after saving a card: a path on this site only."""
-    target = request.values.get("next") or url_for(".cards")
-    return target if target.startswith("/") and not target.startswith("//") else url_for(".cards")
+    return safe_next(request.values.get("next") or "") or url_for(".cards")
 
 
 @blp.get("/payment-cards")

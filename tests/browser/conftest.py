@@ -45,13 +45,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"Browser screenshots ({len(_saved)}): {SHOTS}")
 
 
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and every asyncio test after it would fail; closing it per module ends that loop.
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium, or a skip that says why there is none.
-
-    Per module, not per session: Playwright's sync API keeps an asyncio loop running while
-    it is open, and later tests that call asyncio.run() must not find one.
-    """
+    """A headless Chromium, or a skip that says why there is none."""
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"no Chromium at {CHROMIUM}: install the Debian package `chromium` "

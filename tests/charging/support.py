@@ -19,6 +19,7 @@ from app.bookings.models import Booking
 from app.charging.models import Cdr, ChargingSession, DriverToken, MeterValue
 from app.charging.port import DbStationPort
 from app.charging.tokens import new_driver_token
+from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.core.security import hash_secret
 from app.extensions import db
@@ -73,7 +74,8 @@ def seed_site(
         db.session.add(tariff)
         db.session.flush()
         location = _location(party, owner, prefix)
-        station = _station(f"{prefix}-1", location)
+        # The charger has connected once, so its listing may be booked (bookings.rules).
+        station = _station(f"{prefix}-1", location, last_seen_at=utcnow())
         pending = _station(f"{prefix}-PENDING", location, approved=False)
         legacy = _station(f"{prefix}-LEGACY", location, allow_missing_subprotocol=True)
         evse = _evse(location, station, tariff, prefix, capabilities or ["RESERVABLE"])

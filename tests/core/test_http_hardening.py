@@ -131,3 +131,31 @@ def test_405_answers_say_which_methods_are_allowed(client):
     assert set(api.headers["Allow"].split(", ")) >= {"POST"}
     ocpi = client.delete("/ocpi/versions")
     assert ocpi.status_code == 405 and "GET" in ocpi.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.test", "/\\evil.test", "//evil.test", "https://evil.test", " //evil.test"],
+)
+def test_the_saved_cards_page_never_sends_a_driver_off_site(app, target):
+    from app.core.web import safe_next
+
+    assert safe_next(target) is None or not safe_next(target).startswith("//")
+    with app.test_request_context("/payment-cards", query_string={"next": target}):
+        from app.payments.views import _safe_next
+
+        assert _safe_next() == "/payment-cards"
+
+
+def test_the_page_policy_allows_the_origins_the_settings_name(app):
+    from app.core.http import page_policy
+
+    default = page_policy(app.config)
+    assert "https://tile.openstreetmap.org" in default["img-src"]
+    assert "https://js.stripe.com" in default["script-src"]
+    assert "https://api.stripe.com" in default["connect-src"]
+    assert "https://hooks.stripe.com" in default["frame-src"]
+    local = page_policy({**app.config, "STRIPE_API_BASE": "http://127.0.0.1:8420"})
+    assert "http://127.0.0.1:8420" in local["script-src"]
+    assert "http://127.0.0.1:8420" in local["connect-src"]
+    assert "'unsafe-inline'" not in local["script-src"] + local["style-src"]

@@ -14,7 +14,7 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import Connector, Evse, Location, Party
-from app.ocpi import sync
+from app.ocpi import full_set
 from app.ocpi.models import Token
 from app.ocpi.schemas.locations import LOCATION
 from app.ocpi.tasks import deliver_outbox
@@ -96,7 +96,7 @@ def _pull(peer, url: str, token: str) -> tuple[list[str], list[str]]:
 
 
 def test_emsp_and_cpo_roam_over_http(plugpool, peer, monkeypatch):
-    monkeypatch.setattr(sync, "BATCH", 3)  # the full set goes out in several outbox steps
+    monkeypatch.setattr(full_set, "BATCH", 3)  # the full set goes out in several outbox steps
     _seed(plugpool.app, 7)
     runner = plugpool.app.test_cli_runner()
     added = runner.invoke(args=["ocpi", "partner-add", "peer"]).output
@@ -114,11 +114,11 @@ def test_emsp_and_cpo_roam_over_http(plugpool, peer, monkeypatch):
     tariffs = peer.received("tariffs", "PUT")
     assert [r.path for r in tariffs] == [f"/ocpi/emsp/2.2.1/tariffs/NL/PLG/T{n}" for n in range(2)]
     assert peer.state.requests.index(tariffs[-1]) < peer.state.requests.index(peer.pushes()[0])
-    full_set = peer.pushes("PUT")
-    assert [r.path for r in full_set] == [
+    location_puts = peer.pushes("PUT")
+    assert [r.path for r in location_puts] == [
         f"/ocpi/emsp/2.2.1/locations/NL/PLG/LOC{n:03d}" for n in range(7)
     ]
-    assert_exact(LOCATION["2.2.1"](), full_set[0].body)
+    assert_exact(LOCATION["2.2.1"](), location_puts[0].body)
     peer.state.requests.clear()
 
     # Pull all locations in pages of 3, then only those changed in a window.

@@ -217,6 +217,7 @@ def test_a_roaming_driver_charges_and_the_emsp_gets_sessions_and_cdrs(plugpool, 
 
 def test_a_partner_books_a_home_charger_over_http(plugpool, peer):
     site = seed_site(plugpool.app, prefix="BK")
+    _seen(plugpool.app, site.station_id)  # a charger that never connected cannot be booked
     token = _register(plugpool, peer)
     start = (datetime.now(UTC) + timedelta(hours=4)).replace(minute=0, second=0, microsecond=0)
 
@@ -333,3 +334,11 @@ def _date_commands(minutes: int) -> None:
         update(OcpiCommand).values(created_at=datetime.now(UTC) - timedelta(minutes=minutes))
     )
     db.session.commit()
+
+
+def _seen(app: Flask, station_id: str) -> None:
+    """Record that the station has connected to PlugPool once."""
+    with app.app_context():
+        query = update(ChargeStation).where(ChargeStation.station_id == station_id)
+        db.session.execute(query.values(last_seen_at=datetime.now(UTC)))
+        db.session.commit()

@@ -14,10 +14,10 @@ from app.extensions import db
 from app.ocpi import errors, pull, registry
 from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import direct_holder
+from app.ocpi.full_set import offer_full_set
 from app.ocpi.hub import status as hub_status
 from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from app.ocpi.schemas.credentials import CREDENTIALS, Version, VersionDetails
-from app.ocpi.sync import start_sync
 from app.ocpi.transport import SUPPORTED_VERSIONS
 
 log = logging.getLogger("plugpool.ocpi")
@@ -269,7 +269,7 @@ def _store_registration(
         return
     if first:
         db.session.flush()
-        start_sync(partner)  # the full set, pushed through the outbox
+        offer_full_set(partner)  # pushed through the outbox
     # A CPO's parties enter the inventory, and its first full pull is scheduled.
     pull.on_registered(partner)
 

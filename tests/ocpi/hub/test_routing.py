@@ -254,3 +254,46 @@ def test_hub_party_token_opens_only_the_hub_and_partner_token_only_the_rest(
     assert client.get("/ocpi/versions", headers=token_header(hub_token)).status_code == 401
     assert client.get(f"{HUB}/versions", headers=token_header(direct_token)).status_code == 401
     assert client.get(f"{HUB}/versions", headers=token_header(hub_token)).status_code == 200
+
+
+def test_charging_profile_response_url_in_the_query_is_a_hub_url_too(client, make_party):
+    scsp, token, scsp_server = make_party(role="EMSP", country_code="DE", party_id="EMS")
+    cpo, cpo_token, cpo_server = make_party(
+        role="CPO", party_id="CPA", modules=("chargingprofiles",)
+    )
+    cpo_server.data = {"result": "ACCEPTED", "timeout": 30}
+    original = scsp_server.url("chargingprofiles/S1/result")
+    reply = client.delete(
+        f"{HUB}/2.2.1/receiver/chargingprofiles/S1",
+        query_string={"response_url": original},
+        headers=hub_headers(token, scsp, cpo),
+    )
+    assert reply.get_json().get("data") == {"result": "ACCEPTED", "timeout": 30}, reply.get_json()
+    (got,) = cpo_server.received
+    path, _, query = got.path.partition("?")
+    assert path == "/ocpi/receiver/2.2.1/chargingprofiles/S1"
+    assert "response_url=http%3A%2F%2Flocalhost%2Focpi%2Fhub%2F2.2.1%2Fcallback%2F" in query
+    callback = "/ocpi/hub/2.2.1/callback/" + query.split("callback%2F")[1].split("&")[0]
+    result = {"result": "ACCEPTED"}
+    client.post(callback, json=result, headers=hub_headers(cpo_token, cpo, scsp))
+    (delivered,) = scsp_server.received
+    assert delivered.path == "/ocpi/chargingprofiles/S1/result" and delivered.body == result
+
+
+def test_a_result_the_sender_cannot_take_is_4003_and_the_sender_goes_offline(client, make_party):
+    emsp, emsp_token, emsp_server = make_party(role="EMSP", party_id="EMS")
+    cpo, cpo_token, cpo_server = make_party(role="CPO", party_id="CPA")
+    cpo_server.data = {"result": "ACCEPTED", "timeout": 30}
+    command = {"response_url": emsp_server.url("commands/STOP_SESSION/1"), "session_id": "S1"}
+    client.post(
+        f"{HUB}/2.2.1/receiver/commands/STOP_SESSION",
+        json=command,
+        headers=hub_headers(emsp_token, emsp, cpo),
+    )
+    callback = cpo_server.received[0].body["response_url"].removeprefix("http://localhost")
+    emsp_server.stop()
+    reply = client.post(
+        callback, json={"result": "ACCEPTED"}, headers=hub_headers(cpo_token, cpo, emsp)
+    )
+    assert reply.get_json()["status_code"] == 4003
+    assert db.session.get(HubMember, emsp.id).status == ConnectionStatus.OFFLINE

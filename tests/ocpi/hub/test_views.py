@@ -72,3 +72,28 @@ def test_message_log_shows_metadata_and_never_the_body(client, make_user, log_in
     html = client.get("/admin/hub/messages").get_data(as_text=True)
     assert headers["X-Correlation-ID"] in html and "NLCPA" in html and "tokens" in html
     assert "SECRET-CONTRACT" not in html
+
+
+def test_log_rows_past_the_retention_are_purged(client, app, make_party, monkeypatch):
+    from datetime import timedelta
+
+    from app.core.clock import utcnow
+    from app.ocpi.hub.messages import purge
+    from app.ocpi.hub.models import HubMessage
+
+    monkeypatch.setitem(app.config, "HUB_MESSAGE_RETENTION_DAYS", 30)
+    emsp, _, _ = make_party(role="EMSP", party_id="EMS")
+    for age in (31, 29):
+        db.session.add(
+            HubMessage(
+                created_at=utcnow() - timedelta(days=age),
+                kind="forward",
+                method="GET",
+                module="locations",
+                sender_partner_id=emsp.id,
+            )
+        )
+    db.session.flush()
+    assert purge() == 1
+    (kept,) = db.session.scalars(select(HubMessage)).all()
+    assert utcnow() - kept.created_at < timedelta(days=30)

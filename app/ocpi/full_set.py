@@ -1,6 +1,6 @@
 """The full set for a partner that has just registered: every published tariff and location.
 
-Registration writes one `ocpi.sync` outbox event for the partner. Each delivery PUTs one batch
+Registration writes one `ocpi.full_set` outbox event for the partner. Each delivery PUTs one batch
 to the partner's receiver (tariffs first, since locations name them, then locations) and
 writes the event for the next batch, so a large inventory goes out in bounded steps through
 the same outbox, job and retry rules as every other push. The partner may pull as well.
@@ -24,13 +24,13 @@ from app.ocpi.tariffs.queries import published_filters as published_tariffs
 from app.ocpi.tariffs.serialise import tariff_to_ocpi
 from app.tariffs.models import Tariff
 
-SYNC = "ocpi.sync"
-TOPICS = (SYNC,)
+FULL_SET = "ocpi.full_set"
+TOPICS = (FULL_SET,)
 BATCH = 100
 MODULES = ("tariffs", "locations")
 
 
-def start_sync(partner: OcpiPartner) -> None:
+def offer_full_set(partner: OcpiPartner) -> None:
     """Queue the full set for the partner, in the caller's transaction."""
     _emit(partner, MODULES[0], 0)
 
@@ -86,4 +86,4 @@ def _document(row: Any, version: str) -> dict[str, Any]:
 
 def _emit(partner: OcpiPartner, module: str, after: int) -> None:
     payload = {"partner_id": partner.id, "module": module, "after": after}
-    emit(db.session, SYNC, "ocpi_partner", str(partner.id), payload)
+    emit(db.session, FULL_SET, "ocpi_partner", str(partner.id), payload)
