@@ -78,6 +78,7 @@ def _register_modules(app: Flask) -> None:
     from app.ocpi.credentials import api as ocpi_credentials
     from app.ocpi.hub import api as ocpi_hub
     from app.ocpi.hub import views as hub_views
+    from app.ocpi.hubparty import api as ocpi_hubparty
     from app.ocpi.locations import api as ocpi_locations
     from app.ocpi.locations import receiver as ocpi_emsp_locations
     from app.ocpi.sessions import api as ocpi_sessions
@@ -137,6 +138,7 @@ def _register_modules(app: Flask) -> None:
     app.register_blueprint(ocpi_emsp_bookings.blp)
     app.register_blueprint(ocpi_emsp_locations.blp)
     app.register_blueprint(ocpi_emsp_tariffs.blp)
+    app.register_blueprint(ocpi_hubparty.blp)
     app.register_blueprint(ocpi_views.blp)
     cli.init_app(app)
     ocpi_cli.init_app(app)

@@ -24,6 +24,7 @@ from app.inventory.models import (
     Party,
 )
 from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
+from app.ocpi.hubparty.models import HubParty
 from app.ocpi.models import (
     EmspBooking,
     EmspCommand,
@@ -65,6 +66,7 @@ __all__ = [
     "EvseStatusReport",
     "HubMember",
     "HubMessage",
+    "HubParty",
     "HubProxy",
     "HubRule",
     "LedgerEntry",

@@ -124,6 +124,10 @@ OCPI_SYNC_INTERVAL = 300.0
 OCPI_SYNC_RETRY_BASE = 30.0
 OCPI_SYNC_RETRY_MAX = 3600.0
 
+# PlugPool behind another OCPI hub (issue 16): per hub partner name, the parties behind it we
+# accept, e.g. {"gireve": {"allow": [], "deny": ["FR*BAD"]}} (an empty allow list = all).
+OCPI_HUB_PARTY_RULES: dict = {}
+
 # Web app (issue 14)
 MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"

@@ -256,6 +256,7 @@ def cancellation_terms(user: User, booking_id: int) -> tuple[Booking, int]:
 def live_charge(booking: Booking) -> dict[str, Any] | None:
     """The booking's charging so far: energy, duration and running cost (same engine)."""
     from app.charging import queries as charging_queries  # charging builds on bookings
+    from app.charging.meters import owner_of, readings
 
     sessions = charging_queries.sessions_of_booking(booking.id)
     if not sessions:
@@ -263,6 +264,14 @@ def live_charge(booking: Booking) -> dict[str, Any] | None:
     session = sessions[-1]
     until = session.end_date_time or utcnow()
     energy = Decimal(session.kwh or 0)
+    if session.end_date_time is None and session.meter_start_wh is not None:
+        # While charging, the energy is the last register sample less the start reading.
+        rows = charging_queries.energy_registers(
+            session.station_id, owner_of(session.transaction_id, None)
+        )
+        latest = readings(rows)[-1:] if rows else []
+        if latest:
+            energy = max(Decimal(0), (latest[0].wh - session.meter_start_wh) / 1000)
     cost = None
     if until > session.start_date_time:
         tariff = queries.tariff_of(booking.evse)

@@ -19,6 +19,7 @@ from app.charging.queries import EARLY_START
 from app.core.clock import utcnow
 from app.core.errors import DomainError
 from app.core.web import html_errors
+from app.payments import earnings
 from app.payments import queries as payment_queries
 from app.payments import services as payments
 from app.search.forms import window_from_form
@@ -165,11 +166,19 @@ def stop_charging(booking_id: int) -> ResponseReturnValue:
 def owner_bookings() -> ResponseReturnValue:
     """Bookings of the owner's listings, with requests to answer and what they earned."""
     owner = page_user()
+    shares = payment_queries.owner_shares(owner.id)
+    by = "month" if request.args.get("by") == "month" else "week"
+    sums = earnings.buckets(shares, utcnow().date(), by=by, count=12 if by == "week" else 6)
     return render_template(
         "bookings/owner_bookings.html",
         bookings=queries.bookings_of_owner(owner.id),
         earnings=payment_queries.owner_earnings(owner.id),
         flagged=charging_queries.flagged_session_rows(owner.id),
+        shares=shares,
+        by=by,
+        chart=earnings.bars(sums, by=by),
+        chart_size=(earnings.WIDTH, earnings.HEIGHT),
+        currency=shares[0][3] if shares else "EUR",
     )
 
 

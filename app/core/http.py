@@ -38,6 +38,7 @@ PAGE_POLICY = {
 STRIPE_JS = "https://js.stripe.com"
 STRIPE_FRAMES = ["https://js.stripe.com", "https://hooks.stripe.com"]
 STRIPE_API = "https://api.stripe.com"
+STRIPE_CONNECT = "https://connect.stripe.com"
 # JSON, OCPI and everything else that is not a page: nothing runs, nothing frames it.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
@@ -177,6 +178,9 @@ def page_policy(config: Mapping[str, Any]) -> dict[str, list[str]]:
     _add(policy, "connect-src", stripe_api)
     policy["frame-src"] = [*STRIPE_FRAMES]
     _add(policy, "frame-src", stripe_js, stripe_api)
+    # Payout onboarding: the owner's form post is redirected to Stripe's hosted pages (or to
+    # the local stand-in's page), which form-action must allow.
+    _add(policy, "form-action", stripe_api if config.get("STRIPE_API_BASE") else STRIPE_CONNECT)
     return policy
 
 

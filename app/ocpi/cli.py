@@ -79,6 +79,14 @@ def _run_sync(partner: OcpiPartner, full: bool) -> bool:
         bar.length = max(bar.length or 0, total or done)
         bar.update(done - bar.pos)
 
+    if partner.is_hub:
+        from app.ocpi.errors import PartnerCallFailed
+        from app.ocpi.hubparty.services import pull_client_info
+
+        try:
+            click.echo(f"hubclientinfo: {pull_client_info(partner)} parties")
+        except PartnerCallFailed as error:
+            click.echo(f"hubclientinfo: FAILED ({error})")
     results = pull.sync_partner(partner, full=full, progress=progress)
     for bar in bars.values():
         bar.render_finish()

@@ -60,10 +60,13 @@ class OcpiPartner(Timestamped, Base):
     def holds(self, country_code: str, party_id: str, roles: frozenset[str] | None = None) -> bool:
         """True when the partner registered this party (optionally in one of these roles).
 
-        A hub relays for the parties behind it, so a hub partner holds them all.
+        A hub relays for the parties behind it: it holds those its hubclientinfo reports
+        CONNECTED (all, until the list is known) and PlugPool's per-hub rules do not refuse.
         """
         if self.is_hub:
-            return True
+            from app.ocpi.hubparty.services import accepts
+
+            return accepts(self, country_code, party_id, roles)
         return any(
             role.country_code == country_code.upper()
             and role.party_id == party_id.upper()

@@ -25,6 +25,7 @@ MODULES: tuple[tuple[str, str, str], ...] = (
     ("commands", "SENDER", "emsp/{v}/commands"),
     ("locations", "RECEIVER", "emsp/{v}/locations"),
     ("tariffs", "RECEIVER", "emsp/{v}/tariffs"),
+    ("hubclientinfo", "RECEIVER", "{v}/hubclientinfo"),
 )
 # Modules of one version only: the 2.3.0 Bookings module (its identifier is "Booking").
 VERSION_MODULES: dict[str, tuple[tuple[str, str, str], ...]] = {

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from app.charging.commands import CommandSender, command_sender
 from app.core.celery import celery_app
 from app.ocpi import pull, push
 from app.ocpi.chargingprofiles import jobs as profile_jobs
 from app.ocpi.commands import jobs as commands_jobs
+from app.ocpi.errors import PartnerCallFailed
+from app.ocpi.hubparty import services as hubparty
+from app.ocpi.models import OcpiPartner
+
+log = logging.getLogger("plugpool.ocpi")
 
 
 def deliver_outbox(batch: int = 100) -> int:
@@ -91,12 +98,24 @@ def sync_partners(dispatch: bool = False) -> int:
 def sync_partner(partner_id: int) -> list[pull.PullResult]:
     """Pull one partner's locations and tariffs (full when due, else changes)."""
     from app.extensions import db
-    from app.ocpi.models import OcpiPartner
 
     partner = db.session.get(OcpiPartner, partner_id)
     if partner is None:
         return []
+    if partner.is_hub:
+        _refresh_hub_parties(partner)
     return pull.sync_partner(partner)
+
+
+def _refresh_hub_parties(partner: OcpiPartner) -> None:
+    """A hub's ClientInfo list first: what it accepts and pushes depends on who is CONNECTED."""
+    from app.extensions import db
+
+    try:
+        hubparty.pull_client_info(partner)
+    except PartnerCallFailed:
+        db.session.rollback()
+        log.warning("hub partner %s: hubclientinfo pull failed", partner.id)
 
 
 @celery_app.task(name="app.ocpi.tasks.sync_partners_task")

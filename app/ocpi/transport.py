@@ -132,6 +132,8 @@ def ocpi_endpoint(
             try:
                 g.ocpi_partner = _authenticate(token_a, registered, hub)
                 _record_request(module)
+                if not hub:
+                    _check_addressee(module)
                 return view(*args, **kwargs)
             except errors.OcpiError as error:
                 return error_envelope(error)
@@ -199,6 +201,26 @@ def _record_request(module: str) -> None:
         headers.get("OCPI-to-party-id"),
     )
     g.ocpi_from = (headers.get("OCPI-from-country-code"), headers.get("OCPI-from-party-id"))
+
+
+def _check_addressee(module: str) -> None:
+    """A functional request addressed (OCPI-to) to a party PlugPool is not: 2001, nothing done.
+
+    PlugPool is an end party here, not a router: the hub's 4001 (unknown receiver) is the
+    hub's own answer, so the platform answers with the client error for a bad parameter.
+    """
+    if module in CONFIGURATION_MODULES:
+        return
+    country_code = request.headers.get("OCPI-to-country-code")
+    party_id = request.headers.get("OCPI-to-party-id")
+    if not country_code and not party_id:
+        return
+    config = current_app.config
+    own = (config["OWN_COUNTRY_CODE"].upper(), config["OWN_PARTY_ID"].upper())
+    if ((country_code or "").upper(), (party_id or "").upper()) != own:
+        raise errors.InvalidParameters(
+            f"OCPI-to {country_code}*{party_id} is not a party of this platform"
+        )
 
 
 def json_body() -> Any:

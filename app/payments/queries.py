@@ -146,3 +146,19 @@ def unpaid_roaming_charges(driver_id: int) -> list[RoamingCharge]:
         RoamingCharge.state == RoamingState.CAPTURE_FAILED.value,
     )
     return list(db.session.scalars(query))
+
+
+def owner_shares(owner_id: int) -> list[tuple[Booking, int, int, str]]:
+    """(booking, owner's share, paid out, currency) per captured booking, newest first.
+
+    The share is what was captured less refunds and the platform fee.
+    """
+    share = BookingPayment.captured_minor - BookingPayment.refunded_minor - BookingPayment.fee_minor
+    statement = (
+        select(Booking, share, BookingPayment.transferred_minor, BookingPayment.currency)
+        .join(BookingPayment, BookingPayment.booking_id == Booking.id)
+        .join(Location, Location.id == Booking.location_id)
+        .where(Location.owner_id == owner_id, BookingPayment.captured_minor > 0)
+        .order_by(Booking.ends_at.desc())
+    )
+    return [(b, int(s or 0), int(p or 0), c) for b, s, p, c in db.session.execute(statement)]

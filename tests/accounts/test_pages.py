@@ -159,3 +159,24 @@ def test_an_attacker_failing_log_ins_does_not_lock_the_owner_out(client, app, ma
         _log_in(attacker, owner.email, "guess", REMOTE_ADDR=f"203.0.113.{n}")
     # The owner's browser logged in before: it is not slowed down by the account's failures.
     assert _log_in(client, owner.email, REMOTE_ADDR="198.51.100.1").status_code == 302
+
+
+def test_signup_says_the_password_limit_first_and_puts_errors_beside_the_fields(client):
+    page = client.get("/signup").get_data(as_text=True)
+    assert 'id="f-password-hint">At least 10 characters.' in page
+    response = client.post(
+        "/signup",
+        data={
+            "csrf_token": _csrf(client, "/signup"),
+            "name": "Short",
+            "email": "short@example.test",
+            "password": "tiny",
+            "role": "owner",
+        },
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="f-password-error"' in text
+    assert 'value="short@example.test"' in text and 'value="Short"' in text  # typed values kept
+    assert "tiny" not in text  # never the password
+    assert '<option value="owner" selected>' in text

@@ -25,6 +25,7 @@ from app.core.money import to_minor_units
 from app.extensions import db
 from app.gateway.ports import OcppVersion
 from app.gateway.simulator import SimulatorConfig, connected
+from app.inventory.models import ChargeStation
 from app.payments import queries as payment_queries
 from app.payments import services as payments
 from tests.charging.support import (
@@ -243,6 +244,12 @@ def _paid_booking_now(site: Site) -> int:
     """Book tomorrow with a card hold (localstripe), then let time pass until it starts."""
     driver = db.session.get(User, site.driver_id)
     payments.save_card(driver, "pm_card_visa")
+    # The owner's charger has connected before (a never-connected one cannot be booked).
+    db.session.execute(
+        update(ChargeStation)
+        .where(ChargeStation.station_id == site.station_id)
+        .values(last_seen_at=utcnow())
+    )
     day = utcnow() + timedelta(days=1)
     start = day.replace(hour=10, minute=0, second=0, microsecond=0)
     booking = bookings.book_slot(driver, site.evse_pk, start, start + timedelta(hours=2))

@@ -127,6 +127,11 @@ class PeerState:
     trailing_slash: bool = False  # publish module URLs ending in "/", served only so (no redirect)
     strict_locations: bool = False  # an EVSE PATCH of a Location not PUT before: 404, 2003
     locations_held: set[str] = field(default_factory=set)  # "cc/party/id" of Locations PUT
+    # Acting as a HUB: its role in the credentials, its ClientInfo list (hubclientinfo Sender),
+    # and extra top-level credentials fields as hubs send them.
+    hub_role: bool = False
+    client_infos: list[dict[str, Any]] = field(default_factory=list)
+    extra_credentials: dict[str, Any] = field(default_factory=dict)
 
 
 def _now() -> str:
@@ -168,11 +173,12 @@ class EmspPeer:
     def credentials(self, token: str) -> dict[str, Any]:
         """The peer's Credentials object carrying `token` for PlugPool to use."""
         return {
+            **self.state.extra_credentials,
             "token": token,
             "url": self.versions_url,
             "roles": [
                 {
-                    "role": "EMSP",
+                    "role": "HUB" if self.state.hub_role else "EMSP",
                     "party_id": PARTY_ID,
                     "country_code": COUNTRY_CODE,
                     "business_details": {"name": "Test eMSP"},
@@ -287,6 +293,8 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _envelope(version_details(state, state.credentials_only)))
             elif path == f"{base}/{VERSION}/credentials":
                 self._credentials(method, body)
+            elif path == f"{base}/{VERSION}/hubclientinfo" and state.hub_role and method == "GET":
+                self._send(200, _envelope(state.client_infos))
             elif m := re.fullmatch(rf"{base}/emsp/{VERSION}/tokens/([^/]+)/authorize", path):
                 allowed = state.authorizations.get(m.group(1))
                 if allowed is None:
@@ -434,5 +442,6 @@ def version_details(state: PeerState, credentials_only: bool = False) -> dict[st
             }
             for name, role in modules
         ]
-        + (hub if state.hub_modules else []),
+        + (hub if state.hub_modules else [])
+        + ([{**hub[0], "role": "SENDER"}] if state.hub_role else []),
     }

@@ -306,3 +306,36 @@ def test_command_refusals(client, emsp, station_location, make_location, peer):
 def _post_status(client, token, name, body) -> int:
     reply = client.post(f"/ocpi/cpo/2.2.1/commands/{name}", json=body, headers=token_header(token))
     return reply.status_code
+
+
+def test_a_command_from_a_party_behind_a_hub_gets_its_result_addressed_to_that_party(
+    client, make_partner, station_location, peer
+):
+    hub, token = make_partner(roles=(("HUB", "DE", "HUB"),))
+    peer.state.tokens_accepted.add(hub.token_out)
+    evse = station_location.evses[0]
+    body = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/7",
+        "token": token_body(country_code="NL", party_id="EMP", uid="RFID-HUB"),
+        "location_id": station_location.ocpi_id,
+        "evse_uid": evse.uid,
+    }
+    headers = {
+        **token_header(token),
+        "OCPI-from-country-code": "NL",
+        "OCPI-from-party-id": "EMP",
+        "OCPI-to-country-code": "NL",
+        "OCPI-to-party-id": "PLG",
+    }
+    reply = client.post("/ocpi/cpo/2.2.1/commands/START_SESSION", json=body, headers=headers)
+    assert reply.get_json()["data"]["result"] == "ACCEPTED"
+    assert reply.headers["OCPI-to-party-id"] == "EMP"
+
+    with LiveGateway() as gateway:
+        assert run_commands(10, gateway.bus) == 1
+    (result,) = peer.command_results()
+    assert (result.headers["OCPI-to-country-code"], result.headers["OCPI-to-party-id"]) == (
+        "NL",
+        "EMP",
+    )
+    assert result.headers["OCPI-from-party-id"] == "PLG"

@@ -43,6 +43,8 @@ def test_version_details_list_every_module_and_role(client, make_partner):
             # PlugPool as eMSP.
             ("locations", "RECEIVER"),
             ("tariffs", "RECEIVER"),
+            # PlugPool as a party behind another hub: the hub PUTs ClientInfo.
+            ("hubclientinfo", "RECEIVER"),
         }
         # The Bookings module exists in 2.3.0 only.
         booking = {("Booking", "SENDER"), ("Booking", "RECEIVER")}

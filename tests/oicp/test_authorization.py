@@ -93,12 +93,20 @@ def test_unknown_card_at_our_charger_is_authorised_by_hubject_and_billed_through
     assert cdr["SessionID"] == accepted.authorization_reference
 
 
-def _driver_card(uid: str, valid: bool = True) -> None:
+def _driver_card(uid: str, valid: bool = True, saved_card: bool = True) -> None:
     from app.accounts.models import User
+    from app.payments.models import StripeCustomer
 
     driver = User(email=f"{uid}@example.test", password_hash="x", name="Driver")
     db.session.add(driver)
     db.session.flush()
+    if saved_card:
+        payment_method = "pm_card_visa"
+        db.session.add(
+            StripeCustomer(
+                user_id=driver.id, customer_id=f"cus_{uid}", payment_method_id=payment_method
+            )
+        )
     new_driver_token(driver.id, ensure_own_party(), uid=uid)
     db.session.flush()
     token = db.session.scalars(select(Token).where(Token.uid == uid)).one()
@@ -116,6 +124,16 @@ def _authorize(client: Any, uid: str, path: str = START, **extra: Any) -> dict[s
     reply = client.post(path, json=body)
     assert reply.status_code == 200
     return Authorization().load(reply.json)
+
+
+def test_a_driver_without_a_saved_card_is_refused_as_ocpi_would_no_credit(
+    bridge: Flask, client: Any
+) -> None:
+    _driver_card("33CC44DD", saved_card=False)
+    answer = _authorize(client, "33CC44DD", SessionID="b2688855-7f00-0002-6d8e-48d883f6abb7")
+    assert answer["AuthorizationStatus"] == "NotAuthorized"
+    assert answer["StatusCode"]["Code"] == "210"
+    assert db.session.scalars(select(OicpSession)).first() is None
 
 
 def test_our_drivers_card_is_authorised_for_a_hubject_charger(bridge: Flask, client: Any) -> None:

@@ -330,19 +330,21 @@ def authorize_driver(
     link = queries.driver_token(uid) if token else None
     if token is None or link is None:
         return None
-    allowed = _allowed(token, db.session.get(User, link.user_id), parties, location_id, evse_uids)
+    driver = db.session.get(User, link.user_id)
+    allowed = account_decision(token, driver, parties, location_id, evse_uids)
     reference = "PPA" + secrets.token_hex(12).upper() if allowed == "ALLOWED" else None
     db.session.commit()
     return DriverAuthorization(allowed, token, reference)
 
 
-def _allowed(
+def account_decision(
     token: Token,
     driver: User | None,
-    parties: Sequence[tuple[str, str]],
-    location_id: str | None,
-    evse_uids: Sequence[str],
+    parties: Sequence[tuple[str, str]] = (),
+    location_id: str | None = None,
+    evse_uids: Sequence[str] = (),
 ) -> str:
+    """The OCPI AllowedType the driver's account gives: one rule for OCPI and Hubject."""
     if driver is None or not driver.active:
         return "EXPIRED"
     if not token.valid:

@@ -7,7 +7,7 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -64,7 +64,12 @@ def accept_command(partner: OcpiPartner, name: str, body: Any) -> dict[str, Any]
         partner_id=partner.id,
         command=name,
         response_url=data["response_url"],
-        request={"station_id": station_id, "ocpp": ocpp.to_wire(command), **_ids(data)},
+        request={
+            "station_id": station_id,
+            "ocpp": ocpp.to_wire(command),
+            **_ids(data),
+            **_sender(partner),
+        },
         response="ACCEPTED",
     )
     db.session.add(record)
@@ -81,9 +86,9 @@ def execute_command(record: OcpiCommand, sender: CommandSender) -> str:
     record.result = result
     partner = db.session.get(OcpiPartner, record.partner_id) if record.partner_id else None
     if partner is not None and partner.token_out:
-        client = OcpiClient(
-            partner.token_out, raw_token=partner.raw_tokens, to_party=partner.party("EMSP")
-        )
+        sender_party = record.request.get("from_party")
+        to_party = tuple(sender_party) if sender_party else partner.party("EMSP")
+        client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens, to_party=to_party)
         try:
             client.post(record.response_url, {"result": result})
             record.result_sent_at = utcnow()
@@ -91,6 +96,14 @@ def execute_command(record: OcpiCommand, sender: CommandSender) -> str:
             log.warning("CommandResult for command %s not delivered: %s", record.id, error)
     db.session.commit()
     return result
+
+
+def _sender(partner: OcpiPartner) -> dict[str, Any]:
+    """Through a hub, the commanding party (OCPI-from): its CommandResult is addressed to it."""
+    sender = getattr(g, "ocpi_from", None) if has_request_context() else None
+    if not partner.is_hub or not sender or not all(sender):
+        return {}
+    return {"from_party": [sender[0].upper(), sender[1].upper()]}
 
 
 def _run(sender: CommandSender, station_id: str, command: Any, name: str) -> str:

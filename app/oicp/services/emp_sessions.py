@@ -21,8 +21,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.models import User
 from app.charging import queries as charging_queries
 from app.charging.models import DriverToken
+from app.charging.services.roaming import account_decision
 from app.core.clock import utcnow
 from app.core.errors import Conflict
 from app.core.outbox import emit
@@ -36,7 +38,7 @@ from app.oicp.models import OicpCdr, OicpOperator, OicpSession
 from app.oicp.queries import session_by_hubject_id
 from app.oicp.schemas.charging import ChargeDetailRecords
 from app.payments import roaming
-from app.payments.models import RoamingCharge, RoamingState, StripeCustomer
+from app.payments.models import RoamingCharge, RoamingState
 from app.tariffs.engine import parse_tariff
 from app.tariffs.engine.quote import quote_window
 from app.tariffs.models import Tariff
@@ -79,22 +81,14 @@ def _own_token(identification: dict[str, Any]) -> tuple[Token, DriverToken]:
     link = charging_queries.driver_token(token.uid)
     if link is None:
         raise OicpError(Code.NO_VALID_CONTRACT, "the token belongs to no driver")
-    if not token.valid:
-        raise OicpError(Code.EVCO_ID_LOCKED)
-    if _payments_on() and _card(link.user_id) is None:
-        raise OicpError(Code.NO_VALID_CONTRACT, "no payment method on file")
+    allowed = account_decision(token, db.session.get(User, link.user_id))
+    if allowed != "ALLOWED":
+        raise OicpError(Code(mapping.REFUSAL_CODES[allowed]), allowed.replace("_", " ").lower())
     return token, link
 
 
 def _payments_on() -> bool:
     return bool(current_app.config.get("STRIPE_SECRET_KEY"))
-
-
-def _card(user_id: int) -> StripeCustomer | None:
-    customer = db.session.scalars(
-        select(StripeCustomer).where(StripeCustomer.user_id == user_id)
-    ).first()
-    return customer if customer is not None and customer.payment_method_id else None
 
 
 def evco_of_driver(user_id: int) -> str:

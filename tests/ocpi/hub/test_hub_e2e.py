@@ -32,6 +32,9 @@ from app.gateway.simulator import SimulatorConfig, connected
 from app.inventory.events import LOCATION_CHANGED, TARIFF_CHANGED
 from app.inventory.models import Location
 from app.ocpi.hub.delivery import deliver_all
+from app.ocpi.hubparty.models import HubParty
+from app.ocpi.hubparty.services import pull_client_info
+from app.ocpi.models import OcpiPartner
 from app.ocpi.schemas.sessions import CDR
 from app.ocpi.schemas.tariffs import TARIFF
 from app.ocpi.tasks import deliver_outbox, run_commands
@@ -124,6 +127,13 @@ def _join(hub: Instance, cpo: Instance, peer: EmspPeer) -> str:
     reply = peer.register_with(hub_versions, token_a.strip())
     assert reply["status_code"] == 1000, reply
     return reply["data"]["token"]
+
+
+def _pull_hub_parties() -> list[tuple[str, str, str, str]]:
+    partner = db.session.scalars(select(OcpiPartner).where(OcpiPartner.name == "hub")).one()
+    pull_client_info(partner)
+    rows = db.session.scalars(select(HubParty))
+    return [(r.country_code, r.party_id, r.role, r.status) for r in rows]
 
 
 def _announce_inventory(cpo: Instance) -> None:
@@ -225,6 +235,9 @@ def test_parties_on_the_hub_charge_push_pull_and_see_a_party_go_down(hub, cpo):
     with EmspPeer() as peer:
         token = _join(hub, cpo, peer)
         site = seed_site(cpo.app, prefix="HB")
+        # The CPO, a party behind the hub, pulls the hub's hubclientinfo list: only parties
+        # CONNECTED there are served (PlugPool behind a hub, issue 16).
+        assert ("DE", "EMS", "EMSP", "CONNECTED") in cpo.job(_pull_hub_parties)
         # The eMSP gives the CPO its driver's token, through the hub.
         put = peer.call(
             "PUT",

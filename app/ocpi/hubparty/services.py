@@ -1,0 +1,169 @@
+"""Which parties behind a hub partner PlugPool deals with: hubclientinfo status and own rules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy import select
+
+from app.extensions import db
+from app.ocpi import errors
+from app.ocpi.client import OcpiClient
+from app.ocpi.errors import PartnerCallFailed
+from app.ocpi.hubparty.models import HubParty
+from app.ocpi.models import OcpiPartner
+from app.ocpi.schemas.common import OcpiDateTime, OcpiSchema, cistring
+
+log = logging.getLogger("plugpool.ocpi.hubparty")
+CONNECTED = "CONNECTED"
+STATUSES = ("CONNECTED", "OFFLINE", "PLANNED", "SUSPENDED")
+MAX_PAGES = 100
+
+
+class ClientInfo(OcpiSchema):
+    party_id = cistring(3, required=True)
+    country_code = cistring(2, required=True)
+    role = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    last_updated = OcpiDateTime(required=True)
+
+
+def _party(country_code: str, party_id: str) -> str:
+    return f"{country_code.upper()}*{party_id.upper()}"
+
+
+def refused_by_rules(partner: OcpiPartner, country_code: str, party_id: str) -> bool:
+    """True when OCPI_HUB_PARTY_RULES (per hub partner name: allow/deny lists) refuses the party."""
+    rules = current_app.config["OCPI_HUB_PARTY_RULES"].get(partner.name) or {}
+    party = _party(country_code, party_id)
+    deny = {entry.upper() for entry in rules.get("deny", ())}
+    allow = {entry.upper() for entry in rules.get("allow", ())}
+    return party in deny or (bool(allow) and party not in allow)
+
+
+def _rows(partner: OcpiPartner) -> list[HubParty]:
+    return list(db.session.scalars(select(HubParty).where(HubParty.partner_id == partner.id)))
+
+
+def accepts(
+    partner: OcpiPartner, country_code: str, party_id: str, roles: frozenset[str] | None
+) -> bool:
+    """A party behind the hub is accepted when not refused by our rules and, once the hub's
+    ClientInfo list is known, CONNECTED there in one of the roles."""
+    if refused_by_rules(partner, country_code, party_id):
+        return False
+    rows = _rows(partner)
+    if not rows:
+        return True  # hubclientinfo not (yet) known: the hub vouches for its parties
+    return any(
+        row.country_code == country_code.upper()
+        and row.party_id == party_id.upper()
+        and (roles is None or row.role in roles)
+        and row.status == CONNECTED
+        for row in rows
+    )
+
+
+def reachable(partner: OcpiPartner, party: tuple[str, str] | None) -> bool:
+    """False when the hub reports the addressed party OFFLINE or SUSPENDED (no push then)."""
+    if party is None or not partner.is_hub:
+        return True
+    if refused_by_rules(partner, *party):
+        return False
+    rows = [r for r in _rows(partner) if (r.country_code, r.party_id) == _upper(party)]
+    return not any(row.status in ("OFFLINE", "SUSPENDED") for row in rows) or any(
+        row.status == CONNECTED for row in rows
+    )
+
+
+def _upper(party: tuple[str, str]) -> tuple[str, str]:
+    return party[0].upper(), party[1].upper()
+
+
+def store(partner: OcpiPartner, body: Any, key: tuple[str, str] | None = None) -> HubParty:
+    """Insert or update one ClientInfo (PUT from the hub or a pulled list entry); no commit."""
+    if not partner.is_hub:
+        raise errors.Unauthorized("hubclientinfo is served to hub partners only")
+    try:
+        data = ClientInfo().load(body)
+    except ValidationError as error:
+        raise errors.InvalidParameters(f"ClientInfo: {error.messages}") from error
+    country_code, party_id = data["country_code"].upper(), data["party_id"].upper()
+    if key is not None and (country_code, party_id) != _upper(key):
+        raise errors.InvalidParameters("ClientInfo party differs from the URL")
+    row = db.session.scalar(
+        select(HubParty).where(
+            HubParty.partner_id == partner.id,
+            HubParty.country_code == country_code,
+            HubParty.party_id == party_id,
+            HubParty.role == data["role"],
+        )
+    )
+    if row is None:
+        row = HubParty(
+            partner_id=partner.id, country_code=country_code, party_id=party_id, role=data["role"]
+        )
+        db.session.add(row)
+    elif row.last_updated > data["last_updated"]:
+        return row  # ours is newer: a late retry of an older status
+    row.status, row.last_updated = data["status"], data["last_updated"]
+    return row
+
+
+def put_client_info(partner: OcpiPartner, key: tuple[str, str], body: Any) -> None:
+    """The hub's PUT of one ClientInfo, in one transaction."""
+    store(partner, body, key)
+    db.session.commit()
+
+
+def pull_client_info(partner: OcpiPartner) -> int:
+    """GET the hub's ClientInfo list (all pages) and store it; return the entries stored."""
+    url = partner.endpoint("hubclientinfo", "SENDER")
+    if not partner.is_hub or url is None or not partner.token_out:
+        return 0
+    from app.ocpi.pull import _next_link
+
+    client = OcpiClient(
+        partner.token_out, raw_token=partner.raw_tokens, to_party=partner.party("HUB")
+    )
+    stored = 0
+    pages = 0
+    next_url: str | None = url
+    while next_url and pages < MAX_PAGES:
+        reply = client.get(next_url)
+        if reply.status_code != 1000 or not isinstance(reply.data, list):
+            raise PartnerCallFailed(f"hubclientinfo answered {reply.status_code}")
+        for info in reply.data:
+            try:
+                store(partner, info)
+                stored += 1
+            except errors.OcpiError as error:
+                log.warning("hub %s: ClientInfo refused: %s", partner.id, error.status_message)
+        pages += 1
+        next_url = _next_link(reply)
+    db.session.commit()
+    return stored
+
+
+def pull_all_hubs() -> int:
+    """Refresh the ClientInfo list of every registered hub partner (beat job)."""
+    from app.ocpi.models import HUB_ROLE, PartnerRole, PartnerStatus
+
+    hub_ids = db.session.scalars(
+        select(OcpiPartner.id)
+        .join(PartnerRole)
+        .where(PartnerRole.role == HUB_ROLE, OcpiPartner.status == PartnerStatus.REGISTERED.value)
+        .distinct()
+    ).all()
+    total = 0
+    for hub_id in hub_ids:
+        partner = db.session.get(OcpiPartner, hub_id)
+        try:
+            total += pull_client_info(partner)
+        except PartnerCallFailed as error:
+            db.session.rollback()
+            log.warning("hub %s: hubclientinfo pull failed: %s", hub_id, error)
+    return total
