@@ -15,9 +15,13 @@ def scrape(client: Any, path: str = "/metrics") -> str:
 
 
 def sample(text: str, name: str, **labels: str) -> float:
-    """The value of sample `name` whose labels include `labels`; 0 when there is none."""
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                return float(found.value)
-    return 0.0
+    """The sum of the samples `name` whose labels include `labels` (0 when there is none).
+
+    Summed, because one route has a series per status and earlier tests may have made others.
+    """
+    return sum(
+        float(found.value)
+        for family in text_string_to_metric_families(text)
+        for found in family.samples
+        if found.name == name and all(found.labels.get(k) == v for k, v in labels.items())
+    )
