@@ -58,7 +58,10 @@ def charger(location_id: int) -> ResponseReturnValue:
     location = detail.location
     zone = ZoneInfo(location.time_zone)
     now = utcnow().replace(second=0, microsecond=0)
-    earliest = now + timedelta(minutes=int(current_app.config["BOOKING_MIN_LEAD_MINUTES"]))
+    # From the real clock (not the minute rounded down) plus a few minutes to hold it in: a slot
+    # shown must still pass the booking's lead time when the driver clicks.
+    lead = timedelta(minutes=int(current_app.config["BOOKING_MIN_LEAD_MINUTES"]) + 5)
+    earliest = utcnow() + lead
     free = calendar.free_timeslots(location, now, now + timedelta(days=CALENDAR_DAYS))
     calendars = {
         evse_id: calendar.slot_days(intervals, zone, earliest, SLOT_LENGTH, CALENDAR_DAYS)
