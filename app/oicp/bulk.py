@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +14,22 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Freeze the objects that exist now out of the cyclic GC's reach for a bulk job.
+
+    A fullLoad or a pull makes 100,000s of short-lived, acyclic dicts; each time they trigger a
+    full collection, Python rescans the whole application's heap too (a third of a push's CPU).
+    Frozen objects are still freed when unreferenced; only cycles among them wait until the
+    job ends. New objects are collected as usual.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _insert(model: Any) -> Any:

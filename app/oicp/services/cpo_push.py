@@ -60,7 +60,10 @@ def full_load(client: HubjectClient | None = None) -> int:
     action, total, statuses = "fullLoad", 0, []
     db.session.execute(delete(OicpPushedEvse))
     path = data_path()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="oicp-push") as sender:
+    with (
+        bulk.few_collections(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="oicp-push") as sender,
+    ):
         in_flight: tuple[Future[Any], list[tuple[Any, dict[str, Any]]]] | None = None
         for batch in queries.own_evse_batches(size):
             records = _records(batch)

@@ -61,7 +61,10 @@ def pull_evse_data(client: HubjectClient | None = None) -> int:
         return client.post(path, body, EvseDataPage, params={"page": page, "size": size})
 
     # The next page is fetched and checked while this one is written (one request ahead).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="oicp-pull") as fetcher:
+    with (
+        bulk.few_collections(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="oicp-pull") as fetcher,
+    ):
         page, coming = 0, fetcher.submit(fetch, 0)
         while True:
             answer = coming.result()
