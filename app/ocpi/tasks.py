@@ -118,6 +118,12 @@ def _refresh_hub_parties(partner: OcpiPartner) -> None:
         log.warning("hub partner %s: hubclientinfo pull failed", partner.id)
 
 
+@celery_app.task(name="app.ocpi.tasks.pull_hub_parties_task")
+def pull_hub_parties_task() -> int:
+    """Refresh every hub partner's hubclientinfo list; return the ClientInfo entries stored."""
+    return hubparty.pull_all_hubs()
+
+
 @celery_app.task(name="app.ocpi.tasks.sync_partners_task")
 def sync_partners_task() -> int:
     """Beat round: one job per partner whose pull is due, so a slow partner blocks no other."""
