@@ -32,6 +32,7 @@ from app.ocpi.bookings import push as bookings_push
 from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
+from app.ocpi.hubparty import services as hubparty
 from app.ocpi.locations.serialise import location_to_ocpi, timestamp
 from app.ocpi.models import OcpiPartner
 from app.ocpi.sessions import push as sessions_push
@@ -70,7 +71,19 @@ def deliver_events(batch: int) -> int:
 def _targets(
     event: OutboxEvent, receivers: dict[str, list[OcpiPartner]]
 ) -> list[tuple[OcpiPartner, Callable[[OcpiPartner, OutboxEvent], None]]]:
-    """The partners an event goes to, each with the function that pushes it."""
+    """The partners an event goes to, each with the function that pushes it; a hub whose
+    settings say "only serve pulls", or do not offer it our role, gets no push."""
+    role = "EMSP" if event.topic in tokens_push.TOPICS else "CPO"
+    return [
+        (partner, push)
+        for partner, push in _all_targets(event, receivers)
+        if hubparty.pushes_to(partner, role)
+    ]
+
+
+def _all_targets(
+    event: OutboxEvent, receivers: dict[str, list[OcpiPartner]]
+) -> list[tuple[OcpiPartner, Callable[[OcpiPartner, OutboxEvent], None]]]:
     if event.topic in sessions_push.TOPICS:
         return [(partner, sessions_push.push) for partner in sessions_push.recipients(event)]
     if event.topic in tokens_push.TOPICS:

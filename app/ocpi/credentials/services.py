@@ -154,7 +154,7 @@ def _own_credentials(partner: OcpiPartner, token: str, version: str) -> dict[str
         from app.ocpi.hub.identity import hub_credentials
 
         return hub_credentials(token, version, partner)
-    return registry.own_credentials(token, version)
+    return registry.own_credentials(token, version, partner)
 
 
 def _accept_credentials(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
