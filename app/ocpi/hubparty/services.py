@@ -24,7 +24,7 @@ from app.ocpi import errors
 from app.ocpi.client import OcpiClient
 from app.ocpi.errors import PartnerCallFailed
 from app.ocpi.hubparty.models import HubParty, HubSettings
-from app.ocpi.models import OcpiPartner
+from app.ocpi.models import HUB_ROLE, OcpiPartner
 from app.ocpi.schemas.common import OcpiDateTime, OcpiSchema, cistring
 
 log = logging.getLogger("plugpool.ocpi.hubparty")
@@ -225,7 +225,39 @@ def store(partner: OcpiPartner, body: Any, key: tuple[str, str] | None = None) -
     elif row.last_updated > data["last_updated"]:
         return row  # ours is newer: a late retry of an older status
     row.status, row.last_updated = data["status"], data["last_updated"]
+    if row.role == "CPO":
+        _known_cpo(country_code, party_id)
     return row
+
+
+def _known_cpo(country_code: str, party_id: str) -> None:
+    """A CPO behind a hub enters the inventory's parties (its objects are stored under it)."""
+    from app.inventory.models import Party
+    from app.inventory.roaming import put_partner_party
+
+    query = select(Party.id).where(Party.country_code == country_code, Party.party_id == party_id)
+    if db.session.scalar(query) is None:
+        put_partner_party(country_code, party_id, f"{country_code}*{party_id}", ("CPO",), None)
+
+
+def store_reachable(partner: OcpiPartner, roles: list[dict[str, Any]]) -> None:
+    """A 2.3.0 hub lists the parties reachable through it in its Credentials' roles: known as
+    CONNECTED until its hubclientinfo says otherwise (dated at the epoch, so any ClientInfo
+    wins). PlugPool's own party and the hub's are skipped; no commit."""
+    config = current_app.config
+    skipped = {(config["OWN_COUNTRY_CODE"], config["OWN_PARTY_ID"]), partner.party(HUB_ROLE)}
+    for role in roles:
+        party = _upper((role["country_code"], role["party_id"]))
+        if party in skipped or role["role"] not in ("CPO", "EMSP", "NSP", "NAP", "SCSP", "PTP"):
+            continue
+        info = {
+            "country_code": party[0],
+            "party_id": party[1],
+            "role": role["role"],
+            "status": CONNECTED,
+            "last_updated": "1970-01-01T00:00:00Z",
+        }
+        store(partner, info)
 
 
 def put_client_info(partner: OcpiPartner, key: tuple[str, str], body: Any) -> None:
