@@ -56,6 +56,10 @@ def deliver_events(batch: int) -> int:
     for event in events:
         failures = []
         for partner, push in _targets(event, receivers):
+            held = _not_reachable(event, partner)
+            if held is not None:
+                failures.append(held)  # shown to the operator; the party pulls on return
+                continue
             try:
                 push(partner, event)
             except PartnerCallFailed as error:
@@ -94,6 +98,24 @@ def _all_targets(
         return [(partner, full_set.push) for partner in full_set.recipients(event)]
     module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
     return [(partner, _push) for partner in receivers[module]]
+
+
+def _not_reachable(event: OutboxEvent, partner: OcpiPartner) -> str | None:
+    """Through a hub: why the addressed party gets no push (the hub reports it OFFLINE or
+    SUSPENDED, or our settings refuse it); None when it may be pushed to. Never queued: OCPI
+    pushes are one attempt, and the party resyncs by GET when it is back."""
+    if not partner.is_hub:
+        return None
+    if event.topic in sessions_push.TOPICS:
+        party = sessions_push.addressed(event)
+    elif event.topic in bookings_push.TOPICS:
+        party = bookings_push.addressed(event)
+    else:
+        party = partner.party("CPO" if event.topic in tokens_push.TOPICS else "EMSP")
+    reason = hubparty.unreachable(partner, party)
+    if reason is None or party is None:
+        return None
+    return f"partner {partner.id}: {party[0]}*{party[1]} {reason}, not pushed"
 
 
 def _claim(batch: int) -> list[OutboxEvent]:

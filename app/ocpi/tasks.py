@@ -23,8 +23,12 @@ def deliver_outbox(batch: int = 100) -> int:
 
 def run_commands(batch: int = 20, sender: CommandSender | None = None) -> int:
     """Execute queued partner commands and charging profiles; return how many ran."""
+    from app.ocpi.commands.services import send_held_results
+
     sender = sender or command_sender()
-    return commands_jobs.run_queued(batch, sender) + profile_jobs.run_queued(batch, sender)
+    ran = commands_jobs.run_queued(batch, sender) + profile_jobs.run_queued(batch, sender)
+    send_held_results()
+    return ran
 
 
 @celery_app.task(name="app.ocpi.tasks.deliver_outbox_task")

@@ -1,4 +1,5 @@
-"""PlugPool behind another OCPI hub: the operator's settings per hub partner.
+"""PlugPool behind another OCPI hub: the operator's settings per hub partner; why a
+CommandResult through a hub is held or was not delivered.
 
 Revision ID: hubparty_02
 Revises: hubparty_01
@@ -32,7 +33,11 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("partner_id"),
     )
+    with op.batch_alter_table("ocpi_commands", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("result_error", sa.String(length=255), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("ocpi_commands", schema=None) as batch_op:
+        batch_op.drop_column("result_error")
     op.drop_table("ocpi_hub_settings")

@@ -126,6 +126,17 @@ def test_a_pull_only_hub_gets_no_push_and_a_pushing_one_does(
     assert pushed.headers["OCPI-to-party-id"] == "HUB"  # a broadcast, to the hub itself
 
 
+def test_an_allow_list_of_parties_behind_the_hub_does_not_stop_broadcasts_to_the_hub(
+    runner, make_partner, make_location, peer
+):
+    _hub(make_partner, peer)
+    _settings(runner, "gireve", "--allow", "NL*EMP")
+    location = make_location()
+    inventory.set_evse_status(location.evses[0], "OUTOFORDER")
+    deliver_outbox(10)
+    assert len(peer.pushes()) == 1
+
+
 def test_a_hub_not_offered_our_cpo_role_gets_no_location_push(
     runner, make_partner, make_location, peer
 ):

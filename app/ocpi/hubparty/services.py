@@ -182,16 +182,25 @@ def accepts(
     )
 
 
-def reachable(partner: OcpiPartner, party: tuple[str, str] | None) -> bool:
-    """False when the hub reports the addressed party OFFLINE or SUSPENDED (no push then)."""
-    if party is None or not partner.is_hub:
-        return True
+def unreachable(partner: OcpiPartner, party: tuple[str, str] | None) -> str | None:
+    """Why nothing may be sent through this hub to the addressed party: "SUSPENDED" or
+    "OFFLINE" (as the hub reports it, CONNECTED in no role), "refused by our hub settings";
+    None when it may (a broadcast addressed to the hub itself always may)."""
+    if party is None or not partner.is_hub or _upper(party) == partner.party(HUB_ROLE):
+        return None
     if refused_by_rules(partner, *party):
-        return False
+        return "refused by our hub settings"
     rows = [r for r in _rows(partner) if (r.country_code, r.party_id) == _upper(party)]
-    return not any(row.status in ("OFFLINE", "SUSPENDED") for row in rows) or any(
-        row.status == CONNECTED for row in rows
-    )
+    if any(row.status == CONNECTED for row in rows):
+        return None
+    statuses = {row.status for row in rows}
+    return next((status for status in ("SUSPENDED", "OFFLINE") if status in statuses), None)
+
+
+def reachable(partner: OcpiPartner, party: tuple[str, str] | None) -> bool:
+    """False when the hub reports the addressed party OFFLINE or SUSPENDED, or our settings
+    refuse it (nothing is pushed to it then)."""
+    return unreachable(partner, party) is None
 
 
 def _upper(party: tuple[str, str]) -> tuple[str, str]:
