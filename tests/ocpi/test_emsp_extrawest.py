@@ -18,6 +18,7 @@ Quirks of extrawest-ocpi 2025.7.16 found here (PlugPool is not bent to them):
 from __future__ import annotations
 
 import base64
+import contextlib
 import subprocess
 import sys
 import time
@@ -79,12 +80,15 @@ class Extrawest:
         requests.post(f"{self.base}/_store", json=values, timeout=10).raise_for_status()
 
 
-@pytest.fixture(scope="module")
-def extrawest() -> Iterator[Extrawest]:
+@contextlib.contextmanager
+def serve_extrawest(
+    country_code: str = COUNTRY_CODE, party_id: str = PARTY_ID, role: str = "cpo"
+) -> Iterator[Extrawest]:
+    """The peer in its own process (role "cpo" or "emsp"), until the block ends."""
     python = _venv_python()
     port = free_port()
     process = subprocess.Popen(
-        [str(python), str(SERVER), str(port), TOKEN_A, COUNTRY_CODE, PARTY_ID],
+        [str(python), str(SERVER), str(port), TOKEN_A, country_code, party_id, role],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -102,6 +106,12 @@ def extrawest() -> Iterator[Extrawest]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def extrawest() -> Iterator[Extrawest]:
+    with serve_extrawest() as peer:
+        yield peer
 
 
 def _in(plugpool: Any, work: Any) -> Any:
