@@ -18,7 +18,6 @@ Quirks of extrawest-ocpi 2025.7.16 found here (PlugPool is not bent to them):
 from __future__ import annotations
 
 import base64
-import contextlib
 import subprocess
 import sys
 import time
@@ -80,15 +79,12 @@ class Extrawest:
         requests.post(f"{self.base}/_store", json=values, timeout=10).raise_for_status()
 
 
-@contextlib.contextmanager
-def serve_extrawest(
-    country_code: str = COUNTRY_CODE, party_id: str = PARTY_ID, role: str = "cpo"
-) -> Iterator[Extrawest]:
-    """The peer in its own process (role "cpo" or "emsp"), until the block ends."""
+@pytest.fixture(scope="module")
+def extrawest() -> Iterator[Extrawest]:
     python = _venv_python()
     port = free_port()
     process = subprocess.Popen(
-        [str(python), str(SERVER), str(port), TOKEN_A, country_code, party_id, role],
+        [str(python), str(SERVER), str(port), TOKEN_A, COUNTRY_CODE, PARTY_ID],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -106,12 +102,6 @@ def serve_extrawest(
     finally:
         process.terminate()
         process.wait(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def extrawest() -> Iterator[Extrawest]:
-    with serve_extrawest() as peer:
-        yield peer
 
 
 def _in(plugpool: Any, work: Any) -> Any:

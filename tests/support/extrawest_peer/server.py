@@ -1,8 +1,6 @@
-"""extrawest-ocpi (py_ocpi) as a partner CPO or eMSP, with an in-memory store; own venv.
+"""extrawest-ocpi (py_ocpi) as a partner CPO, with an in-memory store; run in its own venv.
 
-Usage: python server.py PORT TOKEN_A COUNTRY_CODE PARTY_ID [ROLE]
-ROLE: cpo (default: Locations sender, Tokens and Commands receivers) or emsp (Locations,
-Tariffs and hubclientinfo receivers: what it is pushed is kept under "received").
+Usage: python server.py PORT TOKEN_A COUNTRY_CODE PARTY_ID
 Environment for py_ocpi is set before it is imported (its settings read the environment).
 """
 
@@ -14,7 +12,6 @@ import sys
 from typing import Any
 
 PORT, TOKEN_A, COUNTRY_CODE, PARTY_ID = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-ROLE = sys.argv[5] if len(sys.argv) > 5 else "cpo"
 os.environ.update(
     OCPI_HOST=f"127.0.0.1:{PORT}",
     PROTOCOL="http",
@@ -39,8 +36,6 @@ STORE: dict[str, Any] = {
     "client": None,  # PlugPool's credentials and endpoints as we received them
     "tokens": {},  # "cc*pid*uid*type" -> Token
     "commands": [],  # (command, body) received
-    # As eMSP: objects pushed to its receivers, per module, by "cc*pid*id" (ClientInfo: "cc*pid").
-    "received": {"locations": {}, "tariffs": {}, "hub_client_info": {}},
     # Ids in lower case: it writes every CiString in lower case anyway (see the test's quirks).
     "locations": {
         "xw-loc": {
@@ -85,8 +80,8 @@ def _own_credentials(token: str) -> dict[str, Any]:
         "url": f"{BASE}/versions",
         "roles": [
             {
-                "role": ROLE.upper(),
-                "business_details": {"name": f"Extrawest {ROLE.upper()}"},
+                "role": "CPO",
+                "business_details": {"name": "Extrawest CPO"},
                 "party_id": PARTY_ID,
                 "country_code": COUNTRY_CODE,
             }
@@ -110,25 +105,11 @@ def _token_key(uid: Any, kwargs: dict[str, Any]) -> str:
     return f"{kwargs.get('country_code')}*{kwargs.get('party_id')}*{uid}*{token_type}"
 
 
-RECEIVED = {
-    ModuleID.locations: "locations",
-    ModuleID.tariffs: "tariffs",
-    ModuleID.hub_client_info: "hub_client_info",
-}
-
-
-def _received_key(id: Any, kwargs: dict[str, Any]) -> str:
-    parts = [kwargs.get("country_code"), kwargs.get("party_id")]
-    return "*".join(str(part) for part in (*parts, id) if part is not None)
-
-
 class MemoryCrud(Crud):
     @classmethod
     async def get(cls, module: ModuleID, role: RoleEnum, id: Any, *args: Any, **kwargs: Any) -> Any:
         if module == ModuleID.credentials_and_registration:
             return _own_credentials(kwargs.get("auth_token") or id)
-        if role == RoleEnum.emsp and module in RECEIVED:
-            return STORE["received"][RECEIVED[module]].get(_received_key(id, kwargs))
         if module == ModuleID.tokens:
             return STORE["tokens"].get(_token_key(id, kwargs))
         if module == ModuleID.locations:
@@ -156,11 +137,6 @@ class MemoryCrud(Crud):
             token_c = secrets.token_urlsafe(24)
             STORE["token_c"].append(token_c)
             return _own_credentials(token_c)
-        if role == RoleEnum.emsp and module in RECEIVED:
-            # Its create gets no id argument (ClientInfo is keyed by its party alone).
-            key = _received_key(data.get("id") if "id" in data else None, kwargs)
-            STORE["received"][RECEIVED[module]][key] = _jsonable(data)
-            return data
         if module == ModuleID.tokens:
             STORE["tokens"][_token_key(data["uid"], kwargs)] = data
             return data
@@ -172,8 +148,6 @@ class MemoryCrud(Crud):
     ) -> Any:
         if module == ModuleID.tokens:
             STORE["tokens"][_token_key(id, kwargs)] = data
-        if role == RoleEnum.emsp and module in RECEIVED:
-            STORE["received"][RECEIVED[module]][_received_key(id, kwargs)] = _jsonable(data)
         return data
 
     @classmethod
@@ -215,15 +189,16 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-MODULES = {
-    "cpo": [ModuleID.locations, ModuleID.tokens, ModuleID.commands],
-    "emsp": [ModuleID.locations, ModuleID.tariffs, ModuleID.hub_client_info],
-}
 app = get_application(
     version_numbers=[VersionNumber.v_2_2_1],
-    roles=[RoleEnum(ROLE.upper())],
+    roles=[RoleEnum.cpo],
     crud=MemoryCrud,
-    modules=[ModuleID.credentials_and_registration, *MODULES[ROLE]],
+    modules=[
+        ModuleID.credentials_and_registration,
+        ModuleID.locations,
+        ModuleID.tokens,
+        ModuleID.commands,
+    ],
     authenticator=MemoryAuthenticator,
 )
 
