@@ -116,6 +116,8 @@ HUB_ROUTING_CACHE_SECONDS = 2.0
 EMSP_HOLD_MINOR = 3000
 EMSP_ROAMING_FEE_MINOR = 50
 EMSP_COMMAND_TIMEOUT = 60
+# A started-but-silent roaming start gives its hold back after this (no Session, no CDR).
+EMSP_HOLD_STALE_MINUTES = 120
 
 # PlugPool as eMSP: seconds between incremental pulls of each partner CPO's locations and
 # tariffs (the beat job checks every 30 s at most), and the backoff of a failing partner:

@@ -79,6 +79,7 @@ def run_emsp_jobs() -> dict[str, list[int]]:
         "expired_commands": roaming_commands.expire_commands(),
         "billed_charges": roaming.bill_roaming_cdrs(),
         "retried_captures": roaming.retry_roaming_captures(),
+        "released_holds": roaming.release_stale_holds(),
     }
 
 
