@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import Role
 from app.extensions import db as _db
 from app.inventory import services as inventory
+from app.ocpi import pull
 from app.ocpi.hubparty.models import HubSettings
 from app.ocpi.tasks import deliver_outbox
 from tests.ocpi.conftest import token_header
@@ -160,3 +161,17 @@ def test_the_admin_page_shows_each_hubs_settings_and_parties(
     row = html.split('class="hub-settings"')[1].split("</tr>")[0]
     assert "gireve" in row and "FR*BAD" in row and "only serves pulls" in row
     assert "NL*EMP EMSP OFFLINE" in row
+
+
+def test_a_hub_not_offered_our_emsp_role_is_not_pulled(runner, make_partner):
+    from tests.support.http_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/ocpi/sender/2.2.1/locations"
+    hub, _ = make_partner(name="gireve", roles=HUB, endpoints=(("locations", "SENDER", url),))
+    pull.on_registered(hub)
+    _db.session.flush()
+    _settings(runner, "gireve", "--offer-roles", "CPO")
+    assert pull.sync_partner(hub) == []
+    _settings(runner, "gireve", "--offer-roles", "CPO,EMSP")
+    (result,) = pull.sync_partner(hub)  # tried (nobody listens there)
+    assert result.module == "locations" and not result.ok
