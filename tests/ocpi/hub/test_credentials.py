@@ -57,7 +57,7 @@ def test_a_plugpool_party_joins_on_230_and_the_hub_gives_its_hub_party_id(plugpo
     _, token_a = _hub_party_add(plugpool, "plugpool-party")
     hub_versions = f"{plugpool.base}/ocpi/hub/versions"
     result = party_instance.app.test_cli_runner().invoke(
-        args=["ocpi", "connect", hub_versions, token_a, "--name", "hub"]
+        args=["ocpi", "connect", "--name", "hub", "--", hub_versions, token_a]
     )
     assert result.exit_code == 0, result.output
     with party_instance.app.app_context():
@@ -81,7 +81,7 @@ def test_a_230_hub_is_known_by_its_hub_party_id_and_its_roles_are_the_parties_be
     assert peer.register_with(versions_url, token_a)["status_code"] == 1000
     _, token_a = _hub_party_add(plugpool, "plugpool-party")
     result = party_instance.app.test_cli_runner().invoke(
-        args=["ocpi", "connect", versions_url, token_a, "--name", "hub"]
+        args=["ocpi", "connect", "--name", "hub", "--", versions_url, token_a]
     )
     assert result.exit_code == 0, result.output
     with party_instance.app.app_context():

@@ -150,7 +150,7 @@ def test_plugpool_as_emsp_behind_a_hub_pulls_pushes_commands_and_takes_cdrs(hub,
     # GETs all Locations through the hub at once.
     token_a = hub.cli("ocpi", "partner-add", "plugpool-emsp", "--hub-party").split("TOKEN_A: ")[1]
     output = emsp.cli(
-        "ocpi", "connect", f"{hub.base}/ocpi/hub/versions", token_a.strip(), "--name", "hub"
+        "ocpi", "connect", "--name", "hub", "--", f"{hub.base}/ocpi/hub/versions", token_a.strip()
     )
     assert "hubclientinfo: " in output, output
 
