@@ -129,6 +129,9 @@ OCPI_SYNC_RETRY_MAX = 3600.0
 # PlugPool behind another OCPI hub (issue 16): per hub partner name, the parties behind it we
 # accept, e.g. {"gireve": {"allow": [], "deny": ["FR*BAD"]}} (an empty allow list = all).
 OCPI_HUB_PARTY_RULES: dict = {}
+# Seconds between two pulls of every hub partner's hubclientinfo list (the beat job); the hub's
+# own PUTs keep it current in between, this catches what a missed PUT left stale.
+OCPI_HUB_PARTY_PULL_INTERVAL = 900.0
 
 # Web app (issue 14)
 MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response
 
@@ -83,6 +84,9 @@ def _delivery(
     audience: frozenset[str],
 ) -> dict[str, Any]:
     url = (receiver.endpoint(request.module, "RECEIVER") or "").rstrip("/") + request.path
+    if request.args:
+        # A Token's ?type= (RFID when absent) must reach every receiver as sent.
+        url = f"{url}?{urlencode(request.args)}"
     to = next(
         (cc + pid for role, cc, pid in receiver.roles if role in audience), "".join(hub_party())
     )

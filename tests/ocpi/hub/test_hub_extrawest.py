@@ -55,7 +55,7 @@ def test_extrawest_as_an_emsp_on_the_hub_receives_broadcasts_and_client_info(
         # A PlugPool CPO joins on 2.3.0 and broadcasts its location and tariff.
         token_a = hub.cli("ocpi", "partner-add", "plugpool-cpo", "--hub-party")
         hub_versions = f"{hub.base}/ocpi/hub/versions"
-        cpo.cli("ocpi", "connect", hub_versions, token_a.split("TOKEN_A: ")[1].strip())
+        cpo.cli("ocpi", "connect", "--", hub_versions, token_a.split("TOKEN_A: ")[1].strip())
         seed_site(cpo.app, prefix="XB")
         _announce_inventory(cpo)
         cpo.job(lambda: [deliver_outbox(50) for _ in range(3)])
