@@ -147,7 +147,8 @@ def test_plugpool_registers_with_extrawest_pushes_tokens_and_starts_a_session(
 
     response, result, hold = _in(plugpool, command_state)
     # Quirk: the CommandResponse is a list; unread, the start shows FAILED, the hold goes back.
-    assert (response, result, hold) == (None, "FAILED", "released")
+    # Its CommandResult follows about a second later and may already have replaced FAILED.
+    assert (response, hold) == (None, "released") and result in ("FAILED", "ACCEPTED")
     deadline = time.monotonic() + 30
     while _in(plugpool, command_state)[1] != "ACCEPTED":
         assert time.monotonic() < deadline, "its CommandResult never arrived"
