@@ -7,6 +7,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.core.replica import stale_reads_ok
 from app.search import services
 from app.search.criteria import SearchCriteria
 from app.search.schemas import ChargerPageSchema, SearchArgsSchema, page_json
@@ -19,6 +20,7 @@ _ARGS = SearchArgsSchema()
 
 @blp.route("")
 class Chargers(MethodView):
+    @stale_reads_ok
     @blp.arguments(_ARGS, location="query", as_kwargs=False)
     @blp.response(200, ChargerPageSchema)
     def get(self, criteria: SearchCriteria) -> Response:
