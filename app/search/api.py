@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -10,7 +9,7 @@ from flask_smorest import Blueprint
 from app.core.replica import stale_reads_ok
 from app.search import services
 from app.search.criteria import SearchCriteria
-from app.search.schemas import ChargerPageSchema, SearchArgsSchema, page_json
+from app.search.schemas import ChargerPageSchema, SearchArgsSchema, dumps_page, page_json
 
 blp = Blueprint("search", __name__, description="Find chargers near a place, priced")
 
@@ -26,6 +25,6 @@ class Chargers(MethodView):
     def get(self, criteria: SearchCriteria) -> Response:
         """Search chargers by distance, with filters and a price quote."""
         page = services.search_chargers(criteria)
-        # The page is plain JSON types already (page_json); orjson writes it several times
+        # page_json gives plain types (and UTC datetimes); orjson writes them several times
         # faster than the stdlib encoder behind jsonify.
-        return Response(orjson.dumps(page_json(page, criteria)), mimetype="application/json")
+        return Response(dumps_page(page_json(page, criteria)), mimetype="application/json")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from marshmallow import (
     EXCLUDE,
     Schema,
@@ -244,9 +246,10 @@ class ChargerPageSchema(Schema):
 
 
 def page_json(page: SearchPage, criteria: SearchCriteria) -> dict[str, Any]:
-    """Serialise a search page as ChargerPageSchema describes."""
+    """Serialise a search page as ChargerPageSchema describes (write it with dumps_page)."""
+    quotes: dict[int, dict[str, Any]] = {}  # quotes are shared objects: one dict per quote
     body: dict[str, Any] = {
-        "results": [_result_json(result) for result in page.results],
+        "results": [_result_json(result, quotes) for result in page.results],
         "next_cursor": encode_cursor(page.next_key, criteria) if page.next_key else None,
     }
     if page.count is not None:
@@ -254,8 +257,19 @@ def page_json(page: SearchPage, criteria: SearchCriteria) -> dict[str, Any]:
     return body
 
 
-def _result_json(result: SearchResult) -> dict[str, Any]:
+def dumps_page(body: dict[str, Any]) -> bytes:
+    """The JSON text of page_json(): orjson writes the UTC times as ...Z itself."""
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
+
+
+def _result_json(result: SearchResult, quotes: dict[int, dict[str, Any]]) -> dict[str, Any]:
     row, quote = result.row, result.quote
+    if quote is None:
+        quote_json = None
+    else:
+        quote_json = quotes.get(id(quote))
+        if quote_json is None:
+            quote_json = quotes[id(quote)] = _quote_json(quote)
     return {
         "location": {
             "id": row.location_id,
@@ -271,7 +285,7 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
         "connectors": [_connector_json(connector) for connector in result.connectors or ()],
         "distance_m": round(float(row.distance), 1),
         "status": row.status,
-        "quote": _quote_json(quote) if quote else None,
+        "quote": quote_json,
         "network": {"name": row.network_name, "own": bool(row.is_own)},
     }
 
@@ -282,8 +296,13 @@ def _connector_json(connector: Any) -> dict[str, Any]:
         "standard": connector.standard,
         "format": connector.format,
         "power_type": connector.power_type,
-        "power_kw": str(Decimal(connector.power_w) / 1000),
+        "power_kw": _kw(connector.power_w),
     }
+
+
+@lru_cache(maxsize=1024)
+def _kw(power_w: int) -> str:
+    return str(Decimal(power_w) / 1000)
 
 
 def _quote_json(quote: Any) -> dict[str, Any]:
@@ -291,8 +310,8 @@ def _quote_json(quote: Any) -> dict[str, Any]:
         "amount_minor": quote.amount_minor,
         "currency": quote.currency,
         "tariff_id": quote.tariff_id,
-        "start": quote.start.isoformat().replace("+00:00", "Z"),
-        "end": quote.end.isoformat().replace("+00:00", "Z"),
+        "start": quote.start,  # aware UTC datetimes: dumps_page writes them with Z
+        "end": quote.end,
         "energy_kwh": str(quote.energy_kwh),
         "power_kw": str(quote.power_kw),
     }
