@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -22,6 +21,7 @@ from marshmallow import (
 from app.core.money import is_iso4217
 from app.core.spatial import BBox
 from app.inventory.enums import ConnectorType
+from app.search import fastargs
 from app.search.criteria import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -31,9 +31,9 @@ from app.search.criteria import (
     Window,
 )
 from app.search.cursor import BadCursor, decode_cursor, encode_cursor, fingerprint
+from app.search.fastargs import MAX_WINDOW
 from app.search.services import SearchPage, SearchResult
 
-MAX_WINDOW = timedelta(days=7)
 _STANDARDS = frozenset(ConnectorType)
 
 
@@ -42,6 +42,14 @@ class SearchArgsSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+    def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
+        """Load the query; the usual plain circle search takes the fast path (fastargs)."""
+        if many is None and partial is None:
+            found = fastargs.criteria(getattr(data, "data", data))  # webargs' MultiDictProxy
+            if found is not None:
+                return found
+        return super().load(data, many=many, partial=partial, unknown=unknown)
 
     lat = fields.Float(validate=validate.Range(-90, 90))
     lon = fields.Float(validate=validate.Range(-180, 180))
