@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -117,7 +118,9 @@ def main() -> None:
         raw, circle = _time_raw(pg_url, warmup, specs, args.radius)
         service, hits, service_cpu = _time_service(sa_url, warmup, specs, args.radius)
         http_times, rps, http_cpu = _time_http(sa_url, pg_url, warmup, specs, args)
-        cluster = _time_cluster(sa_url, pg_url, warmup, specs, args) if args.cluster_nodes else None
+        cluster = None
+        if args.cluster_nodes and _has_nginx():
+            cluster = _time_cluster(sa_url, pg_url, warmup, specs, args)
     finally:
         if not args.keep and not args.reuse:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -568,6 +571,15 @@ def _time_cluster(
     finally:
         for process in [proxy, *nodes]:
             _stop(process)
+
+
+def _has_nginx() -> bool:
+    from scripts import cluster
+
+    if shutil.which(cluster.nginx_binary()):
+        return True
+    print("nginx is not installed (make cluster installs it): no cluster figures")
+    return False
 
 
 def _gunicorn(sa_url: str, port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
