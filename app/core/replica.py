@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, text
@@ -157,13 +158,23 @@ def init_app(app: Flask, db: Any) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _lost(context: Any) -> None:
-        if context.is_disconnect:  # the next requests go to the primary straight away
+        # A dropped connection, or none to be had (no connection in the context): the next
+        # requests go to the primary straight away, not after the next check.
+        if context.is_disconnect or context.connection is None:
             replica.mark_down()
 
     @app.before_request
     def _route_reads() -> None:
         if _wants_replica(app) and replica.usable():
             db.session().info[_ENGINE] = replica.engine
+            g.plugpool_read_replica = True
+
+    @app.teardown_request
+    def _failed_on_replica(error: BaseException | None) -> None:
+        # Reads on a raw pooled connection (the search) fail outside SQLAlchemy's handle_error.
+        if error is not None and g.get("plugpool_read_replica") and _is_database_down(error):
+            log.warning("read replica failed a request, reading from the primary: %s", error)
+            replica.mark_down()
 
     @app.after_request
     def _remember_write(response: Response) -> Response:
@@ -178,6 +189,10 @@ def init_app(app: Flask, db: Any) -> None:
                 samesite="Lax",
             )
         return response
+
+
+def _is_database_down(error: BaseException) -> bool:
+    return isinstance(error, sa.exc.OperationalError | psycopg.OperationalError)
 
 
 def replica_of(app: Flask | None = None) -> Replica | None:
