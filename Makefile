@@ -54,7 +54,8 @@ contract: venv
 
 bench: bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub bench-oicp
 
-bench-search: venv system-deps
+bench-search: venv
+	@PLUGPOOL_CLUSTER_DEPS=1 bash scripts/ensure-system-deps.sh
 	$(BIN)/python -m bench.search --chargers 1000000
 
 bench-gateway: venv

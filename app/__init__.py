@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 import config
-from app.core import http, logs, metrics, spatial
+from app.core import http, logs, metrics, replica, spatial
 from app.core.celery import init_celery
 from app.core.db import install_idle_ping, json_dumps, json_loads
 from app.core.errors import register_error_handlers
@@ -46,6 +46,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         spatial.install_spatialite(db.engine, app.config["SPATIALITE_LIBRARY_PATH"])
         install_idle_ping(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
+    replica.init_app(app, db)
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
     login_manager.init_app(app)
     api.init_app(app)

@@ -11,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from app.api.schemas import ProblemSchema
 from app.api.spec import marshmallow_plugin
 from app.core.db import Base
+from app.core.replica import RoutingSession
 
 
 class PlugPoolApi(Api):
@@ -34,7 +35,8 @@ class PlugPoolApi(Api):
                 response["content"] = {self.ERROR_CONTENT_TYPE: content["application/json"]}
 
 
-db = SQLAlchemy(model_class=Base)
+# RoutingSession sends a marked request's reads to the read replica, when there is one.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 api = PlugPoolApi()

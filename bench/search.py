@@ -4,7 +4,9 @@
 
 1. the raw radius + filters SQL alone (psycopg, no app code; also the bare radius query);
 2. the search service in-process (filters, schedule, blackouts, price quotes);
-3. the HTTP API under gunicorn with concurrent keep-alive clients on loopback.
+3. the HTTP API under gunicorn with concurrent keep-alive clients on loopback, with the CPU
+   each search cost the app and PostgreSQL (target: app / PostgreSQL <= 1);
+4. the same through nginx to --cluster-nodes gunicorn nodes (the `make cluster` proxy config).
 
 Prints p50/p95/p99 of each, the HTTP throughput, and as its last line one JSON object.
 """
@@ -16,6 +18,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -115,6 +118,9 @@ def main() -> None:
         raw, circle = _time_raw(pg_url, warmup, specs, args.radius)
         service, hits, service_cpu = _time_service(sa_url, warmup, specs, args.radius)
         http_times, rps, http_cpu = _time_http(sa_url, pg_url, warmup, specs, args)
+        cluster = None
+        if args.cluster_nodes and _has_nginx():
+            cluster = _time_cluster(sa_url, pg_url, warmup, specs, args)
     finally:
         if not args.keep and not args.reuse:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -132,6 +138,15 @@ def main() -> None:
         f"{os.cpu_count() or 1} cores x 1000 / {spent:.2f} = "
         f"{(os.cpu_count() or 1) * 1000 / spent:.0f} requests/s on an otherwise idle machine"
     )
+    ratio = http_cpu["app"] / http_cpu["postgres"]
+    print(f"app / PostgreSQL CPU per HTTP search: {ratio:.2f} (target <= 1)")
+    if cluster is not None:
+        c_times, c_rps, c_cpu = cluster
+        _report(f"through nginx, {args.cluster_nodes} web nodes", c_times)
+        print(
+            f"cluster: {c_rps:.0f} requests/s; CPU per search: nodes {c_cpu['app']:.2f} ms, "
+            f"nginx {c_cpu['proxy']:.2f} ms, PostgreSQL {c_cpu['postgres']:.2f} ms"
+        )
     summary = {
         "chargers": len(points),
         "searches": args.searches,
@@ -154,12 +169,24 @@ def main() -> None:
         "http_app_cpu_ms": round(http_cpu["app"], 2),
         "http_postgres_cpu_ms": round(http_cpu["postgres"], 2),
         "http_client_cpu_ms": round(http_cpu["client"], 2),
+        "http_app_postgres_cpu_ratio": round(ratio, 2),
         "loadavg_1m": load[0],
         "http_workers": args.workers,
         "http_threads": args.threads,
         "http_worker_class": args.worker_class,
         "http_clients": args.clients,
     }
+    if cluster is not None:
+        summary.update(
+            {
+                "cluster_nodes": args.cluster_nodes,
+                "cluster_rps": round(cluster[1], 1),
+                "cluster_p99_ms": _pct(cluster[0], 99),
+                "cluster_app_cpu_ms": round(cluster[2]["app"], 2),
+                "cluster_proxy_cpu_ms": round(cluster[2]["proxy"], 2),
+                "cluster_postgres_cpu_ms": round(cluster[2]["postgres"], 2),
+            }
+        )
     print(json.dumps(summary))
 
 
@@ -174,6 +201,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--cluster-nodes",
+        type=int,
+        default=2,
+        help="then the same searches through nginx to this many gunicorn nodes (0: skip)",
+    )
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
@@ -496,11 +529,65 @@ def _time_http(
     sa_url: str, pg_url: str, warmup: list[Spec], specs: list[Spec], args: argparse.Namespace
 ) -> tuple[list[float], float, dict[str, float]]:
     """The API under gunicorn; also the CPU each request cost the server, PostgreSQL, client."""
+    server = _gunicorn(sa_url, args.port, args)
+    try:
+        _wait_until_up(args.port)
+        times, rps, cpu = _measure(args.port, [server.pid], [], pg_url, warmup, specs, args)
+    finally:
+        _stop(server)
+    return times, rps, cpu
+
+
+def _time_cluster(
+    sa_url: str, pg_url: str, warmup: list[Spec], specs: list[Spec], args: argparse.Namespace
+) -> tuple[list[float], float, dict[str, float]]:
+    """The same searches through nginx to --cluster-nodes gunicorn nodes (as `make cluster`)."""
+    from scripts import cluster
+
+    proxy_port, base = args.port + 1, args.port + 2
+    settings = {
+        "CLUSTER_HTTP_PORT": proxy_port,
+        "CLUSTER_WEB_BASE_PORT": base,
+        "CLUSTER_WEB_NODES": args.cluster_nodes,
+        "CLUSTER_GATEWAY_BASE_PORT": base + args.cluster_nodes,  # none run: HTTP only here
+        "CLUSTER_GATEWAY_NODES": 1,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }
+    cluster.CLUSTER_DIR.mkdir(parents=True, exist_ok=True)
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (cluster.CLUSTER_DIR / "nginx-tmp" / name).mkdir(parents=True, exist_ok=True)
+    conf = cluster.CLUSTER_DIR / "bench-search-nginx.conf"
+    conf.write_text(cluster.nginx_conf(settings))
+    nodes = [_gunicorn(sa_url, base + n, args) for n in range(args.cluster_nodes)]
+    proxy = subprocess.Popen(
+        [cluster.nginx_binary(), "-e", "stderr", "-p", str(cluster.CLUSTER_DIR), "-c", str(conf)]
+    )
+    try:
+        for n in range(args.cluster_nodes):
+            _wait_until_up(base + n)
+        _wait_until_up(proxy_port)
+        pids = [node.pid for node in nodes]
+        return _measure(proxy_port, pids, [proxy.pid], pg_url, warmup, specs, args)
+    finally:
+        for process in [proxy, *nodes]:
+            _stop(process)
+
+
+def _has_nginx() -> bool:
+    from scripts import cluster
+
+    if shutil.which(cluster.nginx_binary()):
+        return True
+    print("nginx is not installed (make cluster installs it): no cluster figures")
+    return False
+
+
+def _gunicorn(sa_url: str, port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": sa_url, "PLUGPOOL_ENV": "default"}
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "--bind",
-        f"127.0.0.1:{args.port}",
+        f"127.0.0.1:{port}",
         "--workers",
         str(args.workers),
         "--worker-class",
@@ -513,22 +600,40 @@ def _time_http(
         "warning",
         "wsgi:app",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        _wait_until_up(args.port)
-        _hammer(args.port, warmup, args.clients, args.radius)
-        tree = _process_tree(server.pid)
-        backends = _backends(pg_url)
-        before = (_cpu_seconds(tree), _cpu_seconds(backends), time.process_time())
-        started = time.perf_counter()
-        times = _hammer(args.port, specs, args.clients, args.radius)
-        elapsed = time.perf_counter() - started
-        after = (_cpu_seconds(tree), _cpu_seconds(backends), time.process_time())
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def _measure(
+    port: int,
+    servers: list[int],
+    proxies: list[int],
+    pg_url: str,
+    warmup: list[Spec],
+    specs: list[Spec],
+    args: argparse.Namespace,
+) -> tuple[list[float], float, dict[str, float]]:
+    """Send the searches to `port`; CPU per search of the servers, proxies, PostgreSQL, client."""
+    _hammer(port, warmup, args.clients, args.radius)
+    tree = [pid for server in servers for pid in _process_tree(server)]
+    proxy_tree = [pid for proxy in proxies for pid in _process_tree(proxy)]
+    backends = _backends(pg_url)
+
+    def now() -> tuple[float, ...]:
+        cpu = (_cpu_seconds(tree), _cpu_seconds(proxy_tree), _cpu_seconds(backends))
+        return (*cpu, time.process_time())
+
+    before = now()
+    started = time.perf_counter()
+    times = _hammer(port, specs, args.clients, args.radius)
+    elapsed = time.perf_counter() - started
+    after = now()
     per_request = [(b - a) * 1000 / len(specs) for a, b in zip(before, after, strict=True)]
-    cpu = dict(zip(("app", "postgres", "client"), per_request, strict=True))
+    cpu = dict(zip(("app", "proxy", "postgres", "client"), per_request, strict=True))
     return times, len(specs) / elapsed, cpu
 
 

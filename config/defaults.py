@@ -13,6 +13,14 @@ SPATIALITE_LIBRARY_PATH = "mod_spatialite"
 SQL_ECHO = False
 # Seconds a pooled connection may idle before checkout pings it (one round trip).
 DATABASE_PING_AFTER_IDLE = 10.0
+# A PostgreSQL streaming replica for reads that may be a second stale (search, OCPI lists, hub
+# GET all); empty: every read on the primary. It is read only while at most MAX_LAG seconds
+# behind (checked every CHECK_SECONDS per process); a client that wrote reads the primary for
+# STICKY_SECONDS after (app/core/replica.py).
+DATABASE_REPLICA_URL = ""
+DATABASE_REPLICA_MAX_LAG = 1.0
+DATABASE_REPLICA_CHECK_SECONDS = 1.0
+DATABASE_REPLICA_STICKY_SECONDS = 5.0
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CELERY_BROKER_URL = ""  # empty: derived from REDIS_URL

@@ -197,3 +197,26 @@ def _wait_for(url: str, process: subprocess.Popen) -> None:
             pass
         time.sleep(0.2)
     raise TimeoutError(url)
+
+
+def test_celery_queue_depth_counts_messages_waiting_on_redis(app, database_url):
+    import redis
+
+    from app.core.celery import celery_app, init_celery
+
+    broker = "redis://127.0.0.1:6379/12"
+    queue = f"plugpool-depth-{os.getpid()}-{time.monotonic_ns()}"
+    worker_app = create_app(
+        "testing",
+        {"DATABASE_URL": database_url, "CELERY_ALWAYS_EAGER": False, "CELERY_BROKER_URL": broker},
+    )
+    try:
+        for _ in range(3):  # no worker listens on this queue: the messages wait
+            celery_app.send_task("plugpool.test.nothing", queue=queue)
+        text = scrape(worker_app.test_client())
+        assert sample(text, "plugpool_celery_queue_length", queue=queue) == 3
+        assert 'plugpool_celery_queue_length{queue="celery"}' in text
+    finally:
+        celery_app.amqp.queues.pop(queue, None)
+        redis.Redis.from_url(broker).delete(queue)
+        init_celery(app)  # the suite's app again: tasks eager, its broker

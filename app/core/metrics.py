@@ -7,12 +7,13 @@ figures are read from the database at scrape time, so they need no process of th
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -27,6 +28,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+log = logging.getLogger("plugpool.metrics")
 blp = Blueprint("metrics", __name__)
 
 REQUEST_SECONDS = Histogram(
@@ -91,6 +93,43 @@ class OutboxCollector(Collector):
         yield oldest
 
 
+class CeleryQueueCollector(Collector):
+    """Messages waiting in each Celery queue on the broker, read at scrape time."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from kombu.exceptions import ChannelError, KombuError
+
+        depth = GaugeMetricFamily(
+            "plugpool_celery_queue_length",
+            "Messages waiting in each Celery queue (all priorities), by queue name.",
+            labels=["queue"],
+        )
+        config = self.app.config
+        celery = self.app.extensions.get("celery")
+        if celery is None or config.get("CELERY_ALWAYS_EAGER"):
+            return  # tasks run in the caller: there is no queue
+        broker = config.get("CELERY_BROKER_URL") or config["REDIS_URL"]
+        try:
+            # One try, two seconds at most: a scrape must answer while the broker is down.
+            with celery.connection_for_read(
+                url=broker, connect_timeout=2, transport_options={"max_retries": 0}
+            ) as connection:
+                channel = connection.default_channel
+                for name in sorted(celery.amqp.queues):
+                    try:  # passive: count, never create (kombu sums Redis' priority lists)
+                        waiting = channel.queue_declare(queue=name, passive=True).message_count
+                    except ChannelError:  # never declared: nothing was ever sent to it
+                        waiting = 0
+                    depth.add_metric([name], waiting)
+        except (OSError, KombuError, ConnectionError) as error:
+            log.warning("Celery queue depth unavailable: %s", error)
+            return
+        yield depth
+
+
 def init_app(app: Flask) -> None:
     """Time every request and count outcomes when their transaction commits."""
     from sqlalchemy import event
@@ -129,6 +168,7 @@ def metrics() -> Any:
         registry = CollectorRegistry()
         registry.register(_Default())
     registry.register(OutboxCollector())
+    registry.register(CeleryQueueCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 

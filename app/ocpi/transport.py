@@ -18,6 +18,7 @@ from app.core.clock import iso_utc, utcnow
 from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed, with_error_headers
 from app.core.http import contains_nul
+from app.core.replica import read_primary
 from app.ocpi import errors
 from app.ocpi.models import OcpiPartner, PartnerStatus
 
@@ -171,6 +172,9 @@ def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) ->
             # Kept for GET credentials, which answers with the token in use; never logged.
             g.ocpi_presented_token = token
             break
+    if match is None and read_primary():
+        # A token issued a moment ago may not have reached the read replica yet.
+        return _authenticate(token_a_allowed, registered, hub)
     if match is None:
         raise errors.Unauthorized()
     partner, kind = match

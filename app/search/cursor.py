@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import fields, replace
+from dataclasses import fields
 
 from app.search.criteria import SearchCriteria
 
@@ -16,10 +16,15 @@ class BadCursor(ValueError):
 
 def fingerprint(criteria: SearchCriteria) -> str:
     """A short digest of everything but the paging, so a cursor only fits its own search."""
-    paging = {"after": None, "limit": criteria.limit, "with_count": False}
-    stable = replace(criteria, **paging)
-    text = repr([getattr(stable, field.name) for field in fields(stable)])
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    # The repr of the field values with after=None and with_count=False (what a replace()
+    # would give, without building a second criteria on every page).
+    values = [getattr(criteria, name) for name in _FIELDS]
+    values[_AFTER], values[_WITH_COUNT] = None, False
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:12]
+
+
+_FIELDS = tuple(field.name for field in fields(SearchCriteria))
+_AFTER, _WITH_COUNT = _FIELDS.index("after"), _FIELDS.index("with_count")
 
 
 def encode_cursor(key: tuple[float, int, int], criteria: SearchCriteria) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -374,7 +375,7 @@ def near_statement(
 
 
 # Compiled SQL of evses_near by statement shape (dialect, which filters): built once.
-_PREPARED: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
+_PREPARED: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
 
 
 def _shape(criteria: SearchCriteria, after: Any, dialect: str) -> tuple[Any, ...]:
@@ -453,22 +454,40 @@ def _values(
     return values
 
 
-def _compiled(criteria: SearchCriteria, after: Any, dialect: Any) -> tuple[str, dict[str, Any]]:
+def _compiled(criteria: SearchCriteria, after: Any, dialect: Any) -> tuple[str, tuple[str, ...]]:
+    """The statement for this shape with $n placeholders, and the parameter names in order."""
     key = _shape(criteria, after, dialect.name)
     found = _PREPARED.get(key)
     if found is None:
         symbolic, symbolic_after, days = _symbolic(criteria, after)
         stmt = near_statement(symbolic, symbolic_after, _bind("p_limit", Integer), days)  # type: ignore[arg-type]
         compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        sql, constants = compiled.string, {}
+        sql = compiled.string
         for name, value in compiled.params.items():
             if name.startswith("p_"):
                 continue
-            # The statement's own constants go inline: a shorter text (psycopg caches its
-            # parsing up to 4 kB) and values the planner sees.
+            # The statement's own constants go inline: values the planner sees.
             sql = sql.replace(f"%({name})s", _literal(value))
-        found = _PREPARED[key] = (sql, constants)
+        found = _PREPARED[key] = _numbered(sql)
     return found
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """Turn %(name)s placeholders into PostgreSQL's own $n, so psycopg sends the text as is.
+
+    psycopg rewrites a %(name)s query on every execute (it caches that only for short
+    texts); a RawCursor takes $n and a sequence, with no rewriting at all.
+    """
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%"  # %% is a literal percent sign in the pyformat text
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return re.sub(r"%(?:\((\w+)\)s|%)", number, sql), tuple(names)
 
 
 def _literal(value: Any) -> str:
@@ -521,13 +540,14 @@ def _run_prepared(
     autocommit: one SELECT needs no BEGIN and no ROLLBACK round trip, and sees the same
     snapshot it would in READ COMMITTED.
     """
-    sql, constants = _compiled(criteria, after, dialect)
-    params = {**constants, **_values(criteria, after, locations)}
+    sql, names = _compiled(criteria, after, dialect)
+    values = _values(criteria, after, locations)
+    params = [values[name] for name in names]
     idle = raw.info.transaction_status == TransactionStatus.IDLE
     if idle:
         raw.autocommit = True
     try:
-        with raw.cursor(row_factory=namedtuple_row) as cursor:
+        with psycopg.RawCursor(raw, row_factory=namedtuple_row) as cursor:
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
     finally:

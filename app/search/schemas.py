@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from marshmallow import (
     EXCLUDE,
     Schema,
@@ -20,6 +21,7 @@ from marshmallow import (
 from app.core.money import is_iso4217
 from app.core.spatial import BBox
 from app.inventory.enums import ConnectorType
+from app.search import fastargs
 from app.search.criteria import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -29,9 +31,9 @@ from app.search.criteria import (
     Window,
 )
 from app.search.cursor import BadCursor, decode_cursor, encode_cursor, fingerprint
+from app.search.fastargs import MAX_WINDOW
 from app.search.services import SearchPage, SearchResult
 
-MAX_WINDOW = timedelta(days=7)
 _STANDARDS = frozenset(ConnectorType)
 
 
@@ -40,6 +42,14 @@ class SearchArgsSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+    def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
+        """Load the query; the usual plain circle search takes the fast path (fastargs)."""
+        if many is None and partial is None:
+            found = fastargs.criteria(getattr(data, "data", data))  # webargs' MultiDictProxy
+            if found is not None:
+                return found
+        return super().load(data, many=many, partial=partial, unknown=unknown)
 
     lat = fields.Float(validate=validate.Range(-90, 90))
     lon = fields.Float(validate=validate.Range(-180, 180))
@@ -244,9 +254,10 @@ class ChargerPageSchema(Schema):
 
 
 def page_json(page: SearchPage, criteria: SearchCriteria) -> dict[str, Any]:
-    """Serialise a search page as ChargerPageSchema describes."""
+    """Serialise a search page as ChargerPageSchema describes (write it with dumps_page)."""
+    quotes: dict[int, dict[str, Any]] = {}  # quotes are shared objects: one dict per quote
     body: dict[str, Any] = {
-        "results": [_result_json(result) for result in page.results],
+        "results": [_result_json(result, quotes) for result in page.results],
         "next_cursor": encode_cursor(page.next_key, criteria) if page.next_key else None,
     }
     if page.count is not None:
@@ -254,8 +265,19 @@ def page_json(page: SearchPage, criteria: SearchCriteria) -> dict[str, Any]:
     return body
 
 
-def _result_json(result: SearchResult) -> dict[str, Any]:
+def dumps_page(body: dict[str, Any]) -> bytes:
+    """The JSON text of page_json(): orjson writes the UTC times as ...Z itself."""
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
+
+
+def _result_json(result: SearchResult, quotes: dict[int, dict[str, Any]]) -> dict[str, Any]:
     row, quote = result.row, result.quote
+    if quote is None:
+        quote_json = None
+    else:
+        quote_json = quotes.get(id(quote))
+        if quote_json is None:
+            quote_json = quotes[id(quote)] = _quote_json(quote)
     return {
         "location": {
             "id": row.location_id,
@@ -271,7 +293,7 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
         "connectors": [_connector_json(connector) for connector in result.connectors or ()],
         "distance_m": round(float(row.distance), 1),
         "status": row.status,
-        "quote": _quote_json(quote) if quote else None,
+        "quote": quote_json,
         "network": {"name": row.network_name, "own": bool(row.is_own)},
     }
 
@@ -282,8 +304,13 @@ def _connector_json(connector: Any) -> dict[str, Any]:
         "standard": connector.standard,
         "format": connector.format,
         "power_type": connector.power_type,
-        "power_kw": str(Decimal(connector.power_w) / 1000),
+        "power_kw": _kw(connector.power_w),
     }
+
+
+@lru_cache(maxsize=1024)
+def _kw(power_w: int) -> str:
+    return str(Decimal(power_w) / 1000)
 
 
 def _quote_json(quote: Any) -> dict[str, Any]:
@@ -291,8 +318,8 @@ def _quote_json(quote: Any) -> dict[str, Any]:
         "amount_minor": quote.amount_minor,
         "currency": quote.currency,
         "tariff_id": quote.tariff_id,
-        "start": quote.start.isoformat().replace("+00:00", "Z"),
-        "end": quote.end.isoformat().replace("+00:00", "Z"),
+        "start": quote.start,  # aware UTC datetimes: dumps_page writes them with Z
+        "end": quote.end,
         "energy_kwh": str(quote.energy_kwh),
         "power_kw": str(quote.power_kw),
     }

@@ -13,6 +13,7 @@ from app.bookings import calendar, pricing
 from app.bookings import queries as booking_queries
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
+from app.core.replica import stale_reads_ok
 from app.core.web import html_errors
 from app.inventory.enums import ConnectorType
 from app.search import forms, geocode, services
@@ -29,6 +30,7 @@ SLOT_LENGTH = timedelta(hours=1)
 
 
 @blp.get("/chargers")
+@stale_reads_ok
 def search() -> ResponseReturnValue:
     """Search chargers around a point: list with distance, status and price, and a map."""
     try:

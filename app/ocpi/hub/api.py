@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
+from app.core.replica import stale_reads_ok
 from app.ocpi.credentials import services as credentials
 from app.ocpi.hub import clientinfo, identity
 from app.ocpi.hub.getall import page_headers
@@ -83,6 +84,7 @@ def page(version: str, proxy_id: str) -> ResponseReturnValue:
     f"/{VERSION_RULE}/<any(sender, receiver):side>/<module>", methods=METHODS, strict_slashes=False
 )
 @blp.route(f"/{VERSION_RULE}/<any(sender, receiver):side>/<module>/<path:rest>", methods=METHODS)
+@stale_reads_ok  # its GETs (GET all, forwarded GETs) read only parties and routes here
 @ocpi_endpoint("hub", hub=True)
 def routed(version: str, side: str, module: str, rest: str = "") -> ResponseReturnValue:
     """Route a functional module's request by its OCPI-to headers."""

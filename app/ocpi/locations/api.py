@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
+from app.core.replica import stale_reads_ok
 from app.ocpi import errors
 from app.ocpi.locations import pages, queries
 from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi, location_to_ocpi
@@ -15,6 +16,7 @@ blp = Blueprint("ocpi_locations", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE
 
 
 @blp.get("")
+@stale_reads_ok
 @ocpi_endpoint("locations")
 def list_locations(version: str) -> ResponseReturnValue:
     """List published locations, oldest change first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
+from app.core.replica import stale_reads_ok
 from app.ocpi.pagination import page_query, page_request, page_response
 from app.ocpi.tariffs import queries
 from app.ocpi.tariffs.serialise import tariff_to_ocpi
@@ -15,6 +16,7 @@ blp = Blueprint("ocpi_tariffs", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/
 
 
 @blp.get("")
+@stale_reads_ok
 @ocpi_endpoint("tariffs")
 def list_tariffs(version: str) -> ResponseReturnValue:
     """List own tariffs, oldest change first."""
