@@ -23,7 +23,7 @@ from app.inventory.models import (
     Location,
     Party,
 )
-from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
+from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule, HubState
 from app.ocpi.hubparty.models import HubParty
 from app.ocpi.models import (
     EmspBooking,
@@ -69,6 +69,7 @@ __all__ = [
     "HubParty",
     "HubProxy",
     "HubRule",
+    "HubState",
     "LedgerEntry",
     "Location",
     "LoginAttempt",

@@ -79,7 +79,7 @@ def route(request: HubRequest) -> HubReply | Response:
     routes = table.table()
     sender = routes.members.get(request.sender.id)
     if sender is None:  # registered since the table was built here
-        table.invalidate()
+        table.forget()
         routes = table.table()
         sender = routes.members[request.sender.id]
     sender_party = _sender_party(request, sender)

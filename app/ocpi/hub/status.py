@@ -41,7 +41,7 @@ def set_status(partner: OcpiPartner, status: ConnectionStatus) -> bool:
     row.status = status.value
     row.status_changed_at = utcnow()
     db.session.flush()
-    table.invalidate()
+    table.changed()
     clientinfo.announce(partner, row)
     return True
 
@@ -51,9 +51,14 @@ def planned(partner: OcpiPartner) -> None:
     set_status(partner, ConnectionStatus.PLANNED)
 
 
+def registered(partner: OcpiPartner) -> None:
+    """Credentials exchanged or updated: its roles, endpoints or version may have changed."""
+    table.changed()
+    connected(partner)
+
+
 def connected(partner: OcpiPartner) -> None:
     """Registered or reachable again (an operator's suspension holds until resumed)."""
-    table.invalidate()  # endpoints or version may have changed (PUT credentials)
     if not member(partner).suspended:
         set_status(partner, ConnectionStatus.CONNECTED)
 
@@ -66,6 +71,7 @@ def offline(partner: OcpiPartner) -> None:
 
 def suspended(partner: OcpiPartner) -> None:
     """Unregistered: it will not connect any more."""
+    table.changed()  # it leaves the table even if its status was SUSPENDED already
     set_status(partner, ConnectionStatus.SUSPENDED)
 
 
@@ -91,7 +97,7 @@ def seen(partner: OcpiPartner, known_status: str | None = None) -> None:
 def suspend(partner: OcpiPartner) -> None:
     """The operator suspends the party: nothing is routed to or from it until resumed."""
     member(partner).suspended = True
-    table.invalidate()
+    table.changed()
     set_status(partner, ConnectionStatus.SUSPENDED)
     db.session.commit()
 
@@ -99,7 +105,7 @@ def suspend(partner: OcpiPartner) -> None:
 def resume(partner: OcpiPartner) -> None:
     """The operator lifts a suspension."""
     member(partner).suspended = False
-    table.invalidate()
-    registered = partner.status == "REGISTERED"
-    set_status(partner, ConnectionStatus.CONNECTED if registered else ConnectionStatus.PLANNED)
+    table.changed()
+    done = partner.status == "REGISTERED"
+    set_status(partner, ConnectionStatus.CONNECTED if done else ConnectionStatus.PLANNED)
     db.session.commit()

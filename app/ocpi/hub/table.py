@@ -1,23 +1,23 @@
 """The routing table: each process's snapshot of the hub's parties, statuses and rules.
 
 Routing a request reads no party rows: the table answers who holds a party, its endpoints,
-status and rules. It is rebuilt when older than HUB_ROUTING_CACHE_SECONDS (0: on every use,
-the testing profile) and at once after a change made in this process; other processes see a
-change (a suspension, a rule, a new party) within that many seconds.
+status and rules. A request reads one value, the routing version (hub_state), and the table is
+rebuilt when it differs from the version the table was built at. Every change to what routing
+reads (`changed()`: a suspension, a rule, a status, a registration) writes a new version in its
+own transaction, so every process routes by it from the moment it commits.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+import uuid
 from dataclasses import dataclass, field
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.ocpi.hub.models import ConnectionStatus, HubMember, HubRule, RuleKind
+from app.ocpi.hub.models import ConnectionStatus, HubMember, HubRule, HubState, RuleKind
 from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerStatus
 
 Party = tuple[str, str]
@@ -66,7 +66,7 @@ def pair_allowed(sender: Member, receiver: Member) -> bool:
 class Table:
     members: dict[int, Member]
     by_party: dict[Party, Member]
-    built: float
+    version: str | None  # the routing version it was built at (None: not to be reused)
 
     def holder(self, party: Party) -> Member | None:
         return self.by_party.get(party)
@@ -77,27 +77,45 @@ class Table:
 
 _lock = threading.Lock()
 _cached: Table | None = None
+# Same text on PostgreSQL and SQLite: one row, created by the first change if missing.
+_SET_VERSION = text(
+    "INSERT INTO hub_state (id, routing_version) VALUES (1, :version) "
+    "ON CONFLICT (id) DO UPDATE SET routing_version = excluded.routing_version"
+)
 
 
 def table() -> Table:
-    """The current table (rebuilt when stale)."""
+    """The current table: the cached one while the routing version is unchanged."""
     global _cached
-    ttl = current_app.config["HUB_ROUTING_CACHE_SECONDS"]
+    # Read before the rows: a table is never labelled with a version newer than its rows.
+    version = db.session.execute(select(HubState.routing_version).where(HubState.id == 1)).scalar()
     current = _cached
-    if current is not None and ttl > 0 and time.monotonic() - current.built < ttl:
+    if current is not None and version is not None and current.version == version:
         return current
     with _lock:
-        _cached = _build()
-        return _cached
+        current = _cached
+        if current is not None and version is not None and current.version == version:
+            return current
+        built = _build(version)
+        _cached = built
+        return built
 
 
-def invalidate() -> None:
-    """Forget the table after a change made here (the next request rebuilds it)."""
+def changed() -> None:
+    """Note a change to routing data in the caller's transaction: every process rebuilds its
+    table once the transaction commits (and this one at its next use)."""
+    global _cached
+    db.session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
+    _cached = None
+
+
+def forget() -> None:
+    """Drop this process's table (the next use rebuilds it), e.g. for a party not in it yet."""
     global _cached
     _cached = None
 
 
-def _build() -> Table:
+def _build(version: str | None) -> Table:
     partners = db.session.scalars(
         select(OcpiPartner)
         .options(selectinload(OcpiPartner.roles), selectinload(OcpiPartner.endpoints))
@@ -138,4 +156,4 @@ def _build() -> Table:
         members[partner.id] = member
         for party in member.parties:
             by_party.setdefault(party, member)
-    return Table(members, by_party, time.monotonic())
+    return Table(members, by_party, version)

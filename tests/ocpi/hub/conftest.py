@@ -11,6 +11,7 @@ import pytest
 
 from app.core.security import digest_token, new_token
 from app.extensions import db as _db
+from app.ocpi.hub import table
 from app.ocpi.hub.models import ConnectionStatus, HubMember
 from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from tests.ocpi.hub.party import Party, start_party
@@ -71,6 +72,7 @@ def make_party(db: Any, parties: list[Party]) -> Callable[..., tuple[OcpiPartner
         _db.session.flush()
         _db.session.add(HubMember(partner_id=partner.id, status=status.value, suspended=False))
         _db.session.flush()
+        table.changed()  # rows written here, not by the registration that would say so
         return partner, token, server
 
     return make
