@@ -30,6 +30,8 @@ from app.ocpi.models import OcpiPartner
 
 TOPIC = "hub.deliver"
 Job = tuple[int, dict[str, Any], OcpiClient | None]
+ENQUEUE_CHUNK = 1000  # rows per INSERT: 8 parameters each, well under PostgreSQL's 65,535
+LOG_CHUNK = 1000  # message log rows per INSERT: 14 parameters each
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -67,7 +69,11 @@ def enqueue(deliveries: list[dict[str, Any]]) -> None:
         }
         for item in deliveries
     ]
-    db.session.execute(insert(OutboxEvent), rows)
+    # One multi-row INSERT per chunk (not a statement per row), in the caller's transaction.
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        db.session.execute(
+            insert(OutboxEvent.__table__).values(rows[start : start + ENQUEUE_CHUNK])
+        )
 
 
 def deliver_round(batch: int | None = None) -> int:
@@ -80,7 +86,11 @@ def deliver_round(batch: int | None = None) -> int:
     jobs = [
         (event_id, payload, clients.get(payload["partner_id"])) for event_id, payload, _ in claimed
     ]
-    outcomes = list(_executor(config["HUB_DELIVERY_WORKERS"]).map(_send, jobs))
+    workers = config["HUB_DELIVERY_WORKERS"]
+    # A few jobs per task, not a future per delivery: a round has thousands.
+    size = max(1, len(jobs) // (workers * 4))
+    chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+    outcomes = [o for done in _executor(workers).map(_send_group, chunks) for o in done]
     _record(claimed, outcomes)
     db.session.commit()
     return len(claimed)
@@ -179,8 +189,12 @@ def _record(claimed: list[tuple[int, dict[str, Any], int]], outcomes: list[Outco
     now = utcnow()
     attempts = {event_id: done for event_id, _, done in claimed}
     payloads = {event_id: payload for event_id, payload, _ in claimed}
+    delivered = []
     updates = []
     for outcome in outcomes:
+        if outcome.ok:
+            delivered.append(outcome.event_id)
+            continue
         tries = attempts[outcome.event_id] + 1
         give_up = outcome.final or tries >= config["HUB_DELIVERY_ATTEMPTS"]
         retry_at = now + timedelta(seconds=config["HUB_DELIVERY_RETRY_SECONDS"] * tries)
@@ -193,10 +207,22 @@ def _record(claimed: list[tuple[int, dict[str, Any], int]], outcomes: list[Outco
                 "available_at": now if give_up else retry_at,
             }
         )
-    db.session.execute(update(OutboxEvent), updates)
-    db.session.execute(
-        insert(HubMessage), [_message(payloads[o.event_id], o, now) for o in outcomes]
-    )
+    if delivered:  # the usual case: one statement for all of them
+        db.session.execute(
+            update(OutboxEvent.__table__)
+            .where(OutboxEvent.id.in_(delivered))
+            .values(
+                attempts=OutboxEvent.attempts + 1,
+                last_error=None,
+                delivered_at=now,
+                available_at=now,
+            )
+        )
+    if updates:
+        db.session.execute(update(OutboxEvent), updates)
+    log = [_message(payloads[o.event_id], o, now) for o in outcomes]
+    for start in range(0, len(log), LOG_CHUNK):
+        db.session.execute(insert(HubMessage.__table__).values(log[start : start + LOG_CHUNK]))
     _note_unreachable({payloads[o.event_id]["partner_id"] for o in outcomes if o.unreachable})
 
 

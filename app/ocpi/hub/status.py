@@ -92,6 +92,7 @@ def seen(partner: OcpiPartner, known_status: str | None = None) -> None:
     _written[partner.id] = clock
     if row.status == ConnectionStatus.OFFLINE.value:
         set_status(partner, ConnectionStatus.CONNECTED)
+        db.session.commit()  # on its own: the request's log may be committed without waiting
 
 
 def suspend(partner: OcpiPartner) -> None:
