@@ -168,6 +168,7 @@ def test_broadcast_failing_after_its_deliveries_leaves_none(client, make_party, 
     cpo, token, _ = make_party(role="CPO", party_id="CPA")
     for party in ("EMA", "EMB", "EMC"):
         make_party(role="EMSP", country_code="DE", party_id=party)
+
     def broken(**fields):
         raise RuntimeError("log write failed")
 
