@@ -38,9 +38,14 @@ class Member:
     allow: frozenset[Party] = field(default_factory=frozenset)
     deny: frozenset[Party] = field(default_factory=frozenset)
 
-    @property
-    def parties(self) -> list[Party]:
-        return sorted({(cc, pid) for role, cc, pid in self.roles if role != HUB_ROLE})
+    # Derived once (a broadcast checks every member's rules against every other's).
+    parties: list[Party] = field(init=False)
+    party_set: frozenset[Party] = field(init=False)
+
+    def __post_init__(self) -> None:
+        own = {(cc, pid) for role, cc, pid in self.roles if role != HUB_ROLE}
+        object.__setattr__(self, "parties", sorted(own))
+        object.__setattr__(self, "party_set", frozenset(own))
 
     @property
     def connected(self) -> bool:
@@ -51,7 +56,7 @@ class Member:
 
     def allows(self, other: Member) -> bool:
         """This party's rules let it talk to the other platform."""
-        theirs = set(other.parties)
+        theirs = other.party_set
         if theirs & self.deny:
             return False
         return not self.allow or bool(theirs & self.allow)
