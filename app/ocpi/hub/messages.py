@@ -25,7 +25,7 @@ def party_code(party: tuple[str, str] | None) -> str | None:
     return "".join(party) if party else None
 
 
-_INSERT = insert(HubMessage)
+_INSERT = insert(HubMessage.__table__)  # Core: no ORM bulk bookkeeping
 _NO_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 
 

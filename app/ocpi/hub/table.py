@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.ocpi.hub.models import ConnectionStatus, HubMember, HubRule, HubState, RuleKind
+from app.ocpi.hub.models import ConnectionStatus, HubMember, HubRule, RuleKind
 from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerStatus
 
 Party = tuple[str, str]
@@ -82,6 +82,7 @@ class Table:
 
 _lock = threading.Lock()
 _cached: Table | None = None
+_VERSION = text("SELECT routing_version FROM hub_state WHERE id = 1")
 # Same text on PostgreSQL and SQLite: one row, created by the first change if missing.
 _SET_VERSION = text(
     "INSERT INTO hub_state (id, routing_version) VALUES (1, :version) "
@@ -93,7 +94,7 @@ def table() -> Table:
     """The current table: the cached one while the routing version is unchanged."""
     global _cached
     # Read before the rows: a table is never labelled with a version newer than its rows.
-    version = db.session.execute(select(HubState.routing_version).where(HubState.id == 1)).scalar()
+    version = db.session.execute(_VERSION).scalar()
     current = _cached
     if current is not None and version is not None and current.version == version:
         return current
