@@ -38,10 +38,10 @@ def set_status(partner: OcpiPartner, status: ConnectionStatus) -> bool:
     row = member(partner)
     if row.status == status.value:
         return False
+    table.changed()  # first: every status change locks the version row before a member row
     row.status = status.value
     row.status_changed_at = utcnow()
     db.session.flush()
-    table.changed()
     clientinfo.announce(partner, row)
     return True
 
@@ -92,21 +92,23 @@ def seen(partner: OcpiPartner, known_status: str | None = None) -> None:
     _written[partner.id] = clock
     if row.status == ConnectionStatus.OFFLINE.value:
         set_status(partner, ConnectionStatus.CONNECTED)
-        db.session.commit()  # on its own: the request's log may be committed without waiting
+    # Committed on its own: no member row stays locked while the request is forwarded, and
+    # a status change does not wait on the request's log commit (which may skip the disk).
+    db.session.commit()
 
 
 def suspend(partner: OcpiPartner) -> None:
     """The operator suspends the party: nothing is routed to or from it until resumed."""
-    member(partner).suspended = True
     table.changed()
+    member(partner).suspended = True
     set_status(partner, ConnectionStatus.SUSPENDED)
     db.session.commit()
 
 
 def resume(partner: OcpiPartner) -> None:
     """The operator lifts a suspension."""
-    member(partner).suspended = False
     table.changed()
+    member(partner).suspended = False
     done = partner.status == "REGISTERED"
     set_status(partner, ConnectionStatus.CONNECTED if done else ConnectionStatus.PLANNED)
     db.session.commit()

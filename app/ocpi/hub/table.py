@@ -111,7 +111,10 @@ def changed() -> None:
     """Note a change to routing data in the caller's transaction: every process rebuilds its
     table once the transaction commits (and this one at its next use)."""
     global _cached
-    db.session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
+    # Not flushing the caller's pending rows first: changes lock the version row before any
+    # member row, so two of them never wait on each other crosswise.
+    with db.session.no_autoflush:
+        db.session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
     _cached = None
 
 
