@@ -24,7 +24,7 @@ from app.inventory.models import (
     Party,
 )
 from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule, HubState
-from app.ocpi.hubparty.models import HubParty
+from app.ocpi.hubparty.models import HubParty, HubSettings
 from app.ocpi.models import (
     EmspBooking,
     EmspCommand,
@@ -69,6 +69,7 @@ __all__ = [
     "HubParty",
     "HubProxy",
     "HubRule",
+    "HubSettings",
     "HubState",
     "LedgerEntry",
     "Location",

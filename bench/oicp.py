@@ -14,6 +14,11 @@
    TLS) through the gateway's command bus to a simulated OCPP 2.0.1 charger and back; each start
    is stopped again before the next. Latency is what the stand-in measures.
 
+Besides wall-clock rates (which fall with the machine's load), push and pull report the CPU
+seconds they took in PlugPool's process, the stand-in's process and the scratch database's
+PostgreSQL backends (from /proc), and records per CPU-second of all three: a figure that holds
+on a shared machine.
+
 The last line is one JSON object. The scratch database is dropped at the end.
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -33,6 +39,59 @@ from bench.ocpi_pull import load_locations, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 STATION_PASSWORD = "bench-password"  # noqa: S105 -- the simulated charger's, in a scratch database
+
+
+class CpuMeter:
+    """CPU seconds of this process, the stand-in and the database's backends between two points."""
+
+    def __init__(self, url: str, standin_pid: int) -> None:
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.standin_pid = standin_pid
+
+    def _backends(self) -> dict[int, float]:
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return {pid: _proc_cpu(pid) for (pid,) in pids}
+
+    def __enter__(self) -> CpuMeter:
+        self.own = time.process_time()
+        self.standin = _proc_cpu(self.standin_pid)
+        self.db = self._backends()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.own_s = time.process_time() - self.own
+        self.standin_s = _proc_cpu(self.standin_pid) - self.standin
+        # A backend that was not there at the start spent all its CPU within.
+        self.db_s = sum(cpu - self.db.get(pid, 0.0) for pid, cpu in self._backends().items())
+
+    def report(self, prefix: str, count: int) -> dict[str, float]:
+        """CPU seconds by process and records per CPU-second of all of them."""
+        total = self.own_s + self.standin_s + self.db_s
+        return {
+            f"{prefix}_cpu_s_plugpool": round(self.own_s, 2),
+            f"{prefix}_cpu_s_standin": round(self.standin_s, 2),
+            f"{prefix}_cpu_s_db": round(self.db_s, 2),
+            f"{prefix}_records_per_cpu_s": round(count / total, 1) if total else 0.0,
+            f"{prefix}_records_per_plugpool_cpu_s": round(count / self.own_s, 1)
+            if self.own_s
+            else 0.0,
+        }
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _app(url: str, standin: Any, pki: Any) -> Any:
@@ -58,15 +117,16 @@ def _app(url: str, standin: Any, pki: Any) -> Any:
     return app
 
 
-def bench_push(app: Any, standin: Any, count: int) -> dict[str, float]:
+def bench_push(app: Any, standin: Any, count: int, url: str) -> dict[str, float]:
     """fullLoad of every own EVSE; baseline: the same records as ready-made batches."""
     from app.oicp.client import HubjectClient
     from app.oicp.services import cpo_push
 
     with app.app_context():
-        started = time.perf_counter()
-        pushed = cpo_push.full_load()
-        seconds = time.perf_counter() - started
+        with CpuMeter(url, standin.process.pid) as cpu:
+            started = time.perf_counter()
+            pushed = cpo_push.full_load()
+            seconds = time.perf_counter() - started
         assert pushed == count, (pushed, count)
         state = standin.state(brief=True)
         assert state["errors"] == [], state["errors"]
@@ -87,10 +147,11 @@ def bench_push(app: Any, standin: Any, count: int) -> dict[str, float]:
         "push_records_per_s": round(count / seconds, 1),
         "push_baseline_records_per_s": round(count / baseline, 1),
         "push_vs_baseline": round(baseline / seconds, 3),
+        **cpu.report("push", count),
     }
 
 
-def bench_pull(app: Any, standin: Any, count: int) -> dict[str, float]:
+def bench_pull(app: Any, standin: Any, count: int, url: str) -> dict[str, float]:
     """PullEvseData of `count` records into the inventory; baseline: fetch and validate only."""
     from app.oicp.client import HubjectClient
     from app.oicp.schemas.evse import EvseDataPage
@@ -111,9 +172,10 @@ def bench_pull(app: Any, standin: Any, count: int) -> dict[str, float]:
                 ]
             )
         baseline = time.perf_counter() - base_started
-        started = time.perf_counter()
-        pulled = emp_pull.pull_evse_data()
-        seconds = time.perf_counter() - started
+        with CpuMeter(url, standin.process.pid) as cpu:
+            started = time.perf_counter()
+            pulled = emp_pull.pull_evse_data()
+            seconds = time.perf_counter() - started
         status_started = time.perf_counter()
         changed = emp_pull.pull_evse_status()
         status_seconds = time.perf_counter() - status_started
@@ -123,6 +185,7 @@ def bench_pull(app: Any, standin: Any, count: int) -> dict[str, float]:
         "pull_records_per_s": round(count / seconds, 1),
         "pull_baseline_records_per_s": round(count / baseline, 1),
         "pull_vs_baseline": round(baseline / seconds, 3),
+        **cpu.report("pull", count),
         "status_pull_seconds": round(status_seconds, 2),
         "statuses_changed": changed,
     }
@@ -269,9 +332,9 @@ def main() -> None:
             loaded = load_locations(url, args.evses)
             print(f"loaded {args.evses} EVSEs in {loaded:.1f}s", flush=True)
             result: dict[str, Any] = {"evses": args.evses}
-            result.update(bench_push(app, standin, args.evses))
+            result.update(bench_push(app, standin, args.evses, url))
             print(f"push: {result}", flush=True)
-            result.update(bench_pull(app, standin, args.evses))
+            result.update(bench_pull(app, standin, args.evses, url))
             print(f"pull: {result}", flush=True)
             result.update(bench_remote_start(app, standin, pki, args.starts))
             with app.app_context():
@@ -280,6 +343,7 @@ def main() -> None:
                 db.engine.dispose()
         finally:
             standin.close()
+    result["load_average_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result))
 
 

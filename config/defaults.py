@@ -114,6 +114,8 @@ HUB_MESSAGE_RETENTION_DAYS = 90
 EMSP_HOLD_MINOR = 3000
 EMSP_ROAMING_FEE_MINOR = 50
 EMSP_COMMAND_TIMEOUT = 60
+# A started-but-silent roaming start gives its hold back after this (no Session, no CDR).
+EMSP_HOLD_STALE_MINUTES = 120
 
 # PlugPool as eMSP: seconds between incremental pulls of each partner CPO's locations and
 # tariffs (the beat job checks every 30 s at most), and the backoff of a failing partner:
@@ -125,6 +127,9 @@ OCPI_SYNC_RETRY_MAX = 3600.0
 # PlugPool behind another OCPI hub (issue 16): per hub partner name, the parties behind it we
 # accept, e.g. {"gireve": {"allow": [], "deny": ["FR*BAD"]}} (an empty allow list = all).
 OCPI_HUB_PARTY_RULES: dict = {}
+# Seconds between two pulls of every hub partner's hubclientinfo list (the beat job); the hub's
+# own PUTs keep it current in between, this catches what a missed PUT left stale.
+OCPI_HUB_PARTY_PULL_INTERVAL = 900.0
 
 # Web app (issue 14)
 MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -40,6 +40,11 @@ BEAT_SCHEDULE["ocpi_sync_partners"] = {
     "task": "app.ocpi.tasks.sync_partners_task",
     "schedule": 30.0,
 }
+# Hub partners' hubclientinfo lists (PlugPool behind a hub): OCPI_HUB_PARTY_PULL_INTERVAL.
+BEAT_SCHEDULE["ocpi_hub_parties"] = {
+    "task": "app.ocpi.tasks.pull_hub_parties_task",
+    "schedule": 900.0,
+}
 # Hubject (no-ops unless OICP_ENABLED): pushes and CDR billing often, status every 5 minutes
 # (Hubject's advice: 1-5), EVSE data deltas and the CDR safety net hourly.
 BEAT_SCHEDULE.update(
@@ -57,11 +62,12 @@ BEAT_SCHEDULE.update(
 
 
 def _beat_schedule(app: Flask) -> dict[str, Any]:
-    """The schedule, with the OCPI push interval from the settings."""
+    """The schedule, with the OCPI push, sync and hub-party intervals from the settings."""
     schedule = {name: dict(entry) for name, entry in BEAT_SCHEDULE.items()}
     schedule["ocpi_deliver_outbox"]["schedule"] = float(app.config["OCPI_PUSH_INTERVAL"])
     sync_round = min(30.0, float(app.config["OCPI_SYNC_INTERVAL"]))
     schedule["ocpi_sync_partners"]["schedule"] = sync_round
+    schedule["ocpi_hub_parties"]["schedule"] = float(app.config["OCPI_HUB_PARTY_PULL_INTERVAL"])
     return schedule
 
 

@@ -93,3 +93,25 @@ def pending(session: Session, limit: int = 100, now: datetime | None = None) -> 
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def claim_once(session: Session, topic: str, batch: int) -> list[dict[str, Any]]:
+    """Take up to `batch` undelivered events of `topic`, mark them delivered, commit; payloads.
+
+    For work tried exactly once whatever its outcome (the work records how it went): concurrent
+    workers skip each other's rows, and a crash after the commit loses no more than that try.
+    """
+    query = (
+        select(OutboxEvent)
+        .where(OutboxEvent.topic == topic, OutboxEvent.delivered_at.is_(None))
+        .order_by(OutboxEvent.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    events = list(session.scalars(query))
+    now = utcnow()
+    for event in events:
+        event.attempts += 1
+        event.delivered_at = now
+    session.commit()
+    return [event.payload for event in events]

@@ -135,6 +135,58 @@ def disconnect(name: str) -> None:
     click.echo(f"unregistered from {name}")
 
 
+def _entries(value: str | None) -> list[str] | None:
+    """A comma-separated option as a list ("" clears it); None when not given."""
+    if value is None:
+        return None
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+@ocpi_cli.command("hub-settings")
+@click.argument("name")
+@click.option("--offer-roles", default=None, help="Our roles offered to the hub: CPO,EMSP.")
+@click.option("--offer-parties", default=None, help="Our parties offered (CC*PID,...; '' all).")
+@click.option("--allow", default=None, help="Parties behind the hub accepted (CC*PID,...; '' all).")
+@click.option("--deny", default=None, help="Parties behind the hub refused (CC*PID,...).")
+@click.option("--push/--pull-only", default=None, help="Push to the hub, or only serve its pulls.")
+def hub_settings(
+    name: str,
+    offer_roles: str | None,
+    offer_parties: str | None,
+    allow: str | None,
+    deny: str | None,
+    push: bool | None,
+) -> None:
+    """Show or change the operator's settings for a hub partner (PlugPool behind a hub)."""
+    from app.core.errors import ValidationFailed
+    from app.ocpi.credentials.queries import partner_by_name
+    from app.ocpi.hubparty import services
+
+    partner = partner_by_name(name)
+    if partner is None:
+        raise click.ClickException(f"no partner named {name!r}")
+    changes = {
+        "offer_roles": _entries(offer_roles),
+        "offer_parties": _entries(offer_parties),
+        "allow": _entries(allow),
+        "deny": _entries(deny),
+        "push": push,
+    }
+    if any(value is not None for value in changes.values()):
+        try:
+            services.set_hub_settings(partner, **changes)
+        except ValidationFailed as error:
+            raise click.ClickException(f"{error.detail}: {error.errors}") from error
+    rules = services.rules_for(partner)
+    if not partner.is_hub:
+        click.echo(f"{name} is not (yet) a hub partner: these apply once it registers as one")
+    click.echo(f"offer roles: {','.join(sorted(rules.offer_roles))}")
+    click.echo(f"offer parties: {','.join(sorted(rules.offer_parties)) or 'all'}")
+    click.echo(f"allow: {','.join(sorted(rules.allow)) or 'all CONNECTED'}")
+    click.echo(f"deny: {','.join(sorted(rules.deny)) or 'none'}")
+    click.echo(f"push: {'yes' if rules.push else 'no (only serve pulls)'}")
+
+
 @ocpi_cli.command("push")
 @click.option("--batch", default=100, show_default=True, help="Outbox events per round.")
 def push(batch: int) -> None:

@@ -183,6 +183,9 @@ class OcpiCommand(Timestamped, Base):
     response: Mapped[str] = mapped_column(String(16))  # CommandResponseType we answered
     result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType sent later
     result_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Through a hub: why the CommandResult is held ("held: ..." while the eMSP party is OFFLINE)
+    # or was never delivered ("not delivered: ..."); None once sent.
+    result_error: Mapped[str | None] = mapped_column(String(255))
 
 
 class OcpiChargingProfile(Timestamped, Base):

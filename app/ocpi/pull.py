@@ -109,8 +109,13 @@ def _claimable(now: datetime) -> Any:
 def sync_partner(
     partner: OcpiPartner, full: bool = False, progress: Progress | None = None
 ) -> list[PullResult]:
-    """Pull each module the partner sends (full, or changes since the last pull)."""
-    results = []
+    """Pull each module the partner sends (full, or changes since the last pull); none from a
+    hub whose settings do not offer it our eMSP role."""
+    from app.ocpi.hubparty.services import offers
+
+    results: list[PullResult] = []
+    if not offers(partner, "EMSP"):
+        return results
     syncs = {sync.module: sync for sync in _syncs(partner)}
     for module in STORE:
         sync = syncs.get(module)

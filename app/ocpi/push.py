@@ -32,6 +32,7 @@ from app.ocpi.bookings import push as bookings_push
 from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import registered_partners_with
 from app.ocpi.errors import PartnerCallFailed
+from app.ocpi.hubparty import services as hubparty
 from app.ocpi.locations.serialise import location_to_ocpi, timestamp
 from app.ocpi.models import OcpiPartner
 from app.ocpi.sessions import push as sessions_push
@@ -55,6 +56,10 @@ def deliver_events(batch: int) -> int:
     for event in events:
         failures = []
         for partner, push in _targets(event, receivers):
+            held = _not_reachable(event, partner)
+            if held is not None:
+                failures.append(held)  # shown to the operator; the party pulls on return
+                continue
             try:
                 push(partner, event)
             except PartnerCallFailed as error:
@@ -70,7 +75,19 @@ def deliver_events(batch: int) -> int:
 def _targets(
     event: OutboxEvent, receivers: dict[str, list[OcpiPartner]]
 ) -> list[tuple[OcpiPartner, Callable[[OcpiPartner, OutboxEvent], None]]]:
-    """The partners an event goes to, each with the function that pushes it."""
+    """The partners an event goes to, each with the function that pushes it; a hub whose
+    settings say "only serve pulls", or do not offer it our role, gets no push."""
+    role = "EMSP" if event.topic in tokens_push.TOPICS else "CPO"
+    return [
+        (partner, push)
+        for partner, push in _all_targets(event, receivers)
+        if hubparty.pushes_to(partner, role)
+    ]
+
+
+def _all_targets(
+    event: OutboxEvent, receivers: dict[str, list[OcpiPartner]]
+) -> list[tuple[OcpiPartner, Callable[[OcpiPartner, OutboxEvent], None]]]:
     if event.topic in sessions_push.TOPICS:
         return [(partner, sessions_push.push) for partner in sessions_push.recipients(event)]
     if event.topic in tokens_push.TOPICS:
@@ -81,6 +98,24 @@ def _targets(
         return [(partner, full_set.push) for partner in full_set.recipients(event)]
     module = "tariffs" if event.topic == TARIFF_CHANGED else "locations"
     return [(partner, _push) for partner in receivers[module]]
+
+
+def _not_reachable(event: OutboxEvent, partner: OcpiPartner) -> str | None:
+    """Through a hub: why the addressed party gets no push (the hub reports it OFFLINE or
+    SUSPENDED, or our settings refuse it); None when it may be pushed to. Never queued: OCPI
+    pushes are one attempt, and the party resyncs by GET when it is back."""
+    if not partner.is_hub:
+        return None
+    if event.topic in sessions_push.TOPICS:
+        party = sessions_push.addressed(event)
+    elif event.topic in bookings_push.TOPICS:
+        party = bookings_push.addressed(event)
+    else:
+        party = partner.party("CPO" if event.topic in tokens_push.TOPICS else "EMSP")
+    reason = hubparty.unreachable(partner, party)
+    if reason is None or party is None:
+        return None
+    return f"partner {partner.id}: {party[0]}*{party[1]} {reason}, not pushed"
 
 
 def _claim(batch: int) -> list[OutboxEvent]:

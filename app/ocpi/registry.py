@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.ocpi.models import OcpiPartner
 from app.ocpi.transport import SUPPORTED_VERSIONS
 
 # (module identifier, interface role, path under /ocpi with {v} for the version)
@@ -51,12 +52,22 @@ def versions() -> list[dict[str, str]]:
     return [{"version": v, "url": f"{ocpi_base_url()}/{v}"} for v in SUPPORTED_VERSIONS]
 
 
-def version_details(version: str) -> dict[str, Any]:
-    """The VersionDetails object of one version."""
+def our_role(path: str) -> str | None:
+    """Our role behind a module path (CPO or EMSP); None for configuration modules."""
+    segment = path.lstrip("/").split("/", 1)[0]
+    return {"cpo": "CPO", "emsp": "EMSP"}.get(segment)
+
+
+def version_details(version: str, partner: OcpiPartner | None = None) -> dict[str, Any]:
+    """The VersionDetails object of one version; a hub partner sees the modules of the roles
+    its settings offer it."""
+    from app.ocpi.hubparty.services import offers
+
     base = ocpi_base_url()
     endpoints = [
         {"identifier": module, "role": role, "url": f"{base}/{path.format(v=version)}"}
         for module, role, path in (*MODULES, *VERSION_MODULES.get(version, ()))
+        if partner is None or our_role(path) is None or offers(partner, our_role(path) or "")
     ]
     return {"version": version, "endpoints": endpoints}
 
@@ -76,6 +87,10 @@ def own_roles(version: str) -> list[dict[str, Any]]:
     ]
 
 
-def own_credentials(token: str, version: str) -> dict[str, Any]:
-    """The Credentials object by which a partner reaches us with `token`."""
-    return {"token": token, "url": versions_url(), "roles": own_roles(version)}
+def own_credentials(token: str, version: str, partner: OcpiPartner | None = None) -> dict[str, Any]:
+    """The Credentials object by which a partner reaches us with `token` (a hub partner gets
+    the roles its settings offer it)."""
+    from app.ocpi.hubparty.services import offered_roles
+
+    roles = offered_roles(partner, own_roles(version))
+    return {"token": token, "url": versions_url(), "roles": roles}

@@ -23,8 +23,12 @@ def deliver_outbox(batch: int = 100) -> int:
 
 def run_commands(batch: int = 20, sender: CommandSender | None = None) -> int:
     """Execute queued partner commands and charging profiles; return how many ran."""
+    from app.ocpi.commands.services import send_held_results
+
     sender = sender or command_sender()
-    return commands_jobs.run_queued(batch, sender) + profile_jobs.run_queued(batch, sender)
+    ran = commands_jobs.run_queued(batch, sender) + profile_jobs.run_queued(batch, sender)
+    send_held_results()
+    return ran
 
 
 @celery_app.task(name="app.ocpi.tasks.deliver_outbox_task")
@@ -75,6 +79,7 @@ def run_emsp_jobs() -> dict[str, list[int]]:
         "expired_commands": roaming_commands.expire_commands(),
         "billed_charges": roaming.bill_roaming_cdrs(),
         "retried_captures": roaming.retry_roaming_captures(),
+        "released_holds": roaming.release_stale_holds(),
     }
 
 
@@ -116,6 +121,12 @@ def _refresh_hub_parties(partner: OcpiPartner) -> None:
     except PartnerCallFailed:
         db.session.rollback()
         log.warning("hub partner %s: hubclientinfo pull failed", partner.id)
+
+
+@celery_app.task(name="app.ocpi.tasks.pull_hub_parties_task")
+def pull_hub_parties_task() -> int:
+    """Refresh every hub partner's hubclientinfo list; return the ClientInfo entries stored."""
+    return hubparty.pull_all_hubs()
 
 
 @celery_app.task(name="app.ocpi.tasks.sync_partners_task")

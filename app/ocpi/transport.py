@@ -134,6 +134,7 @@ def ocpi_endpoint(
                 _record_request(module)
                 if not hub:
                     _check_addressee(module)
+                    _check_offered(module)
                 return view(*args, **kwargs)
             except errors.OcpiError as error:
                 return error_envelope(error)
@@ -221,6 +222,19 @@ def _check_addressee(module: str) -> None:
         raise errors.InvalidParameters(
             f"OCPI-to {country_code}*{party_id} is not a party of this platform"
         )
+
+
+def _check_offered(module: str) -> None:
+    """A hub partner reaches only the roles of ours its settings offer it; else 2001."""
+    partner = g.ocpi_partner
+    if module in CONFIGURATION_MODULES or not partner.is_hub:
+        return
+    from app.ocpi.hubparty.services import offers
+    from app.ocpi.registry import our_role
+
+    role = our_role(request.path.removeprefix("/ocpi"))
+    if role is not None and not offers(partner, role):
+        raise errors.InvalidParameters(f"PlugPool's {role} role is not offered to this hub")
 
 
 def json_body() -> Any:

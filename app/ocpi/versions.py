@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
 
 from app.ocpi import registry
@@ -22,4 +22,4 @@ def list_versions() -> ResponseReturnValue:
 @ocpi_endpoint("versions", token_a=True, registered=False)
 def version_details(version: str) -> ResponseReturnValue:
     """List the modules and interface roles of one version."""
-    return envelope(registry.version_details(version))
+    return envelope(registry.version_details(version, g.ocpi_partner))

@@ -10,6 +10,8 @@ from app.core.clock import utcnow
 from app.core.web import html_errors
 from app.extensions import db
 from app.ocpi import pull
+from app.ocpi.hubparty import queries as hub_queries
+from app.ocpi.hubparty import services as hubparty
 from app.ocpi.models import OcpiPartner, SyncStatus
 
 blp = Blueprint("ocpi_web", __name__, url_prefix="/admin/ocpi")
@@ -20,10 +22,16 @@ ADMIN = "admin"
 @blp.get("/partners")
 @page(ADMIN)
 def partners() -> ResponseReturnValue:
-    """Each partner CPO's pulls: status, progress, last success, failures and next attempt."""
+    """Each partner CPO's pulls (status, progress, failures, next attempt) and hub settings."""
     syncs = pull.sync_states()
     running = any(sync.status == SyncStatus.RUNNING for sync in syncs)
-    return render_template("ocpi/partners.html", syncs=syncs, running=running, now=utcnow())
+    hubs = [
+        (hub, hubparty.rules_for(hub), hub_queries.parties_behind(hub))
+        for hub in hub_queries.hub_partners()
+    ]
+    return render_template(
+        "ocpi/partners.html", syncs=syncs, running=running, now=utcnow(), hubs=hubs
+    )
 
 
 @blp.post("/partners/<int:partner_id>/sync")

@@ -18,6 +18,7 @@ from marshmallow import Schema, ValidationError
 from app.extensions import db
 from app.oicp import mapping
 from app.oicp.errors import Code, OicpError, status_code
+from app.oicp.schemas import loading
 from app.oicp.schemas.charging import (
     AuthorizeRemoteStart,
     AuthorizeRemoteStop,
@@ -56,7 +57,7 @@ def _load(schema: Schema | Callable[[Any], Schema]) -> dict[str, Any]:
         raise OicpError(Code.DATA_ERROR, "the body is not a JSON object")
     chosen = schema if isinstance(schema, Schema) else schema(body)
     try:
-        return chosen.load(body)
+        return loading.load(type(chosen), body)
     except ValidationError as error:
         raise OicpError(Code.DATA_ERROR, orjson.dumps(error.messages).decode()[:1000]) from error
 

@@ -13,6 +13,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError
 
 from app.oicp.errors import HubjectCallFailed
+from app.oicp.schemas import loading
 
 log = logging.getLogger("plugpool.oicp.client")
 _local = threading.local()
@@ -85,7 +86,7 @@ class HubjectClient:
         if reply.status_code != 200:
             raise HubjectCallFailed(f"{path}: HTTP {reply.status_code}")
         try:
-            return answer().load(orjson.loads(reply.content))
+            return loading.load(answer, orjson.loads(reply.content))
         except (orjson.JSONDecodeError, ValidationError) as error:
             raise HubjectCallFailed(f"{path}: invalid answer: {error}") from error
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from types import SimpleNamespace
@@ -67,68 +66,87 @@ def own_published_filter() -> list[Any]:
 
 
 def own_evse_batches(size: int, evse_pks: Sequence[int] | None = None) -> Iterator[list[tuple]]:
-    """Yield lists of (location view, evse view) of own published EVSEs, by EVSE id."""
+    """Yield lists of (location view, evse view) of own published EVSEs, by EVSE id.
+
+    Three set-based selects per batch (EVSEs with their locations, then the batch's connectors
+    and opening windows by joining the same conditions over the batch's id range), never a
+    list of 10,000 ids sent back to the database.
+    """
     after = 0
     while True:
+        where = [*own_published_filter(), Evse.status != "REMOVED", Evse.id > after]
+        if evse_pks is not None:
+            where.append(Evse.id.in_(evse_pks))
         query = (
-            select(*EVSE_COLUMNS)
+            select(*EVSE_COLUMNS, *_LOCATION_LABELLED)
             .join(Location, Location.id == Evse.location_id)
-            .where(*own_published_filter(), Evse.id > after, Evse.status != "REMOVED")
+            .where(*where)
             .order_by(Evse.id)
             .limit(size)
         )
-        if evse_pks is not None:
-            query = query.where(Evse.id.in_(evse_pks))
-        evses = [SimpleNamespace(**row._mapping) for row in db.session.execute(query)]
-        if not evses:
+        rows = db.session.execute(query).all()
+        if not rows:
             return
-        yield _views(evses)
-        after = evses[-1].id
+        last = rows[-1].id
+        yield _views(rows, [*where, Evse.id <= last])
+        after = last
 
 
 def evses_of_locations(location_pks: Sequence[int]) -> list[tuple]:
     """(location view, evse view) of every EVSE of these own locations, whatever their state."""
     config = current_app.config
+    where = [
+        Location.id.in_(location_pks),
+        Location.country_code == config["OWN_COUNTRY_CODE"],
+        Location.party_id == config["OWN_PARTY_ID"],
+    ]
     query = (
-        select(*EVSE_COLUMNS)
+        select(*EVSE_COLUMNS, *_LOCATION_LABELLED)
         .join(Location, Location.id == Evse.location_id)
-        .where(
-            Location.id.in_(location_pks),
-            Location.country_code == config["OWN_COUNTRY_CODE"],
-            Location.party_id == config["OWN_PARTY_ID"],
-        )
+        .where(*where)
         .order_by(Evse.id)
     )
-    evses = [SimpleNamespace(**row._mapping) for row in db.session.execute(query)]
-    return _views(evses) if evses else []
+    rows = db.session.execute(query).all()
+    return _views(rows, where) if rows else []
 
 
-def _views(evses: list[SimpleNamespace]) -> list[tuple[SimpleNamespace, SimpleNamespace]]:
-    location_ids = {e.location_id for e in evses}
-    locations = {
-        row.id: SimpleNamespace(**row._mapping, availability=[])
-        for row in db.session.execute(
-            select(*LOCATION_COLUMNS).where(Location.id.in_(location_ids))
-        )
-    }
+_LOCATION_LABELLED = tuple(column.label(f"loc_{column.key}") for column in LOCATION_COLUMNS)
+
+
+def _views(rows: list[Any], where: list[Any]) -> list[tuple[SimpleNamespace, SimpleNamespace]]:
+    """Views of EVSE+location rows; `where` selects the same EVSEs (joined with Location)."""
+    locations: dict[int, SimpleNamespace] = {}
+    evses = []
+    for row in rows:
+        values = row._mapping
+        location_id = values["loc_id"]
+        if location_id not in locations:
+            locations[location_id] = SimpleNamespace(
+                **{column.key: values[f"loc_{column.key}"] for column in LOCATION_COLUMNS},
+                availability=[],
+            )
+        evse = SimpleNamespace(**{column.key: values[column.key] for column in EVSE_COLUMNS})
+        evse.connectors = []
+        evses.append(evse)
+    scope = select(Evse.location_id).join(Location, Location.id == Evse.location_id).where(*where)
     for window in db.session.execute(
         select(
             AvailabilityWindow.location_id,
             AvailabilityWindow.weekday,
             AvailabilityWindow.start_time,
             AvailabilityWindow.end_time,
-        ).where(AvailabilityWindow.location_id.in_(location_ids))
+        ).where(AvailabilityWindow.location_id.in_(scope.scalar_subquery()))
     ):
         locations[window.location_id].availability.append(window)
-    connectors: dict[int, list[ConnectorView]] = defaultdict(list)
+    by_pk = {evse.id: evse for evse in evses}
     for row in db.session.execute(
         select(*CONNECTOR_COLUMNS)
-        .where(Connector.evse_pk.in_([e.id for e in evses]))
+        .join(Evse, Evse.id == Connector.evse_pk)
+        .join(Location, Location.id == Evse.location_id)
+        .where(*where)
         .order_by(Connector.id)
     ):
-        connectors[row.evse_pk].append(ConnectorView(**row._mapping))
-    for evse in evses:
-        evse.connectors = connectors[evse.id]
+        by_pk[row.evse_pk].connectors.append(ConnectorView(**row._mapping))
     return [(locations[e.location_id], e) for e in evses]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.bookings.errors import PaymentRequired
 from app.charging.models import Cdr, ChargingSession
+from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
 from app.payments import services
@@ -110,6 +112,66 @@ def _by_reference(reference: str) -> RoamingCharge | None:
     return db.session.scalars(query).first()
 
 
+def takes_cdr(charge: RoamingCharge | None) -> bool:
+    """Whether a CDR may be billed against this charge (not billed yet, its hold not given back)."""
+    return (
+        charge is not None
+        and charge.cdr_pk is None
+        and charge.cdr_cost_minor is None
+        and charge.state not in (RoamingState.RELEASED, RoamingState.AUTH_FAILED)
+    )
+
+
+def release_stale_holds(now: datetime | None = None) -> list[int]:
+    """Give back holds whose start was accepted but no session ever came (job).
+
+    A partner may accept START_SESSION and then never start nor say so. A hold is kept while a
+    session that may be its own exists (ours by reference, or the driver's on any partner since
+    the hold); a CDR that comes after the release is billed as a charge of its own.
+    """
+    cutoff = (now or utcnow()) - timedelta(
+        minutes=int(current_app.config["EMSP_HOLD_STALE_MINUTES"])
+    )
+    query = select(RoamingCharge).where(
+        RoamingCharge.state == RoamingState.AUTHORISED.value,
+        RoamingCharge.cdr_pk.is_(None),
+        RoamingCharge.session_pk.is_(None),
+        RoamingCharge.created_at <= cutoff,
+    )
+    stale = [c for c in db.session.scalars(query) if not _may_have_session(c)]
+    references = [c.authorization_reference for c in stale]
+    db.session.commit()
+    released = []
+    for reference in references:
+        charge = release_hold(reference)
+        if charge is not None and charge.state == RoamingState.RELEASED:
+            released.append(charge.id)
+    return released
+
+
+def _may_have_session(charge: RoamingCharge) -> bool:
+    from app.oicp.models import OicpSession
+
+    by_reference = select(ChargingSession.id).where(
+        ChargingSession.authorization_reference == charge.authorization_reference
+    )
+    # Not every CPO carries our reference into its Session: any partner session received since
+    # the hold (received, not started: partners' clocks and backdated start times differ).
+    by_driver = select(ChargingSession.id).where(
+        ChargingSession.driver_id == charge.driver_id,
+        ChargingSession.partner_id.is_not(None),
+        ChargingSession.created_at >= charge.created_at,
+    )
+    on_hubject = select(OicpSession.id).where(
+        OicpSession.charge_reference == charge.authorization_reference,
+        OicpSession.status.in_(("started", "stopped", "ended")),
+    )
+    return any(
+        db.session.scalars(q.limit(1)).first() is not None
+        for q in (by_reference, by_driver, on_hubject)
+    )
+
+
 def bill_roaming_cdrs() -> list[int]:
     """Turn every new partner CDR of a driver into the driver's charge and settle it (job)."""
     billed = []
@@ -159,7 +221,7 @@ def _attach_cdr(cdr_pk: int) -> RoamingCharge:
     if charge is None:
         # Not every CPO carries our START_SESSION's reference into its Session and CDR.
         charge = _open_hold_of(cdr.driver_id)
-    if charge is None or charge.cdr_pk is not None or charge.driver_id != cdr.driver_id:
+    if not takes_cdr(charge) or charge.driver_id != cdr.driver_id:
         terms = roaming_terms(cdr.currency)
         charge = RoamingCharge(
             driver_id=cdr.driver_id,

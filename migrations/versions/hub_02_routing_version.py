@@ -1,7 +1,7 @@
 """OCPI hub: the routing data's version, so every process sees a change at once.
 
 Revision ID: hub_02
-Revises: hubparty_01
+Revises: hubparty_02
 Create Date: 2026-12-07
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "hub_02"
-down_revision = "hubparty_01"
+down_revision = "hubparty_02"
 branch_labels = None
 depends_on = None
 

@@ -339,3 +339,86 @@ def test_a_command_from_a_party_behind_a_hub_gets_its_result_addressed_to_that_p
         "EMP",
     )
     assert result.headers["OCPI-from-party-id"] == "PLG"
+
+
+def _hub_command(client, make_partner, station_location, peer):
+    """A hub partner, NL*EMP CONNECTED behind it, and a START_SESSION accepted from it."""
+    hub, token = make_partner(roles=(("HUB", "DE", "HUB"),))
+    peer.state.tokens_accepted.add(hub.token_out)
+    _client_info(client, token, "CONNECTED", 1)
+    body = {
+        "response_url": f"{peer.state.base}/emsp/2.2.1/commands/START_SESSION/8",
+        "token": token_body(country_code="NL", party_id="EMP", uid="RFID-HUB"),
+        "location_id": station_location.ocpi_id,
+        "evse_uid": station_location.evses[0].uid,
+    }
+    headers = {**token_header(token), "OCPI-from-country-code": "NL", "OCPI-from-party-id": "EMP"}
+    reply = client.post("/ocpi/cpo/2.2.1/commands/START_SESSION", json=body, headers=headers)
+    assert reply.get_json()["data"]["result"] == "ACCEPTED"
+    return token
+
+
+def _client_info(client, token, status, day):
+    body = {
+        "party_id": "EMP",
+        "country_code": "NL",
+        "role": "EMSP",
+        "status": status,
+        "last_updated": f"2030-01-0{day}T00:00:00Z",
+    }
+    reply = client.put("/ocpi/2.2.1/hubclientinfo/NL/EMP", json=body, headers=token_header(token))
+    assert reply.get_json()["status_code"] == 1000
+
+
+def test_a_command_result_for_a_party_gone_offline_is_held_until_the_hub_reports_it_back(
+    client, make_partner, station_location, peer
+):
+    token = _hub_command(client, make_partner, station_location, peer)
+    _client_info(client, token, "OFFLINE", 2)
+    with LiveGateway() as gateway:
+        assert run_commands(10, gateway.bus) == 1
+        record = _db.session.scalars(select(OcpiCommand)).one()
+        assert record.result is not None and record.result_sent_at is None
+        assert record.result_error == "held: NL*EMP OFFLINE"
+        assert peer.command_results() == []
+        run_commands(10, gateway.bus)  # still OFFLINE: still held
+        assert peer.command_results() == []
+        _client_info(client, token, "CONNECTED", 3)
+        run_commands(10, gateway.bus)
+    (result,) = peer.command_results()
+    assert result.body == {"result": record.result}
+    assert result.headers["OCPI-to-party-id"] == "EMP"
+    _db.session.refresh(record)
+    assert record.result_sent_at is not None and record.result_error is None
+
+
+def test_a_command_result_for_a_suspended_party_is_not_delivered_and_says_so(
+    client, make_partner, station_location, peer
+):
+    token = _hub_command(client, make_partner, station_location, peer)
+    _client_info(client, token, "SUSPENDED", 2)
+    with LiveGateway() as gateway:
+        run_commands(10, gateway.bus)
+        _client_info(client, token, "CONNECTED", 3)
+        run_commands(10, gateway.bus)
+    record = _db.session.scalars(select(OcpiCommand)).one()
+    assert record.result_error == "not delivered: NL*EMP SUSPENDED"
+    assert record.result_sent_at is None and peer.command_results() == []
+
+
+def test_a_command_result_held_past_the_timeout_we_answered_is_given_up(
+    app, client, make_partner, station_location, peer
+):
+    token = _hub_command(client, make_partner, station_location, peer)
+    _client_info(client, token, "OFFLINE", 2)
+    with LiveGateway() as gateway:
+        run_commands(10, gateway.bus)
+        record = _db.session.scalars(select(OcpiCommand)).one()
+        assert record.result_error.startswith("held:")
+        record.created_at = utcnow() - timedelta(seconds=app.config["OCPI_COMMAND_TIMEOUT"] + 1)
+        _db.session.flush()
+        run_commands(10, gateway.bus)
+        _client_info(client, token, "CONNECTED", 3)
+        run_commands(10, gateway.bus)
+    assert record.result_error == "not delivered: NL*EMP OFFLINE"
+    assert peer.command_results() == []

@@ -20,6 +20,7 @@ from app.ocpi.models import EmspCommand
 from app.ocpi.tasks import run_emsp_jobs
 from app.payments import services as payments
 from app.payments.models import RoamingCharge
+from app.payments.roaming import release_stale_holds
 from tests.bookings.conftest import (  # noqa: F401 (fixtures by name)
     app_on_localstripe,
     make_driver_with_card,
@@ -346,3 +347,56 @@ def test_the_tariff_audit_page_shows_both_amounts_to_admins_only(
         and "no session, price mismatch" in page
     )
     assert "OK-1" not in page
+
+
+def _accepted_start(client, bearer, driver, location, token):
+    _start(client, bearer, driver, location)
+    command = db.session.scalars(select(EmspCommand)).one()
+    _result(client, command.uid, token, "ACCEPTED")
+    return _charge()
+
+
+def test_an_accepted_start_that_never_starts_gives_the_hold_back_after_the_stale_time(
+    client, bearer, driver, network, app
+):
+    location, _, token = network
+    charge = _accepted_start(client, bearer, driver, location, token)
+    minutes = app.config["EMSP_HOLD_STALE_MINUTES"]
+    assert release_stale_holds(now=utcnow() + timedelta(minutes=minutes - 5)) == []
+    assert _charge().state == "authorised"
+    assert release_stale_holds(now=utcnow() + timedelta(minutes=minutes + 1)) == [charge.id]
+    assert _charge().state == "released"
+    assert payments.gateway().retrieve_payment(charge.payment_intent_id).status == "canceled"
+    assert run_emsp_jobs()["released_holds"] == []  # once
+
+
+def test_a_hold_with_a_session_is_kept_however_long_it_runs(client, bearer, driver, network, app):
+    location, _, token = network
+    charge = _accepted_start(client, bearer, driver, location, token)
+    _live_session(client, token, _driver_uid(driver), charge.authorization_reference)
+    later = utcnow() + timedelta(minutes=app.config["EMSP_HOLD_STALE_MINUTES"] * 10)
+    assert release_stale_holds(now=later) == []
+    assert _charge().state == "authorised"
+
+
+def test_a_session_without_our_reference_also_keeps_the_hold(client, bearer, driver, network, app):
+    location, _, token = network
+    _accepted_start(client, bearer, driver, location, token)
+    _live_session(client, token, _driver_uid(driver), None)
+    later = utcnow() + timedelta(minutes=app.config["EMSP_HOLD_STALE_MINUTES"] + 1)
+    assert release_stale_holds(now=later) == []
+
+
+def test_a_cdr_after_the_release_is_billed_as_its_own_charge(client, bearer, driver, network, app):
+    location, _, token = network
+    released = _accepted_start(client, bearer, driver, location, token)
+    later = utcnow() + timedelta(minutes=app.config["EMSP_HOLD_STALE_MINUTES"] + 1)
+    release_stale_holds(now=later)
+    _post_cdr(client, token, driver, authorization_reference=released.authorization_reference)
+    run_emsp_jobs()
+    charges = db.session.scalars(select(RoamingCharge).order_by(RoamingCharge.id)).all()
+    assert [c.state for c in charges] == ["released", "captured"]
+    billed = charges[1]
+    assert (billed.captured_minor, billed.payment_intent_id) == (490, None)
+    extra = payments.gateway().retrieve_payment(billed.extra_payment_intent_id)
+    assert (extra.status, extra.amount) == ("succeeded", 490)

@@ -18,12 +18,9 @@ Quirks of extrawest-ocpi 2025.7.16 found here (PlugPool is not bent to them):
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,68 +37,19 @@ from app.ocpi.models import EmspCommand, OcpiPartner, PartnerEndpoint
 from app.ocpi.tasks import deliver_outbox
 from app.payments import services as payments
 from app.payments.models import RoamingCharge
-from tests.support.http_server import free_port
+from tests.support.extrawest import Extrawest, running_extrawest
 from tests.support.stripe_fixtures import localstripe  # noqa: F401 (a fixture, found by name)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV = ROOT / ".venv-extrawest"
-SERVER = ROOT / "tests" / "support" / "extrawest_peer" / "server.py"
 TOKEN_A = "extrawest-token-a"
 COUNTRY_CODE, PARTY_ID = "UA", "XWC"
 
 
-def _venv_python() -> Path:
-    """The peer's own virtual environment (created once, kept in the gitignored worktree)."""
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    check = subprocess.run([str(python), "-c", "import py_ocpi, uvicorn"], capture_output=True)
-    if check.returncode != 0:
-        pip = [str(python), "-m", "pip", "install", "-q", "extrawest-ocpi", "uvicorn"]
-        subprocess.run(pip, check=True, timeout=600)
-    return python
-
-
-class Extrawest:
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    @property
-    def versions_url(self) -> str:
-        return f"{self.base}/ocpi/versions"
-
-    def store(self) -> dict[str, Any]:
-        return requests.get(f"{self.base}/_store", timeout=10).json()
-
-    def set(self, **values: Any) -> None:
-        requests.post(f"{self.base}/_store", json=values, timeout=10).raise_for_status()
-
-
 @pytest.fixture(scope="module")
 def extrawest() -> Iterator[Extrawest]:
-    python = _venv_python()
-    port = free_port()
-    process = subprocess.Popen(
-        [str(python), str(SERVER), str(port), TOKEN_A, COUNTRY_CODE, PARTY_ID],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{base}/_store", timeout=2)
-                break
-            except requests.RequestException:
-                assert process.poll() is None, "extrawest peer exited"
-                time.sleep(0.3)
-        yield Extrawest(base)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with running_extrawest(TOKEN_A, COUNTRY_CODE, PARTY_ID, "cpo") as peer:
+        yield peer
 
 
 def _in(plugpool: Any, work: Any) -> Any:

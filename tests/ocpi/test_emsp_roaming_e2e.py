@@ -148,7 +148,7 @@ def test_emsp_pulls_a_partner_cpo_and_shows_its_pushes_in_search(plugpool, cpo):
     added = cpo_app.test_cli_runner().invoke(args=["ocpi", "partner-add", "plugpool-emsp"])
     token_a = added.output.split("TOKEN_A: ")[1].strip()
     connected = emsp.test_cli_runner().invoke(
-        args=["ocpi", "connect", f"{cpo_base}/ocpi/versions", token_a, "--name", "chargex"]
+        args=["ocpi", "connect", "--name", "chargex", "--", f"{cpo_base}/ocpi/versions", token_a]
     )
     assert connected.exit_code == 0, connected.output
     assert "tariffs: ok; 1 received, 1 stored, 0 refused" in connected.output

@@ -140,6 +140,12 @@ def test_sessions_and_cdrs_are_not_pushed_to_a_party_the_hub_reports_offline_or_
     make_session()  # DE*EMS's driver; ended, so a CDR event too
     deliver_outbox(10)
     assert peer.received("sessions") == [] and peer.received("cdrs") == []
+    # Not queued (one attempt per push), but the operator sees why it did not go.
+    from app.core.outbox import OutboxEvent
+
+    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.topic.like("%.%"))).all()
+    notes = [e.last_error for e in events if e.topic in ("session.changed", "cdr.created")]
+    assert notes and all(f"DE*EMS {status}, not pushed" in note for note in notes)
 
 
 def test_sessions_and_cdrs_go_through_the_hub_addressed_to_the_tokens_party(

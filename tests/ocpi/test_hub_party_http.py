@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.core.celery import _beat_schedule, celery_app
 from app.extensions import db
 from app.ocpi.hubparty.models import HubParty
 from app.ocpi.models import OcpiPartner, PartnerStatus
-from app.ocpi.tasks import sync_partner
+from app.ocpi.tasks import pull_hub_parties_task, sync_partner
 from tests.ocpi.test_tokens_receiver import token_body
 
 
@@ -30,20 +31,37 @@ def _routed(country_code: str, party_id: str, to: tuple[str, str] = ("NL", "PLG"
     }
 
 
-def test_plugpool_behind_a_hub_learns_its_parties_and_serves_only_the_connected_ones(
-    plugpool, peer
-):
-    result = plugpool.app.test_cli_runner().invoke(args=["ocpi", "partner-add", "hub"])
+def _register_hub(plugpool, peer, name: str = "hub") -> str:
+    """The peer registers with PlugPool as a hub; return the token it uses with PlugPool."""
+    result = plugpool.app.test_cli_runner().invoke(args=["ocpi", "partner-add", name])
     assert result.exit_code == 0, result.output
     lines = dict(line.split(": ", 1) for line in result.output.strip().splitlines())
     peer.state.hub_role = True
     # A hub's credentials carry extra top-level fields (2.3.0 habits, vendor extensions).
     peer.state.extra_credentials = {"hub_party_id": "DEEMS", "vendor": {"x": None}}
     peer.state.client_infos = [_info("NL", "EMP", "CONNECTED"), _info("FR", "OFF", "OFFLINE")]
-
     answer = peer.register_with(lines["versions URL"], lines["TOKEN_A"])
     assert answer["status_code"] == 1000, answer
-    token_c = peer.state.token_to_plugpool
+    return peer.state.token_to_plugpool
+
+
+def test_the_beat_job_pulls_every_hub_partners_client_info_at_the_set_interval(plugpool, peer):
+    _register_hub(plugpool, peer)
+    plugpool.app.config["OCPI_HUB_PARTY_PULL_INTERVAL"] = 120.0
+    entry = _beat_schedule(plugpool.app)["ocpi_hub_parties"]
+    assert entry == {"task": "app.ocpi.tasks.pull_hub_parties_task", "schedule": 120.0}
+    assert entry["task"] in celery_app.tasks
+    with plugpool.app.app_context():
+        assert pull_hub_parties_task.run() == 2
+        rows = db.session.scalars(select(HubParty).order_by(HubParty.party_id)).all()
+        assert [(r.party_id, r.status) for r in rows] == [("EMP", "CONNECTED"), ("OFF", "OFFLINE")]
+    assert [r.method for r in peer.state.requests if r.path.endswith("/hubclientinfo")] == ["GET"]
+
+
+def test_plugpool_behind_a_hub_learns_its_parties_and_serves_only_the_connected_ones(
+    plugpool, peer
+):
+    token_c = _register_hub(plugpool, peer)
 
     # The scheduled pull of the hub starts with its hubclientinfo Sender list.
     with plugpool.app.app_context():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -13,6 +14,8 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import Evse, Location
+from app.oicp.errors import HubjectCallFailed
+from app.oicp.models import OicpPushedEvse
 from app.oicp.schemas.evse import EvseDataRecord
 from app.oicp.services import cpo_push, delivery
 from tests.support.hubject_standin import StandIn
@@ -99,3 +102,43 @@ def test_disabled_bridge_writes_no_hubject_events(app: Flask, committed_db: Any)
             select(OutboxEvent).where(OutboxEvent.topic.like("oicp:%"))
         ).all()
     assert copies == []
+
+
+def test_small_batches_push_every_evse_once_in_order_and_note_each(
+    bridge: Flask, standin: StandIn, committed_db: Any
+) -> None:
+    bridge.config["OICP_PUSH_BATCH"] = 3
+    try:
+        with bridge.app_context():
+            seed_demo()
+            expected = {e.evse_id.upper() for e in _published_evses()}
+            pushed = cpo_push.full_load()
+            noted = set(db.session.scalars(select(OicpPushedEvse.evse_id)))
+    finally:
+        bridge.config["OICP_PUSH_BATCH"] = 10000
+    state = standin.state()
+    data = [p for p in state["pushes"] if p["kind"] == "data"]
+    assert state["errors"] == []
+    assert pushed == len(expected) > 3
+    assert [p["action"] for p in data] == ["fullLoad"] + ["insert"] * (len(data) - 1)
+    assert sum(p["count"] for p in data) == pushed  # no EVSE twice, none left out
+    assert set(state["evse_data"]) == expected == noted
+
+
+def test_a_batch_hubject_refuses_022_raises_and_notes_nothing(
+    bridge: Flask, standin: StandIn, committed_db: Any
+) -> None:
+    with bridge.app_context():
+        seed_demo()
+        location = db.session.scalars(select(Location).where(Location.publish.is_(True))).first()
+        location.city = ""  # OICP's City needs at least one character
+        db.session.commit()
+        with pytest.raises(HubjectCallFailed) as refused:
+            cpo_push.full_load()
+        db.session.rollback()
+        noted = db.session.scalars(select(OicpPushedEvse)).all()
+    state = standin.state()
+    assert refused.value.code == "022"
+    assert noted == []
+    assert state["evse_data"] == {}
+    assert "City" in str(state["errors"])

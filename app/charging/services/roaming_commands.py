@@ -64,9 +64,22 @@ def roaming_place(evse_pk: int) -> tuple[Location, Evse, OcpiPartner]:
         or partner is None
         or partner.status != PartnerStatus.REGISTERED
         or not location.publish
+        or not _reachable_cpo(partner, location)
     ):
         raise NotFound(f"No partner charger {evse_pk}")
     return location, evse, partner
+
+
+def _reachable_cpo(partner: OcpiPartner, location: Location) -> bool:
+    """Behind a hub: the location's CPO is CONNECTED there, not refused by our settings, and
+    the hub is offered our eMSP role (a direct partner CPO: always)."""
+    from app.ocpi.hubparty.services import offers, reachable
+
+    if not partner.is_hub:
+        return True
+    party = (location.country_code, location.party_id)
+    cpo = frozenset({"CPO"})
+    return offers(partner, "EMSP") and partner.holds(*party, cpo) and reachable(partner, party)
 
 
 def quote_terms(evse_pk: int) -> money.RoamingTerms:

@@ -58,6 +58,12 @@ def recipients(event: OutboxEvent) -> list[OcpiPartner]:
     return [partner]
 
 
+def addressed(event: OutboxEvent) -> tuple[str, str] | None:
+    """The party the push is addressed to (OCPI-to): the eMSP party that made the booking."""
+    record = queries.ocpi_booking_of(int(event.aggregate_id))
+    return (record.country_code, record.party_id) if record is not None else None
+
+
 def push(partner: OcpiPartner, event: OutboxEvent) -> None:
     """PUT the booking as it is now."""
     booking = db.session.get(Booking, int(event.aggregate_id))

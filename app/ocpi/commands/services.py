@@ -84,18 +84,61 @@ def execute_command(record: OcpiCommand, sender: CommandSender) -> str:
     command = ocpp.from_wire(record.request["ocpp"])
     result = _run(sender, record.request["station_id"], command, record.command)
     record.result = result
-    partner = db.session.get(OcpiPartner, record.partner_id) if record.partner_id else None
-    if partner is not None and partner.token_out:
-        sender_party = record.request.get("from_party")
-        to_party = tuple(sender_party) if sender_party else partner.party("EMSP")
-        client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens, to_party=to_party)
-        try:
-            client.post(record.response_url, {"result": result})
-            record.result_sent_at = utcnow()
-        except errors.PartnerCallFailed as error:
-            log.warning("CommandResult for command %s not delivered: %s", record.id, error)
+    _send_result(record)
     db.session.commit()
     return result
+
+
+def _send_result(record: OcpiCommand) -> None:
+    """POST the CommandResult to the commanding party; no commit.
+
+    Through a hub, a party it reports SUSPENDED never gets it (not delivered, said in
+    result_error); one reported OFFLINE has it held until the hub reports it CONNECTED again,
+    for as long as the timeout we answered (after that the eMSP has given up on it anyway).
+    """
+    from app.ocpi.hubparty.services import unreachable
+
+    partner = db.session.get(OcpiPartner, record.partner_id) if record.partner_id else None
+    if partner is None or not partner.token_out:
+        return
+    sender_party = record.request.get("from_party")
+    to_party = tuple(sender_party) if sender_party else partner.party("EMSP")
+    reason = unreachable(partner, to_party)
+    if reason is not None:
+        party = "*".join(to_party or ())
+        held = reason == "OFFLINE" and utcnow() < record.created_at + timedelta(seconds=_timeout())
+        record.result_error = f"{'held' if held else 'not delivered'}: {party} {reason}"
+        log.warning("CommandResult for command %s %s", record.id, record.result_error)
+        return
+    client = OcpiClient(partner.token_out, raw_token=partner.raw_tokens, to_party=to_party)
+    try:
+        client.post(record.response_url, {"result": record.result})
+        record.result_sent_at, record.result_error = utcnow(), None
+    except errors.PartnerCallFailed as error:
+        record.result_error = f"not delivered: {error}"[:255]
+        log.warning("CommandResult for command %s not delivered: %s", record.id, error)
+
+
+def send_held_results() -> int:
+    """Send the CommandResults held for parties that were OFFLINE behind a hub, once it
+    reports them CONNECTED (or mark them not delivered past the timeout); return how many
+    were sent."""
+    query = (
+        select(OcpiCommand)
+        .where(
+            OcpiCommand.result_sent_at.is_(None),
+            OcpiCommand.result.is_not(None),
+            OcpiCommand.result_error.like("held:%"),
+        )
+        .order_by(OcpiCommand.id)
+        .with_for_update(skip_locked=True)
+    )
+    sent = 0
+    for record in db.session.scalars(query).all():
+        _send_result(record)
+        sent += record.result_sent_at is not None
+    db.session.commit()
+    return sent
 
 
 def _sender(partner: OcpiPartner) -> dict[str, Any]:

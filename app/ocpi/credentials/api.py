@@ -16,7 +16,7 @@ blp = Blueprint("ocpi_credentials", __name__, url_prefix=f"/ocpi/{VERSION_RULE}/
 @ocpi_endpoint("credentials", token_a=True, registered=False)
 def get_credentials(version: str) -> ResponseReturnValue:
     """Return the credentials by which the caller reaches PlugPool."""
-    return envelope(registry.own_credentials(g.ocpi_presented_token, version))
+    return envelope(registry.own_credentials(g.ocpi_presented_token, version, g.ocpi_partner))
 
 
 @blp.post("")

@@ -58,10 +58,12 @@ def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | N
     if holder is not None and holder.hub_member:
         # A party on PlugPool's own hub is not a partner of PlugPool's CPO/eMSP.
         holder = None
-    return holder or _hub()
+    return holder or _hub(country_code, party_id, role)
 
 
-def _hub() -> OcpiPartner | None:
+def _hub(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
+    """The hub the party is behind: the first that accepts it in the role (its hubclientinfo
+    and our rules), else the first hub (its callers check what that hub accepts)."""
     from app.ocpi.models import HUB_ROLE, PartnerStatus
 
     query = (
@@ -74,7 +76,11 @@ def _hub() -> OcpiPartner | None:
         )
         .order_by(OcpiPartner.id)
     )
-    return db.session.scalars(query).first()
+    hubs = list(db.session.scalars(query).unique())
+    wanted = frozenset({role})
+    return next((hub for hub in hubs if hub.holds(country_code, party_id, wanted)), None) or next(
+        iter(hubs), None
+    )
 
 
 def direct_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | None:

@@ -16,6 +16,7 @@ from app.ocpi.client import OcpiClient
 from app.ocpi.credentials.queries import direct_holder
 from app.ocpi.full_set import offer_full_set
 from app.ocpi.hub import status as hub_status
+from app.ocpi.hubparty import services as hubparty
 from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from app.ocpi.schemas.credentials import CREDENTIALS, Version, VersionDetails
 from app.ocpi.transport import SUPPORTED_VERSIONS
@@ -99,7 +100,7 @@ def connect_partner(
     try:
         reply = client.post(credentials_url, _own_credentials(partner, token_b, version))
         theirs = _load_credentials(reply.data, version)
-        _check_roles(partner, theirs["roles"])
+        _check_roles(partner, theirs)
     except (errors.PartnerCallFailed, errors.InvalidParameters) as error:
         db.session.delete(partner)
         db.session.commit()
@@ -154,12 +155,12 @@ def _own_credentials(partner: OcpiPartner, token: str, version: str) -> dict[str
         from app.ocpi.hub.identity import hub_credentials
 
         return hub_credentials(token, version, partner)
-    return registry.own_credentials(token, version)
+    return registry.own_credentials(token, version, partner)
 
 
 def _accept_credentials(partner: OcpiPartner, body: Any, version: str) -> dict[str, Any]:
     theirs = _load_credentials(body, version)
-    _check_roles(partner, theirs["roles"])
+    _check_roles(partner, theirs)
     client = OcpiClient(theirs["token"], raw_token=partner.raw_tokens)
     _, endpoints = _discover(client, theirs["url"], version)
     token_c = new_token()
@@ -178,10 +179,15 @@ def _load_credentials(body: Any, version: str) -> dict[str, Any]:
         raise errors.InvalidParameters(f"Invalid credentials: {error.messages}") from error
 
 
-def _check_roles(partner: OcpiPartner, roles: list[dict[str, Any]]) -> None:
-    """A party can belong to one platform only; PlugPool's own party to none."""
+def _check_roles(partner: OcpiPartner, theirs: dict[str, Any]) -> None:
+    """A party can belong to one platform only; PlugPool's own party to none.
+
+    A 2.3.0 hub (hub_party_id) lists the parties reachable through it, not its own: not checked.
+    """
+    if theirs.get("hub_party_id"):
+        return
     own = (current_app.config["OWN_COUNTRY_CODE"], current_app.config["OWN_PARTY_ID"])
-    for role in roles:
+    for role in theirs["roles"]:
         party = (role["country_code"].upper(), role["party_id"].upper())
         holder = direct_holder(*party, role["role"])
         # PlugPool's own parties are parties on its hub like any other.
@@ -232,8 +238,10 @@ def _store_registration(
     partner.roles.clear()
     partner.endpoints.clear()
     db.session.flush()
+    roles = theirs["roles"]
     if theirs.get("hub_party_id"):
         # 2.3.0 names a hub by hub_party_id (2.2.1 by a HUB role): kept as a HUB role alike.
+        # Its roles are the parties reachable through it: parties behind the hub, not its own.
         hub_id = theirs["hub_party_id"].upper()
         details = {"name": partner.name}
         partner.roles.append(
@@ -244,7 +252,10 @@ def _store_registration(
                 business_details=details,
             )
         )
-    for role in theirs["roles"]:
+        db.session.flush()
+        hubparty.store_reachable(partner, roles)
+        roles = []
+    for role in roles:
         partner.roles.append(
             PartnerRole(
                 role=role["role"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response
 
@@ -85,6 +86,9 @@ def _delivery(
     bodies: _Bodies,
 ) -> dict[str, Any]:
     url = (receiver.endpoint(request.module, "RECEIVER") or "").rstrip("/") + request.path
+    if request.args:
+        # A Token's ?type= (RFID when absent) must reach every receiver as sent.
+        url = f"{url}?{urlencode(request.args)}"
     to = next(
         (cc + pid for role, cc, pid in receiver.roles if role in audience), "".join(hub_party())
     )

@@ -19,7 +19,6 @@ from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.credentials.queries import party_holder
-from app.ocpi.hubparty import services as hubparty
 from app.ocpi.models import OcpiPartner, PartnerStatus
 from app.ocpi.sessions import queries
 from app.ocpi.sessions.serialise import cdr_to_ocpi, session_to_ocpi
@@ -85,11 +84,15 @@ def recipients(event: OutboxEvent) -> list[OcpiPartner]:
         or partner.status != PartnerStatus.REGISTERED
         or not partner.token_out
         or partner.endpoint(MODULE[event.topic], "RECEIVER") is None
-        # A party its hub reports OFFLINE or SUSPENDED is not pushed to (it pulls on return).
-        or not hubparty.reachable(partner, party)
     ):
         return []
     return [partner]
+
+
+def addressed(event: OutboxEvent) -> tuple[str, str] | None:
+    """The party the push is addressed to (OCPI-to): the session token's eMSP party."""
+    session = _session(event)
+    return _token_party(session) if session is not None else None
 
 
 def push(partner: OcpiPartner, event: OutboxEvent) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from app.oicp.schemas import common
 from app.oicp.schemas.common import (
     COUNTRY3,
     EVSE_ID,
@@ -153,7 +154,8 @@ class EvseDataRecord(OicpSchema):
     HotlinePhoneNumber = ident(PHONE, "phone number", required=True)
     AdditionalInfo = optional(fields.List(fields.Nested(InfoText)))
     ChargingStationLocationReference = optional(fields.List(fields.Nested(InfoText)))
-    GeoChargingPointEntrance = optional(fields.Nested(GeoCoordinates))
+    # The class, not the GeoCoordinates field above (which shadows it in this class body).
+    GeoChargingPointEntrance = optional(fields.Nested(common.GeoCoordinates))
     IsOpen24Hours = fields.Boolean(required=True)
     OpeningTimes = optional(fields.List(fields.Nested(OpeningTimes)))
     HubOperatorID = optional(ident(OPERATOR_ID, "OperatorID"))

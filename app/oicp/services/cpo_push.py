@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from app.core.clock import utcnow
 from app.core.outbox import OutboxEvent
 from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED
-from app.oicp import mapping, queries
+from app.oicp import bulk, mapping, queries
 from app.oicp.client import HubjectClient
 from app.oicp.errors import HubjectCallFailed
 from app.oicp.models import OicpPushedEvse, OicpState
@@ -51,25 +52,41 @@ def full_load(client: HubjectClient | None = None) -> int:
     """Push every own published EVSE (fullLoad, then insert per further batch); return records.
 
     OICP's fullLoad replaces all of an operator's records, so only the first request of a
-    large inventory can be one: the others insert into what it loaded.
+    large inventory can be one: the others insert into what it loaded. While Hubject reads
+    one batch, the next is read and mapped here (one request in flight, in order).
     """
     client = client or HubjectClient()
-    config = current_app.config
-    size = int(config["OICP_PUSH_BATCH"])
+    size = int(current_app.config["OICP_PUSH_BATCH"])
     action, total, statuses = "fullLoad", 0, []
     db.session.execute(delete(OicpPushedEvse))
-    for batch in queries.own_evse_batches(size):
-        records = _records(batch)
-        _push_data(client, action, [r for _, r in records])
-        _remember(records)
-        statuses += [(r["EvseID"], evse.status) for evse, r in records]
-        action, total = "insert", total + len(records)
+    path = data_path()
+    with (
+        bulk.few_collections(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="oicp-push") as sender,
+    ):
+        in_flight: tuple[Future[Any], list[tuple[Any, dict[str, Any]]]] | None = None
+        for batch in queries.own_evse_batches(size):
+            records = _records(batch)
+            body = _data_body(action, [r for _, r in records])
+            if in_flight is not None:
+                _sent(*in_flight)
+            in_flight = (sender.submit(client.acknowledged, path, body), records)
+            statuses += [(r["EvseID"], evse.status) for evse, r in records]
+            action, total = "insert", total + len(records)
+        if in_flight is not None:
+            _sent(*in_flight)
     if total == 0:
         _push_data(client, "fullLoad", [])
     push_statuses(client, statuses, "fullLoad")
     _set_state(FULL_LOAD)
     db.session.commit()
     return total
+
+
+def _sent(answer: Future[Any], records: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Wait for a batch's acknowledgement (HubjectCallFailed when refused), then note it."""
+    answer.result()
+    _remember(records)
 
 
 def _records(batch: Iterable[tuple[Any, Any]]) -> list[tuple[Any, dict[str, Any]]]:
@@ -86,7 +103,11 @@ def _records(batch: Iterable[tuple[Any, Any]]) -> list[tuple[Any, dict[str, Any]
 
 
 def _push_data(client: HubjectClient, action: str, records: list[dict[str, Any]]) -> None:
-    body = {
+    client.acknowledged(data_path(), _data_body(action, records))
+
+
+def _data_body(action: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "ActionType": action,
         "OperatorEvseData": {
             "OperatorID": operator(),
@@ -94,7 +115,6 @@ def _push_data(client: HubjectClient, action: str, records: list[dict[str, Any]]
             "EvseDataRecord": records,
         },
     }
-    client.acknowledged(data_path(), body)
 
 
 def push_statuses(
@@ -119,18 +139,17 @@ def push_statuses(
 
 
 def _remember(records: list[tuple[Any, dict[str, Any]]]) -> None:
-    """Note which EvseIDs Hubject now holds (one multi-row INSERT per batch)."""
-    if not records:
-        return
+    """Note which EvseIDs Hubject now holds (one upsert per batch)."""
     now = utcnow()
-    ids = [r["EvseID"] for _, r in records]
-    db.session.execute(delete(OicpPushedEvse).where(OicpPushedEvse.evse_id.in_(ids)))
-    db.session.execute(
-        insert(OicpPushedEvse),
-        [
-            {"evse_id": r["EvseID"], "location_pk": evse.location_pk, "pushed_at": now}
-            for evse, r in records
-        ],
+    rows = {
+        r["EvseID"]: {"evse_id": r["EvseID"], "location_pk": evse.location_pk, "pushed_at": now}
+        for evse, r in records
+    }
+    bulk.upsert(
+        OicpPushedEvse,
+        list(rows.values()),
+        keys=("evse_id",),
+        changed=("location_pk", "pushed_at"),
     )
 
 

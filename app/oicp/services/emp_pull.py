@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.clock import utcnow
 from app.core.spatial import point_value
 from app.extensions import db
 from app.inventory.models import AvailabilityWindow, Connector, Evse, Location, Party
-from app.oicp import mapping
+from app.oicp import bulk, mapping
 from app.oicp.client import HubjectClient
 from app.oicp.models import OicpOperator, OicpState
 from app.oicp.schemas.evse import EvseDataPage, EvseStatusAnswer
@@ -42,17 +42,6 @@ def _own_operator() -> str:
     return mapping.compact(current_app.config["OICP_OPERATOR_ID"])
 
 
-def _insert(model: Any) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)
-
-
-def _execute(statement: Any, rows: list[dict[str, Any]]) -> Any:
-    """One executemany on the session's connection: compiled once, batched by the driver
-    (insertmanyvalues), RETURNING rows of every batch."""
-    return db.session.connection().execute(statement, rows)
-
-
 def pull_evse_data(client: HubjectClient | None = None) -> int:
     """PullEvseData 2.3: everything the first time, then the changes since the last call."""
     client = client or HubjectClient()
@@ -66,14 +55,27 @@ def pull_evse_data(client: HubjectClient | None = None) -> int:
         body["LastCall"] = mapping.iso(last.value)
     size = int(current_app.config["OICP_PULL_PAGE_SIZE"])
     path = f"evsepull/v23/providers/{_provider()}/data-records"
-    page, total = 0, 0
-    while True:
-        answer = client.post(path, body, EvseDataPage, params={"page": page, "size": size})
-        total += store_records(answer["content"])
-        db.session.commit()
-        if answer["last"] or not answer["content"]:
-            break
-        page += 1
+    total = 0
+
+    def fetch(page: int) -> dict[str, Any]:
+        return client.post(path, body, EvseDataPage, params={"page": page, "size": size})
+
+    # The next page is fetched and checked while this one is written (one request ahead).
+    with (
+        bulk.few_collections(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="oicp-pull") as fetcher,
+    ):
+        page, coming = 0, fetcher.submit(fetch, 0)
+        while True:
+            answer = coming.result()
+            more = not answer["last"] and bool(answer["content"])
+            if more:
+                page += 1
+                coming = fetcher.submit(fetch, page)
+            total += store_records(answer["content"])
+            db.session.commit()
+            if not more:
+                break
     _mark(DATA_PULL, started)
     db.session.commit()
     return total
@@ -161,10 +163,11 @@ def _upsert_locations(
             "last_updated": now,
             "deleted_at": None,
         }
-    statement = _insert(Location)
-    changed = {
-        name: statement.excluded[name]
-        for name in (
+    found = bulk.upsert(
+        Location,
+        list(rows.values()),
+        keys=("country_code", "party_id", "ocpi_id"),
+        changed=(
             "name",
             "address",
             "city",
@@ -178,17 +181,9 @@ def _upsert_locations(
             "last_updated",
             "deleted_at",
             "publish",
-        )
-    }
-    statement = statement.on_conflict_do_update(
-        index_elements=["country_code", "party_id", "ocpi_id"], set_=changed
-    ).returning(
-        Location.__table__.c.id,
-        Location.__table__.c.country_code,
-        Location.__table__.c.party_id,
-        Location.__table__.c.ocpi_id,
+        ),
+        returning=("id", "country_code", "party_id", "ocpi_id"),
     )
-    found = _execute(statement, list(rows.values()))
     return {(r.country_code, r.party_id, r.ocpi_id): r.id for r in found}
 
 
@@ -217,25 +212,19 @@ def _upsert_evses(
             "created_at": now,
             "last_updated": now,
         }
-    statement = _insert(Evse)
-    status = statement.excluded.status
-    statement = statement.on_conflict_do_update(
-        index_elements=["location_id", "uid"],
-        set_={
-            "evse_id": statement.excluded.evse_id,
-            "capabilities": statement.excluded.capabilities,
-            "last_updated": statement.excluded.last_updated,
-            # A data push carries no status: keep the pulled one unless the record is deleted.
-            "status": _keep_status(status),
-        },
-    ).returning(Evse.__table__.c.id, Evse.__table__.c.uid)
-    return {row.uid: row.id for row in _execute(statement, list(rows.values()))}
+    found = bulk.upsert(
+        Evse,
+        list(rows.values()),
+        keys=("location_id", "uid"),
+        changed=("evse_id", "capabilities", "last_updated"),
+        returning=("id", "uid"),
+        # A data push carries no status: keep the pulled one unless the record is deleted.
+        special={"status": _KEEP_STATUS},
+    )
+    return {row.uid: row.id for row in found}
 
 
-def _keep_status(excluded: Any) -> Any:
-    from sqlalchemy import case
-
-    return case((excluded == "REMOVED", "REMOVED"), else_=Evse.__table__.c.status)
+_KEEP_STATUS = "CASE WHEN excluded.status = 'REMOVED' THEN 'REMOVED' ELSE evses.status END"
 
 
 def _upsert_connectors(records: list[dict[str, Any]], evse_ids: dict[str, int]) -> None:
@@ -253,25 +242,20 @@ def _upsert_connectors(records: list[dict[str, Any]], evse_ids: dict[str, int]) 
                     "last_updated": now,
                 }
             )
-    if not rows:
-        return
-    statement = _insert(Connector)
-    statement = statement.on_conflict_do_update(
-        index_elements=["evse_pk", "ocpi_id"],
-        set_={
-            name: statement.excluded[name]
-            for name in (
-                "standard",
-                "format",
-                "power_type",
-                "max_voltage",
-                "max_amperage",
-                "max_electric_power",
-                "last_updated",
-            )
-        },
+    bulk.upsert(
+        Connector,
+        rows,
+        keys=("evse_pk", "ocpi_id"),
+        changed=(
+            "standard",
+            "format",
+            "power_type",
+            "max_voltage",
+            "max_amperage",
+            "max_electric_power",
+            "last_updated",
+        ),
     )
-    _execute(statement, rows)
 
 
 def _replace_windows(
@@ -296,8 +280,7 @@ def _replace_windows(
         for pk, found in windows.items()
         for day, start, end in found
     ]
-    if rows:
-        _execute(_insert(AvailabilityWindow), rows)
+    bulk.upsert(AvailabilityWindow, rows)
 
 
 def pull_evse_status(client: HubjectClient | None = None) -> int:

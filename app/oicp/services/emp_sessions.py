@@ -388,7 +388,7 @@ def _charge_for(cdr: OicpCdr) -> RoamingCharge:
     record = db.session.get(OicpSession, cdr.oicp_session_pk) if cdr.oicp_session_pk else None
     reference = record.charge_reference if record is not None else None
     charge = roaming._by_reference(reference) if reference else None
-    if charge is None or charge.cdr_cost_minor is not None:
+    if not roaming.takes_cdr(charge):
         terms = roaming.roaming_terms(cdr.currency)
         charge = RoamingCharge(
             driver_id=cdr.user_id,

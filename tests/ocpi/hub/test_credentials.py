@@ -57,7 +57,7 @@ def test_a_plugpool_party_joins_on_230_and_the_hub_gives_its_hub_party_id(plugpo
     _, token_a = _hub_party_add(plugpool, "plugpool-party")
     hub_versions = f"{plugpool.base}/ocpi/hub/versions"
     result = party_instance.app.test_cli_runner().invoke(
-        args=["ocpi", "connect", hub_versions, token_a, "--name", "hub"]
+        args=["ocpi", "connect", "--name", "hub", "--", hub_versions, token_a]
     )
     assert result.exit_code == 0, result.output
     with party_instance.app.app_context():
@@ -69,3 +69,30 @@ def test_a_plugpool_party_joins_on_230_and_the_hub_gives_its_hub_party_id(plugpo
         assert party.hub_member and party.version == "2.3.0"
         roles = [(r.role, r.country_code, r.party_id) for r in party.roles]
         assert roles == [("CPO", "NL", "PTY"), ("EMSP", "NL", "PTY")]
+
+
+def test_a_230_hub_is_known_by_its_hub_party_id_and_its_roles_are_the_parties_behind_it(
+    plugpool, party_instance, peer
+):
+    from app.ocpi.hubparty.models import HubParty
+
+    # An eMSP (DE*EMS) is on the hub first: the hub lists it among its reachable parties.
+    versions_url, token_a = _hub_party_add(plugpool)
+    assert peer.register_with(versions_url, token_a)["status_code"] == 1000
+    _, token_a = _hub_party_add(plugpool, "plugpool-party")
+    result = party_instance.app.test_cli_runner().invoke(
+        args=["ocpi", "connect", "--name", "hub", "--", versions_url, token_a]
+    )
+    assert result.exit_code == 0, result.output
+    with party_instance.app.app_context():
+        hub = db.session.scalars(select(OcpiPartner)).one()
+        assert hub.version == "2.3.0" and hub.is_hub
+        # The hub itself is addressed for broadcasts, not the first party behind it.
+        assert [(r.role, r.country_code, r.party_id) for r in hub.roles] == [("HUB", "NL", "HUB")]
+        assert hub.party("EMSP") == hub.party("CPO") == ("NL", "HUB")
+        rows = db.session.scalars(select(HubParty)).all()
+        assert [(r.country_code, r.party_id, r.role, r.status) for r in rows] == [
+            ("DE", "EMS", "EMSP", "CONNECTED")
+        ]
+        assert hub.holds("DE", "EMS", frozenset({"EMSP"}))
+        assert not hub.holds("FR", "OTH", frozenset({"EMSP"}))

@@ -77,7 +77,7 @@ def _join(hub: Instance, cpo: Instance, peer: EmspPeer) -> str:
     """The CPO joins from its side (`flask ocpi connect`), the eMSP from its side."""
     hub_versions = f"{hub.base}/ocpi/hub/versions"
     token_a = hub.cli("ocpi", "partner-add", "plugpool-cpo", "--hub-party").split("TOKEN_A: ")[1]
-    cpo.cli("ocpi", "connect", hub_versions, token_a.strip(), "--name", "hub")
+    cpo.cli("ocpi", "connect", "--name", "hub", "--", hub_versions, token_a.strip())
     token_a = hub.cli("ocpi", "partner-add", "emsp", "--hub-party").split("TOKEN_A: ")[1]
     peer.state.hub_modules = True
     reply = peer.register_with(hub_versions, token_a.strip())

@@ -1,7 +1,9 @@
-"""extrawest-ocpi (py_ocpi) as a partner CPO, with an in-memory store; run in its own venv.
+"""extrawest-ocpi (py_ocpi) as a partner CPO or eMSP, with an in-memory store; in its own venv.
 
-Usage: python server.py PORT TOKEN_A COUNTRY_CODE PARTY_ID
+Usage: python server.py PORT TOKEN_A COUNTRY_CODE PARTY_ID [cpo|emsp]
 Environment for py_ocpi is set before it is imported (its settings read the environment).
+As an eMSP it serves the Receivers py_ocpi has for that role (locations, tariffs, sessions,
+cdrs, hubclientinfo) and the tokens Sender; what is pushed to it lands in STORE["received"].
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from typing import Any
 
 PORT, TOKEN_A, COUNTRY_CODE, PARTY_ID = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+ROLE = sys.argv[5] if len(sys.argv) > 5 else "cpo"
 os.environ.update(
     OCPI_HOST=f"127.0.0.1:{PORT}",
     PROTOCOL="http",
@@ -36,6 +39,7 @@ STORE: dict[str, Any] = {
     "client": None,  # PlugPool's credentials and endpoints as we received them
     "tokens": {},  # "cc*pid*uid*type" -> Token
     "commands": [],  # (command, body) received
+    "received": {},  # as eMSP: module -> "cc*pid*id" -> the object pushed to us
     # Ids in lower case: it writes every CiString in lower case anyway (see the test's quirks).
     "locations": {
         "xw-loc": {
@@ -80,8 +84,8 @@ def _own_credentials(token: str) -> dict[str, Any]:
         "url": f"{BASE}/versions",
         "roles": [
             {
-                "role": "CPO",
-                "business_details": {"name": "Extrawest CPO"},
+                "role": ROLE.upper(),
+                "business_details": {"name": f"Extrawest {ROLE.upper()}"},
                 "party_id": PARTY_ID,
                 "country_code": COUNTRY_CODE,
             }
@@ -99,6 +103,16 @@ class MemoryAuthenticator(Authenticator):
         return [TOKEN_A]
 
 
+def _received_key(id: Any, kwargs: dict[str, Any]) -> str:
+    return f"{kwargs.get('country_code')}*{kwargs.get('party_id')}*{id}".lower()
+
+
+def _keep(module: ModuleID, key: str, data: dict) -> None:
+    """The latest object per key, and every push in order under "<module>_log"."""
+    STORE["received"].setdefault(module.value, {})[key] = _jsonable(data)
+    STORE["received"].setdefault(f"{module.value}_log", []).append(_jsonable(data))
+
+
 def _token_key(uid: Any, kwargs: dict[str, Any]) -> str:
     token_type = kwargs.get("token_type")
     token_type = getattr(token_type, "value", token_type)
@@ -110,6 +124,8 @@ class MemoryCrud(Crud):
     async def get(cls, module: ModuleID, role: RoleEnum, id: Any, *args: Any, **kwargs: Any) -> Any:
         if module == ModuleID.credentials_and_registration:
             return _own_credentials(kwargs.get("auth_token") or id)
+        if role == RoleEnum.emsp and module != ModuleID.tokens:
+            return STORE["received"].get(module.value, {}).get(_received_key(id, kwargs))
         if module == ModuleID.tokens:
             return STORE["tokens"].get(_token_key(id, kwargs))
         if module == ModuleID.locations:
@@ -137,6 +153,10 @@ class MemoryCrud(Crud):
             token_c = secrets.token_urlsafe(24)
             STORE["token_c"].append(token_c)
             return _own_credentials(token_c)
+        if role == RoleEnum.emsp and module != ModuleID.tokens:
+            # py_ocpi passes the auth token where the id goes: key by the object's own id.
+            _keep(module, _received_key(data.get("id"), kwargs), data)
+            return data
         if module == ModuleID.tokens:
             STORE["tokens"][_token_key(data["uid"], kwargs)] = data
             return data
@@ -148,6 +168,8 @@ class MemoryCrud(Crud):
     ) -> Any:
         if module == ModuleID.tokens:
             STORE["tokens"][_token_key(id, kwargs)] = data
+        elif role == RoleEnum.emsp:
+            _keep(module, _received_key(id, kwargs), data)
         return data
 
     @classmethod
@@ -189,16 +211,29 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-app = get_application(
-    version_numbers=[VersionNumber.v_2_2_1],
-    roles=[RoleEnum.cpo],
-    crud=MemoryCrud,
-    modules=[
+MODULES = {
+    "cpo": [
         ModuleID.credentials_and_registration,
         ModuleID.locations,
         ModuleID.tokens,
         ModuleID.commands,
     ],
+    "emsp": [
+        ModuleID.credentials_and_registration,
+        ModuleID.locations,
+        ModuleID.tariffs,
+        ModuleID.sessions,
+        ModuleID.cdrs,
+        ModuleID.tokens,
+        ModuleID.hub_client_info,
+    ],
+}
+
+app = get_application(
+    version_numbers=[VersionNumber.v_2_2_1],
+    roles=[RoleEnum(ROLE.upper())],
+    crud=MemoryCrud,
+    modules=MODULES[ROLE],
     authenticator=MemoryAuthenticator,
 )
 

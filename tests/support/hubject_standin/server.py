@@ -24,7 +24,7 @@ import requests
 from marshmallow import Schema, ValidationError
 
 from app.oicp import mapping
-from app.oicp.schemas import charging, evse, pricing
+from app.oicp.schemas import charging, evse, loading, pricing
 from app.oicp.schemas.charging import notification_schema
 from tests.support.hubject_standin import dataset
 
@@ -49,6 +49,7 @@ class World:
         self.size = 0  # EVSEs in the stand-in's own world
         self.changes: dict[int, tuple[str, datetime]] = {}
         self.emp_cdrs: list[dict[str, Any]] = []
+        self.broken: set[int] = set()  # EVSEs served with a record no schema accepts
         self.plugpool_base = ""
         self.client_cert: tuple[str, str] | None = None
         self.ca = ""
@@ -93,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
         return
 
     def _send(self, body: Any, status: int = 200) -> None:
-        data = orjson.dumps(body)
+        data = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)  # error messages by index
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -127,7 +128,8 @@ def _checked(
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(data, None) when the body validates, else (None, a refusing acknowledgement)."""
     try:
-        return schema.load(body), None
+        # PlugPool's schemas through their compiled fast path (marshmallow words any error).
+        return loading.load(type(schema), body), None
     except ValidationError as error:
         with world.lock:
             world.errors.append({"path": path, "messages": error.messages})
@@ -261,7 +263,14 @@ def pull_data(world: World, body: Any, query: dict[str, str], provider: str) -> 
         return _page(chosen, page, size, len(items))
     total = world.size
     indices = range(page * size, min((page + 1) * size, total))
-    return _page([dataset.record(i) for i in indices], page, size, total)
+    return _page([_served(world, i) for i in indices], page, size, total)
+
+
+def _served(world: World, index: int) -> dict[str, Any]:
+    record = dataset.record(index)
+    if index in world.broken:
+        record["Plugs"] = []  # at least one plug is required
+    return record
 
 
 def _page(content: list[dict[str, Any]], page: int, size: int, total: int) -> dict[str, Any]:
@@ -376,6 +385,7 @@ def configure(world: World, body: Any, _q: dict[str, str]) -> dict[str, Any]:
         for index in body.get("change", []):
             world.changes[int(index)] = (body.get("delta", "update"), datetime.now(UTC))
         world.emp_cdrs += body.get("emp_cdrs", [])
+        world.broken.update(int(index) for index in body.get("broken", []))
     return {"ok": True}
 
 
