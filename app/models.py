@@ -23,7 +23,7 @@ from app.inventory.models import (
     Location,
     Party,
 )
-from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule
+from app.ocpi.hub.models import HubMember, HubMessage, HubProxy, HubRule, HubState
 from app.ocpi.hubparty.models import HubParty, HubSettings
 from app.ocpi.models import (
     EmspBooking,
@@ -70,6 +70,7 @@ __all__ = [
     "HubProxy",
     "HubRule",
     "HubSettings",
+    "HubState",
     "LedgerEntry",
     "Location",
     "LoginAttempt",

@@ -14,6 +14,11 @@
    changes x parties deliveries has reached the farm. fanout_seconds runs from the first
    broadcast request to the farm's last receipt.
 
+CPU per operation holds when the machine is shared (wall-clock figures do not): *_cpu_ms are
+user + system CPU of the servers (hub and CPO gunicorn trees, the database's server processes
+for the scratch database) per request; cpu_ratio = routed / direct. delivery_cpu_ms is the
+delivery processes' CPU per delivery, broadcast_accept_cpu_ms the hub's per broadcast.
+
 The last line is one JSON object. The scratch database is dropped at the end.
 """
 
@@ -34,6 +39,7 @@ from typing import Any
 import requests
 
 from bench.ocpi_pull import _free_port, _percentile, gunicorn, load_locations, scratch_database
+from bench.search import _backends, _cpu_seconds, _process_tree
 
 LOCATION = "L0000001"
 EVSE = "E0000001"
@@ -174,6 +180,29 @@ def _timed(session: requests.Session, url: str, headers: dict[str, str]) -> floa
     return elapsed
 
 
+class CpuMeter:
+    """CPU seconds spent by the servers (process trees) and the scratch database's backends."""
+
+    def __init__(self, pg_url: str, *servers: Any) -> None:
+        self.pg_url = pg_url
+        self.servers = servers
+
+    def pids(self) -> dict[str, list[int]]:
+        found = {f"server{n}": _process_tree(s.pid) for n, s in enumerate(self.servers)}
+        return {**found, "db": _backends(self.pg_url)}
+
+    def read(self, pids: dict[str, list[int]]) -> dict[str, float]:
+        return {name: _cpu_seconds(group) for name, group in pids.items()}
+
+    def spent(self, work: Any) -> tuple[Any, dict[str, float]]:
+        """Run work(); return its result and the CPU seconds each group spent meanwhile."""
+        pids = self.pids()
+        before = self.read(pids)
+        result = work()
+        after = self.read(pids)
+        return result, {name: after[name] - before[name] for name in before}
+
+
 def compare(
     hub_base: str,
     cpo_base: str,
@@ -181,8 +210,10 @@ def compare(
     rounds: int,
     per_round: int,
     concurrency: int,
+    meter: CpuMeter,
 ) -> dict[str, Any]:
-    """Routed and direct GETs, interleaved by round; return timings and routed throughput."""
+    """Routed and direct GETs, interleaved by round; return timings, routed throughput and the
+    servers' CPU seconds per kind (meter's server0 = the hub)."""
     routed_url = f"{hub_base}/ocpi/hub/2.2.1/sender/locations/{LOCATION}"
     direct_url = f"{cpo_base}/ocpi/cpo/2.2.1/locations/{LOCATION}"
     routed_headers = {
@@ -216,13 +247,22 @@ def compare(
     routed: list[float] = []
     direct: list[float] = []
     routed_seconds = 0.0
+    cpu = {"routed": 0.0, "direct": 0.0, "hub": 0.0}
     for _ in range(rounds):
-        timings, _seconds = batch(direct_url, direct_headers)
+        (timings, _seconds), spent = meter.spent(lambda: batch(direct_url, direct_headers))
         direct += timings
-        timings, seconds = batch(routed_url, routed_headers)
+        cpu["direct"] += sum(spent.values())
+        (timings, seconds), spent = meter.spent(lambda: batch(routed_url, routed_headers))
         routed += timings
         routed_seconds += seconds
-    return {"routed": routed, "direct": direct, "routed_rps": len(routed) / routed_seconds}
+        cpu["routed"] += sum(spent.values())
+        cpu["hub"] += spent["server0"]
+    return {
+        "routed": routed,
+        "direct": direct,
+        "routed_rps": len(routed) / routed_seconds,
+        "cpu": cpu,
+    }
 
 
 def _deliver_worker(url: str, ready: Any, stop: Any) -> None:
@@ -246,6 +286,7 @@ def fanout(
     changes: int,
     parties: int,
     workers: int,
+    meter: CpuMeter,
 ) -> dict[str, float]:
     """Broadcast `changes` EVSE status PATCHes; time until the farm got every delivery."""
     headers = {
@@ -289,16 +330,22 @@ def fanout(
             raise SystemExit(f"broadcast refused: {reply.text}")
         return (time.perf_counter() - started) * 1000
 
+    def accept_all() -> list[float]:
+        with ThreadPoolExecutor(8) as sender:
+            return list(sender.map(send, range(changes)))
+
+    delivering = [p.pid for p in pool]
+    delivery_cpu = _cpu_seconds(delivering)
     started_wall = time.time()
     started = time.perf_counter()
-    with ThreadPoolExecutor(8) as sender:
-        accept = list(sender.map(send, range(changes)))
+    accept, accept_cpu = meter.spent(accept_all)
     accepted = time.perf_counter() - started
     deadline = time.monotonic() + 600
     state = _farm_state(farm_port)
     while state["count"] < expected and time.monotonic() < deadline:
         time.sleep(0.2)
         state = _farm_state(farm_port)
+    delivery_cpu = _cpu_seconds(delivering) - delivery_cpu
     stop.set()
     for process in pool:
         process.join(30)
@@ -308,6 +355,8 @@ def fanout(
         "fanout_seconds": state["last"] - started_wall,
         "broadcast_accept_seconds": accepted,
         "broadcast_accept_p99_ms": _percentile(accept, 0.99),
+        "broadcast_accept_cpu_ms": accept_cpu["server0"] * 1000 / changes,
+        "delivery_cpu_ms": delivery_cpu * 1000 / (changes * parties),
         "deliveries": changes * parties,
     }
 
@@ -338,10 +387,11 @@ def main() -> None:
         load_locations(db_url, 1)
         cpo = gunicorn(db_url, cpo_port, args.workers, args.threads)
         hub = gunicorn(db_url, hub_port, args.workers, args.threads)
-        with cpo, hub:
+        with cpo as cpo_process, hub as hub_process:
+            meter = CpuMeter(url, hub_process, cpo_process)
             print("routed vs direct ...", file=sys.stderr)
             timings = compare(
-                hub_base, cpo_base, tokens, args.rounds, args.per_round, args.concurrency
+                hub_base, cpo_base, tokens, args.rounds, args.per_round, args.concurrency, meter
             )
             print("broadcast fan-out ...", file=sys.stderr)
             spread = fanout(
@@ -352,6 +402,7 @@ def main() -> None:
                 args.changes,
                 args.parties,
                 args.delivery_workers,
+                meter,
             )
     farm.terminate()
     routed, direct = timings["routed"], timings["direct"]
@@ -368,11 +419,17 @@ def main() -> None:
         "ratio_p50": round(_percentile(routed, 0.50) / _percentile(direct, 0.50), 2),
         "ratio_p99": round(_percentile(routed, 0.99) / _percentile(direct, 0.99), 2),
         "routed_rps": round(timings["routed_rps"], 1),
+        "routed_cpu_ms": round(timings["cpu"]["routed"] * 1000 / len(routed), 2),
+        "direct_cpu_ms": round(timings["cpu"]["direct"] * 1000 / len(direct), 2),
+        "hub_cpu_ms": round(timings["cpu"]["hub"] * 1000 / len(routed), 2),
+        "cpu_ratio": round(timings["cpu"]["routed"] / timings["cpu"]["direct"], 2),
         "fanout_seconds": round(spread["fanout_seconds"], 2),
         "deliveries": spread["deliveries"],
         "deliveries_per_s": round(spread["deliveries"] / spread["fanout_seconds"]),
         "broadcast_accept_seconds": round(spread["broadcast_accept_seconds"], 2),
         "broadcast_accept_p99_ms": round(spread["broadcast_accept_p99_ms"], 2),
+        "broadcast_accept_cpu_ms": round(spread["broadcast_accept_cpu_ms"], 2),
+        "delivery_cpu_ms": round(spread["delivery_cpu_ms"], 3),
     }
     print(json.dumps(figures))
 

@@ -114,8 +114,6 @@ HUB_DELIVERY_WORKERS = 16
 HUB_DELIVERY_BATCH = 2000
 HUB_CHECK_INTERVAL = 300.0
 HUB_MESSAGE_RETENTION_DAYS = 90
-# Seconds a process may route with its snapshot of parties, statuses and rules (0: none).
-HUB_ROUTING_CACHE_SECONDS = 2.0
 
 # PlugPool as eMSP (drivers on partner networks): the card hold placed before START_SESSION
 # (minor units of the charger's tariff currency), PlugPool's roaming fee added to each CDR

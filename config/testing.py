@@ -9,4 +9,3 @@ PUBLIC_BASE_URL = "http://localhost"
 # OCPI peers in tests run on loopback over plain HTTP.
 OCPI_ALLOW_INSECURE_URLS = True
 OCPI_GET_RETRIES = 0
-HUB_ROUTING_CACHE_SECONDS = 0.0  # every request sees the test's own rows

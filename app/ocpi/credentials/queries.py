@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core.security import digest_token, same_secret
@@ -14,13 +16,7 @@ from app.ocpi.models import OcpiPartner, PartnerRole
 def partner_for_token(token: str, raw: bool) -> tuple[OcpiPartner, str] | None:
     """The partner presenting token and its kind ("A" or "C"); raw tokens only if allowed."""
     digest = digest_token(token)
-    query = (
-        select(OcpiPartner)
-        .where(or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest))
-        # Every receiver checks the caller's parties: loaded in the same round trip.
-        .options(joinedload(OcpiPartner.roles))
-    )
-    partner = db.session.scalars(query).unique().first()
+    partner = db.session.scalars(_by_token(), {"digest": digest}).unique().first()
     if partner is None or (raw and not partner.raw_tokens):
         return None
     if partner.token_in_digest and same_secret(partner.token_in_digest, digest):
@@ -28,6 +24,18 @@ def partner_for_token(token: str, raw: bool) -> tuple[OcpiPartner, str] | None:
     if partner.token_a_digest and same_secret(partner.token_a_digest, digest):
         return partner, "A"
     return None
+
+
+@functools.cache
+def _by_token() -> Select[tuple[OcpiPartner]]:
+    # Built once: every OCPI request runs it, and a constant statement's cache key is memoised.
+    digest = bindparam("digest")
+    return (
+        select(OcpiPartner)
+        .where(or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest))
+        # Every receiver checks the caller's parties: loaded in the same round trip.
+        .options(joinedload(OcpiPartner.roles))
+    )
 
 
 def partner_by_name(name: str) -> OcpiPartner | None:

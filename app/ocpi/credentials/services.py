@@ -276,7 +276,7 @@ def _store_registration(
     if partner.hub_member:
         # The hub routes for its parties: no sync or pull of PlugPool's own roles with them.
         db.session.flush()
-        hub_status.connected(partner)
+        hub_status.registered(partner)
         return
     if first:
         db.session.flush()

@@ -36,7 +36,8 @@ def broadcast(
         raise errors.InvalidParameters("A broadcast push goes to a receiver interface")
     audience = _audience(sender, sender_party)
     receivers = _receivers(request, audience, sender, routes)
-    delivery.enqueue([_delivery(request, sender_party, r, audience) for r in receivers])
+    body = _Bodies(request)
+    delivery.enqueue([_delivery(request, sender_party, r, audience, body) for r in receivers])
     messages.record(
         kind="broadcast",
         method=request.method,
@@ -82,6 +83,7 @@ def _delivery(
     sender_party: tuple[str, str],
     receiver: Member,
     audience: frozenset[str],
+    bodies: _Bodies,
 ) -> dict[str, Any]:
     url = (receiver.endpoint(request.module, "RECEIVER") or "").rstrip("/") + request.path
     if request.args:
@@ -95,7 +97,7 @@ def _delivery(
         "sender_partner_id": request.sender.id,
         "method": request.method,
         "url": url,
-        "body": _body(request, receiver),
+        "body": bodies.for_version(receiver.version),
         "module": request.module,
         "kind": "broadcast",
         "from": "".join(hub_party()),
@@ -105,14 +107,23 @@ def _delivery(
     }
 
 
-def _body(request: HubRequest, receiver: Member) -> str | None:
-    if not request.body:
-        return None
-    text = request.body.decode()
-    if receiver.version == request.version:
-        return text
-    try:
-        data = json_loads(text)
-    except ValueError:
-        return text
-    return json_dumps(bridge.convert(data, request.version, receiver.version))
+class _Bodies:
+    """The push's body per receiving version: as it came, or converted once per version."""
+
+    def __init__(self, request: HubRequest) -> None:
+        self.request = request
+        self.text = request.body.decode() if request.body else None
+        self.converted: dict[str, str] = {}
+
+    def for_version(self, version: str) -> str | None:
+        if self.text is None or version == self.request.version:
+            return self.text
+        if version not in self.converted:
+            try:
+                data = json_loads(self.text)
+            except ValueError:
+                return self.text
+            self.converted[version] = json_dumps(
+                bridge.convert(data, self.request.version, version)
+            )
+        return self.converted[version]

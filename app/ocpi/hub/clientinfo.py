@@ -124,7 +124,8 @@ def check_members() -> dict[str, int]:
 
             counts["offline"] += 1
             status.offline(partner)
-    db.session.commit()
+        # Each party's outcome on its own: a status change holds the routing version's row.
+        db.session.commit()
     return counts
 
 

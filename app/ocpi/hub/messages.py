@@ -1,4 +1,11 @@
-"""The hub's message log: metadata of each routed message (never a body), and its retention."""
+"""The hub's message log: metadata of each routed message (never a body), and its retention.
+
+A row is one Core INSERT in the caller's transaction (no ORM object: it is on every routed
+request's path). A transaction holding nothing else is committed without waiting for the disk
+(`commit_log`): after a crash the last fraction of a second of log rows can be missing, which a
+metadata log can afford; what another party relies on (outbox, proxied URLs, statuses) is
+committed durably.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, text
 
 from app.core.clock import utcnow
 from app.extensions import db
@@ -18,9 +25,20 @@ def party_code(party: tuple[str, str] | None) -> str | None:
     return "".join(party) if party else None
 
 
+_INSERT = insert(HubMessage.__table__)  # Core: no ORM bulk bookkeeping
+_NO_WAIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
 def record(**fields: Any) -> None:
-    """Add one message's metadata to the session (committed with the caller's work)."""
-    db.session.add(HubMessage(created_at=utcnow(), **fields))
+    """Write one message's metadata in the caller's transaction (committed with its work)."""
+    db.session.execute(_INSERT, {"created_at": utcnow(), **fields})
+
+
+def commit_log() -> None:
+    """Commit a transaction that holds log metadata only, without waiting for the disk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_NO_WAIT)
+    db.session.commit()
 
 
 def purge() -> int:

@@ -37,6 +37,19 @@ class HubMember(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class HubState(Base):
+    """One row: the version of the routing data (parties, statuses, rules).
+
+    Every change to what routing reads sets a new random `routing_version` in the change's own
+    transaction; each process keeps its routing table until the version it reads differs.
+    """
+
+    __tablename__ = "hub_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routing_version: Mapped[str] = mapped_column(String(32))
+
+
 class RuleKind(StrEnum):
     ALLOW = "allow"
     DENY = "deny"

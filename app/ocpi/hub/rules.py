@@ -31,16 +31,16 @@ def add_rule(partner: OcpiPartner, kind: str, party: str) -> HubRule:
     _delete(partner, country_code, party_id)
     rule = HubRule(partner_id=partner.id, kind=kind, country_code=country_code, party_id=party_id)
     db.session.add(rule)
+    table.changed()
     db.session.commit()
-    table.invalidate()
     return rule
 
 
 def remove_rules(partner: OcpiPartner, party: str) -> None:
     """Take a counter-party off both of the partner's lists."""
     _delete(partner, *parse_party(party))
+    table.changed()
     db.session.commit()
-    table.invalidate()
 
 
 def _delete(partner: OcpiPartner, country_code: str, party_id: str) -> None:

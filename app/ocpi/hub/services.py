@@ -10,6 +10,7 @@ headers in the answer are swapped for hub URLs. Hub failures answer 4001-4004, a
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from app.ocpi.hub.table import Member
 from app.ocpi.models import OcpiPartner
 
 RESPONSE_URL_MODULES = frozenset({"commands", "chargingprofiles"})
+STATUS_CODE = re.compile(rb'"status_code"\s*:\s*(-?\d+)\s*[,}]')
 PASSED_HEADERS = ("X-Total-Count", "X-Limit")
 
 
@@ -47,6 +49,7 @@ class HubRequest:
     body: bytes
     headers: Mapping[str, str]
     started: float = field(default_factory=time.perf_counter)
+    proxied: bool = False  # a hub URL was written for it: its transaction is committed durably
 
     def party(self, side: str) -> tuple[str, str] | None:
         """The OCPI-from or OCPI-to party of the request, upper case; None when absent."""
@@ -79,7 +82,7 @@ def route(request: HubRequest) -> HubReply | Response:
     routes = table.table()
     sender = routes.members.get(request.sender.id)
     if sender is None:  # registered since the table was built here
-        table.invalidate()
+        table.forget()
         routes = table.table()
         sender = routes.members[request.sender.id]
     sender_party = _sender_party(request, sender)
@@ -136,7 +139,7 @@ def _refuse(
 ) -> Any:
     """Log the refusal and raise it (answered as an OCPI envelope)."""
     _log(request, sender_party, receiver, to, None, error.status_code, error.http_status)
-    db.session.commit()
+    messages.commit_log()
     raise error
 
 
@@ -156,7 +159,7 @@ def forward(
     except errors.PartnerTimeout:
         error: errors.OcpiError = errors.ReceiverTimeout()
         _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None)
-        db.session.commit()
+        _commit(request)
         raise error from None
     except errors.PartnerCallFailed:
         partner = db.session.get(OcpiPartner, receiver.id)
@@ -169,8 +172,16 @@ def forward(
     answer = _answer(request, receiver, reply, sender_party, to)
     code = _status_code(reply.body)
     _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status)
-    db.session.commit()
+    _commit(request)
     return answer
+
+
+def _commit(request: HubRequest) -> None:
+    # Hub URLs handed out must survive a crash; a transaction of log metadata need not wait.
+    if request.proxied:
+        db.session.commit()
+    else:
+        messages.commit_log()
 
 
 def _client(receiver: Member) -> OcpiClient:
@@ -216,15 +227,16 @@ def _outgoing(request: HubRequest, receiver: Member) -> tuple[bytes | None, list
 
 def _callback_url(request: HubRequest, receiver: Member, original: str) -> str:
     """A hub URL the receiver posts the result to; the hub forwards it to `original`."""
-    proxy = _proxy("callback", request.module, receiver.id, request.sender.id, original)
+    proxy = _proxy(request, "callback", receiver.id, request.sender.id, original)
     return f"{hub_base_url()}/{receiver.version}/callback/{proxy.id}"
 
 
-def _proxy(kind: str, module: str, owner_id: int, target_id: int, url: str) -> HubProxy:
+def _proxy(request: HubRequest, kind: str, owner_id: int, target_id: int, url: str) -> HubProxy:
+    request.proxied = True
     proxy = HubProxy(
         id=uuid.uuid4().hex,
         kind=kind,
-        module=module,
+        module=request.module,
         owner_partner_id=owner_id,
         target_partner_id=target_id,
         url=url,
@@ -276,7 +288,7 @@ def _proxied_link(request: HubRequest, receiver: Member, link: str) -> str:
 
 
 def _page_url(request: HubRequest, receiver: Member, url: str) -> str:
-    proxy = _proxy("page", request.module, request.sender.id, receiver.id, url)
+    proxy = _proxy(request, "page", request.sender.id, receiver.id, url)
     return f"{hub_base_url()}/{request.version}/page/{proxy.id}"
 
 
@@ -288,6 +300,11 @@ def _json(body: bytes) -> Any:
 
 
 def _status_code(body: bytes) -> int | None:
+    """The envelope's status_code, for the log; a body with one `"status_code"` is not parsed
+    (a page of objects can be megabytes), only one with several (a nested one) is."""
+    if body.count(b'"status_code"') == 1:
+        found = STATUS_CODE.search(body)
+        return int(found.group(1)) if found else None
     data = _json(body)
     code = data.get("status_code") if isinstance(data, dict) else None
     return code if isinstance(code, int) else None

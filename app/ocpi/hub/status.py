@@ -38,10 +38,10 @@ def set_status(partner: OcpiPartner, status: ConnectionStatus) -> bool:
     row = member(partner)
     if row.status == status.value:
         return False
+    table.changed()  # first: every status change locks the version row before a member row
     row.status = status.value
     row.status_changed_at = utcnow()
     db.session.flush()
-    table.invalidate()
     clientinfo.announce(partner, row)
     return True
 
@@ -51,9 +51,14 @@ def planned(partner: OcpiPartner) -> None:
     set_status(partner, ConnectionStatus.PLANNED)
 
 
+def registered(partner: OcpiPartner) -> None:
+    """Credentials exchanged or updated: its roles, endpoints or version may have changed."""
+    table.changed()
+    connected(partner)
+
+
 def connected(partner: OcpiPartner) -> None:
     """Registered or reachable again (an operator's suspension holds until resumed)."""
-    table.invalidate()  # endpoints or version may have changed (PUT credentials)
     if not member(partner).suspended:
         set_status(partner, ConnectionStatus.CONNECTED)
 
@@ -66,6 +71,7 @@ def offline(partner: OcpiPartner) -> None:
 
 def suspended(partner: OcpiPartner) -> None:
     """Unregistered: it will not connect any more."""
+    table.changed()  # it leaves the table even if its status was SUSPENDED already
     set_status(partner, ConnectionStatus.SUSPENDED)
 
 
@@ -86,20 +92,23 @@ def seen(partner: OcpiPartner, known_status: str | None = None) -> None:
     _written[partner.id] = clock
     if row.status == ConnectionStatus.OFFLINE.value:
         set_status(partner, ConnectionStatus.CONNECTED)
+    # Committed on its own: no member row stays locked while the request is forwarded, and
+    # a status change does not wait on the request's log commit (which may skip the disk).
+    db.session.commit()
 
 
 def suspend(partner: OcpiPartner) -> None:
     """The operator suspends the party: nothing is routed to or from it until resumed."""
+    table.changed()
     member(partner).suspended = True
-    table.invalidate()
     set_status(partner, ConnectionStatus.SUSPENDED)
     db.session.commit()
 
 
 def resume(partner: OcpiPartner) -> None:
     """The operator lifts a suspension."""
+    table.changed()
     member(partner).suspended = False
-    table.invalidate()
-    registered = partner.status == "REGISTERED"
-    set_status(partner, ConnectionStatus.CONNECTED if registered else ConnectionStatus.PLANNED)
+    done = partner.status == "REGISTERED"
+    set_status(partner, ConnectionStatus.CONNECTED if done else ConnectionStatus.PLANNED)
     db.session.commit()

@@ -1,19 +1,19 @@
 """The routing table: each process's snapshot of the hub's parties, statuses and rules.
 
 Routing a request reads no party rows: the table answers who holds a party, its endpoints,
-status and rules. It is rebuilt when older than HUB_ROUTING_CACHE_SECONDS (0: on every use,
-the testing profile) and at once after a change made in this process; other processes see a
-change (a suspension, a rule, a new party) within that many seconds.
+status and rules. A request reads one value, the routing version (hub_state), and the table is
+rebuilt when it differs from the version the table was built at. Every change to what routing
+reads (`changed()`: a suspension, a rule, a status, a registration) writes a new version in its
+own transaction, so every process routes by it from the moment it commits.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+import uuid
 from dataclasses import dataclass, field
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -38,9 +38,14 @@ class Member:
     allow: frozenset[Party] = field(default_factory=frozenset)
     deny: frozenset[Party] = field(default_factory=frozenset)
 
-    @property
-    def parties(self) -> list[Party]:
-        return sorted({(cc, pid) for role, cc, pid in self.roles if role != HUB_ROLE})
+    # Derived once (a broadcast checks every member's rules against every other's).
+    parties: list[Party] = field(init=False)
+    party_set: frozenset[Party] = field(init=False)
+
+    def __post_init__(self) -> None:
+        own = {(cc, pid) for role, cc, pid in self.roles if role != HUB_ROLE}
+        object.__setattr__(self, "parties", sorted(own))
+        object.__setattr__(self, "party_set", frozenset(own))
 
     @property
     def connected(self) -> bool:
@@ -51,7 +56,7 @@ class Member:
 
     def allows(self, other: Member) -> bool:
         """This party's rules let it talk to the other platform."""
-        theirs = set(other.parties)
+        theirs = other.party_set
         if theirs & self.deny:
             return False
         return not self.allow or bool(theirs & self.allow)
@@ -66,7 +71,7 @@ def pair_allowed(sender: Member, receiver: Member) -> bool:
 class Table:
     members: dict[int, Member]
     by_party: dict[Party, Member]
-    built: float
+    version: str | None  # the routing version it was built at (None: not to be reused)
 
     def holder(self, party: Party) -> Member | None:
         return self.by_party.get(party)
@@ -77,27 +82,49 @@ class Table:
 
 _lock = threading.Lock()
 _cached: Table | None = None
+_VERSION = text("SELECT routing_version FROM hub_state WHERE id = 1")
+# Same text on PostgreSQL and SQLite: one row, created by the first change if missing.
+_SET_VERSION = text(
+    "INSERT INTO hub_state (id, routing_version) VALUES (1, :version) "
+    "ON CONFLICT (id) DO UPDATE SET routing_version = excluded.routing_version"
+)
 
 
 def table() -> Table:
-    """The current table (rebuilt when stale)."""
+    """The current table: the cached one while the routing version is unchanged."""
     global _cached
-    ttl = current_app.config["HUB_ROUTING_CACHE_SECONDS"]
+    # Read before the rows: a table is never labelled with a version newer than its rows.
+    version = db.session.execute(_VERSION).scalar()
     current = _cached
-    if current is not None and ttl > 0 and time.monotonic() - current.built < ttl:
+    if current is not None and version is not None and current.version == version:
         return current
     with _lock:
-        _cached = _build()
-        return _cached
+        current = _cached
+        if current is not None and version is not None and current.version == version:
+            return current
+        built = _build(version)
+        _cached = built
+        return built
 
 
-def invalidate() -> None:
-    """Forget the table after a change made here (the next request rebuilds it)."""
+def changed() -> None:
+    """Note a change to routing data in the caller's transaction: every process rebuilds its
+    table once the transaction commits (and this one at its next use)."""
+    global _cached
+    # Not flushing the caller's pending rows first: changes lock the version row before any
+    # member row, so two of them never wait on each other crosswise.
+    with db.session.no_autoflush:
+        db.session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
+    _cached = None
+
+
+def forget() -> None:
+    """Drop this process's table (the next use rebuilds it), e.g. for a party not in it yet."""
     global _cached
     _cached = None
 
 
-def _build() -> Table:
+def _build(version: str | None) -> Table:
     partners = db.session.scalars(
         select(OcpiPartner)
         .options(selectinload(OcpiPartner.roles), selectinload(OcpiPartner.endpoints))
@@ -138,4 +165,4 @@ def _build() -> Table:
         members[partner.id] = member
         for party in member.parties:
             by_party.setdefault(party, member)
-    return Table(members, by_party, time.monotonic())
+    return Table(members, by_party, version)

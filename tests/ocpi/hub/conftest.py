@@ -11,6 +11,7 @@ import pytest
 
 from app.core.security import digest_token, new_token
 from app.extensions import db as _db
+from app.ocpi.hub import table
 from app.ocpi.hub.models import ConnectionStatus, HubMember
 from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from tests.ocpi.hub.party import Party, start_party
@@ -28,49 +29,58 @@ def parties() -> Iterator[list[Party]]:
         party.stop()
 
 
+def add_party(
+    server: Party,
+    role: str = "CPO",
+    country_code: str = "NL",
+    party_id: str | None = None,
+    version: str = "2.2.1",
+    modules: tuple[str, ...] = MODULES,
+    status: ConnectionStatus = ConnectionStatus.CONNECTED,
+) -> tuple[OcpiPartner, str]:
+    """Write a registered party on the hub whose endpoints are at `server` (flushed, not
+    committed): (partner row, the token it uses with the hub)."""
+    token = new_token()
+    party_id = party_id or uuid.uuid4().hex[:3].upper()
+    partner = OcpiPartner(
+        name=f"{role}-{party_id}",
+        status=PartnerStatus.REGISTERED.value,
+        token_in_digest=digest_token(token),
+        token_out=f"to-{party_id}",
+        versions_url=server.url("versions"),
+        version=version,
+        hub_member=True,
+    )
+    partner.roles.append(
+        PartnerRole(
+            role=role,
+            country_code=country_code,
+            party_id=party_id,
+            business_details={"name": party_id},
+        )
+    )
+    for module in modules:
+        for interface in ("SENDER", "RECEIVER"):
+            url = server.url(f"{interface.lower()}/{version}/{module}")
+            partner.endpoints.append(
+                PartnerEndpoint(version=version, identifier=module, role=interface, url=url)
+            )
+    _db.session.add(partner)
+    _db.session.flush()
+    _db.session.add(HubMember(partner_id=partner.id, status=status.value, suspended=False))
+    _db.session.flush()
+    table.changed()  # rows written here, not by the registration that would say so
+    return partner, token
+
+
 @pytest.fixture
 def make_party(db: Any, parties: list[Party]) -> Callable[..., tuple[OcpiPartner, str, Party]]:
     """A party on the hub: (partner row, the token it uses with the hub, its server)."""
 
-    def make(
-        role: str = "CPO",
-        country_code: str = "NL",
-        party_id: str | None = None,
-        version: str = "2.2.1",
-        modules: tuple[str, ...] = MODULES,
-        status: ConnectionStatus = ConnectionStatus.CONNECTED,
-    ) -> tuple[OcpiPartner, str, Party]:
+    def make(**kwargs: Any) -> tuple[OcpiPartner, str, Party]:
         server = start_party()
         parties.append(server)
-        token = new_token()
-        party_id = party_id or uuid.uuid4().hex[:3].upper()
-        partner = OcpiPartner(
-            name=f"{role}-{party_id}",
-            status=PartnerStatus.REGISTERED.value,
-            token_in_digest=digest_token(token),
-            token_out=f"to-{party_id}",
-            versions_url=server.url("versions"),
-            version=version,
-            hub_member=True,
-        )
-        partner.roles.append(
-            PartnerRole(
-                role=role,
-                country_code=country_code,
-                party_id=party_id,
-                business_details={"name": party_id},
-            )
-        )
-        for module in modules:
-            for interface in ("SENDER", "RECEIVER"):
-                url = server.url(f"{interface.lower()}/{version}/{module}")
-                partner.endpoints.append(
-                    PartnerEndpoint(version=version, identifier=module, role=interface, url=url)
-                )
-        _db.session.add(partner)
-        _db.session.flush()
-        _db.session.add(HubMember(partner_id=partner.id, status=status.value, suspended=False))
-        _db.session.flush()
+        partner, token = add_party(server, **kwargs)
         return partner, token, server
 
     return make

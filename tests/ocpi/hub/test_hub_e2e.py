@@ -14,8 +14,6 @@ routing (no OCPI-to), which it answers for pushes as a broadcast and for GETs as
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from app import create_app
 from app.charging.models import Cdr, ChargingSession
 from app.core import outbox
 from app.extensions import db
@@ -41,54 +38,13 @@ from app.ocpi.tasks import deliver_outbox, run_commands
 from app.tariffs.models import Tariff
 from tests.charging.support import db_gateway, eventually, read, seed_site
 from tests.gateway.support import PASSWORD, run
+from tests.ocpi.hub.serve import Instance
 from tests.ocpi.peer import EmspPeer
 from tests.ocpi.test_tokens_receiver import token_body
 
-ROOT = Path(__file__).resolve().parents[3]
 UID = "RFID-HUB-1"
 EMSP_TO_CPO = {"OCPI-to-country-code": "NL", "OCPI-to-party-id": "PLG"}
 EMSP_TO_HUB = {"OCPI-to-country-code": "NL", "OCPI-to-party-id": "HUB"}
-
-
-class Instance:
-    """A PlugPool process on a free port, and an app on the same database for its CLI and jobs."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.ocpi.hub.serve", database_url],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-        )
-        line = self.process.stdout.readline() if self.process.stdout else ""
-        assert line.startswith("PORT "), f"instance did not start: {log.read_text()}"
-        self.base = f"http://127.0.0.1:{int(line.split()[1])}"
-        self.app = create_app(
-            "testing", {"DATABASE_URL": database_url, "PUBLIC_BASE_URL": self.base}
-        )
-
-    def url(self, path: str) -> str:
-        return f"{self.base}/ocpi/{path}"
-
-    def cli(self, *args: str) -> str:
-        result = self.app.test_cli_runner().invoke(args=list(args))
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    def job(self, work: Any) -> Any:
-        with self.app.app_context():
-            return work()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.log.close()
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _empty(app: Any) -> None:
