@@ -240,9 +240,9 @@ class RedisBus:
         self.node_id = node_id or new_node_id()
         self.presence_ttl = presence_ttl
         self._redis = aioredis.Redis.from_url(url, decode_responses=True)
-        self._blocking = aioredis.Redis.from_url(
-            url, decode_responses=True
-        )  # BLPOP holds a connection
+        # BLPOP holds a connection, and waits longer than redis-py's default 5 s socket
+        # timeout: the command's own timeout bounds it.
+        self._blocking = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=None)
         self._refresh_script = self._redis.register_script(_REFRESH_IF_MINE)
         self._delete_script = self._redis.register_script(_DELETE_IF_MINE)
         self._claim_script = self._redis.register_script(_CLAIM)
@@ -374,6 +374,9 @@ class RedisCommandClient:
     def __init__(self, url: str, *, keys: RedisKeys | None = None) -> None:
         self.keys = keys or RedisKeys()
         self._redis = redis.Redis.from_url(url, decode_responses=True)
+        # The reply wait outlasts redis-py's default 5 s socket timeout (which would raise a
+        # redis TimeoutError, not CommandTimeout): BLPOP's own timeout bounds it.
+        self._blocking = redis.Redis.from_url(url, decode_responses=True, socket_timeout=None)
 
     def send_command(
         self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
@@ -384,11 +387,12 @@ class RedisCommandClient:
             raise StationOffline(f"{station_id} is not connected to any gateway node")
         correlation_id, request = command_request(station_id, command, timeout)
         self._redis.rpush(self.keys.queue(str(node)), request)
-        reply = self._redis.blpop([self.keys.reply(correlation_id)], timeout=timeout)
+        reply = self._blocking.blpop([self.keys.reply(correlation_id)], timeout=timeout)
         if reply is None:
             raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
         return decode_reply(reply[1])  # type: ignore[index]
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         self._redis.close()
+        self._blocking.close()

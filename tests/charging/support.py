@@ -269,3 +269,42 @@ async def eventually(check: Callable[[], T], timeout: float = DEADLINE) -> T:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Committed demo data for many chargers: one listing, `count` stations, one driver."""
+
+    station_ids: list[str]
+    driver_token: str
+
+
+def seed_fleet(app: Flask, count: int, prefix: str = "FL", password_hash: str = _HASH) -> Fleet:
+    """Create and commit `count` approved stations (one EVSE each) at one listing, a driver."""
+    with app.app_context():
+        party = _own_party(app)
+        owner = User(email=f"{prefix}-owner@example.test", password_hash=_HASH, name="Owner")
+        owner.role = Role.OWNER.value
+        driver = User(email=f"{prefix}-driver@example.test", password_hash=_HASH, name="Driver")
+        db.session.add_all([owner, driver])
+        tariff = Tariff(
+            country_code=party.country_code,
+            party_id=party.party_id,
+            ocpi_id=f"{prefix}-T1",
+            currency="EUR",
+            elements=[{"price_components": [ENERGY_COMPONENT]}],
+        )
+        db.session.add(tariff)
+        db.session.flush()
+        location = _location(party, owner, prefix)
+        db.session.add(location)
+        ids = [f"{prefix}{index:05d}" for index in range(count)]
+        for station_id in ids:
+            station = ChargeStation(
+                station_id=station_id, password_hash=password_hash, location=location
+            )
+            db.session.add(_evse(location, station, tariff, station_id, ["RESERVABLE"]))
+        db.session.flush()
+        link = new_driver_token(driver.id, party, uid=f"{prefix}-DRIVER")
+        db.session.commit()
+        return Fleet(ids, link.uid)
