@@ -25,7 +25,13 @@ from app.gateway.bus import RedisCommandClient, RedisKeys
 from app.gateway.errors import GatewayError
 from tests.charging.support import seed_fleet
 from tests.gateway.support import PASSWORD, run
-from tests.support.cluster import REDIS_URL, ChargerFleet, audit, running_cluster
+from tests.support.cluster import (
+    FLEET_KEY_HASH,
+    REDIS_URL,
+    ChargerFleet,
+    audit,
+    running_cluster,
+)
 
 CHARGERS = int(os.environ.get("FAILOVER_CHARGERS", "100"))
 IDLE_SHARE = 10  # one charger in ten stays idle, for the remote starts during the switch
@@ -35,7 +41,7 @@ IDLE_SHARE = 10  # one charger in ten stays idle, for the remote starts during t
 def test_gateway_node_killed_mid_transaction_loses_and_double_counts_nothing(
     app: Flask, database_url: str, committed_db: Any, tmp_path: Path
 ) -> None:
-    fleet_data = seed_fleet(app, CHARGERS)
+    fleet_data = seed_fleet(app, CHARGERS, password_hash=FLEET_KEY_HASH)
     idle = fleet_data.station_ids[::IDLE_SHARE]
     meter_interval = max(1.0, CHARGERS / 100)  # ~100 meter values a second in all
 

@@ -571,15 +571,25 @@ async def simulate(
                          config.protocol.value)  # fmt: skip
                 await _keep_alive(charger, stop)
             except (OSError, TimeoutError, websockets.WebSocketException) as error:
-                log.warning("%s: %s; reconnecting in %s s", config.station_id, error,
-                            retry_seconds)  # fmt: skip
+                wait = _retry_after(error, retry_seconds)
+                log.warning("%s: %s; reconnecting in %s s", config.station_id, error, wait)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), retry_seconds)
+                    await asyncio.wait_for(stop.wait(), wait)
             if charger is not None:
                 await charger.drop()
     finally:
         if charger is not None:
             charger.halt()
+
+
+def _retry_after(error: Exception, default: float) -> float:
+    """Seconds to wait before reconnecting: the server's Retry-After (429, 503), else default."""
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(float(value), default) if value is not None else default
+    except ValueError:
+        return default
 
 
 async def _keep_alive(charger: Simulated, stop: asyncio.Event) -> None:
