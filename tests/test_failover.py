@@ -14,12 +14,16 @@ import asyncio
 import concurrent.futures
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from app.bookings.models import Booking
+from app.extensions import db
 from app.gateway import commands as cmd
 from app.gateway.bus import RedisCommandClient, RedisKeys
 from app.gateway.errors import GatewayError
@@ -29,8 +33,10 @@ from tests.support.cluster import (
     FLEET_KEY_HASH,
     REDIS_URL,
     ChargerFleet,
+    HttpLoad,
     audit,
     running_cluster,
+    seed_drivers,
 )
 
 CHARGERS = int(os.environ.get("FAILOVER_CHARGERS", "100"))
@@ -136,3 +142,49 @@ def remote_starts(prefix: str, station_ids: list[str], token: str) -> dict[str, 
             return dict(pool.map(one, enumerate(station_ids)))
     finally:
         client.close()
+
+
+@pytest.mark.slow
+def test_web_node_killed_under_booking_load_loses_no_booking_a_driver_was_told_of(
+    app: Flask, database_url: str, committed_db: Any, tmp_path: Path
+) -> None:
+    fleet = seed_fleet(app, 20, prefix="WB", password_hash=FLEET_KEY_HASH, per_location=1)
+    tokens = seed_drivers(app, 8, "WB")
+
+    with running_cluster(database_url, tmp_path, CLUSTER_WEB_NODES=2) as cluster:
+        load = HttpLoad(cluster.http_url, tokens, fleet.evse_pks)
+        load.start(searchers=1, bookers=8)
+        try:
+            wait_for(lambda: len(load.booked) >= 30, "bookings on both web nodes")
+            cluster.kill("web1")  # SIGKILL: requests in flight there get no answer
+            after_kill = len(load.booked)
+            wait_for(lambda: len(load.booked) >= after_kill + 30, "bookings on the other node")
+        finally:
+            load.stop()
+
+    told = {booking_id: (evse, start) for booking_id, evse, start in load.booked}
+    with app.app_context():
+        stored = {
+            row.id: row
+            for row in db.session.scalars(select(Booking).where(Booking.id.in_(list(told))))
+        }
+        live = db.session.scalars(
+            select(Booking).where(Booking.status.in_(["pending", "requested", "confirmed"]))
+        ).all()
+    missing = [b for b in told if b not in stored]
+    assert missing == []  # every booking a driver got a 201 for is there
+    for booking_id, (evse, start) in told.items():
+        row = stored[booking_id]
+        assert (row.evse_id, row.starts_at) == (evse, datetime.fromisoformat(start))
+    slots = [(b.evse_id, b.starts_at) for b in live]
+    assert len(slots) == len(set(slots))  # no slot held twice (a retried attempt included)
+    assert load.search_ms  # searches went on as well
+
+
+def wait_for(check: Any, what: str, timeout: float = 120) -> None:
+    """Poll a check until true (the load runs in threads)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(0.2)

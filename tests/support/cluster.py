@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shlex
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -419,3 +421,120 @@ def audit(app: Any, fleet: ChargerFleet) -> Audit:
                 result.under_counted += 1
                 result.problems.append(f"{station_id}: billed {session.kwh} kWh, meter {expected}")
     return result
+
+
+def seed_drivers(app: Any, count: int, prefix: str) -> list[str]:
+    """Commit `count` drivers with an API token each; return the Bearer tokens."""
+    from datetime import timedelta
+
+    from app.accounts.models import ApiToken, User
+    from app.core.clock import utcnow
+    from app.core.security import digest_token, new_token
+    from app.extensions import db
+
+    tokens = [new_token() for _ in range(count)]
+    with app.app_context():
+        for index, token in enumerate(tokens):
+            driver = User(
+                email=f"{prefix}-d{index}@example.test", password_hash="x", name=f"D{index}"
+            )
+            expires = utcnow() + timedelta(days=1)
+            db.session.add(ApiToken(user=driver, digest=digest_token(token), expires_at=expires))
+        db.session.commit()
+    return tokens
+
+
+@dataclass
+class HttpLoad:
+    """Drivers searching and booking through the proxy, in threads, until stopped."""
+
+    base_url: str
+    tokens: list[str]
+    evse_pks: list[int]
+    search_ms: list[float] = field(default_factory=list)
+    search_failures: int = 0
+    booked: list[tuple[int, int, str]] = field(default_factory=list)  # (booking, evse, start)
+    refused: int = 0  # 409 / 422: the slot was taken (perhaps by our own lost attempt)
+    failed: int = 0  # 5xx or no answer: the client was told it did not work
+    failures: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self, searchers: int, bookers: int) -> None:
+        """Start the client threads."""
+        for index in range(searchers):
+            self._spawn(self._search, index)
+        for index in range(bookers):
+            self._spawn(self._book, index)
+
+    def stop(self) -> None:
+        """Stop and join the client threads."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _spawn(self, target: Any, index: int) -> None:
+        thread = threading.Thread(target=target, args=(index,), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _search(self, index: int) -> None:
+        rng = random.Random(index)
+        session = requests.Session()
+        while not self._stop.is_set():
+            params = {
+                "lat": f"{52.37 + rng.uniform(-0.02, 0.08):.5f}",
+                "lon": f"{4.89 + rng.uniform(-0.02, 0.3):.5f}",
+                "radius_m": 3000,
+            }
+            started = time.perf_counter()
+            try:
+                response = session.get(
+                    f"{self.base_url}/api/v1/chargers", params=params, timeout=30
+                )
+                ok = response.status_code == 200
+            except requests.RequestException:
+                ok = False
+            with self._lock:
+                if ok:
+                    self.search_ms.append((time.perf_counter() - started) * 1000)
+                else:
+                    self.search_failures += 1
+
+    def _book(self, index: int) -> None:
+        rng = random.Random(1000 + index)
+        session = requests.Session()
+        token = self.tokens[index % len(self.tokens)]
+        headers = {"Authorization": f"Bearer {token}"}
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        while not self._stop.is_set():
+            evse = rng.choice(self.evse_pks)
+            start = today + timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 22))
+            body = {
+                "evse_id": evse,
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=1)).isoformat(),
+            }
+            for _attempt in range(2):  # a client retries once after no answer or a 5xx
+                try:
+                    response = session.post(
+                        f"{self.base_url}/api/v1/bookings", json=body, headers=headers, timeout=30
+                    )
+                    status = response.status_code
+                except requests.RequestException as error:
+                    status, response = 0, None
+                    reason = type(error).__name__
+                with self._lock:
+                    if status == 201:
+                        assert response is not None
+                        self.booked.append((response.json()["id"], evse, body["starts_at"]))
+                        break
+                    if status in (409, 422):
+                        self.refused += 1
+                        break
+                    self.failed += 1
+                    if len(self.failures) < 20:
+                        self.failures.append(
+                            f"{status} {response.text[:200] if response is not None else reason}"
+                        )
