@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import os
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,22 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.bookings.models import Booking
+from app.core.clock import utcnow
+from app.core.outbox import OutboxEvent, emit
+from app.core.security import digest_token, new_token
 from app.extensions import db
 from app.gateway import commands as cmd
 from app.gateway.bus import RedisCommandClient, RedisKeys
 from app.gateway.errors import GatewayError
+from app.inventory.events import LOCATION_CHANGED
+from app.inventory.models import Location
+from app.ocpi import push
+from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from tests.charging.support import seed_fleet
 from tests.gateway.support import PASSWORD, run
+from tests.ocpi.peer import EmspPeer
 from tests.support.cluster import (
     FLEET_KEY_HASH,
-    REDIS_URL,
     ChargerFleet,
     HttpLoad,
     audit,
@@ -124,9 +132,11 @@ def test_gateway_node_killed_mid_transaction_loses_and_double_counts_nothing(
             assert answer in {"StationOffline", "CommandTimeout", "Rejected"}, answer
 
 
-def remote_starts(prefix: str, station_ids: list[str], token: str) -> dict[str, str]:
+def remote_starts(
+    redis_url: str, prefix: str, station_ids: list[str], token: str
+) -> dict[str, str]:
     """Send RemoteStart to each station, spread over the switch; return the outcome per station."""
-    client = RedisCommandClient(REDIS_URL, keys=RedisKeys(prefix))
+    client = RedisCommandClient(redis_url, keys=RedisKeys(prefix))
 
     def one(index_station: tuple[int, str]) -> tuple[str, str]:
         index, station_id = index_station
@@ -188,3 +198,94 @@ def wait_for(check: Any, what: str, timeout: float = 120) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout}s")
         time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_celery_worker_killed_during_a_push_round_pushes_nothing_twice(
+    app: Flask, database_url: str, committed_db: Any, tmp_path: Path
+) -> None:
+    with EmspPeer() as peer:
+        peer.state.delay = 0.1  # a partner taking 100 ms a push: a round lasts seconds
+        fleet = seed_fleet(app, PUSHED_LOCATIONS, prefix="PU", password_hash=FLEET_KEY_HASH,
+                           per_location=1)  # fmt: skip
+        peer.state.tokens_accepted.add(emsp_partner(app, peer))
+        expected = location_events(app, fleet.station_ids)
+        # The peer is on loopback over plain HTTP (refused as SSRF in production).
+        workers = {"OCPI_PUSH_INTERVAL": "1", "OCPI_PUSH_LEASE_SECONDS": "10",
+                   "OCPI_ALLOW_INSECURE_URLS": "true"}  # fmt: skip
+        with running_cluster(database_url, tmp_path, env=workers, CLUSTER_WORKERS=2) as cluster:
+            port = int(peer.state.base.split(":")[2].split("/")[0])
+            pushing: list[str] = []  # the worker with a push to the peer open right now
+
+            def mid_round() -> bool:
+                if len(peer.pushes()) < PUSHED_LOCATIONS // 5:
+                    return False
+                pushing[:] = cluster.connected_to(port)
+                return bool(pushing)
+
+            wait_for(mid_round, "a worker pushing")
+            cluster.kill(pushing[0])  # SIGKILL mid-round: its batch leased, one push in flight
+            in_round = pending(app)
+            wait_for(lambda: pending(app)[0] == 0, "every event handled", timeout=180)
+        pushed = Counter(r.path.split("?")[0] for r in peer.pushes())
+
+    assert in_round[1] > 0  # the kill came while a round held a batch
+    assert [path for path, times in pushed.items() if times > 1] == []  # nothing twice
+    with app.app_context():
+        cut_off = db.session.scalars(
+            select(OutboxEvent.aggregate_id).where(OutboxEvent.last_error == push.INTERRUPTED)
+        ).all()
+    assert len(cut_off) <= 1  # at most the push in flight, closed and not resent
+    delivered = {path.rsplit("/", 1)[1] for path in pushed}
+    assert set(expected) - delivered <= set(cut_off)  # every other event pushed, once
+
+
+PUSHED_LOCATIONS = 300
+
+
+def emsp_partner(app: Flask, peer: EmspPeer) -> str:
+    """Commit an eMSP partner with a Locations receiver at the peer; return its token for us."""
+    with app.app_context():
+        partner = OcpiPartner(
+            name="counting-peer",
+            status=PartnerStatus.REGISTERED.value,
+            token_in_digest=digest_token(new_token()),
+            token_out="token-they-gave-us",
+            version="2.2.1",
+        )
+        partner.roles.append(
+            PartnerRole(role="EMSP", country_code="DE", party_id="EMS",
+                        business_details={"name": "EMS"})
+        )  # fmt: skip
+        partner.endpoints.append(
+            PartnerEndpoint(version="2.2.1", identifier="locations", role="RECEIVER",
+                            url=f"{peer.state.base}/emsp/2.2.1/locations")
+        )  # fmt: skip
+        db.session.add(partner)
+        db.session.commit()
+        return partner.token_out
+
+
+def location_events(app: Flask, station_ids: list[str]) -> list[str]:
+    """Commit a Location change event for each fleet listing; return their OCPI ids."""
+    with app.app_context():
+        locations = db.session.scalars(
+            select(Location).where(Location.ocpi_id.in_([f"{s}-LOC" for s in station_ids]))
+        ).all()
+        for location in locations:
+            emit(db.session, LOCATION_CHANGED, "location", location.ocpi_id,
+                 {"pk": location.id, "location_id": location.ocpi_id})  # fmt: skip
+        db.session.commit()
+        return [location.ocpi_id for location in locations]
+
+
+def pending(app: Flask) -> tuple[int, int]:
+    """Return (undelivered events, of them leased by a round right now)."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(OutboxEvent.available_at).where(
+                OutboxEvent.delivered_at.is_(None), OutboxEvent.topic == LOCATION_CHANGED
+            )
+        ).all()
+        now = utcnow()
+        return len(rows), sum(1 for (available_at,) in rows if available_at > now)

@@ -101,13 +101,35 @@ class Cluster:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
+    def connected_to(self, port: int) -> list[str]:
+        """Return the processes (by name) with a TCP connection to a loopback port open now:
+        which Celery worker is pushing to a peer (its prefork children count as it)."""
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError), open(table) as rows:
+                for row in list(rows)[1:]:
+                    fields = row.split()
+                    if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                        inodes.add(fields[9])  # ESTABLISHED to that port
+        found = []
+        for name, process in self.processes.items():
+            for pid in _group(process.pid):
+                with contextlib.suppress(OSError):
+                    links = {
+                        os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")
+                    }
+                    if any(f"socket:[{inode}]" in links for inode in inodes):
+                        found.append(name)
+                        break
+        return found
+
     def node_of(self, name: str) -> str:
         """Return the gateway bus node id of a running gateway process (it embeds the pid)."""
         return f":{self.processes[name].pid}:"
 
     def holders(self, station_ids: list[str]) -> dict[str, str | None]:
         """Return, per station, the name of the gateway process whose presence key holds it."""
-        client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+        client = redis.Redis.from_url(self.env["REDIS_URL"], decode_responses=True)
         try:
             nodes = client.mget([f"{self.prefix}station:{sid}" for sid in station_ids])
         finally:
@@ -119,6 +141,18 @@ class Cluster:
                 (name for name, pid in names.items() if node and pid in node), None
             )
         return found
+
+
+def _group(pgid: int) -> list[int]:
+    """Return the pids of a process group."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as stat:
+                # Fields after the command name (which may hold spaces): state ppid pgrp ...
+                if int(stat.read().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry))
+    return pids
 
 
 def cluster_settings(**overrides: Any) -> dict[str, Any]:
@@ -142,16 +176,24 @@ def cluster_settings(**overrides: Any) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def running_cluster(
-    database_url: str, directory: Path, env: dict[str, str] | None = None, **overrides: Any
+    database_url: str,
+    directory: Path,
+    env: dict[str, str] | None = None,
+    redis_url: str = REDIS_URL,
+    **overrides: Any,
 ) -> Iterator[Cluster]:
-    """Write the files with scripts.cluster, start every Procfile line, stop them all after."""
-    settings = cluster_settings(DATABASE_URL=database_url, REDIS_URL=REDIS_URL, **overrides)
+    """Write the files with scripts.cluster, start every Procfile line, stop them all after.
+
+    `redis_url` is the cluster's own Redis database: its Celery queue is not namespaced, so
+    two clusters at once (a test beside the bench) need two databases.
+    """
+    settings = cluster_settings(DATABASE_URL=database_url, REDIS_URL=redis_url, **overrides)
     procfile = cluster.write_files(settings, directory)
     environment = {
         **cluster.cluster_env(settings),
         "PLUGPOOL_ENV": "default",
         "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "GATEWAY_REDIS_PREFIX": f"cluster-{uuid.uuid4().hex[:8]}:",
         # The PostgreSQL here is shared: fewer port threads than the pool's 30 connections.
         "GATEWAY_PORT_THREADS": "8",
@@ -190,7 +232,7 @@ def running_cluster(
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        _forget_keys(environment["GATEWAY_REDIS_PREFIX"])
+        _forget_keys(redis_url, environment["GATEWAY_REDIS_PREFIX"])
 
 
 def _wait_ready(running: Cluster) -> None:
@@ -212,9 +254,9 @@ def _wait_ready(running: Cluster) -> None:
         time.sleep(0.3)
 
 
-def _forget_keys(prefix: str) -> None:
+def _forget_keys(redis_url: str, prefix: str) -> None:
     """Delete this cluster's gateway keys (the Redis database may be shared)."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url)
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         for start in range(0, len(keys), 1000):
@@ -295,6 +337,28 @@ class ChargerFleet:
             m.charger is not None and m.charger.online and m.charger.accepted and m.links >= links
             for m in members
         )
+
+    def watch_return(self, station_ids: list[str]) -> tuple[dict[str, float], asyncio.Task[None]]:
+        """Note when each charger is connected again (a new connection, before its queue is
+        sent); return the times as they come and the watching task."""
+        before = {s: getattr(self.members[s].charger, "_connection", None) for s in station_ids}
+        back: dict[str, float] = {}
+
+        async def watch() -> None:
+            while len(back) < len(station_ids):
+                now = time.monotonic()
+                for station_id in station_ids:
+                    charger = self.members[station_id].charger
+                    if (
+                        station_id not in back
+                        and charger is not None
+                        and charger.online
+                        and charger._connection is not before[station_id]
+                    ):
+                        back[station_id] = now
+                await asyncio.sleep(0.05)
+
+        return back, asyncio.create_task(watch())
 
     def settled(self) -> bool:
         """Tell whether every charger is online with an empty offline queue."""
