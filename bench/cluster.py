@@ -69,6 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--searchers", type=int, default=4)
     parser.add_argument("--bookers", type=int, default=2)
     parser.add_argument("--per-location", type=int, default=2, help="stations per listing")
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs in this directory")
     return parser.parse_args(argv)
 
 
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     fd_limit = raise_fd_limit(2 * args.chargers + 1000)
     load_at_start = os.getloadavg()[0]
-    with scratch_database() as url, tempfile.TemporaryDirectory() as directory:
+    with scratch_database() as url, tempfile.TemporaryDirectory() as scratch:
+        directory = args.logs or scratch
         app = create_app("testing", {"DATABASE_URL": url})
         fleet_data = seed_fleet(
             app, args.chargers, prefix="BC", password_hash=FLEET_KEY_HASH,

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import secrets
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from app.gateway.ports import OcppVersion
 log = logging.getLogger(__name__)
 
 REGISTER = "Energy.Active.Import.Register"
+_random = secrets.SystemRandom()
 # What a charger keeps while offline and delivers later (the rest is dropped).
 QUEUED_ACTIONS = frozenset({"MeterValues", "StopTransaction", "TransactionEvent"})
 
@@ -561,17 +563,20 @@ async def simulate(
     """
     stop = stop or asyncio.Event()
     charger: Simulated | None = None
+    failures = 0
     try:
         while not stop.is_set():
             try:
                 charger = await link(config, charger)
+                failures = 0
                 if on_link is not None:
                     on_link(charger)
                 log.info("%s: connected to %s as %s", config.station_id, config.url,
                          config.protocol.value)  # fmt: skip
                 await _keep_alive(charger, stop)
             except (OSError, TimeoutError, websockets.WebSocketException) as error:
-                wait = _retry_after(error, retry_seconds)
+                failures += 1
+                wait = _retry_after(error, _backoff(retry_seconds, failures))
                 log.warning("%s: %s; reconnecting in %s s", config.station_id, error, wait)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), wait)
@@ -580,6 +585,12 @@ async def simulate(
     finally:
         if charger is not None:
             charger.halt()
+
+
+def _backoff(base: float, failures: int) -> float:
+    """Wait before reconnect attempt `failures`: doubling up to 16x, randomised by +-50%, as
+    OCPP 2.0.1's RetryBackOff* settings have chargers do (no reconnect wave in lockstep)."""
+    return base * 2 ** min(failures - 1, 4) * _random.uniform(0.5, 1.5)
 
 
 def _retry_after(error: Exception, default: float) -> float:
