@@ -62,11 +62,17 @@ def deliver_events(batch: int) -> int:
         module: registered_partners_with(module, "RECEIVER") for module in ("locations", "tariffs")
     }
     for index, event_id in enumerate(claimed):
+        event = db.session.get(OutboxEvent, event_id)
+        targets = _targets(event, receivers) if event is not None else []
+        if event is not None and event.attempts == 0 and not targets:
+            # Nothing goes out (most events: no partner concerned): no attempt to guard.
+            event.attempts, event.delivered_at = 1, utcnow()
+            continue
         event = _attempt(event_id, claimed[index + 1 :])
         if event is None:
             continue
         failures = []
-        for partner, push in _targets(event, receivers):
+        for partner, push in targets:
             try:
                 push(partner, event)
             except PartnerCallFailed as error:
@@ -75,6 +81,7 @@ def deliver_events(batch: int) -> int:
         event.delivered_at = utcnow()
         event.last_error = "; ".join(failures) or None
         db.session.commit()
+    db.session.commit()
     return len(claimed)
 
 
