@@ -80,6 +80,7 @@ def test_gateway_node_killed_mid_transaction_loses_and_double_counts_nothing(
                 starts = asyncio.create_task(
                     asyncio.to_thread(
                         remote_starts,
+                        cluster.env["REDIS_URL"],
                         cluster.prefix,
                         [s for s in idle if s in victims],
                         fleet_data.driver_token,
