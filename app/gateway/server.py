@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from weakref import WeakKeyDictionary, WeakValueDictionary
 
+from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHeader, NegotiationError
@@ -309,7 +310,10 @@ class Gateway:
                 return
             del self.links[link.id]
             log.info("%s: disconnected", link.id)
-            await self.bus.detach(link.id)
+            try:
+                await self.bus.detach(link.id)
+            except RedisError as error:  # the presence key expires by itself (its TTL)
+                log.warning("%s: presence not released: %s", link.id, error)
             await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
 
     async def _settle_commands(self, link: StationLink) -> None:
