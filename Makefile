@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export FLASK_APP := wsgi:app
 
-.PHONY: help venv system-deps run cluster test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub bench-oicp clean
+.PHONY: help venv system-deps run cluster test pytest lint fmt contract migrate-check bench bench-search bench-gateway bench-booking bench-ocpi bench-emsp bench-hub bench-oicp bench-cluster clean
 
 help:
 	@echo "make run     start PlugPool with demo data (embedded SQLite + SpatiaLite by default)"
@@ -75,6 +75,11 @@ bench-emsp: venv system-deps
 
 bench-hub: venv system-deps
 	$(BIN)/python -m bench.hub --parties 50
+
+# The cluster's processes behind nginx under load, then one gateway node killed (see README).
+bench-cluster: venv
+	@PLUGPOOL_CLUSTER_DEPS=1 bash scripts/ensure-system-deps.sh
+	$(BIN)/python -m bench.cluster --chargers 5000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -99,6 +99,8 @@ OCPI_COMMAND_TIMEOUT = 30
 OCPI_BOOKING_CALENDAR_DAYS = 14
 # Seconds between two rounds of the Celery outbox delivery (beat).
 OCPI_PUSH_INTERVAL = 10.0
+# How long a push round holds its batch; a killed worker's rest goes out after it.
+OCPI_PUSH_LEASE_SECONDS = 120
 
 # OCPI hub: the hub's own party (OCPI-to for broadcasts and GET all; 2.3.0 hub_party_id), how
 # long a forwarded request may take (then 4002), delivery of broadcasts and ClientInfo pushes

@@ -28,13 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CLUSTER_DIR = ROOT / "var" / "cluster"
 
 
-def procfile(settings: dict[str, Any], python: str = sys.executable) -> str:
+def procfile(
+    settings: dict[str, Any], python: str = sys.executable, directory: Path | None = None
+) -> str:
     """One honcho line per process; each node's own ports in front of its command."""
+    directory = directory or CLUSTER_DIR
     lines = []
     run = shlex.quote(python)
     for node in range(1, settings["CLUSTER_WEB_NODES"] + 1):
         port = settings["CLUSTER_WEB_BASE_PORT"] + node - 1
-        metrics_dir = CLUSTER_DIR / f"prometheus-web{node}"
+        metrics_dir = directory / f"prometheus-web{node}"
         lines.append(
             f"web{node}: GUNICORN_BIND=127.0.0.1:{port} PROMETHEUS_MULTIPROC_DIR={metrics_dir} "
             f"{run} -m gunicorn -c config/gunicorn.py wsgi:app"
@@ -53,11 +56,9 @@ def procfile(settings: dict[str, Any], python: str = sys.executable) -> str:
         )
     lines.append(
         f"beat: {run} -m celery -A celery_worker.celery beat --loglevel WARNING "
-        f"--schedule {CLUSTER_DIR / 'celerybeat-schedule'}"
+        f"--schedule {directory / 'celerybeat-schedule'}"
     )
-    lines.append(
-        f"proxy: {nginx_binary()} -e stderr -p {CLUSTER_DIR} -c {CLUSTER_DIR / 'nginx.conf'}"
-    )
+    lines.append(f"proxy: {nginx_binary()} -e stderr -p {directory} -c {directory / 'nginx.conf'}")
     return "\n".join(lines) + "\n"
 
 
@@ -66,8 +67,9 @@ def nginx_binary() -> str:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin") or "nginx"
 
 
-def nginx_conf(settings: dict[str, Any]) -> str:
+def nginx_conf(settings: dict[str, Any], directory: Path | None = None) -> str:
     """nginx in the foreground, unprivileged, its files under var/cluster."""
+    directory = directory or CLUSTER_DIR
     web = "".join(
         f"        server 127.0.0.1:{settings['CLUSTER_WEB_BASE_PORT'] + n};\n"
         for n in range(settings["CLUSTER_WEB_NODES"])
@@ -79,16 +81,16 @@ def nginx_conf(settings: dict[str, Any]) -> str:
     body_kib = max(1, settings["MAX_CONTENT_LENGTH"] // 1024)
     return f"""daemon off;
 worker_processes 1;
-pid {CLUSTER_DIR}/nginx.pid;
+pid {directory}/nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 16384; }}
 http {{
     access_log off;
-    client_body_temp_path {CLUSTER_DIR}/nginx-tmp/body;
-    proxy_temp_path {CLUSTER_DIR}/nginx-tmp/proxy;
-    fastcgi_temp_path {CLUSTER_DIR}/nginx-tmp/fastcgi;
-    uwsgi_temp_path {CLUSTER_DIR}/nginx-tmp/uwsgi;
-    scgi_temp_path {CLUSTER_DIR}/nginx-tmp/scgi;
+    client_body_temp_path {directory}/nginx-tmp/body;
+    proxy_temp_path {directory}/nginx-tmp/proxy;
+    fastcgi_temp_path {directory}/nginx-tmp/fastcgi;
+    uwsgi_temp_path {directory}/nginx-tmp/uwsgi;
+    scgi_temp_path {directory}/nginx-tmp/scgi;
     client_max_body_size {body_kib}k;
     map $http_upgrade $connection_upgrade {{
         default upgrade;
@@ -148,18 +150,19 @@ def cluster_env(settings: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def write_files(settings: dict[str, Any]) -> Path:
+def write_files(settings: dict[str, Any], directory: Path | None = None) -> Path:
     """Write the Procfile and nginx.conf (fresh metrics directories too); return the Procfile."""
-    CLUSTER_DIR.mkdir(parents=True, exist_ok=True)
+    directory = directory or CLUSTER_DIR
+    directory.mkdir(parents=True, exist_ok=True)
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (CLUSTER_DIR / "nginx-tmp" / name).mkdir(parents=True, exist_ok=True)
+        (directory / "nginx-tmp" / name).mkdir(parents=True, exist_ok=True)
     for node in range(1, settings["CLUSTER_WEB_NODES"] + 1):
-        metrics_dir = CLUSTER_DIR / f"prometheus-web{node}"
+        metrics_dir = directory / f"prometheus-web{node}"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # old workers' samples would add up
         metrics_dir.mkdir()
-    (CLUSTER_DIR / "nginx.conf").write_text(nginx_conf(settings))
-    path = CLUSTER_DIR / "Procfile"
-    path.write_text(procfile(settings))
+    (directory / "nginx.conf").write_text(nginx_conf(settings, directory))
+    path = directory / "Procfile"
+    path.write_text(procfile(settings, directory=directory))
     return path
 
 

@@ -166,6 +166,7 @@ class RedisKeys:
 
 
 REPLY_TTL = 60
+REDIS_POOL_SIZE = 50  # connections a gateway node opens to Redis at most, per client
 
 # Refresh or delete a presence key only while it still names this node: a station
 # that reconnected to another node must keep the newer claim.
@@ -239,10 +240,21 @@ class RedisBus:
         self.keys = keys or RedisKeys()
         self.node_id = node_id or new_node_id()
         self.presence_ttl = presence_ttl
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
-        self._blocking = aioredis.Redis.from_url(
-            url, decode_responses=True
-        )  # BLPOP holds a connection
+        # A pool that waits for a free connection: redis-py's default one raises "Too many
+        # connections" past 100, which a reconnect storm of thousands of stations reaches.
+        self._redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url, decode_responses=True, max_connections=REDIS_POOL_SIZE, timeout=30
+            )
+        )
+        # BLPOP holds a connection, and waits longer than redis-py's default 5 s socket
+        # timeout: the command's own timeout bounds it.
+        self._blocking = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url, decode_responses=True, socket_timeout=None,
+                max_connections=REDIS_POOL_SIZE, timeout=None,
+            )
+        )  # fmt: skip
         self._refresh_script = self._redis.register_script(_REFRESH_IF_MINE)
         self._delete_script = self._redis.register_script(_DELETE_IF_MINE)
         self._claim_script = self._redis.register_script(_CLAIM)
@@ -268,8 +280,8 @@ class RedisBus:
         for station_id in list(self._held):
             await self.detach(station_id)
         await self._redis.delete(self.keys.queue(self.node_id))
-        await self._redis.aclose()
-        await self._blocking.aclose()
+        await self._redis.aclose(close_connection_pool=True)
+        await self._blocking.aclose(close_connection_pool=True)
 
     async def attach(self, station_id: str) -> int | None:
         """Claim the station; tell a node that held it before to close its older socket."""
@@ -374,6 +386,9 @@ class RedisCommandClient:
     def __init__(self, url: str, *, keys: RedisKeys | None = None) -> None:
         self.keys = keys or RedisKeys()
         self._redis = redis.Redis.from_url(url, decode_responses=True)
+        # The reply wait outlasts redis-py's default 5 s socket timeout (which would raise a
+        # redis TimeoutError, not CommandTimeout): BLPOP's own timeout bounds it.
+        self._blocking = redis.Redis.from_url(url, decode_responses=True, socket_timeout=None)
 
     def send_command(
         self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
@@ -384,11 +399,12 @@ class RedisCommandClient:
             raise StationOffline(f"{station_id} is not connected to any gateway node")
         correlation_id, request = command_request(station_id, command, timeout)
         self._redis.rpush(self.keys.queue(str(node)), request)
-        reply = self._redis.blpop([self.keys.reply(correlation_id)], timeout=timeout)
+        reply = self._blocking.blpop([self.keys.reply(correlation_id)], timeout=timeout)
         if reply is None:
             raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
         return decode_reply(reply[1])  # type: ignore[index]
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         self._redis.close()
+        self._blocking.close()

@@ -14,6 +14,7 @@ import binascii
 import http
 import logging
 import re
+import secrets
 import ssl
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from weakref import WeakKeyDictionary, WeakValueDictionary
 
+from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHeader, NegotiationError
@@ -67,6 +69,11 @@ class GatewayConfig:
     # Password checks (Argon2, a DB read) run in their own pool: a reconnect storm after a
     # restart then cannot hold up the messages of the stations already connected.
     handshake_threads: int = 8
+    # Handshakes waiting for that pool at most; more get 503 with Retry-After at once. A
+    # connection held open past open_timeout would be closed without an answer instead,
+    # which a proxy counts as a failed node: in a reconnect storm it would take every node
+    # out of its upstream (nginx "no live upstreams") and turn the storm into an outage.
+    handshake_backlog: int = 64
     # Handshakes allowed per client address and per station id: a burst, then a rate per
     # second (0 turns a limit off). They are checked before the password, so a flood costs
     # no Argon2 work; the excess gets 429 with Retry-After.
@@ -160,6 +167,7 @@ class Gateway:
             config.handshake_threads, thread_name_prefix="gateway-handshake"
         )
         self._admissions: WeakKeyDictionary[ServerConnection, Admission] = WeakKeyDictionary()
+        self._handshakes_waiting = 0
         self._ip_limit = KeyedTokenBucket(config.ip_connect_rate, config.ip_connect_burst)
         self._station_limit = KeyedTokenBucket(
             config.station_connect_rate, config.station_connect_burst
@@ -192,16 +200,27 @@ class Gateway:
             return reject(
                 connection, http.HTTPStatus.FORBIDDEN, "certificate of another station", station_id
             )
+        if self._handshakes_waiting >= self.config.handshake_backlog:
+            response = reject(
+                connection, http.HTTPStatus.SERVICE_UNAVAILABLE, "handshake backlog", station_id
+            )
+            # Spread the retries, so the next wave does not arrive all at once.
+            response.headers["Retry-After"] = str(1 + secrets.randbelow(5))
+            return response
         username, password = basic_credentials(request.headers)
         secret = password if username == station_id else None
         loop = asyncio.get_running_loop()
-        auth = await loop.run_in_executor(
-            self.handshake_executor,
-            self.port.authenticate,
-            station_id,
-            secret,
-            certified is not None,
-        )
+        self._handshakes_waiting += 1
+        try:
+            auth = await loop.run_in_executor(
+                self.handshake_executor,
+                self.port.authenticate,
+                station_id,
+                secret,
+                certified is not None,
+            )
+        finally:
+            self._handshakes_waiting -= 1
         if auth.outcome is AuthOutcome.UNKNOWN:
             return reject(connection, http.HTTPStatus.NOT_FOUND, "unknown station", station_id)
         if auth.outcome is not AuthOutcome.OK:
@@ -291,7 +310,10 @@ class Gateway:
                 return
             del self.links[link.id]
             log.info("%s: disconnected", link.id)
-            await self.bus.detach(link.id)
+            try:
+                await self.bus.detach(link.id)
+            except RedisError as error:  # the presence key expires by itself (its TTL)
+                log.warning("%s: presence not released: %s", link.id, error)
             await self._in_thread(self.port.connection_changed, link.id, False, admission.version)
 
     async def _settle_commands(self, link: StationLink) -> None:

@@ -21,8 +21,10 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import secrets
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -42,6 +44,7 @@ from app.gateway.ports import OcppVersion
 log = logging.getLogger(__name__)
 
 REGISTER = "Energy.Active.Import.Register"
+_random = secrets.SystemRandom()
 # What a charger keeps while offline and delivers later (the rest is dropped).
 QUEUED_ACTIONS = frozenset({"MeterValues", "StopTransaction", "TransactionEvent"})
 
@@ -62,6 +65,9 @@ class SimulatorConfig:
     ssl: Any = None  # an ssl.SSLContext for wss:// (security profiles 2 and 3)
     # 2.0.1: sign each energy register sample (OCMF-like, as German Eichrecht meters do).
     signed_meter_values: bool = False
+    # Connect from this local address (a loopback alias such as 127.0.3.7): many simulated
+    # chargers then look like many sites to a gateway's per-address connect limit.
+    source_address: str | None = None
 
 
 @dataclass
@@ -110,17 +116,42 @@ class OfflineQueue:
         self.accepted = False  # a BootNotification was answered Accepted (on any connection)
         self.queue: deque[Any] = deque()
         self.receiver: asyncio.Task[None] | None = None
+        # (timestamp, Wh) of every register sample the charger took for a transaction: what
+        # the CSMS must end up storing once each, to compare with after a failover.
+        self.sampled: list[tuple[str, int]] = []
 
     async def send(self, request: Any) -> Any:
-        """Send a CALL and return the answer; offline, queue a transaction message (None)."""
+        """Send a CALL and return the answer; offline, queue a transaction message (None).
+
+        A message whose answer never came (the connection died under it) is queued too: the
+        CSMS may or may not have stored it, so it is resent and the CSMS must store it once.
+        """
         if self.online:
             try:
-                return await self.call(request)
+                return await self._call_while_connected(request)
             except (websockets.ConnectionClosed, TimeoutError):
                 self.online = False
         if type(request).__name__ in QUEUED_ACTIONS:
             self.queue.append(self._offline_copy(request))
         return None
+
+    async def _call_while_connected(self, request: Any) -> Any:
+        """Call, but give up as soon as the connection is gone (not after the 30 s timeout)."""
+        receiver = self.receiver
+        call = asyncio.ensure_future(self.call(request))
+        if receiver is None:
+            return await call
+        try:
+            await asyncio.wait({call, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            call.cancel()  # the caller gave up: so does the call, as an awaited one would
+            raise
+        if not call.done():
+            call.cancel()
+            with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+                await call
+            raise websockets.ConnectionClosed(None, None)
+        return call.result()
 
     def _offline_copy(self, request: Any) -> Any:
         """Return the request as it is kept offline (2.0.1 marks it `offline`)."""
@@ -130,7 +161,7 @@ class OfflineQueue:
         """Send the queued messages in order (new message ids, as real chargers do)."""
         sent = 0
         while self.queue and self.online:
-            await self.call(self.queue[0])
+            await self._call_while_connected(self.queue[0])
             self.queue.popleft()
             sent += 1
         return sent
@@ -279,13 +310,15 @@ class Simulated16(OfflineQueue, ChargePoint16):
             await asyncio.sleep(self.config.meter_interval)
             wh = self.meter.read(self.config.power_w)
             sample = {"value": str(wh), "measurand": REGISTER, "unit": "Wh"}
-            await self.send(
-                call16.MeterValues(
-                    connector_id=1,
-                    transaction_id=transaction_id,
-                    meter_value=[{"timestamp": now_iso(), "sampled_value": [sample]}],
-                )
+            stamp = now_iso()
+            self.sampled.append((stamp, wh))
+            request = call16.MeterValues(
+                connector_id=1,
+                transaction_id=transaction_id,
+                meter_value=[{"timestamp": stamp, "sampled_value": [sample]}],
             )
+            # A stop cancels this task: the sample taken goes out (or into the queue) anyway.
+            await asyncio.shield(self.send(request))
 
     async def _status(self, status: str) -> None:
         """Report connector 1's status."""
@@ -408,7 +441,10 @@ class Simulated201(OfflineQueue, ChargePoint201):
         """Send the energy register every meter_interval seconds."""
         while True:
             await asyncio.sleep(self.config.meter_interval)
-            await self._event("Updated", "MeterValuePeriodic", context="Sample.Periodic")
+            # A stop cancels this task: the sample taken goes out (or into the queue) anyway.
+            await asyncio.shield(
+                self._event("Updated", "MeterValuePeriodic", context="Sample.Periodic")
+            )
 
     async def _event(
         self, kind: str, trigger: str, context: str, **info: Any
@@ -424,15 +460,17 @@ class Simulated201(OfflineQueue, ChargePoint201):
         transaction_info: dict[str, Any] = {"transaction_id": transaction.transaction_id, **info}
         if transaction.remote_start_id is not None:
             transaction_info["remote_start_id"] = transaction.remote_start_id
+        stamp = now_iso()
+        self.sampled.append((stamp, wh))
         request = call201.TransactionEvent(
             event_type=kind,
-            timestamp=now_iso(),
+            timestamp=stamp,
             trigger_reason=trigger,
             seq_no=transaction.seq_no,
             transaction_info=transaction_info,
             evse={"id": 1, "connector_id": 1},
             id_token=id_token,
-            meter_value=[{"timestamp": now_iso(), "sampled_value": [sample]}],
+            meter_value=[{"timestamp": stamp, "sampled_value": [sample]}],
         )
         transaction.seq_no += 1
         return await self.send(request)
@@ -479,6 +517,7 @@ async def link(config: SimulatorConfig, charger: Simulated | None = None) -> Sim
         additional_headers=auth_headers(config),
         open_timeout=10,
         ssl=config.ssl,
+        **({"local_addr": (config.source_address, 0)} if config.source_address else {}),
     )
     if charger is None:
         cls = Simulated16 if config.protocol is OcppVersion.V16 else Simulated201
@@ -512,26 +551,56 @@ async def connected(config: SimulatorConfig) -> Any:
         await charger.drop()
 
 
-async def simulate(config: SimulatorConfig, stop: asyncio.Event | None = None) -> None:
-    """Run a simulated charger until `stop` is set (or forever), reconnecting after drops."""
+async def simulate(
+    config: SimulatorConfig,
+    stop: asyncio.Event | None = None,
+    on_link: Callable[[Simulated], None] | None = None,
+    retry_seconds: float = 5.0,
+) -> None:
+    """Run a simulated charger until `stop` is set (or forever), reconnecting after drops.
+
+    `on_link` is called with the charger after each (re)connection.
+    """
     stop = stop or asyncio.Event()
     charger: Simulated | None = None
+    failures = 0
     try:
         while not stop.is_set():
             try:
                 charger = await link(config, charger)
+                failures = 0
+                if on_link is not None:
+                    on_link(charger)
                 log.info("%s: connected to %s as %s", config.station_id, config.url,
                          config.protocol.value)  # fmt: skip
                 await _keep_alive(charger, stop)
             except (OSError, TimeoutError, websockets.WebSocketException) as error:
-                log.warning("%s: %s; reconnecting in 5 s", config.station_id, error)
+                failures += 1
+                wait = _retry_after(error, _backoff(retry_seconds, failures))
+                log.warning("%s: %s; reconnecting in %s s", config.station_id, error, wait)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 5)
+                    await asyncio.wait_for(stop.wait(), wait)
             if charger is not None:
                 await charger.drop()
     finally:
         if charger is not None:
             charger.halt()
+
+
+def _backoff(base: float, failures: int) -> float:
+    """Wait before reconnect attempt `failures`: doubling up to 16x, randomised by +-50%, as
+    OCPP 2.0.1's RetryBackOff* settings have chargers do (no reconnect wave in lockstep)."""
+    return base * 2 ** min(failures - 1, 4) * _random.uniform(0.5, 1.5)
+
+
+def _retry_after(error: Exception, default: float) -> float:
+    """Seconds to wait before reconnecting: the server's Retry-After (429, 503), else default."""
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(float(value), default) if value is not None else default
+    except ValueError:
+        return default
 
 
 async def _keep_alive(charger: Simulated, stop: asyncio.Event) -> None:

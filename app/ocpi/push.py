@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import or_, select, update
 
 from app.core.clock import utcnow
 from app.core.metrics import OCPI_PUSH_FAILURES
@@ -46,16 +48,32 @@ TOPICS = (*INVENTORY_TOPICS, *sessions_push.TOPICS, *full_set.TOPICS, *tokens_pu
 
 
 def deliver_events(batch: int) -> int:
-    """Push up to `batch` pending OCPI events; return how many were handled."""
-    events = _claim(batch)
-    if not events:
+    """Push up to `batch` pending OCPI events; return how many were handled.
+
+    A round leases its batch (OCPI_PUSH_LEASE_SECONDS) and commits each event's attempt
+    before the push and its outcome after, so a worker killed mid-round costs no duplicate:
+    the rest of its batch is pushed by a later round once the lease ends, and the one event
+    it was pushing is closed without a second attempt (one attempt per event; the partner
+    resyncs by GET), its last_error saying so.
+    """
+    claimed = _claim(batch)
+    if not claimed:
         return 0
     receivers = {
         module: registered_partners_with(module, "RECEIVER") for module in ("locations", "tariffs")
     }
-    for event in events:
+    for index, event_id in enumerate(claimed):
+        event = db.session.get(OutboxEvent, event_id)
+        targets = _targets(event, receivers) if event is not None else []
+        if event is not None and event.attempts == 0 and not targets:
+            # Nothing goes out (most events: no partner concerned): no attempt to guard.
+            event.attempts, event.delivered_at = 1, utcnow()
+            continue
+        event = _attempt(event_id, claimed[index + 1 :])
+        if event is None:
+            continue
         failures = []
-        for partner, push in _targets(event, receivers):
+        for partner, push in targets:
             held = _not_reachable(event, partner)
             if held is not None:
                 failures.append(held)  # shown to the operator; the party pulls on return
@@ -65,11 +83,49 @@ def deliver_events(batch: int) -> int:
             except PartnerCallFailed as error:
                 failures.append(f"partner {partner.id}: {error}")
                 OCPI_PUSH_FAILURES.labels(partner=partner.name).inc()
-        event.attempts += 1
         event.delivered_at = utcnow()
         event.last_error = "; ".join(failures) or None
+        db.session.commit()
     db.session.commit()
-    return len(events)
+    return len(claimed)
+
+
+INTERRUPTED = "the push was cut off (its worker stopped): delivered or not, it is not sent again"
+
+
+def _attempt(event_id: int, rest: list[int]) -> OutboxEvent | None:
+    """Record the event's one attempt (committed) and return it; None when it must not go out.
+
+    An event attempted before without an outcome was cut off: it is closed, not resent. The
+    attempt is taken by a compare-and-set, so a round whose lease ran out cannot push an
+    event another round has taken meanwhile. Each attempt renews the lease on the rest of
+    the batch: it lapses only when the round stops, not when a slow partner makes it long.
+    """
+    if rest:
+        db.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(rest), OutboxEvent.delivered_at.is_(None))
+            .values(available_at=_lease_end())
+        )
+    taken = db.session.execute(
+        update(OutboxEvent)
+        .where(
+            OutboxEvent.id == event_id,
+            OutboxEvent.delivered_at.is_(None),
+            OutboxEvent.attempts == 0,
+        )
+        .values(attempts=1)
+    )
+    if taken.rowcount == 1:
+        db.session.commit()
+        return db.session.get(OutboxEvent, event_id)
+    event = db.session.get(OutboxEvent, event_id)
+    if event is not None and event.delivered_at is None:
+        event.delivered_at = utcnow()
+        event.last_error = INTERRUPTED
+        log.warning("outbox event %s: %s", event_id, INTERRUPTED)
+    db.session.commit()
+    return None
 
 
 def _targets(
@@ -118,7 +174,7 @@ def _not_reachable(event: OutboxEvent, partner: OcpiPartner) -> str | None:
     return f"partner {partner.id}: {party[0]}*{party[1]} {reason}, not pushed"
 
 
-def _claim(batch: int) -> list[OutboxEvent]:
+def _claim(batch: int) -> list[int]:
     query = (
         select(OutboxEvent)
         .where(
@@ -128,10 +184,23 @@ def _claim(batch: int) -> list[OutboxEvent]:
         )
         .order_by(OutboxEvent.id)
         .limit(batch)
-        # Two workers never push the same event twice.
+        # Two workers never claim the same event.
         .with_for_update(skip_locked=True)
     )
-    return list(db.session.scalars(query))
+    events = list(db.session.scalars(query))
+    # The lease keeps other rounds off the batch while this one pushes it (without holding
+    # row locks across HTTP calls); a round that dies leaves the rest claimable after it.
+    lease = _lease_end()
+    for event in events:
+        event.available_at = lease
+    claimed = [event.id for event in events]
+    db.session.commit()
+    return claimed
+
+
+def _lease_end() -> datetime:
+    """When a lease taken now runs out."""
+    return utcnow() + timedelta(seconds=float(current_app.config["OCPI_PUSH_LEASE_SECONDS"]))
 
 
 def _client(partner: OcpiPartner) -> OcpiClient:

@@ -269,3 +269,62 @@ async def eventually(check: Callable[[], T], timeout: float = DEADLINE) -> T:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Committed demo data for many chargers: listings, stations with one EVSE each, a driver."""
+
+    station_ids: list[str]
+    evse_pks: list[int]
+    driver_token: str
+
+
+def seed_fleet(
+    app: Flask,
+    count: int,
+    prefix: str = "FL",
+    password_hash: str = _HASH,
+    per_location: int | None = None,
+) -> Fleet:
+    """Create and commit `count` approved stations (one EVSE each), `per_location` a listing
+    (all at one by default; listings spread over a few km of Amsterdam), and a driver."""
+    with app.app_context():
+        party = _own_party(app)
+        owner = User(email=f"{prefix}-owner@example.test", password_hash=_HASH, name="Owner")
+        owner.role = Role.OWNER.value
+        driver = User(email=f"{prefix}-driver@example.test", password_hash=_HASH, name="Driver")
+        db.session.add_all([owner, driver])
+        tariff = Tariff(
+            country_code=party.country_code,
+            party_id=party.party_id,
+            ocpi_id=f"{prefix}-T1",
+            currency="EUR",
+            elements=[{"price_components": [ENERGY_COMPONENT]}],
+        )
+        db.session.add(tariff)
+        db.session.flush()
+        ids = [f"{prefix}{index:05d}" for index in range(count)]
+        evses = []
+        location = None
+        for index, station_id in enumerate(ids):
+            if location is None or (per_location and index % per_location == 0):
+                location = _location(party, owner, f"{prefix}{index:05d}")
+                offset = index // (per_location or count)
+                lat = Decimal("52.370216") + Decimal(offset % 40) * Decimal("0.002")
+                lon = Decimal("4.895168") + Decimal(offset // 40) * Decimal("0.003")
+                location.latitude, location.longitude = lat, lon
+                location.geog = point(str(lat), str(lon))
+                db.session.add(location)
+            station = ChargeStation(
+                station_id=station_id,
+                password_hash=password_hash,
+                location=location,
+                last_seen_at=utcnow(),  # connected once: its listing may be booked
+            )
+            evses.append(_evse(location, station, tariff, station_id, ["RESERVABLE"]))
+            db.session.add(evses[-1])
+        db.session.flush()
+        link = new_driver_token(driver.id, party, uid=f"{prefix}-DRIVER")
+        db.session.commit()
+        return Fleet(ids, [evse.id for evse in evses], link.uid)

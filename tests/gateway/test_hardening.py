@@ -26,6 +26,7 @@ from tests.gateway.support import (
     run,
     serving,
     url,
+    wait_until,
 )
 
 NO_REFILL = 1e-6  # tokens a second: the burst is all a test gets
@@ -246,3 +247,40 @@ def test_slow_handshakes_do_not_delay_connected_stations(port: MemoryStationPort
         run(scenario)
     finally:
         slow.release.set()
+
+
+class HeldPort(CountingPort):
+    """Counts password checks; the first one waits until released."""
+
+    def __init__(self, memory: MemoryStationPort) -> None:
+        super().__init__(memory)
+        self.release = threading.Event()
+
+    def authenticate(
+        self, station_id: str, password: str | None, certified: bool = False
+    ) -> StationAuth:
+        """Hold the first check (a reconnect storm keeping the handshake pool busy)."""
+        if self.checks == 0:
+            self.checks += 1
+            self.release.wait(DEADLINE)
+            return MemoryStationPort.authenticate(self, station_id, password, certified)
+        return super().authenticate(station_id, password, certified)
+
+
+def test_handshakes_past_the_backlog_get_503_at_once_not_a_timeout(
+    port: MemoryStationPort,
+) -> None:
+    held = HeldPort(port)
+
+    async def scenario() -> None:
+        async with serving(held, handshake_threads=1, handshake_backlog=1) as gateway:
+            first = asyncio.create_task(open_socket(gateway, "CP16", ["ocpp1.6"]))
+            await wait_until(lambda: held.checks == 1, "the first check held")
+            refused = await refusal(gateway, "CP201")
+            assert refused.response.status_code == 503  # an answer: a proxy keeps the node
+            assert 1 <= int(refused.response.headers["Retry-After"]) <= 5
+            assert held.checks == 1  # the refused handshake cost no password check
+            held.release.set()
+            await (await first).close()  # the waiting one goes through
+
+    run(scenario)

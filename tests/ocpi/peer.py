@@ -12,6 +12,7 @@ import base64
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,6 +122,7 @@ class PeerState:
     authorizations: dict[str, str] = field(default_factory=dict)  # uid -> AllowedType
     requests: list[Recorded] = field(default_factory=list)
     down: bool = False
+    delay: float = 0.0  # seconds each request takes (a slow partner)
     credentials_only: bool = False  # publish no functional module (for 3003)
     hub_modules: bool = False  # also a hubclientinfo receiver (a party on a hub)
     nulls: bool = True  # write unset optional fields as null, as model-based peers do
@@ -276,6 +278,7 @@ def _handler(state: PeerState) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw) if raw else None
             path = self.path.split("?")[0]
             state.requests.append(Recorded(method, self.path, body, dict(self.headers)))
+            time.sleep(state.delay)
             if state.down:
                 self._send(503, _envelope(status_code=3000))
                 return

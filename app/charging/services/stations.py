@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import update
 
 from app.charging import queries
+from app.charging.keycache import verify_station_key
 from app.charging.models import (
     DriverToken,
     EvseStatusReport,
@@ -24,7 +25,6 @@ from app.charging.tokens import (
 )
 from app.core.clock import utcnow
 from app.core.errors import NotFound
-from app.core.security import verify_secret
 from app.extensions import db
 from app.gateway.ports import (
     AuthorizationResult,
@@ -67,7 +67,9 @@ def authenticate_station(
     station = queries.station(station_id)
     if station is None:
         return StationAuth(AuthOutcome.UNKNOWN)
-    if not certified and (password is None or not verify_secret(station.password_hash, password)):
+    if not certified and (
+        password is None or not verify_station_key(station_id, station.password_hash, password)
+    ):
         return StationAuth(AuthOutcome.BAD_PASSWORD)
     return StationAuth(
         AuthOutcome.OK,
