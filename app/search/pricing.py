@@ -167,7 +167,7 @@ class _Clock:
     """A time-of-day tariff's view of the wall clock: which element times hold, and where
     in a window they flip."""
 
-    __slots__ = ("spans", "walls")
+    __slots__ = ("_last", "spans", "walls")
 
     def __init__(self, spans: tuple[tuple[time | None, time | None], ...]) -> None:
         self.spans = spans
@@ -175,6 +175,9 @@ class _Clock:
         # ends there or runs to the end of the day.
         candidates = {t for span in spans for t in span if t is not None} | {time(0, 0)}
         self.walls = tuple(sorted(t for t in candidates if self._flips(t)))
+        # The last window asked for and its position: a page asks for one window many times.
+        # One tuple, replaced whole, so threads never read a half-written pair.
+        self._last: tuple[Any, Any, Any] = (None, None, None)
 
     def holds(self, now: time) -> tuple[bool, ...]:
         """Which element times hold at the local time now (the engine's own rule)."""
@@ -186,6 +189,14 @@ class _Clock:
 
     def position(self, window: Window, zone: ZoneInfo) -> tuple[Any, ...] | None:
         """The verdicts at the window's local start and the offsets of the flips inside it."""
+        last_window, last_zone, last = self._last
+        if last_window == window and last_zone is zone:
+            return last  # type: ignore[no-any-return]
+        found = self._position(window, zone)
+        self._last = (window, zone, found)
+        return found
+
+    def _position(self, window: Window, zone: ZoneInfo) -> tuple[Any, ...] | None:
         start, end = window.start.astimezone(zone), window.end.astimezone(zone)
         duration = window.end - window.start
         if start.utcoffset() != end.utcoffset() or duration > _LONGEST_SHARED:
