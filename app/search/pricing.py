@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -14,6 +14,7 @@ from app.core.money import to_minor_units
 from app.search import queries
 from app.search.criteria import Window
 from app.tariffs.engine import TariffError, parse_tariff
+from app.tariffs.engine.restrictions import time_of_day_ok
 from app.tariffs.quotes import estimated_energy, price_window
 
 log = logging.getLogger("plugpool.search")
@@ -142,59 +143,98 @@ def shared_key(
 
     The engine sees the clock only through restrictions. Without any, a price depends on
     how long, how much and how fast. With times of day only (no weekday, no date), it
-    also depends on the local wall clock, but only through which side of each restriction
-    time the start lies and where in the window the restriction times fall: two windows
+    also depends on the local wall clock, but only through which elements' times hold at
+    the start and where in the window a time that flips one of them falls: two windows
     that agree on those (and have no DST change inside) are priced alike on any day.
     """
     duration = window.end - window.start
-    walls = _walls(version, tariff)
-    if walls is None:
+    clock = _clock(version, tariff)
+    if clock is None:
         return None
-    if not walls:
+    if not clock.walls:
         return (version, duration, energy, power_kw)
-    start, end = window.start.astimezone(zone), window.end.astimezone(zone)
-    if start.utcoffset() != end.utcoffset() or duration > _LONGEST_SHARED:
-        return None  # a DST change inside: wall clock and elapsed time part ways
-    local_start, local_end = start.replace(tzinfo=None), end.replace(tzinfo=None)
-    side = tuple(local_start.time() >= wall for wall in walls)
-    crossings = []
-    day = local_start.date()
-    while day <= local_end.date():
-        for wall in walls:
-            at = datetime.combine(day, wall)
-            if local_start < at < local_end:
-                crossings.append((at - local_start, wall))
-        day += timedelta(days=1)
-    return (version, duration, energy, power_kw, side, tuple(sorted(crossings)))
+    position = clock.position(window, zone)
+    if position is None:
+        return None
+    return (version, duration, energy, power_kw, position)
 
 
 _LONGEST_SHARED = timedelta(days=7)
-_WALLS: dict[Any, tuple[time, ...] | None] = {}
+_CLOCKS: dict[Any, _Clock | None] = {}
 
 
-def _walls(version: Any, tariff: Any) -> tuple[time, ...] | None:
-    """The local times of day where the tariff's restrictions may flip (midnight included).
+class _Clock:
+    """A time-of-day tariff's view of the wall clock: which element times hold, and where
+    in a window they flip."""
 
-    None when some restriction looks at the weekday or the date: no sharing then.
-    """
-    found = _WALLS.get(version, _MISSING)
+    __slots__ = ("_last", "spans", "walls")
+
+    def __init__(self, spans: tuple[tuple[time | None, time | None], ...]) -> None:
+        self.spans = spans
+        # Only the times where some element's verdict changes: midnight only when a span
+        # ends there or runs to the end of the day.
+        candidates = {t for span in spans for t in span if t is not None} | {time(0, 0)}
+        self.walls = tuple(sorted(t for t in candidates if self._flips(t)))
+        # The last window asked for and its position: a page asks for one window many times.
+        # One tuple, replaced whole, so threads never read a half-written pair.
+        self._last: tuple[Any, Any, Any] = (None, None, None)
+
+    def holds(self, now: time) -> tuple[bool, ...]:
+        """Which element times hold at the local time now (the engine's own rule)."""
+        return tuple(time_of_day_ok(start, end, now) for start, end in self.spans)
+
+    def _flips(self, wall: time) -> bool:
+        before = (datetime.combine(date(2000, 1, 2), wall) - _TICK).time()
+        return self.holds(before) != self.holds(wall)
+
+    def position(self, window: Window, zone: ZoneInfo) -> tuple[Any, ...] | None:
+        """The verdicts at the window's local start and the offsets of the flips inside it."""
+        last_window, last_zone, last = self._last
+        if last_window == window and last_zone is zone:
+            return last  # type: ignore[no-any-return]
+        found = self._position(window, zone)
+        self._last = (window, zone, found)
+        return found
+
+    def _position(self, window: Window, zone: ZoneInfo) -> tuple[Any, ...] | None:
+        start, end = window.start.astimezone(zone), window.end.astimezone(zone)
+        duration = window.end - window.start
+        if start.utcoffset() != end.utcoffset() or duration > _LONGEST_SHARED:
+            return None  # a DST change inside: wall clock and elapsed time part ways
+        local_start, local_end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        crossings = []
+        day = local_start.date()
+        while day <= local_end.date():
+            for wall in self.walls:
+                at = datetime.combine(day, wall)
+                if local_start < at < local_end:
+                    crossings.append((at - local_start, wall))
+            day += timedelta(days=1)
+        return (self.holds(local_start.time()), tuple(sorted(crossings)))
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def _clock(version: Any, tariff: Any) -> _Clock | None:
+    """The tariff's clock (cached by version); None when some restriction looks at the
+    weekday or the date: no sharing then."""
+    found = _CLOCKS.get(version, _MISSING)
     if found is _MISSING:
-        if len(_WALLS) >= _PARSED_LIMIT:
-            _WALLS.clear()
-        found = _WALLS[version] = _wall_times(tariff)
+        if len(_CLOCKS) >= _PARSED_LIMIT:
+            _CLOCKS.clear()
+        found = _CLOCKS[version] = _clock_of(tariff)
     return found  # type: ignore[return-value]
 
 
-def _wall_times(tariff: Any) -> tuple[time, ...] | None:
-    walls: set[time] = set()
+def _clock_of(tariff: Any) -> _Clock | None:
+    spans = []
     for element in tariff.elements:
         r = element.restrictions
         if r.day_of_week or r.start_date is not None or r.end_date is not None:
             return None
-        times = {t for t in (r.start_time, r.end_time) if t is not None}
-        if times:
-            walls |= times | {time(0, 0)}
-    return tuple(sorted(walls))
+        spans.append((r.start_time, r.end_time))
+    return _Clock(tuple(spans))
 
 
 def _load_parsed(versions: dict[TariffKey, Version]) -> dict[TariffKey, tuple[Version, Any]]:

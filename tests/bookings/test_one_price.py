@@ -9,6 +9,7 @@ import pytest
 from app.extensions import db
 from app.inventory.models import Connector
 from app.payments import queries as payment_queries
+from app.search import pricing as search_pricing
 from tests.bookings.test_api import window
 
 MIXED = [
@@ -90,3 +91,58 @@ def test_booking_takes_the_connector_search_quoted(
     )
     assert searched["tariff_id"] == cheap.ocpi_id
     assert searched["amount_minor"] == quoted.json["amount_minor"] == 200
+
+
+NIGHT_AND_DAY = [
+    {
+        "price_components": [{"type": "ENERGY", "price": Decimal("0.12"), "step_size": 1}],
+        "restrictions": {"start_time": "22:00", "end_time": "07:00"},
+    },
+    {"price_components": MIXED},
+]
+
+
+def test_a_price_search_shares_between_days_is_what_the_booking_quotes_and_holds(
+    client, make_listing, make_tariff, driver, token_for, tomorrow_at
+):
+    tariff = make_tariff(elements=NIGHT_AND_DAY)
+    listing = make_listing(connector={"tariff_ids": [tariff.ocpi_id]})
+    evse_id, auth = listing.evses[0].id, token_for(driver)
+    # 22:00 falls an hour into both windows: the second is priced from the first's entry.
+    first = _searched_quote(client, listing, tomorrow_at(21), tomorrow_at(23))
+    shared = len(search_pricing._SHARED_QUOTES)
+    start, end = tomorrow_at(21, days=1), tomorrow_at(23, days=1)
+    searched = _searched_quote(client, listing, start, end)
+    assert len(search_pricing._SHARED_QUOTES) == shared  # served by the shared entry
+
+    quoted = client.post("/api/v1/bookings/quote", json=window(evse_id, start, end), headers=auth)
+    held = client.post("/api/v1/bookings", json=window(evse_id, start, end), headers=auth)
+
+    assert held.status_code == 201, held.json
+    assert first["amount_minor"] == searched["amount_minor"]
+    assert searched["amount_minor"] == quoted.json["amount_minor"] == held.json["amount_minor"]
+
+
+def test_a_tariff_edit_reaches_the_next_search_and_the_booking_alike(
+    client, make_listing, make_tariff, driver, token_for, tomorrow_at
+):
+    tariff = make_tariff(elements=NIGHT_AND_DAY)
+    listing = make_listing(connector={"tariff_ids": [tariff.ocpi_id]})
+    start, end = tomorrow_at(21), tomorrow_at(23)
+    before = _searched_quote(client, listing, start, end)["amount_minor"]
+    # Night energy from 0.12 to 0.52 a kWh: the cached quotes of the old version must not serve.
+    tariff.elements = [
+        {**NIGHT_AND_DAY[0], "price_components": [{**MIXED[0], "price": Decimal("0.52")}]},
+        NIGHT_AND_DAY[1],
+    ]
+    db.session.flush()
+
+    after = _searched_quote(client, listing, start, end)["amount_minor"]
+    quoted = client.post(
+        "/api/v1/bookings/quote",
+        json=window(listing.evses[0].id, start, end),
+        headers=token_for(driver),
+    )
+    # An hour at 11 kW in the night element: 11 kWh x 0.40 more, VAT-free energy.
+    assert after - before == 440
+    assert quoted.json["amount_minor"] == after

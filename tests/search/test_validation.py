@@ -68,3 +68,15 @@ def test_good_input_is_accepted(search):
     assert search(**GOOD).status_code == 200
     assert search(bbox="4.8,52.3,4.9,52.4").status_code == 200
     assert search(lat=52.37, lon=4.895, nearest=100).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["connector=IEC%00", "connector=IEC\x00", "tariff=%00"])
+def test_a_nul_in_the_query_string_is_a_400(client, query):
+    response = client.get(f"/api/v1/chargers?lat=52.37&lon=4.895&radius_m=5000&{query}")
+    assert response.status_code == 400
+
+
+def test_an_anonymous_search_opens_and_sets_no_session(client):
+    response = client.get("/api/v1/chargers", query_string=GOOD)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers

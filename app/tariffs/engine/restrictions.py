@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 
 from app.tariffs.engine.model import DayOfWeek, Restrictions, Tariff
 from app.tariffs.engine.periods import Segment, to_datetime, to_seconds
@@ -59,7 +60,7 @@ def matches(restrictions: Restrictions, moment: Moment) -> bool:
     """Tell whether every restriction holds at moment."""
     r = restrictions
     return (
-        _time_of_day_ok(r.start_time, r.end_time, moment.local.time())
+        time_of_day_ok(r.start_time, r.end_time, moment.local.time())
         and _date_ok(r.start_date, r.end_date, moment.local.date())
         and (not r.day_of_week or _WEEK[moment.local.weekday()] in r.day_of_week)
         and _within(moment.energy, r.min_kwh, r.max_kwh)
@@ -83,7 +84,7 @@ def _within(value: Decimal | None, low: Decimal | None, high: Decimal | None) ->
     return (low is None or value >= low) and (high is None or value < high)
 
 
-def _time_of_day_ok(start: time | None, end: time | None, now: time) -> bool:
+def time_of_day_ok(start: time | None, end: time | None, now: time) -> bool:
     """Tell whether the local time of day now lies in [start, end), wrapping midnight."""
     if start is None and end is None:
         return True
@@ -108,8 +109,9 @@ def flip_instants(tariff: Tariff, tz: tzinfo, start: Decimal, end: Decimal) -> s
     if not walls:
         return set()
     instants = set(_offset_changes(tz, start, end))
+    frozen = frozenset(walls)
     for day in _local_days(tz, start, end):
-        instants.update(_wall_instants(day, walls, tz))
+        instants.update(_day_instants(day, frozen, tz))
     return {instant for instant in instants if start < instant < end}
 
 
@@ -156,7 +158,13 @@ def _local_days(tz: tzinfo, start: Decimal, end: Decimal) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def _wall_instants(day: date, walls: set[time], tz: tzinfo) -> Iterator[Decimal]:
+@lru_cache(maxsize=4096)
+def _day_instants(day: date, walls: frozenset[time], tz: tzinfo) -> tuple[Decimal, ...]:
+    """The instants of walls on day; searches ask the same few days again and again."""
+    return tuple(_wall_instants(day, walls, tz))
+
+
+def _wall_instants(day: date, walls: frozenset[time], tz: tzinfo) -> Iterator[Decimal]:
     """Yield the instants of each wall time on day, both sides of a DST fold."""
     for wall in walls:
         for fold in (0, 1):
