@@ -211,8 +211,11 @@ def test_celery_queue_depth_counts_messages_waiting_on_redis(app, database_url):
         {"DATABASE_URL": database_url, "CELERY_ALWAYS_EAGER": False, "CELERY_BROKER_URL": broker},
     )
     try:
-        for _ in range(3):  # no worker listens on this queue: the messages wait
-            celery_app.send_task("plugpool.test.nothing", queue=queue)
+        # On this broker explicitly: an earlier test's producer pool may hold another broker's
+        # connection. No worker listens on this queue: the messages wait.
+        with celery_app.connection_for_write(broker) as connection:
+            for _ in range(3):
+                celery_app.send_task("plugpool.test.nothing", queue=queue, connection=connection)
         text = scrape(worker_app.test_client())
         assert sample(text, "plugpool_celery_queue_length", queue=queue) == 3
         assert 'plugpool_celery_queue_length{queue="celery"}' in text
