@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, literal_column
+from sqlalchemy import Select, literal_column, select
 
 from app.extensions import db
 from app.inventory.models import Location
+from app.ocpi.locations.queries import published_filters
 
 
 def available() -> bool:
@@ -29,6 +30,14 @@ def document_columns() -> tuple[Any, ...]:
 def location_documents(query: Select[Any]) -> list[tuple[int, datetime, str]]:
     """Run a page select of `document_columns()`; (id, last_updated, JSON) in page order."""
     return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
+
+
+def location_document(ocpi_id: str) -> str | None:
+    """The JSON of one published own Location by its OCPI id; None when there is none."""
+    query = select(literal_column(_LOCATION_SQL)).where(
+        *published_filters(), Location.ocpi_id == ocpi_id
+    )
+    return db.session.scalars(query.limit(1)).first()
 
 
 def _ts(column: str) -> str:
