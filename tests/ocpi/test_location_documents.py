@@ -107,6 +107,17 @@ def test_one_location_from_the_database_equals_the_python_path(
     assert unknown_python.get_json()["status_code"] == 2003
 
 
+def test_one_location_is_only_the_own_partys(app, client, make_partner, make_location, monkeypatch):
+    _, token = make_partner()
+    location = make_location()
+    _db.session.flush()
+    path = f"/ocpi/cpo/2.2.1/locations/{location.ocpi_id}"
+    assert client.get(path, headers=token_header(token)).status_code == 200
+    # The own party is read at each execution, not frozen into the cached statement.
+    monkeypatch.setitem(app.config, "OWN_PARTY_ID", "ZZZ")
+    assert client.get(path, headers=token_header(token)).get_json()["status_code"] == 2003
+
+
 def test_fractions_of_seconds_are_cut_to_milliseconds_alike(app, db, make_location):
     from datetime import UTC, datetime
 
