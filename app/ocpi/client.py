@@ -1,4 +1,4 @@
-"""Outbound OCPI calls to partners: timeouts, GET-only retries, SSRF guard, tracing headers."""
+"""Outbound OCPI calls to partners: timeouts, retries, SSRF guard, tracing headers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 import urllib3
 from flask import current_app
+from urllib3.exceptions import ProtocolError
+from urllib3.util.retry import Retry
 
 from app.core.db import json_dumps, json_loads
 from app.ocpi.errors import PartnerCallFailed, PartnerTimeout, UnsafeUrl
@@ -44,12 +46,46 @@ class RelayedReply:
     headers: dict[str, str]
 
 
+class StaleConnectionRetry(Retry):
+    """Once more when an idempotent relay's connection broke before any answer came.
+
+    That is a pooled keep-alive connection the receiver closed (idle timeout) just as it was
+    reused: the receiver got nothing, and a fresh connection is the fix. Timeouts, refused
+    connections, broken answers and non-idempotent methods (POST, PATCH) are never resent:
+    the receiver may have acted on them.
+    """
+
+    def _is_connection_error(self, err: Exception) -> bool:
+        return False  # refused / connect timeout: unreachable, no second try
+
+    def _is_read_error(self, err: Exception) -> bool:
+        # urllib3 reports a connection lost before the status line as "Connection aborted."
+        # (RemoteDisconnected, reset, broken pipe); a body cut short is "Connection broken".
+        if not isinstance(err, ProtocolError) or len(err.args) < 2:
+            return False
+        return err.args[0] == "Connection aborted." and isinstance(err.args[1], ConnectionError)
+
+
+RELAY_RETRY = StaleConnectionRetry(
+    total=1,
+    connect=0,
+    read=1,
+    status=0,
+    other=0,
+    redirect=0,
+    allowed_methods=frozenset({"GET", "PUT", "DELETE"}),
+    raise_on_redirect=False,
+    raise_on_status=False,
+    respect_retry_after_header=False,  # a 503's Retry-After is the sender's to honour
+)
+
+
 def _pool() -> urllib3.PoolManager:
     # Relaying is the hub's hot path: plain urllib3 (keep-alive, one pool per thread) costs a
     # fraction of a requests.Session call; the answer is passed on untouched anyway.
     pool = getattr(_local, "pool", None)
     if pool is None:
-        pool = _local.pool = urllib3.PoolManager(maxsize=4, retries=False)
+        pool = _local.pool = urllib3.PoolManager(maxsize=4, retries=RELAY_RETRY)
     return pool
 
 
@@ -164,13 +200,10 @@ class OcpiClient:
             reply = _pool().request(
                 method, url, body=body, headers=sent, timeout=self._timeout, redirect=False
             )
-        except urllib3.exceptions.NewConnectionError as error:
-            # Refused or unresolvable: unreachable (urllib3 files it under connect timeouts).
-            raise PartnerCallFailed(f"{method} {url}: {type(error).__name__}") from error
-        except (urllib3.exceptions.TimeoutError, TimeoutError) as error:
-            raise PartnerTimeout(f"{method} {url}: timed out") from error
-        except urllib3.exceptions.HTTPError as error:
-            raise PartnerCallFailed(f"{method} {url}: {type(error).__name__}") from error
+        except (urllib3.exceptions.HTTPError, TimeoutError) as error:
+            # Retries used up: urllib3 wraps the last error.
+            cause = getattr(error, "reason", None) or error
+            raise _relay_failure(method, url, cause) from error
         return RelayedReply(reply.status, reply.data, dict(reply.headers))
 
     def _headers(self, routed: bool) -> dict[str, str]:
@@ -219,6 +252,16 @@ class OcpiClient:
             headers["X-Request-ID"],
         )
         return _parse(method, url, reply)
+
+
+def _relay_failure(method: str, url: str, error: BaseException) -> PartnerCallFailed:
+    """A relay's transport error as the partner-call error it means."""
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        # Refused or unresolvable: unreachable (urllib3 files it under connect timeouts).
+        return PartnerCallFailed(f"{method} {url}: {type(error).__name__}")
+    if isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError):
+        return PartnerTimeout(f"{method} {url}: timed out")
+    return PartnerCallFailed(f"{method} {url}: {type(error).__name__}")
 
 
 def _parse(method: str, url: str, reply: requests.Response) -> OcpiResponse:

@@ -87,6 +87,37 @@ def test_python_page_path_serves_the_same_list(client, make_partner, varied_loca
     assert len(from_python.get_json()["data"]) == 4
 
 
+@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
+def test_one_location_from_the_database_equals_the_python_path(
+    client, make_partner, varied_locations, monkeypatch, version
+):
+    _, token = make_partner()
+    paths = [f"/ocpi/cpo/{version}/locations/{loc.ocpi_id}" for loc in varied_locations]
+    from_database = [client.get(path, headers=token_header(token)) for path in paths]
+    unknown = client.get(f"/ocpi/cpo/{version}/locations/NOPE", headers=token_header(token))
+    monkeypatch.setattr(documents, "available", lambda: False)
+    from_python = [client.get(path, headers=token_header(token)) for path in paths]
+    for built, served in zip(from_database, from_python, strict=True):
+        assert built.status_code == served.status_code == 200
+        assert built.get_json()["data"] == served.get_json()["data"]
+        assert built.headers["OCPI-from-party-id"] == served.headers["OCPI-from-party-id"]
+    assert from_database[1].get_json()["data"]["evses"][1]["connectors"][1]["id"] == "2"
+    assert unknown.status_code == 404 and unknown.get_json()["status_code"] == 2003
+    unknown_python = client.get(f"/ocpi/cpo/{version}/locations/NOPE", headers=token_header(token))
+    assert unknown_python.get_json()["status_code"] == 2003
+
+
+def test_one_location_is_only_the_own_partys(app, client, make_partner, make_location, monkeypatch):
+    _, token = make_partner()
+    location = make_location()
+    _db.session.flush()
+    path = f"/ocpi/cpo/2.2.1/locations/{location.ocpi_id}"
+    assert client.get(path, headers=token_header(token)).status_code == 200
+    # The own party is read at each execution, not frozen into the cached statement.
+    monkeypatch.setitem(app.config, "OWN_PARTY_ID", "ZZZ")
+    assert client.get(path, headers=token_header(token)).get_json()["status_code"] == 2003
+
+
 def test_fractions_of_seconds_are_cut_to_milliseconds_alike(app, db, make_location):
     from datetime import UTC, datetime
 

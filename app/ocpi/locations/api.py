@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from app.core.replica import stale_reads_ok
 from app.ocpi import errors
 from app.ocpi.locations import pages, queries
-from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi, location_to_ocpi
+from app.ocpi.locations.serialise import connector_to_ocpi, evse_to_ocpi
 from app.ocpi.pagination import page_request, page_response
 from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
 
@@ -33,11 +33,14 @@ def get_location(
     version: str, location_id: str, evse_uid: str | None = None, connector_id: str | None = None
 ) -> ResponseReturnValue:
     """One Location, or one of its EVSEs or Connectors."""
+    if evse_uid is None:
+        document = pages.location_json(location_id, version)
+        if document is None:
+            raise errors.UnknownLocation(f"Unknown location {location_id}")
+        return envelope(raw_data=document)
     location = queries.published_location(location_id)
     if location is None:
         raise errors.UnknownLocation(f"Unknown location {location_id}")
-    if evse_uid is None:
-        return envelope(location_to_ocpi(location, version))
     evse = next((e for e in location.evses if e.uid == evse_uid), None)
     if evse is None:
         raise errors.UnknownObject(f"Unknown EVSE {evse_uid}")

@@ -7,13 +7,15 @@ Only for PostgreSQL; other databases use the Python serialiser.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, literal_column
+from sqlalchemy import Select, bindparam, literal_column, select
 
 from app.extensions import db
 from app.inventory.models import Location
+from app.ocpi.locations.queries import published_filters
 
 
 def available() -> bool:
@@ -29,6 +31,21 @@ def document_columns() -> tuple[Any, ...]:
 def location_documents(query: Select[Any]) -> list[tuple[int, datetime, str]]:
     """Run a page select of `document_columns()`; (id, last_updated, JSON) in page order."""
     return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
+
+
+def location_document(ocpi_id: str) -> str | None:
+    """The JSON of one published own Location by its OCPI id; None when there is none."""
+    return db.session.scalars(_one_location(), {"ocpi_id": ocpi_id}).first()
+
+
+@functools.cache
+def _one_location() -> Select[Any]:
+    # Built once: every GET of a Location runs it, and a constant statement's key is memoised.
+    return (
+        select(literal_column(_LOCATION_SQL))
+        .where(*published_filters(), Location.ocpi_id == bindparam("ocpi_id"))
+        .limit(1)
+    )
 
 
 def _ts(column: str) -> str:

@@ -1,4 +1,4 @@
-"""One page of the Locations list, built by the database where it can."""
+"""Locations as partners GET them (a page, or one Location), built by the database if it can."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from app.core.db import json_dumps
 from app.inventory.models import Location
 from app.ocpi.locations import documents, queries
 from app.ocpi.locations.serialise import location_to_ocpi
@@ -36,3 +37,14 @@ def location_page(page: PageRequest, version: str) -> LocationPage:
     locations = queries.location_views(keys)
     items = [location_to_ocpi(location, version) for location in locations]  # type: ignore[arg-type]
     return LocationPage(items, locations, total)
+
+
+def location_json(ocpi_id: str, version: str) -> str | None:
+    """One published Location as JSON text (None: unknown): one query on PostgreSQL.
+
+    The ORM path takes five round trips (location, EVSEs, connectors, windows, blackouts).
+    """
+    if documents.available():
+        return documents.location_document(ocpi_id)
+    location = queries.published_location(ocpi_id)
+    return None if location is None else json_dumps(location_to_ocpi(location, version))

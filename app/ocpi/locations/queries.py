@@ -7,11 +7,12 @@ identity-map loading was three quarters of a page's time.
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, Subquery, Text, cast, select
+from sqlalchemy import ColumnElement, Select, Subquery, Text, bindparam, cast, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db import json_loads
@@ -20,14 +21,27 @@ from app.inventory.models import AvailabilityWindow, Blackout, Connector, Evse, 
 
 
 def published_filters() -> list[ColumnElement[bool]]:
-    """Own, published, not deleted."""
-    config = current_app.config
-    return [
-        Location.country_code == config["OWN_COUNTRY_CODE"],
-        Location.party_id == config["OWN_PARTY_ID"],
+    """Own, published, not deleted (the own party is read from the app at execution)."""
+    return list(_published_filters())
+
+
+@functools.cache
+def _published_filters() -> tuple[ColumnElement[bool], ...]:
+    # Built once: a statement made of constant parts can be cached whole by its callers.
+    return (
+        Location.country_code == bindparam("own_country_code", callable_=_own_country_code),
+        Location.party_id == bindparam("own_party_id", callable_=_own_party_id),
         Location.publish.is_(True),
         Location.deleted_at.is_(None),
-    ]
+    )
+
+
+def _own_country_code() -> str:
+    return current_app.config["OWN_COUNTRY_CODE"]
+
+
+def _own_party_id() -> str:
+    return current_app.config["OWN_PARTY_ID"]
 
 
 def published_locations() -> Select[Any]:

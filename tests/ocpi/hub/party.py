@@ -2,7 +2,9 @@
 what it received, so a test can assert what reached it (or that nothing did).
 
 Behaviour per instance: `reply` (status code, data, extra headers) for module calls, `delay`
-seconds before answering (to make the hub time out), `stop()` to make it unreachable.
+seconds before answering (to make the hub time out), `stop()` to make it unreachable,
+`drop` to close connections without an answer: "reused" on a keep-alive connection's second
+and later requests (a server whose idle timeout fires as a request arrives), "always" on all.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Party:
     http_status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    drop: str = ""
+    dropped: int = 0
     server: ThreadingHTTPServer | None = None
 
     def url(self, path: str) -> str:
@@ -77,6 +81,11 @@ def start_party() -> Party:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            reused, self.served = getattr(self, "served", 0) > 0, getattr(self, "served", 0) + 1
+            if party.drop == "always" or (party.drop == "reused" and reused):
+                party.dropped += 1
+                self.close_connection = True  # closed with no status line: nothing was done
+                return
             party.received.append(Received(self.command, self.path, raw, dict(self.headers)))
             if party.delay:
                 time.sleep(party.delay)

@@ -83,6 +83,46 @@ def test_receiver_that_does_not_answer_in_time_is_4002(client, make_party, app, 
     cpo_server.delay = 1.0
     reply = _get(client, token, emsp, cpo)
     assert reply.get_json()["status_code"] == 4002
+    assert len(cpo_server.received) == 1  # a timeout is never resent
+
+
+def test_get_over_a_keepalive_connection_the_receiver_just_closed_is_resent_once(
+    client, make_party
+):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 1000
+    cpo_server.drop = "reused"  # the hub's pooled connection is closed as it is reused
+    reply = _get(client, token, emsp, cpo)
+    assert reply.get_json()["status_code"] == 1000
+    assert cpo_server.dropped == 1 and len(cpo_server.calls("/locations/LOC1")) == 2
+    assert db.session.get(HubMember, cpo.id).status == ConnectionStatus.CONNECTED
+    assert not db.session.scalars(select(OutboxEvent).where(OutboxEvent.topic == TOPIC)).all()
+
+
+def test_receiver_that_drops_every_connection_is_4003_after_one_resend(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    cpo_server.drop = "always"
+    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 4003
+    assert cpo_server.dropped == 2 and cpo_server.received == []
+    assert db.session.get(HubMember, cpo.id).status == ConnectionStatus.OFFLINE
+
+
+def test_post_over_a_dropped_connection_is_never_resent(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 1000
+    cpo_server.drop = "reused"
+    command = {"response_url": "https://emsp.example/cb/1", "token": {"uid": "U1"}}
+    reply = client.post(
+        f"{HUB}/2.2.1/receiver/commands/START_SESSION",
+        json={**command, "location_id": "LOC1"},
+        headers=hub_headers(token, emsp, cpo),
+    )
+    # The receiver may have acted on a POST: it is not sent twice.
+    assert reply.get_json()["status_code"] == 4003
+    assert cpo_server.dropped == 1 and cpo_server.calls("commands") == []
 
 
 def test_unreachable_receiver_is_4003_goes_offline_and_others_hear_of_it(client, make_party):
