@@ -118,7 +118,9 @@ class CeleryQueueCollector(Collector):
                 url=broker, connect_timeout=2, transport_options={"max_retries": 0}
             ) as connection:
                 channel = connection.default_channel
-                for name in sorted(celery.amqp.queues):
+                # The default queue always: amqp.queues only lists queues this process declared.
+                names = set(celery.amqp.queues) | {celery.conf.task_default_queue}
+                for name in sorted(names):
                     try:  # passive: count, never create (kombu sums Redis' priority lists)
                         waiting = channel.queue_declare(queue=name, passive=True).message_count
                     except ChannelError:  # never declared: nothing was ever sent to it
