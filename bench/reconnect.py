@@ -30,6 +30,7 @@ import json
 import os
 import random
 import resource
+import signal
 import statistics
 import sys
 import time
@@ -62,6 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chargers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2, help="reconnect rounds measured")
     parser.add_argument("--parallel", type=int, default=200, help="handshakes in flight")
+    parser.add_argument("--py-spy", type=Path, help="sample the last round into this file")
     return parser.parse_args(argv)
 
 
@@ -166,7 +168,7 @@ async def connect(port: int, station_id: str, body: str) -> tuple[ClientConnecti
 
 
 async def wave(port: int, ids: list[str], body: str, parallel: int) -> dict[str, Any]:
-    """Connect every charger; close them all; return latencies, retries and wall time."""
+    """Connect every charger; return the sockets, latencies, retries and wall time."""
     gate = asyncio.Semaphore(parallel)
 
     async def one(station_id: str) -> tuple[ClientConnection, float, int]:
@@ -176,12 +178,30 @@ async def wave(port: int, ids: list[str], body: str, parallel: int) -> dict[str,
     started = time.perf_counter()
     results = await asyncio.gather(*(one(s) for s in ids))
     seconds = time.perf_counter() - started
-    await asyncio.gather(*(r[0].close() for r in results), return_exceptions=True)
     return {
+        "sockets": [r[0] for r in results],
         "latencies": [r[1] for r in results],
         "retries": sum(r[2] for r in results),
         "seconds": seconds,
     }
+
+
+async def close_all(sockets: list[ClientConnection]) -> None:
+    """Close the chargers' sockets."""
+    await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+
+
+async def py_spy(pid: int, path: Path | None) -> asyncio.subprocess.Process | None:
+    """Sample the gateway with py-spy (collapsed stacks to `path`) while a round runs."""
+    if path is None:
+        return None
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-r", "250",
+        "-f", "raw", "-o", str(path),
+        "--gil", "--nonblocking", stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(1.0)  # attached
+    return spy
 
 
 async def wait_offline(database: Database, deadline: float = 120.0) -> None:
@@ -202,14 +222,20 @@ async def bench(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
     proc, port = await start_gateway(database_url, prefix)
     result: dict[str, Any] = {"chargers": args.chargers, "parallel": args.parallel}
     try:
-        await wave(port, fleet.station_ids, BOOT, args.parallel)  # first connect + boot
+        booted = await wave(port, fleet.station_ids, BOOT, args.parallel)  # keys get cached
+        await close_all(booted["sockets"])
         await wait_offline(database)
         for number in range(1, args.rounds + 1):
             await asyncio.sleep(1.0)  # pg_stat_database lags; let it settle
             cpu, db_cpu, commits = cpu_seconds(proc.pid), database.backend_cpu(), database.commits()
+            spy = await py_spy(proc.pid, args.py_spy) if number == args.rounds else None
             measured = await wave(port, fleet.station_ids, HEARTBEAT, args.parallel)
             gateway_cpu = cpu_seconds(proc.pid) - cpu
             backends = cpu_delta(db_cpu, database.backend_cpu())
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await spy.wait()
+            await close_all(measured["sockets"])
             await wait_offline(database)
             await asyncio.sleep(1.0)
             # Commits of the offline writes are counted too: one full reconnect is both.
