@@ -196,6 +196,13 @@ class GroupWriter:
 
 def create_port() -> DbStationPort:
     """Build the DB-backed port on an app made from the environment (GATEWAY_PORT_IMPL)."""
+    import config
     from app import create_app
 
-    return DbStationPort(create_app())
+    # Keep every connection the pool may open: the port's threads (port + handshake) use
+    # them in bursts, and one opened and closed per call (overflow) costs more than the call.
+    settings = config.load()
+    ceiling = int(settings["DATABASE_POOL_SIZE"]) + int(settings["DATABASE_MAX_OVERFLOW"])
+    return DbStationPort(
+        create_app(overrides={"DATABASE_POOL_SIZE": ceiling, "DATABASE_MAX_OVERFLOW": 0})
+    )
