@@ -293,10 +293,7 @@ class RedisBus:
         self._claims.append((station_id, claimed))
         if self._claiming is None or self._claiming.done():
             self._claiming = asyncio.create_task(self._claim_batches(), name="redis-bus-claims")
-        previous, claim = await claimed
-        if previous and previous != self.node_id:
-            evict = json.dumps({"kind": "evict", "station_id": station_id, "claim": claim})
-            await self._redis.rpush(self.keys.queue(previous), evict)
+        _, claim = await claimed  # the batch told a node that held it before (eviction)
         return int(claim)
 
     async def _claim_batches(self) -> None:
@@ -313,6 +310,14 @@ class RedisBus:
                             client=pipe,
                         )
                     results = await pipe.execute()
+                    # Nodes that held these stations close their older sockets. After a
+                    # node died these are most of a storm's stations: one pipeline too.
+                    for (station_id, _), (previous, claim) in zip(batch, results, strict=True):
+                        if previous and previous != self.node_id:
+                            evict = {"kind": "evict", "station_id": station_id, "claim": claim}
+                            pipe.rpush(self.keys.queue(previous), json.dumps(evict))
+                    if len(pipe):
+                        await pipe.execute()
             except Exception as error:  # every waiting attach fails as a single call would
                 for _, claimed in batch:
                     if not claimed.done():
