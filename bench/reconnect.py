@@ -16,7 +16,10 @@ Per round it reports the handshake-to-first-answer latency (p50/p95/p99, from th
 connect attempt), reconnects/s, the gateway process's CPU per reconnect (from /proc) and
 that of its PostgreSQL backends (their pids from pg_stat_activity, /proc too), and the
 database's commits per reconnect (pg_stat_database of the scratch database only, so other
-work on the machine does not count). Raw WebSockets with pre-serialised frames keep the
+work on the machine does not count). Backends opened and closed within a round (pool
+overflow) are not sampled, so the DB CPU figure undercounts a gateway that churns
+connections. The Heartbeat is itself one DB write, like the queued messages a real
+charger sends first. Raw WebSockets with pre-serialised frames keep the
 client light. The last line is one JSON object; `round1` is the cold round, later ones warm.
 """
 

@@ -35,7 +35,6 @@ from app.charging.services.stations import (
     record_security_event,
     record_station_events,
     record_status,
-    set_connection,
     set_connections,
     set_driver_token_valid,
 )
@@ -62,7 +61,6 @@ __all__ = [
     "remote_start_booking",
     "remote_stop_booking",
     "retry_reservations",
-    "set_connection",
     "set_connections",
     "set_driver_token_valid",
     "settle_cdr_bookings",

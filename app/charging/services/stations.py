@@ -108,11 +108,6 @@ def note_heartbeat(station_id: str) -> None:
     db.session.commit()
 
 
-def set_connection(station_id: str, online: bool, protocol: OcppVersion | None) -> None:
-    """Record the station going online (with its protocol) or offline."""
-    set_connections([ConnectionChange(station_id, online, protocol)])
-
-
 @dataclass(frozen=True, slots=True)
 class ConnectionChange:
     """One station going online (with its protocol) or offline."""
