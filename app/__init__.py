@@ -24,7 +24,11 @@ def create_app(profile: str | None = None, overrides: dict[str, Any] | None = No
     app.config.update(settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **spatial.engine_options(settings["DATABASE_URL"]),
+        **spatial.engine_options(
+            settings["DATABASE_URL"],
+            settings["DATABASE_POOL_SIZE"],
+            settings["DATABASE_MAX_OVERFLOW"],
+        ),
         "json_serializer": json_dumps,
         "json_deserializer": json_loads,
     }

@@ -13,6 +13,11 @@ SPATIALITE_LIBRARY_PATH = "mod_spatialite"
 SQL_ECHO = False
 # Seconds a pooled connection may idle before checkout pings it (one round trip).
 DATABASE_PING_AFTER_IDLE = 10.0
+# PostgreSQL connections a process keeps pooled, and how many more it may open for a burst
+# (closed again when returned). The gateway keeps all 30 (app/charging/port.py): in a
+# reconnect storm a connection opened per call cost more than the call.
+DATABASE_POOL_SIZE = 10
+DATABASE_MAX_OVERFLOW = 20
 # A PostgreSQL streaming replica for reads that may be a second stale (search, OCPI lists, hub
 # GET all); empty: every read on the primary. It is read only while at most MAX_LAG seconds
 # behind (checked every CHECK_SECONDS per process); a client that wrote reads the primary for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +45,30 @@ def station(station_id: str, *, for_update: bool = False) -> ChargeStation | Non
     if for_update:
         query = query.with_for_update()
     return db.session.scalars(query).first()
+
+
+@dataclass(frozen=True, slots=True)
+class StationCredentials:
+    """What a handshake needs of a station (read without loading the whole row)."""
+
+    password_hash: str
+    approved: bool
+    allow_missing_subprotocol: bool
+    accepted_at: datetime | None
+
+
+def station_credentials(station_id: str) -> StationCredentials | None:
+    """Return a station's key hash and handshake flags: a reconnect storm reads these
+    thousands of times, so only four columns and no ORM object."""
+    row = db.session.execute(
+        select(
+            ChargeStation.password_hash,
+            ChargeStation.approved,
+            ChargeStation.allow_missing_subprotocol,
+            ChargeStation.accepted_at,
+        ).where(ChargeStation.station_id == station_id)
+    ).first()
+    return None if row is None else StationCredentials(*row)
 
 
 def evse_of(station_pk: int, ocpp_evse_id: int | None) -> Evse | None:
@@ -274,10 +299,10 @@ def station_events(station_id: str, limit: int = 50) -> list[StationEvent]:
     return list(db.session.scalars(query))
 
 
-def reservations_to_retry(station_pk: int | None, now: datetime) -> list[int]:
+def reservations_to_retry(station_ids: Collection[str] | None, now: datetime) -> list[int]:
     """Return bookings whose ReserveNow found the station offline, window not over yet.
 
-    With `station_pk`, only that station's; the station must be connected now.
+    With `station_ids` (OCPP ids), only those stations'; the station must be connected now.
     """
     query = (
         select(Booking.id)
@@ -292,8 +317,8 @@ def reservations_to_retry(station_pk: int | None, now: datetime) -> list[int]:
         )
         .order_by(Booking.starts_at)
     )
-    if station_pk is not None:
-        query = query.where(ChargeStation.id == station_pk)
+    if station_ids is not None:
+        query = query.where(ChargeStation.station_id.in_(list(station_ids)))
     return list(db.session.scalars(query))
 
 

@@ -66,10 +66,10 @@ def run_booking_dispatcher(
             return
         try:
             with app.app_context():
-                for station_id in sorted(ready):
-                    retried = services.retry_reservations(sender, station_id)
+                if ready:  # one query for all stations back since the last pass (a storm)
+                    retried = services.retry_reservations(sender, sorted(ready))
                     if retried:
-                        log.info("%s: reserved again for bookings %s", station_id, retried)
+                        log.info("reserved again for bookings %s", retried)
                 if clock() < next_round:
                     continue
                 next_round = clock() + interval

@@ -25,7 +25,9 @@ def point_type() -> TypeEngine[Any]:
     return geography.with_variant(geometry, "sqlite")
 
 
-def engine_options(database_url: str) -> dict[str, Any]:
+def engine_options(
+    database_url: str, pool_size: int = 10, max_overflow: int = 20
+) -> dict[str, Any]:
     """SQLAlchemy engine options for the database URL."""
     if database_url.startswith("sqlite"):
         # The stock pyenv sqlite cannot load extensions; pysqlite3 bundles one that can.
@@ -33,7 +35,7 @@ def engine_options(database_url: str) -> dict[str, Any]:
 
         return {"module": sqlite_module, "connect_args": {"check_same_thread": False}}
     # Liveness is checked on checkout after idling (app.core.db.install_idle_ping).
-    return {"pool_size": 10, "max_overflow": 20}
+    return {"pool_size": pool_size, "max_overflow": max_overflow}
 
 
 def install_spatialite(engine: Engine, library_path: str) -> None:

@@ -259,6 +259,9 @@ class RedisBus:
         self._delete_script = self._redis.register_script(_DELETE_IF_MINE)
         self._claim_script = self._redis.register_script(_CLAIM)
         self._held: set[str] = set()
+        # Claims waiting for the next pipeline, and the task that sends them (see attach).
+        self._claims: list[tuple[str, asyncio.Future[list[Any]]]] = []
+        self._claiming: asyncio.Task[None] | None = None
         self._executor: LocalExecutor | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -286,14 +289,43 @@ class RedisBus:
     async def attach(self, station_id: str) -> int | None:
         """Claim the station; tell a node that held it before to close its older socket."""
         self._held.add(station_id)
-        previous, claim = await self._claim_script(
-            keys=[self.keys.presence(station_id), self.keys.claim(station_id)],
-            args=[self.node_id, self.presence_ttl],
-        )
-        if previous and previous != self.node_id:
-            evict = json.dumps({"kind": "evict", "station_id": station_id, "claim": claim})
-            await self._redis.rpush(self.keys.queue(previous), evict)
+        claimed: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._claims.append((station_id, claimed))
+        if self._claiming is None or self._claiming.done():
+            self._claiming = asyncio.create_task(self._claim_batches(), name="redis-bus-claims")
+        _, claim = await claimed  # the batch told a node that held it before (eviction)
         return int(claim)
+
+    async def _claim_batches(self) -> None:
+        """Run the claims waiting, one pipeline a batch: in a reconnect storm one round trip
+        (and one pass through the client) serves many stations instead of one each."""
+        while self._claims:
+            batch, self._claims = self._claims, []
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for station_id, _ in batch:
+                        await self._claim_script(
+                            keys=[self.keys.presence(station_id), self.keys.claim(station_id)],
+                            args=[self.node_id, self.presence_ttl],
+                            client=pipe,
+                        )
+                    results = await pipe.execute()
+                    # Nodes that held these stations close their older sockets. After a
+                    # node died these are most of a storm's stations: one pipeline too.
+                    for (station_id, _), (previous, claim) in zip(batch, results, strict=True):
+                        if previous and previous != self.node_id:
+                            evict = {"kind": "evict", "station_id": station_id, "claim": claim}
+                            pipe.rpush(self.keys.queue(previous), json.dumps(evict))
+                    if len(pipe):
+                        await pipe.execute()
+            except Exception as error:  # every waiting attach fails as a single call would
+                for _, claimed in batch:
+                    if not claimed.done():
+                        claimed.set_exception(error)
+                continue
+            for (_, claimed), result in zip(batch, results, strict=True):
+                if not claimed.done():  # an attach cancelled meanwhile (its socket closed)
+                    claimed.set_result(result)
 
     async def detach(self, station_id: str) -> None:
         """Release the station unless another node has claimed it since."""

@@ -22,6 +22,7 @@ from app.charging.services.sessions import (
     stop_transaction,
 )
 from app.charging.services.stations import (
+    ConnectionChange,
     UnknownStation,
     authenticate_station,
     authorize_token,
@@ -34,11 +35,12 @@ from app.charging.services.stations import (
     record_security_event,
     record_station_events,
     record_status,
-    set_connection,
+    set_connections,
     set_driver_token_valid,
 )
 
 __all__ = [
+    "ConnectionChange",
     "UnknownStation",
     "apply_transaction_event",
     "authenticate_station",
@@ -59,7 +61,7 @@ __all__ = [
     "remote_start_booking",
     "remote_stop_booking",
     "retry_reservations",
-    "set_connection",
+    "set_connections",
     "set_driver_token_valid",
     "settle_cdr_bookings",
     "start_due_bookings",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -73,18 +74,11 @@ def dispatch_booking(booking_id: int, sender: CommandSender) -> BookingDispatch:
 
 
 def retry_reservations(
-    sender: CommandSender, station_id: str | None = None, now: datetime | None = None
+    sender: CommandSender, station_ids: Collection[str] | None = None, now: datetime | None = None
 ) -> list[int]:
     """Send ReserveNow again for bookings dispatched while their station was offline (job,
-    and on the station's reconnect); only while the booking's window is not over."""
-    station_pk = None
-    if station_id is not None:
-        station = queries.station(station_id)
-        if station is None:
-            db.session.rollback()
-            return []
-        station_pk = station.id
-    retry = queries.reservations_to_retry(station_pk, now or utcnow())
+    and on stations' reconnects: `station_ids`); only while the booking's window is not over."""
+    retry = queries.reservations_to_retry(station_ids, now or utcnow())
     db.session.commit()
     done = []
     for booking_id in retry:

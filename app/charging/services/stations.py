@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.charging import queries
 from app.charging.keycache import verify_station_key
@@ -64,7 +65,7 @@ def authenticate_station(
 ) -> StationAuth:
     """Check a station's identity and Basic-auth password against its stored hash; a client
     certificate of the operator's CA naming the station (`certified`) stands for the password."""
-    station = queries.station(station_id)
+    station = queries.station_credentials(station_id)
     if station is None:
         return StationAuth(AuthOutcome.UNKNOWN)
     if not certified and (
@@ -107,14 +108,38 @@ def note_heartbeat(station_id: str) -> None:
     db.session.commit()
 
 
-def set_connection(station_id: str, online: bool, protocol: OcppVersion | None) -> None:
-    """Record the station going online (with its protocol) or offline."""
-    values: dict[str, object] = {"connected": online, "last_seen_at": utcnow()}
-    if online and protocol is not None:
-        values["protocol"] = protocol.value
-    db.session.execute(
-        update(ChargeStation).where(ChargeStation.station_id == station_id).values(**values)
-    )
+@dataclass(frozen=True, slots=True)
+class ConnectionChange:
+    """One station going online (with its protocol) or offline."""
+
+    station_id: str
+    online: bool
+    protocol: OcppVersion | None
+
+
+def set_connections(changes: list[ConnectionChange]) -> None:
+    """Record many stations going online or offline in one transaction (a station's last
+    change in the list wins): one UPDATE per kind of change, not one per station."""
+    latest = {change.station_id: change for change in changes}
+    groups: dict[tuple[bool, OcppVersion | None], list[str]] = {}
+    for change in latest.values():
+        protocol = change.protocol if change.online else None
+        groups.setdefault((change.online, protocol), []).append(change.station_id)
+    now = utcnow()
+    for (online, protocol), station_ids in groups.items():
+        values: dict[str, object] = {"connected": online, "last_seen_at": now}
+        if protocol is not None:
+            values["protocol"] = protocol.value
+        # Rows locked in one order: two nodes' batches sharing stations cannot deadlock.
+        locked = (
+            select(ChargeStation.id)
+            .where(ChargeStation.station_id.in_(station_ids))
+            .order_by(ChargeStation.id)
+            .with_for_update()
+        )
+        db.session.execute(
+            update(ChargeStation).where(ChargeStation.id.in_(locked)).values(**values)
+        )
     db.session.commit()
 
 
