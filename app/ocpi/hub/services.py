@@ -39,7 +39,7 @@ PASSED_HEADERS = ("X-Total-Count", "X-Limit")
 class HubRequest:
     """A request that arrived at a hub URL."""
 
-    sender: OcpiPartner
+    sender_id: int
     version: str
     interface: str  # the interface of the module the sender called: SENDER or RECEIVER
     module: str
@@ -50,6 +50,13 @@ class HubRequest:
     headers: Mapping[str, str]
     started: float = field(default_factory=time.perf_counter)
     proxied: bool = False  # a hub URL was written for it: its transaction is committed durably
+
+    @property
+    def sender(self) -> OcpiPartner:
+        """The sender's row, loaded only when needed (routing reads the table)."""
+        partner = db.session.get(OcpiPartner, self.sender_id)
+        assert partner is not None  # authenticated in this request
+        return partner
 
     def party(self, side: str) -> tuple[str, str] | None:
         """The OCPI-from or OCPI-to party of the request, upper case; None when absent."""
@@ -80,13 +87,13 @@ def route(request: HubRequest) -> HubReply | Response:
     from app.ocpi.hub import broadcast, getall
 
     routes = table.table()
-    sender = routes.members.get(request.sender.id)
+    sender = routes.members.get(request.sender_id)
     if sender is None:  # registered since the table was built here
         table.forget()
         routes = table.table()
-        sender = routes.members[request.sender.id]
+        sender = routes.members[request.sender_id]
     sender_party = _sender_party(request, sender)
-    status.seen(request.sender, sender.status)
+    status.seen(request.sender_id, sender.status)
     if sender.suspended:
         _refuse(request, sender_party, None, errors.RoutingRefused("Sender is suspended"))
     to = request.party("to")
@@ -227,7 +234,7 @@ def _outgoing(request: HubRequest, receiver: Member) -> tuple[bytes | None, list
 
 def _callback_url(request: HubRequest, receiver: Member, original: str) -> str:
     """A hub URL the receiver posts the result to; the hub forwards it to `original`."""
-    proxy = _proxy(request, "callback", receiver.id, request.sender.id, original)
+    proxy = _proxy(request, "callback", receiver.id, request.sender_id, original)
     return f"{hub_base_url()}/{receiver.version}/callback/{proxy.id}"
 
 
@@ -288,7 +295,7 @@ def _proxied_link(request: HubRequest, receiver: Member, link: str) -> str:
 
 
 def _page_url(request: HubRequest, receiver: Member, url: str) -> str:
-    proxy = _proxy(request, "page", request.sender.id, receiver.id, url)
+    proxy = _proxy(request, "page", request.sender_id, receiver.id, url)
     return f"{hub_base_url()}/{request.version}/page/{proxy.id}"
 
 
@@ -324,7 +331,7 @@ def _log(
         kind=kind,
         method=request.method,
         module=request.module,
-        sender_partner_id=request.sender.id,
+        sender_partner_id=request.sender_id,
         receiver_partner_id=receiver.id if receiver else None,
         from_party=messages.party_code(sender_party),
         to_party=messages.party_code(to),
@@ -340,7 +347,7 @@ def _log(
 def relay_proxy(request: HubRequest, kind: str, proxy_id: str) -> HubReply:
     """Forward a call to a hub URL standing in for a party's URL (a result, or the next page)."""
     proxy = db.session.get(HubProxy, proxy_id)
-    if proxy is None or proxy.kind != kind or proxy.owner_partner_id != request.sender.id:
+    if proxy is None or proxy.kind != kind or proxy.owner_partner_id != request.sender_id:
         raise errors.UnknownObject()
     routes = table.table()
     target = routes.members.get(proxy.target_partner_id)
