@@ -145,8 +145,8 @@ def _refuse(
     to: tuple[str, str] | None = None,
 ) -> Any:
     """Log the refusal and raise it (answered as an OCPI envelope)."""
-    _log(request, sender_party, receiver, to, None, error.status_code, error.http_status)
-    messages.commit_log()
+    _log(request, sender_party, receiver, to, None, error.status_code, error.http_status, True)
+    db.session.commit()
     raise error
 
 
@@ -165,8 +165,9 @@ def forward(
         reply = _client(receiver).relay(request.method, url, body, headers, args)
     except errors.PartnerTimeout:
         error: errors.OcpiError = errors.ReceiverTimeout()
-        _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None)
-        _commit(request)
+        no_wait = not request.proxied
+        _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None, no_wait)
+        db.session.commit()
         raise error from None
     except errors.PartnerCallFailed:
         partner = db.session.get(OcpiPartner, receiver.id)
@@ -178,17 +179,11 @@ def forward(
         raise error from None
     answer = _answer(request, receiver, reply, sender_party, to)
     code = _status_code(reply.body)
-    _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status)
-    _commit(request)
-    return answer
-
-
-def _commit(request: HubRequest) -> None:
     # Hub URLs handed out must survive a crash; a transaction of log metadata need not wait.
-    if request.proxied:
-        db.session.commit()
-    else:
-        messages.commit_log()
+    no_wait = not request.proxied
+    _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status, no_wait)
+    db.session.commit()
+    return answer
 
 
 def _client(receiver: Member) -> OcpiClient:
@@ -325,9 +320,11 @@ def _log(
     forwarded_id: str | None,
     status_code: int | None,
     http_status: int | None,
+    no_wait: bool = False,
     kind: str = "forward",
 ) -> None:
     messages.record(
+        no_wait=no_wait,
         kind=kind,
         method=request.method,
         module=request.module,

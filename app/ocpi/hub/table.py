@@ -21,6 +21,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from app.core.replica import leave_replica
 from app.core.security import same_secret
 from app.extensions import db
 from app.ocpi.hub.models import ConnectionStatus, HubMember, HubRule, RuleKind
@@ -138,6 +139,7 @@ def changed() -> None:
     global _cached
     # Not flushing the caller's pending rows first: changes lock the version row before any
     # member row, so two of them never wait on each other crosswise.
+    leave_replica(db.session())  # a write (a text statement would not say so by itself)
     with db.session.no_autoflush:
         db.session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
     forget()
@@ -162,6 +164,7 @@ def _on_flush(session: Session, _context: object, _instances: object) -> None:
     if any(isinstance(o, OcpiPartner) and o.hub_member for o in added_or_gone) or any(
         isinstance(o, OcpiPartner) and _changed(o) for o in session.dirty
     ):
+        leave_replica(session)
         session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
         forget()
 
