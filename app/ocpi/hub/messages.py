@@ -35,11 +35,14 @@ def record(no_wait: bool = False, **fields: Any) -> None:
 
     no_wait: the transaction holds log metadata only; its commit need not wait for the disk.
     """
+    # On the session's connection, past the ORM's execute (nothing pending needs a flush first:
+    # no row of the log refers to one); the clause sends it to the primary.
+    connection = db.session.connection(bind_arguments={"clause": _INSERT})
     values = {"created_at": utcnow(), **fields}
-    if no_wait and db.session.get_bind(clause=_INSERT).dialect.name == "postgresql":
-        db.session.execute(_INSERT_NO_WAIT, values).close()
+    if no_wait and connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_NO_WAIT, values).close()
     else:
-        db.session.execute(_INSERT, values)
+        connection.execute(_INSERT, values)
 
 
 def purge() -> int:

@@ -120,7 +120,7 @@ def table() -> Table:
 def _current() -> Table:
     global _cached
     # Read before the rows: a table is never labelled with a version newer than its rows.
-    version = db.session.execute(_VERSION).scalar()
+    version = db.session.connection().execute(_VERSION).scalar()  # past the ORM's execute
     current = _cached
     if current is not None and version is not None and current.version == version:
         return current
