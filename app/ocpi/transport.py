@@ -171,7 +171,7 @@ def _from_domain(error: DomainError) -> errors.OcpiError:
 def current_partner() -> OcpiPartner:
     """The authenticated partner's row (a hub party's is loaded only when a view needs it)."""
     partner = g.get("ocpi_partner")
-    if partner is None:
+    if partner is None or partner.id != g.ocpi_partner_id:  # g may outlive a request (tests)
         partner = g.ocpi_partner = db.session.get(OcpiPartner, g.ocpi_partner_id)
     return partner
 
