@@ -19,6 +19,8 @@ from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed, with_error_headers
 from app.core.http import contains_nul
 from app.core.replica import read_primary
+from app.core.security import digest_token
+from app.extensions import db
 from app.ocpi import errors
 from app.ocpi.models import OcpiPartner, PartnerStatus
 
@@ -131,7 +133,11 @@ def ocpi_endpoint(
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             g.ocpi_module = module
             try:
-                g.ocpi_partner = _authenticate(token_a, registered, hub)
+                if hub and registered and not token_a:
+                    g.ocpi_partner_id = _authenticate_hub_party()
+                else:
+                    g.ocpi_partner = _authenticate(token_a, registered, hub)
+                    g.ocpi_partner_id = g.ocpi_partner.id
                 _record_request(module)
                 if not hub:
                     _check_addressee(module)
@@ -160,6 +166,33 @@ def _from_domain(error: DomainError) -> errors.OcpiError:
     if error.status == 403:
         return errors.ForeignParty(error.detail)
     return errors.OcpiError(error.detail)
+
+
+def current_partner() -> OcpiPartner:
+    """The authenticated partner's row (a hub party's is loaded only when a view needs it)."""
+    partner = g.get("ocpi_partner")
+    if partner is None or partner.id != g.ocpi_partner_id:  # g may outlive a request (tests)
+        partner = g.ocpi_partner = db.session.get(OcpiPartner, g.ocpi_partner_id)
+    return partner
+
+
+def _authenticate_hub_party() -> int:
+    """A registered hub party's id, from the hub's routing table (no read beyond its version).
+
+    Every change to a hub party's token or status writes a new routing version in its own
+    transaction, so the table never accepts a token its version no longer holds. A token the
+    table does not hold gets the full lookup (and its precise refusal).
+    """
+    from app.ocpi.hub import table
+
+    routes = table.table()
+    for token, raw in token_candidates(request.headers.get("Authorization")):
+        member = routes.authenticate(digest_token(token), raw)
+        if member is not None:
+            g.ocpi_presented_token = token  # for GET credentials; never logged
+            return member.id
+    g.ocpi_partner = _authenticate(False, True, True)
+    return g.ocpi_partner.id
 
 
 def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) -> OcpiPartner:
@@ -197,7 +230,7 @@ def _record_request(module: str) -> None:
         request.method,
         request.path,
         module,
-        g.ocpi_partner.id,
+        g.ocpi_partner_id,
         headers.get("X-Request-ID"),
         headers.get("X-Correlation-ID"),
         headers.get("OCPI-from-country-code"),

@@ -18,7 +18,13 @@ from app.ocpi.hub import clientinfo, identity
 from app.ocpi.hub.getall import page_headers
 from app.ocpi.hub.services import HubReply, HubRequest, relay_proxy, route
 from app.ocpi.pagination import page_request
-from app.ocpi.transport import VERSION_RULE, envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import (
+    VERSION_RULE,
+    current_partner,
+    envelope,
+    json_body,
+    ocpi_endpoint,
+)
 
 blp = Blueprint("ocpi_hub", __name__, url_prefix="/ocpi/hub")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -60,7 +66,7 @@ def hub_credentials(version: str) -> ResponseReturnValue:
 def list_client_infos(version: str) -> ResponseReturnValue:
     """The ClientInfo of every party the caller may talk to (paged)."""
     page = page_request()
-    infos = clientinfo.list_for(g.ocpi_partner)
+    infos = clientinfo.list_for(current_partner())
     infos = [i for i in infos if _in_window(i["last_updated"], page.date_from, page.date_to)]
     served = infos[page.offset : page.offset + page.limit]
     return envelope(served, headers=page_headers(page.offset, page.limit, len(served), len(infos)))
@@ -96,7 +102,7 @@ def routed(version: str, side: str, module: str, rest: str = "") -> ResponseRetu
 
 def _hub_request(version: str, interface: str, module: str) -> HubRequest:
     return HubRequest(
-        sender=g.ocpi_partner,
+        sender_id=g.ocpi_partner_id,
         version=version,
         interface=interface,
         module=module,

@@ -42,7 +42,7 @@ def broadcast(
         kind="broadcast",
         method=request.method,
         module=request.module,
-        sender_partner_id=request.sender.id,
+        sender_partner_id=request.sender_id,
         receiver_partner_id=None,
         from_party=messages.party_code(sender_party),
         to_party=messages.party_code(hub_party()),
@@ -94,7 +94,7 @@ def _delivery(
     )
     return {
         "partner_id": receiver.id,
-        "sender_partner_id": request.sender.id,
+        "sender_partner_id": request.sender_id,
         "method": request.method,
         "url": url,
         "body": bodies.for_version(receiver.version),

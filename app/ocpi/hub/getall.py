@@ -142,7 +142,7 @@ def _log(request: HubRequest, sender_party: tuple[str, str], total: int) -> None
         kind="getall",
         method="GET",
         module=request.module,
-        sender_partner_id=request.sender.id,
+        sender_partner_id=request.sender_id,
         receiver_partner_id=None,
         from_party=messages.party_code(sender_party),
         to_party=messages.party_code(hub_party()),

@@ -2,9 +2,9 @@
 
 A row is one Core INSERT in the caller's transaction (no ORM object: it is on every routed
 request's path). A transaction holding nothing else is committed without waiting for the disk
-(`commit_log`): after a crash the last fraction of a second of log rows can be missing, which a
-metadata log can afford; what another party relies on (outbox, proxied URLs, statuses) is
-committed durably.
+(`record(no_wait=True)`, which says so in the INSERT itself): after a crash the last fraction
+of a second of log rows can be missing, which a metadata log can afford; what another party
+relies on (outbox, proxied URLs, statuses) is committed durably.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, func, insert
 
 from app.core.clock import utcnow
 from app.extensions import db
@@ -26,19 +26,23 @@ def party_code(party: tuple[str, str] | None) -> str | None:
 
 
 _INSERT = insert(HubMessage.__table__)  # Core: no ORM bulk bookkeeping
-_NO_WAIT = text("SET LOCAL synchronous_commit TO OFF")
+# The row and `SET LOCAL synchronous_commit` in one round trip (read by PostgreSQL at commit).
+_INSERT_NO_WAIT = _INSERT.returning(func.set_config("synchronous_commit", "off", True))
 
 
-def record(**fields: Any) -> None:
-    """Write one message's metadata in the caller's transaction (committed with its work)."""
-    db.session.execute(_INSERT, {"created_at": utcnow(), **fields})
+def record(no_wait: bool = False, **fields: Any) -> None:
+    """Write one message's metadata in the caller's transaction (committed with its work).
 
-
-def commit_log() -> None:
-    """Commit a transaction that holds log metadata only, without waiting for the disk."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_NO_WAIT)
-    db.session.commit()
+    no_wait: the transaction holds log metadata only; its commit need not wait for the disk.
+    """
+    # On the session's connection, past the ORM's execute (nothing pending needs a flush first:
+    # no row of the log refers to one); the clause sends it to the primary.
+    connection = db.session.connection(bind_arguments={"clause": _INSERT})
+    values = {"created_at": utcnow(), **fields}
+    if no_wait and connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_NO_WAIT, values).close()
+    else:
+        connection.execute(_INSERT, values)
 
 
 def purge() -> int:

@@ -39,7 +39,7 @@ PASSED_HEADERS = ("X-Total-Count", "X-Limit")
 class HubRequest:
     """A request that arrived at a hub URL."""
 
-    sender: OcpiPartner
+    sender_id: int
     version: str
     interface: str  # the interface of the module the sender called: SENDER or RECEIVER
     module: str
@@ -50,6 +50,13 @@ class HubRequest:
     headers: Mapping[str, str]
     started: float = field(default_factory=time.perf_counter)
     proxied: bool = False  # a hub URL was written for it: its transaction is committed durably
+
+    @property
+    def sender(self) -> OcpiPartner:
+        """The sender's row, loaded only when needed (routing reads the table)."""
+        partner = db.session.get(OcpiPartner, self.sender_id)
+        assert partner is not None  # authenticated in this request
+        return partner
 
     def party(self, side: str) -> tuple[str, str] | None:
         """The OCPI-from or OCPI-to party of the request, upper case; None when absent."""
@@ -80,13 +87,13 @@ def route(request: HubRequest) -> HubReply | Response:
     from app.ocpi.hub import broadcast, getall
 
     routes = table.table()
-    sender = routes.members.get(request.sender.id)
+    sender = routes.members.get(request.sender_id)
     if sender is None:  # registered since the table was built here
         table.forget()
         routes = table.table()
-        sender = routes.members[request.sender.id]
+        sender = routes.members[request.sender_id]
     sender_party = _sender_party(request, sender)
-    status.seen(request.sender, sender.status)
+    status.seen(request.sender_id, sender.status)
     if sender.suspended:
         _refuse(request, sender_party, None, errors.RoutingRefused("Sender is suspended"))
     to = request.party("to")
@@ -138,8 +145,8 @@ def _refuse(
     to: tuple[str, str] | None = None,
 ) -> Any:
     """Log the refusal and raise it (answered as an OCPI envelope)."""
-    _log(request, sender_party, receiver, to, None, error.status_code, error.http_status)
-    messages.commit_log()
+    _log(request, sender_party, receiver, to, None, error.status_code, error.http_status, True)
+    db.session.commit()
     raise error
 
 
@@ -158,8 +165,9 @@ def forward(
         reply = _client(receiver).relay(request.method, url, body, headers, args)
     except errors.PartnerTimeout:
         error: errors.OcpiError = errors.ReceiverTimeout()
-        _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None)
-        _commit(request)
+        no_wait = not request.proxied
+        _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None, no_wait)
+        db.session.commit()
         raise error from None
     except errors.PartnerCallFailed:
         partner = db.session.get(OcpiPartner, receiver.id)
@@ -171,17 +179,11 @@ def forward(
         raise error from None
     answer = _answer(request, receiver, reply, sender_party, to)
     code = _status_code(reply.body)
-    _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status)
-    _commit(request)
-    return answer
-
-
-def _commit(request: HubRequest) -> None:
     # Hub URLs handed out must survive a crash; a transaction of log metadata need not wait.
-    if request.proxied:
-        db.session.commit()
-    else:
-        messages.commit_log()
+    no_wait = not request.proxied
+    _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status, no_wait)
+    db.session.commit()
+    return answer
 
 
 def _client(receiver: Member) -> OcpiClient:
@@ -227,7 +229,7 @@ def _outgoing(request: HubRequest, receiver: Member) -> tuple[bytes | None, list
 
 def _callback_url(request: HubRequest, receiver: Member, original: str) -> str:
     """A hub URL the receiver posts the result to; the hub forwards it to `original`."""
-    proxy = _proxy(request, "callback", receiver.id, request.sender.id, original)
+    proxy = _proxy(request, "callback", receiver.id, request.sender_id, original)
     return f"{hub_base_url()}/{receiver.version}/callback/{proxy.id}"
 
 
@@ -288,7 +290,7 @@ def _proxied_link(request: HubRequest, receiver: Member, link: str) -> str:
 
 
 def _page_url(request: HubRequest, receiver: Member, url: str) -> str:
-    proxy = _proxy(request, "page", request.sender.id, receiver.id, url)
+    proxy = _proxy(request, "page", request.sender_id, receiver.id, url)
     return f"{hub_base_url()}/{request.version}/page/{proxy.id}"
 
 
@@ -318,13 +320,15 @@ def _log(
     forwarded_id: str | None,
     status_code: int | None,
     http_status: int | None,
+    no_wait: bool = False,
     kind: str = "forward",
 ) -> None:
     messages.record(
+        no_wait=no_wait,
         kind=kind,
         method=request.method,
         module=request.module,
-        sender_partner_id=request.sender.id,
+        sender_partner_id=request.sender_id,
         receiver_partner_id=receiver.id if receiver else None,
         from_party=messages.party_code(sender_party),
         to_party=messages.party_code(to),
@@ -340,7 +344,7 @@ def _log(
 def relay_proxy(request: HubRequest, kind: str, proxy_id: str) -> HubReply:
     """Forward a call to a hub URL standing in for a party's URL (a result, or the next page)."""
     proxy = db.session.get(HubProxy, proxy_id)
-    if proxy is None or proxy.kind != kind or proxy.owner_partner_id != request.sender.id:
+    if proxy is None or proxy.kind != kind or proxy.owner_partner_id != request.sender_id:
         raise errors.UnknownObject()
     routes = table.table()
     target = routes.members.get(proxy.target_partner_id)

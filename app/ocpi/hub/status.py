@@ -75,16 +75,22 @@ def suspended(partner: OcpiPartner) -> None:
     set_status(partner, ConnectionStatus.SUSPENDED)
 
 
-def seen(partner: OcpiPartner, known_status: str | None = None) -> None:
+def seen(partner: OcpiPartner | int, known_status: str | None = None) -> None:
     """The party called the hub: note the time; an OFFLINE party is CONNECTED again.
 
     known_status: its status as the routing table has it; with it, a CONNECTED party's row is
     touched at most every SEEN_GRANULARITY by this process (no read on the hot path).
+    partner: its row, or its id (the row is then read only when something is written).
     """
+    partner_id = partner if isinstance(partner, int) else partner.id
     clock = time.monotonic()
-    recent = clock - _written.get(partner.id, -1e9) < SEEN_GRANULARITY.total_seconds()
+    recent = clock - _written.get(partner_id, -1e9) < SEEN_GRANULARITY.total_seconds()
     if known_status == ConnectionStatus.CONNECTED.value and recent:
         return
+    if isinstance(partner, int):
+        loaded = db.session.get(OcpiPartner, partner)
+        assert loaded is not None  # authenticated in this request
+        partner = loaded
     row = member(partner)
     now = utcnow()
     if row.last_seen_at is None or now - row.last_seen_at > SEEN_GRANULARITY:

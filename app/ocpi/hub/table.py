@@ -5,6 +5,10 @@ status and rules. A request reads one value, the routing version (hub_state), an
 rebuilt when it differs from the version the table was built at. Every change to what routing
 reads (`changed()`: a suspension, a rule, a status, a registration) writes a new version in its
 own transaction, so every process routes by it from the moment it commits.
+
+The table also authenticates hub parties (token digest -> member): any flush that changes a hub
+party's token, status or deletes it writes a new version in that transaction (`_on_flush`), so
+a rotated or removed token is refused by every process from its commit on.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
+from flask import has_request_context, request
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session, selectinload
 
+from app.core.replica import leave_replica
+from app.core.security import same_secret
 from app.extensions import db
 from app.ocpi.hub.models import ConnectionStatus, HubMember, HubRule, RuleKind
 from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerStatus
@@ -72,6 +79,7 @@ class Table:
     members: dict[int, Member]
     by_party: dict[Party, Member]
     version: str | None  # the routing version it was built at (None: not to be reused)
+    by_token: dict[str, tuple[str, Member]] = field(default_factory=dict)  # digest -> member
 
     def holder(self, party: Party) -> Member | None:
         return self.by_party.get(party)
@@ -79,7 +87,15 @@ class Table:
     def registered(self) -> list[Member]:
         return [m for m in self.members.values() if m.token_out]
 
+    def authenticate(self, digest: str, raw: bool) -> Member | None:
+        """The registered party whose token (credentials token C) has this digest."""
+        found = self.by_token.get(digest)
+        if found is None or (raw and not found[1].raw_tokens):
+            return None
+        return found[1] if same_secret(found[0], digest) else None
 
+
+_PER_REQUEST = "plugpool.hub_table"  # the environ key of the table a request uses
 _lock = threading.Lock()
 _cached: Table | None = None
 _VERSION = text("SELECT routing_version FROM hub_state WHERE id = 1")
@@ -91,10 +107,20 @@ _SET_VERSION = text(
 
 
 def table() -> Table:
-    """The current table: the cached one while the routing version is unchanged."""
+    """The current table: the cached one while the routing version is unchanged (the version is
+    read once per request: authentication and routing share it)."""
+    if not has_request_context():
+        return _current()
+    current = request.environ.get(_PER_REQUEST)
+    if current is None:
+        current = request.environ[_PER_REQUEST] = _current()
+    return current
+
+
+def _current() -> Table:
     global _cached
     # Read before the rows: a table is never labelled with a version newer than its rows.
-    version = db.session.execute(_VERSION).scalar()
+    version = db.session.connection().execute(_VERSION).scalar()  # past the ORM's execute
     current = _cached
     if current is not None and version is not None and current.version == version:
         return current
@@ -113,15 +139,41 @@ def changed() -> None:
     global _cached
     # Not flushing the caller's pending rows first: changes lock the version row before any
     # member row, so two of them never wait on each other crosswise.
+    leave_replica(db.session())  # a write (a text statement would not say so by itself)
     with db.session.no_autoflush:
         db.session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
-    _cached = None
+    forget()
 
 
 def forget() -> None:
     """Drop this process's table (the next use rebuilds it), e.g. for a party not in it yet."""
     global _cached
     _cached = None
+    if has_request_context():
+        request.environ.pop(_PER_REQUEST, None)
+
+
+# What the table (and hub authentication) reads of a partner row.
+_WATCHED = ("token_in_digest", "token_a_digest", "raw_tokens", "status", "hub_member", "version")
+
+
+@event.listens_for(Session, "before_flush")
+def _on_flush(session: Session, _context: object, _instances: object) -> None:
+    """A hub party's token, status or row changed: a new version in the same transaction."""
+    added_or_gone = [*session.new, *session.deleted]
+    if any(isinstance(o, OcpiPartner) and o.hub_member for o in added_or_gone) or any(
+        isinstance(o, OcpiPartner) and _changed(o) for o in session.dirty
+    ):
+        leave_replica(session)
+        session.execute(_SET_VERSION, {"version": uuid.uuid4().hex})
+        forget()
+
+
+def _changed(partner: OcpiPartner) -> bool:
+    attrs = inspect(partner).attrs
+    if not any(attrs[name].history.has_changes() for name in _WATCHED):
+        return False
+    return bool(partner.hub_member) or any(attrs.hub_member.history.deleted)
 
 
 def _build(version: str | None) -> Table:
@@ -139,6 +191,7 @@ def _build(version: str | None) -> Table:
         rules.setdefault(rule.partner_id, []).append(rule)
     members: dict[int, Member] = {}
     by_party: dict[Party, Member] = {}
+    by_token: dict[str, tuple[str, Member]] = {}
     for partner in partners:
         row = rows.get(partner.id)
         own_rules = rules.get(partner.id, [])
@@ -165,4 +218,6 @@ def _build(version: str | None) -> Table:
         members[partner.id] = member
         for party in member.parties:
             by_party.setdefault(party, member)
-    return Table(members, by_party, version)
+        if partner.token_in_digest:
+            by_token[partner.token_in_digest] = (partner.token_in_digest, member)
+    return Table(members, by_party, version, by_token)

@@ -76,3 +76,13 @@ def test_a_party_calling_again_is_connected_again(client, make_party):
     cpo, token, _ = make_party(role="CPO", party_id="CPA", status=ConnectionStatus.OFFLINE)
     client.get("/ocpi/hub/2.2.1/hubclientinfo", headers=token_header(token))
     assert db.session.get(HubMember, cpo.id).status == ConnectionStatus.CONNECTED
+
+
+def test_each_caller_gets_its_own_list_after_another_party_called(client, make_party):
+    _, token_a, _ = make_party(role="EMSP", party_id="EMA")
+    _, token_b, _ = make_party(role="CPO", party_id="CPB")
+    # A's call through the full token lookup (versions), then B's through the routing table.
+    assert client.get("/ocpi/hub/versions", headers=token_header(token_a)).status_code == 200
+    for token, other in ((token_b, "EMA"), (token_a, "CPB")):
+        reply = client.get("/ocpi/hub/2.2.1/hubclientinfo", headers=token_header(token))
+        assert [info["party_id"] for info in reply.get_json()["data"]] == [other]

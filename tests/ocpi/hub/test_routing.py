@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.core.outbox import OutboxEvent
 from app.extensions import db
@@ -337,3 +337,33 @@ def test_a_result_the_sender_cannot_take_is_4003_and_the_sender_goes_offline(cli
     )
     assert reply.get_json()["status_code"] == 4003
     assert db.session.get(HubMember, emsp.id).status == ConnectionStatus.OFFLINE
+
+
+def _synchronous_commit() -> str:
+    # The test's outer transaction outlives the request's (a savepoint): its SET LOCAL shows.
+    return db.session.execute(text("SHOW synchronous_commit")).scalar_one()
+
+
+def test_a_log_only_forward_commits_without_waiting_for_the_disk(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, _ = make_party(role="CPO", party_id="CPA")
+    assert _synchronous_commit() == "on"
+    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 1000
+    assert _synchronous_commit() == "off"
+    (row,) = db.session.scalars(select(HubMessage)).all()
+    assert (row.kind, row.status_code, row.receiver_partner_id) == ("forward", 1000, cpo.id)
+
+
+def test_a_forward_that_hands_out_a_hub_url_commits_durably(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    cpo_server.data = {"result": "ACCEPTED", "timeout": 30}
+    command = {"response_url": "https://emsp.example/cb/1", "token": {"uid": "U1"}}
+    reply = client.post(
+        f"{HUB}/2.2.1/receiver/commands/START_SESSION",
+        json=command,
+        headers=hub_headers(token, emsp, cpo),
+    )
+    assert reply.get_json()["data"]["result"] == "ACCEPTED"
+    assert _synchronous_commit() == "on"
+    assert len(db.session.scalars(select(HubMessage)).all()) == 1

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
+from app.core.security import digest_token, new_token
 from app.extensions import db
 from app.ocpi.hub import rules, status, table
 from app.ocpi.hub.models import HubMember
+from app.ocpi.models import OcpiPartner
 from tests.ocpi.hub.conftest import add_party, hub_headers
 from tests.ocpi.hub.party import start_party
 from tests.ocpi.hub.serve import Instance
@@ -85,6 +87,59 @@ def test_suspend_and_resume_change_the_version(make_party):
     suspended = _version()
     status.resume(cpo)
     assert len({before, suspended, _version()}) == 3
+
+
+# Hub parties are authenticated from the table: every token change writes a new version.
+
+
+def test_a_rotated_token_is_refused_on_the_next_request(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 1000
+    before = _version()
+    rotated = new_token()
+    emsp.token_in_digest = digest_token(rotated)
+    db.session.commit()
+    assert _version() != before  # written by the change's own flush
+    reply = _get(client, token, emsp, cpo)
+    assert reply.status_code == 401 and reply.get_json()["status_code"] == 2000
+    assert _get(client, rotated, emsp, cpo).get_json()["status_code"] == 1000
+    assert len(cpo_server.received) == 2
+
+
+def test_an_unregistered_party_is_refused_on_the_next_request(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    headers = hub_headers(token, emsp, cpo)
+    assert client.get(f"{HUB}/{PATH}", headers=headers).get_json()["status_code"] == 1000
+    auth = {"Authorization": headers["Authorization"]}
+    assert client.delete(f"{HUB}/2.2.1/credentials", headers=auth).get_json()["status_code"] == 1000
+    assert client.get(f"{HUB}/{PATH}", headers=headers).status_code == 401
+    assert len(cpo_server.received) == 1
+
+
+def test_a_deleted_party_is_refused_on_the_next_request(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    headers = hub_headers(token, emsp, cpo)
+    assert client.get(f"{HUB}/{PATH}", headers=headers).get_json()["status_code"] == 1000
+    before = _version()
+    db.session.delete(emsp)
+    db.session.commit()
+    assert _version() != before
+    assert client.get(f"{HUB}/{PATH}", headers=headers).status_code == 401
+    assert len(cpo_server.received) == 1
+
+
+def test_a_direct_partners_token_change_leaves_the_version(make_party):
+    make_party(role="CPO", party_id="CPA")
+    db.session.add(OcpiPartner(name="direct", status="REGISTERED", hub_member=False))
+    db.session.commit()
+    before = _version()
+    direct = db.session.scalars(select(OcpiPartner).where(OcpiPartner.name == "direct")).one()
+    direct.token_in_digest = digest_token(new_token())
+    db.session.commit()
+    assert _version() == before
 
 
 # Several processes: the hub serves in its own process while the operator acts from this one.
@@ -187,3 +242,38 @@ def test_broadcast_failing_after_its_deliveries_leaves_none(client, make_party, 
         ).scalar()
         == 0
     )
+
+
+@pytest.mark.slow
+def test_a_rotated_or_deleted_token_is_refused_at_once_in_the_hub_process(hub: Instance):
+    emsp_server, cpo_server = start_party(), start_party()
+    try:
+        with hub.app.app_context():
+            emsp, token = add_party(emsp_server, role="EMSP", country_code="DE", party_id="EMS")
+            cpo, _ = add_party(cpo_server, role="CPO", party_id="CPA")
+            db.session.commit()
+            headers = hub_headers(token, emsp, cpo)
+            emsp_id = emsp.id
+
+        def routed(with_token: str) -> int:
+            auth = hub_headers(with_token, emsp, cpo)["Authorization"]
+            reply = requests.get(
+                f"{hub.base}{HUB}/{PATH}", headers={**headers, "Authorization": auth}, timeout=10
+            )
+            return reply.status_code
+
+        assert routed(token) == 200 and routed(token) == 200  # the hub process has its table
+        rotated = new_token()
+        with hub.app.app_context():  # this process changes the token (as rotate or PUT would)
+            db.session.get(OcpiPartner, emsp_id).token_in_digest = digest_token(rotated)
+            db.session.commit()
+        assert routed(token) == 401
+        assert routed(rotated) == 200
+        with hub.app.app_context():
+            db.session.delete(db.session.get(OcpiPartner, emsp_id))
+            db.session.commit()
+        assert routed(rotated) == 401
+        assert len(cpo_server.calls("/locations/LOC1")) == 3
+    finally:
+        emsp_server.stop()
+        cpo_server.stop()
