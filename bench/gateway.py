@@ -36,6 +36,7 @@ import contextlib
 import gc
 import json
 import os
+import random
 import resource
 import signal
 import statistics
@@ -183,11 +184,19 @@ async def connect_all(port: int, count: int, parallel: int = 200) -> list[Charge
     gate = asyncio.Semaphore(parallel)
 
     async def one(index: int) -> Charger | None:
-        async with gate:
-            try:
-                return await connect(port, index)
-            except (OSError, TimeoutError, websockets.WebSocketException):
-                return None
+        # A gateway past its handshake backlog answers 503 + Retry-After: come back, as a
+        # charger does (outside the gate, so the retry does not hold a handshake slot).
+        for _ in range(30):
+            async with gate:
+                try:
+                    return await connect(port, index)
+                except websockets.InvalidStatus as error:
+                    if error.response.status_code != 503:
+                        return None
+                except (OSError, TimeoutError, websockets.WebSocketException):
+                    return None
+            await asyncio.sleep(0.2 + random.random())
+        return None
 
     results = await asyncio.gather(*(one(i) for i in range(count)))
     return [c for c in results if c is not None]
