@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.core.security import digest_token, new_token
 from app.extensions import db as _db
@@ -15,6 +17,7 @@ from app.ocpi.hub import table
 from app.ocpi.hub.models import ConnectionStatus, HubMember
 from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerStatus
 from tests.ocpi.hub.party import Party, start_party
+from tests.ocpi.hub.serve import Instance
 from tests.web.conftest import log_in  # noqa: F401 (a fixture, found by name)
 
 MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "hubclientinfo")
@@ -144,6 +147,30 @@ def party_instance(second_database_url: str) -> Iterator[Any]:
     finally:
         server.stop()
         with server.app.app_context():
+            tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+            with _db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def hub(database_url: str, committed_db: None, tmp_path: Path) -> Iterator[Instance]:
+    """The hub: a PlugPool process of its own on the test's committed database."""
+    instance = Instance(database_url, tmp_path / "hub.log")
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def second_process(second_database_url: str, tmp_path: Path) -> Iterator[Instance]:
+    """A second PlugPool process (a party on the hub) on its own database, emptied after."""
+    instance = Instance(second_database_url, tmp_path / "party.log")
+    try:
+        yield instance
+    finally:
+        instance.stop()
+        with instance.app.app_context():
             tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
             with _db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

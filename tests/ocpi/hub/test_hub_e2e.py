@@ -14,12 +14,10 @@ routing (no OCPI-to), which it answers for pushes as a broadcast and for GETs as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.charging.models import Cdr, ChargingSession
 from app.core import outbox
@@ -47,30 +45,10 @@ EMSP_TO_CPO = {"OCPI-to-country-code": "NL", "OCPI-to-party-id": "PLG"}
 EMSP_TO_HUB = {"OCPI-to-country-code": "NL", "OCPI-to-party-id": "HUB"}
 
 
-def _empty(app: Any) -> None:
-    with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
-def hub(database_url: str, committed_db: None, tmp_path: Path) -> Iterator[Instance]:
-    instance = Instance(database_url, tmp_path / "hub.log")
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-@pytest.fixture
-def cpo(second_database_url: str, tmp_path: Path) -> Iterator[Instance]:
-    instance = Instance(second_database_url, tmp_path / "cpo.log")
-    try:
-        yield instance
-    finally:
-        instance.stop()
-        _empty(instance.app)
+def cpo(second_process: Instance) -> Instance:
+    """The PlugPool CPO: the second process (tests/ocpi/hub/conftest.py)."""
+    return second_process
 
 
 def _join(hub: Instance, cpo: Instance, peer: EmspPeer) -> str:

@@ -13,7 +13,6 @@ import base64
 import copy
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +35,7 @@ from app.ocpi.models import OcpiPartner, PartnerEndpoint, PartnerRole, PartnerSt
 from app.ocpi.tasks import deliver_outbox
 from tests.ocpi.hub.party import Party as Recorder
 from tests.ocpi.hub.party import start_party
-from tests.ocpi.hub.test_hub_e2e import Instance, _empty
+from tests.ocpi.hub.serve import Instance
 from tests.ocpi.test_emsp_receivers import evse_body, location_body
 from tests.ocpi.test_emsp_sessions_cdrs import CDR
 
@@ -44,22 +43,9 @@ CPOS = (("NL", "CPA"), ("BE", "CPB"))
 
 
 @pytest.fixture
-def hub(database_url: str, committed_db: None, tmp_path: Path) -> Iterator[Instance]:
-    instance = Instance(database_url, tmp_path / "hub.log")
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-@pytest.fixture
-def emsp(second_database_url: str, tmp_path: Path) -> Iterator[Instance]:
-    instance = Instance(second_database_url, tmp_path / "emsp.log")
-    try:
-        yield instance
-    finally:
-        instance.stop()
-        _empty(instance.app)
+def emsp(second_process: Instance) -> Instance:
+    """The PlugPool eMSP: the second process (tests/ocpi/hub/conftest.py)."""
+    return second_process
 
 
 @pytest.fixture

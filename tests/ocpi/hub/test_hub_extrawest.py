@@ -21,12 +21,8 @@ from app.ocpi.hub.clientinfo import check_members
 from app.ocpi.hub.delivery import deliver_all
 from app.ocpi.tasks import deliver_outbox
 from tests.charging.support import seed_site
-from tests.ocpi.hub.test_hub_e2e import (  # noqa: F401 (fixtures by name)
-    Instance,
-    _announce_inventory,
-    cpo,
-    hub,
-)
+from tests.ocpi.hub.serve import Instance
+from tests.ocpi.hub.test_hub_e2e import _announce_inventory, cpo  # noqa: F401 (a fixture)
 from tests.support.extrawest import Extrawest, running_extrawest
 
 pytestmark = pytest.mark.slow
@@ -35,7 +31,7 @@ TOKEN_A = "extrawest-hub-token-a"
 
 
 def test_extrawest_as_an_emsp_on_the_hub_receives_broadcasts_and_client_info(
-    hub: Instance,  # noqa: F811
+    hub: Instance,
     cpo: Instance,  # noqa: F811
 ) -> None:
     with running_extrawest(TOKEN_A, "UA", "XWE", "emsp") as peer:

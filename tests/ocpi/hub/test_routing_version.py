@@ -4,8 +4,6 @@ moment a change (suspend, resume, rule, status) commits, in this process or any 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -143,15 +141,6 @@ def test_a_direct_partners_token_change_leaves_the_version(make_party):
 
 
 # Several processes: the hub serves in its own process while the operator acts from this one.
-
-
-@pytest.fixture
-def hub(database_url: str, committed_db: None, tmp_path: Path) -> Iterator[Instance]:
-    instance = Instance(database_url, tmp_path / "hub.log")
-    try:
-        yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.mark.slow
