@@ -60,19 +60,7 @@ def seed_site(
     """Create and commit a listing with its station, a tariff (per kWh) and a driver."""
     with app.app_context():
         party = _own_party(app)
-        owner = User(email=f"{prefix}-owner@example.test", password_hash=_HASH, name="Owner")
-        owner.role = Role.OWNER.value
-        driver = User(email=f"{prefix}-driver@example.test", password_hash=_HASH, name="Driver")
-        db.session.add_all([owner, driver])
-        tariff = Tariff(
-            country_code=party.country_code,
-            party_id=party.party_id,
-            ocpi_id=f"{prefix}-T1",
-            currency="EUR",
-            elements=[{"price_components": [{**ENERGY_COMPONENT, "price": price}]}],
-        )
-        db.session.add(tariff)
-        db.session.flush()
+        owner, driver, tariff = _owner_driver_tariff(party, prefix, price)
         location = _location(party, owner, prefix)
         # The charger has connected once, so its listing may be booked (bookings.rules).
         station = _station(f"{prefix}-1", location, last_seen_at=utcnow())
@@ -94,6 +82,24 @@ def seed_site(
             link.uid,
             tariff.ocpi_id,
         )
+
+
+def _owner_driver_tariff(party: Party, prefix: str, price: Decimal) -> tuple[User, User, Tariff]:
+    """An owner, a driver and a per-kWh tariff at `price` under our party (flushed)."""
+    owner = User(email=f"{prefix}-owner@example.test", password_hash=_HASH, name="Owner")
+    owner.role = Role.OWNER.value
+    driver = User(email=f"{prefix}-driver@example.test", password_hash=_HASH, name="Driver")
+    db.session.add_all([owner, driver])
+    tariff = Tariff(
+        country_code=party.country_code,
+        party_id=party.party_id,
+        ocpi_id=f"{prefix}-T1",
+        currency="EUR",
+        elements=[{"price_components": [{**ENERGY_COMPONENT, "price": price}]}],
+    )
+    db.session.add(tariff)
+    db.session.flush()
+    return owner, driver, tariff
 
 
 def _own_party(app: Flask) -> Party:
@@ -291,19 +297,7 @@ def seed_fleet(
     (all at one by default; listings spread over a few km of Amsterdam), and a driver."""
     with app.app_context():
         party = _own_party(app)
-        owner = User(email=f"{prefix}-owner@example.test", password_hash=_HASH, name="Owner")
-        owner.role = Role.OWNER.value
-        driver = User(email=f"{prefix}-driver@example.test", password_hash=_HASH, name="Driver")
-        db.session.add_all([owner, driver])
-        tariff = Tariff(
-            country_code=party.country_code,
-            party_id=party.party_id,
-            ocpi_id=f"{prefix}-T1",
-            currency="EUR",
-            elements=[{"price_components": [ENERGY_COMPONENT]}],
-        )
-        db.session.add(tariff)
-        db.session.flush()
+        owner, driver, tariff = _owner_driver_tariff(party, prefix, ENERGY_PRICE)
         ids = [f"{prefix}{index:05d}" for index in range(count)]
         evses = []
         location = None

@@ -136,8 +136,6 @@ def second_database_url() -> Iterator[str]:
 @pytest.fixture
 def party_instance(second_database_url: str) -> Iterator[Any]:
     """A second PlugPool (party NL*PTY) on a real port, on its own database, emptied after."""
-    from sqlalchemy import text
-
     from tests.ocpi.conftest import LiveServer
 
     server = LiveServer(second_database_url)
@@ -146,10 +144,15 @@ def party_instance(second_database_url: str) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
-        with server.app.app_context():
-            tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
-            with _db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        empty_database(server.app)
+
+
+def empty_database(app: Any) -> None:
+    """Empty every table of an app's database (a second party's, kept for the session)."""
+    with app.app_context():
+        tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+        with _db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -170,7 +173,4 @@ def second_process(second_database_url: str, tmp_path: Path) -> Iterator[Instanc
         yield instance
     finally:
         instance.stop()
-        with instance.app.app_context():
-            tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
-            with _db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        empty_database(instance.app)
