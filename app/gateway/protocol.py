@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import (
     camel_to_snake_case,
@@ -93,10 +94,15 @@ class FrameError(Exception):
         self.description = description
 
 
+def _not_json(constant: str) -> Any:
+    """Refuse NaN and Infinity: Python's parser takes them, JSON (RFC 8259) has no such numbers."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def parse_frame(raw: str | bytes) -> Call | CallResult | CallError:
     """Parse one WebSocket message into an OCPP-J Call, CallResult or CallError."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError):
         raise FrameError(None, "rpc", "message is not valid JSON") from None
     if not isinstance(data, list) or len(data) < 2 or not isinstance(data[1], str):
@@ -114,12 +120,36 @@ def parse_frame(raw: str | bytes) -> Call | CallResult | CallError:
     raise FrameError(unique_id, "rpc", "message elements are missing or of the wrong type")
 
 
+@functools.lru_cache(maxsize=512)
+def fast_validator(action: str, ocpp_version: str) -> Any:
+    """Return a compiled (Rust) validator of the library's schema for a CALL, or None.
+
+    The library's jsonschema validator is the reference and words every error; this one
+    only answers valid or not, ~50-100x faster (26 -> 0.3 us for a StatusNotification),
+    with the same draft (4) and, like the reference, formats unchecked.
+    tests/gateway/test_schema_fastpath.py holds the two to the same answers.
+    """
+    try:
+        reference = get_validator(MessageType.Call, action, ocpp_version)
+    except OSError:
+        return None
+    # The library caches one validator per schema, parsed with Decimal floats when its own
+    # call() was first to load it (RemoteStartTransaction, SetChargingProfile): plain floats.
+    schema = json.loads(json.dumps(reference.schema, default=float))
+    return jsonschema_rs.Draft4Validator(schema, validate_formats=False)
+
+
 def schema_violation(call: Call, ocpp_version: str) -> tuple[str, str] | None:
     """Return (kind, description) when the payload breaks the action's schema, else None."""
-    try:
-        validator = get_validator(MessageType.Call, call.action, ocpp_version)
-    except OSError:
+    fast = fast_validator(call.action, ocpp_version)
+    if fast is None:
         return None  # no schema: the router answers NotSupported / NotImplemented
+    try:
+        if fast.is_valid(call.payload):
+            return None
+    except (ValueError, TypeError, OverflowError):
+        pass  # a value it cannot take (an integer past 64 bits, NaN, a lone surrogate)
+    validator = get_validator(MessageType.Call, call.action, ocpp_version)
     try:
         validator.validate(call.payload)
     except SchemaError as error:
