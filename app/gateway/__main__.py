@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisCommandClient, RedisKeys
+from app.gateway.heap import HeapKeeper, HeapPolicy
 from app.gateway.memory import MemoryStationPort, parse_seed
 from app.gateway.ports import StationPort
-from app.gateway.server import GatewayConfig, run_gateway
+from app.gateway.server import Gateway, GatewayConfig, run_gateway
 
 log = logging.getLogger("app.gateway")
 
@@ -95,7 +96,8 @@ def tune_gc() -> None:
     45 s, full ones up to 2.5 s, together 25 s of stalls, because every young collection
     promotes in-flight message objects until a full pass over ~1M long-lived objects is due.
     A large young generation lets those objects die by refcount first; freezing moves the
-    objects created at start-up out of every later pass.
+    objects created at start-up out of every later pass (and `HeapKeeper` those of the
+    connections, once a storm has settled).
     """
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
@@ -115,9 +117,24 @@ async def main(env: Mapping[str, str]) -> None:
         if gateway.metrics_port is not None:
             log.info("gateway metrics on %s:%d", gateway.config.host, gateway.metrics_port)
         halt_jobs = start_port_jobs(port, bus, env)
+        keeper = start_heap_keeper(gateway)
         print(f"READY {gateway.bound_port}", flush=True)  # tests and the bench wait for this line
         await stop.wait()
+        if keeper is not None:
+            keeper.cancel()
         halt_jobs()
+
+
+def start_heap_keeper(gateway: Gateway) -> asyncio.Task[None] | None:
+    """Collect and freeze the heap after connection storms (see app.gateway.heap)."""
+    config = gateway.config
+    if config.heap_settle_seconds <= 0:
+        return None
+    policy = HeapPolicy(
+        churn_share=config.heap_churn_share, settle_seconds=config.heap_settle_seconds
+    )
+    keeper = HeapKeeper(lambda: gateway.churn, lambda: len(gateway.links), policy)
+    return asyncio.get_running_loop().create_task(keeper.run())
 
 
 def start_port_jobs(

@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import ClassVar
 
 from app.gateway.ports import (
     AuthorizationResult,
@@ -70,6 +71,25 @@ SampleKey = tuple[str, str, datetime, str, str | None, str | None]
 
 class MemoryStationPort:
     """Dict-backed, thread-safe implementation of `StationPort`."""
+
+    # Each call holds the lock for a dict update only: the gateway may run them on its loop.
+    nonblocking: ClassVar[frozenset[str]] = frozenset(
+        {
+            "boot",
+            "heartbeat",
+            "progress",
+            "station_events",
+            "reservation_update",
+            "status",
+            "authorize",
+            "start_transaction",
+            "meter_values",
+            "stop_transaction",
+            "transaction_event",
+            "security_event",
+            "record_violation",
+        }
+    )
 
     def __init__(self, stations: list[MemoryStation] | None = None) -> None:
         self._lock = threading.Lock()

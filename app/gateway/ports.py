@@ -10,6 +10,10 @@ Contract for implementations (the DB-backed one lives outside `app/gateway`):
 - Methods are synchronous and may block (database I/O). The gateway calls them
   through a bounded thread pool, never on the event loop, so they must be
   thread-safe: open one DB session/transaction per call and commit it there.
+  A port may name in a `nonblocking` class attribute (a frozenset of method
+  names) the methods that never wait on I/O (the in-memory port: all of them);
+  the gateway runs those on the event loop and saves a thread hand-off per
+  message (measured: ~45% of the gateway's CPU per message with that port).
 - Calls for one station arrive in order (one message at a time per
   connection), calls for different stations arrive concurrently.
 - Methods that record charging data are idempotent on the natural keys given

@@ -288,6 +288,7 @@ class StationLink:
     ) -> None:
         super().__init__(station_id, connection, response_timeout)  # type: ignore[call-arg]
         self.port = port
+        self._inline: frozenset[str] = getattr(port, "nonblocking", frozenset())
         self.accepted = False
         self._executor = executor
         self._recent: OrderedDict[int, None] = OrderedDict()
@@ -311,7 +312,9 @@ class StationLink:
         await self._connection.close(code, reason)  # type: ignore[attr-defined]
 
     async def call_port(self, method: Callable[..., Any], *args: Any) -> Any:
-        """Run a blocking port method for this station in the port thread pool."""
+        """Run a port method for this station: in the port thread pool unless it never blocks."""
+        if method.__name__ in self._inline:
+            return method(self.id, *args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, method, self.id, *args)
 

@@ -96,6 +96,11 @@ class GatewayConfig:
     tls_require_client_cert: bool = False
     # Prometheus /metrics of this process on its own port (-1: off, 0: any free port).
     metrics_port: int = -1
+    # `python -m app.gateway` collects and freezes the heap once connection churn (opened +
+    # closed) since the last time passes this share of the open connections and has then
+    # been quiet for heap_settle_seconds (0: never). See app.gateway.heap.
+    heap_churn_share: float = 0.1
+    heap_settle_seconds: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,7 @@ class Gateway:
         # bus learn "online" and "offline" in the order the connections really changed.
         self._station_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.churn = 0  # connections opened plus closed since start (app.gateway.heap reads it)
 
     @property
     def bound_port(self) -> int:
@@ -266,6 +272,7 @@ class Gateway:
         """Serve one station's connection until it closes."""
         admission = self._admissions.pop(connection)
         link = self._open_link(admission, connection)
+        self.churn += 1
         # A station accepted at an earlier boot resends its queue at once on reconnect.
         link.accepted = admission.accepted_before
         try:
@@ -280,6 +287,7 @@ class Gateway:
         except ConnectionClosed:
             pass
         finally:
+            self.churn += 1
             await self._close_link(link, admission)
 
     def _open_link(self, admission: Admission, connection: ServerConnection) -> StationLink:

@@ -168,6 +168,8 @@ def test_violation_limit_raises_a_security_event_and_may_disconnect(
 class SlowHeartbeatPort(MemoryStationPort):
     """The seeded port whose heartbeat for CP16 blocks until released (a slow database)."""
 
+    nonblocking = frozenset()  # type: ignore[assignment]  # every call may block, as a DB's
+
     def __init__(self, memory: MemoryStationPort) -> None:
         super().__init__(list(memory.stations.values()))
         self.entered = threading.Event()
@@ -206,6 +208,39 @@ def test_slow_port_call_for_one_station_does_not_delay_another(port: MemoryStati
     finally:
         slow.release.set()
     assert slow.heartbeats == {"CP16": 1, "CP201": 1}
+
+
+class ThreadNotingPort(MemoryStationPort):
+    """The seeded port noting which thread ran each heartbeat."""
+
+    def __init__(self, memory: MemoryStationPort, blocking: bool) -> None:
+        super().__init__(list(memory.stations.values()))
+        if blocking:
+            self.nonblocking = frozenset()  # type: ignore[misc]
+        self.threads: list[str] = []
+
+    def heartbeat(self, station_id: str) -> None:
+        self.threads.append(threading.current_thread().name)
+        super().heartbeat(station_id)
+
+
+@pytest.mark.parametrize("blocking", [False, True])
+def test_port_calls_run_on_the_loop_only_when_the_port_says_they_never_block(
+    port: MemoryStationPort, blocking: bool
+) -> None:
+    noting = ThreadNotingPort(port, blocking)
+
+    async def scenario() -> None:
+        async with serving(noting) as gateway:
+            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
+            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            assert (await exchange(socket, [2, "hb", "Heartbeat", {}]))[:2] == [3, "hb"]
+            await socket.close()
+        noting.threads.append(threading.current_thread().name)  # the loop's own thread
+
+    run(scenario)
+    ran_in, loop_thread = noting.threads
+    assert ran_in.startswith("gateway-port") if blocking else ran_in == loop_thread
 
 
 class SlowPasswordPort(MemoryStationPort):

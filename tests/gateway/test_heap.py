@@ -1,0 +1,149 @@
+"""The heap keeper: one collect-and-freeze after a connection storm has settled."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import websockets
+
+from app.gateway.heap import HeapKeeper, HeapPolicy
+from tests.gateway.support import DEADLINE, PASSWORD, run, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIONS = 250
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def keeper_with(churn: list[int], connections: list[int]) -> tuple[HeapKeeper, Clock]:
+    clock = Clock()
+    policy = HeapPolicy(churn_share=0.1, churn_min=200, settle_seconds=5.0)
+    return HeapKeeper(lambda: churn[0], lambda: connections[0], policy, clock), clock
+
+
+def test_no_freeze_for_churn_below_the_threshold() -> None:
+    churn, connections = [0], [5000]
+    keeper, clock = keeper_with(churn, connections)
+    for second in range(30):
+        clock.now = second
+        churn[0] += 10  # 300 in all: under 10% of 5,000
+        assert not keeper.due()
+
+
+def test_freeze_waits_until_a_storm_has_settled() -> None:
+    churn, connections = [0], [0]
+    keeper, clock = keeper_with(churn, connections)
+    for second in range(10):  # a storm: 1,000 stations a second
+        clock.now = second
+        churn[0] += 1000
+        connections[0] += 1000
+        assert not keeper.due()
+    for second in range(10, 14):  # quiet, but not for a whole settle window yet
+        clock.now = second
+        churn[0] += 5
+        assert not keeper.due()
+    clock.now = 15
+    assert keeper.due()
+
+
+def test_collect_and_freeze_freezes_survivors_and_resets_the_count() -> None:
+    churn, connections = [500], [500]
+    keeper, clock = keeper_with(churn, connections)
+    keeper.frozen_churn = 0
+    try:
+        keeper.collect_and_freeze()
+        assert gc.get_freeze_count() > 0
+        assert keeper.frozen_churn == 500
+        clock.now = 100
+        assert not keeper.due()  # nothing changed since
+    finally:
+        gc.unfreeze()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """`python -m app.gateway` with STATIONS seeded stations and a 1 s settle window."""
+    log = tmp_path / "gateway.log"
+    seed = tmp_path / "stations.seed"
+    seed.write_text("\n".join(f"HEAP{i:04d}:{PASSWORD}" for i in range(STATIONS)))
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": "0",
+        "GATEWAY_PORT_IMPL": "memory",
+        "GATEWAY_SEED_FILE": str(seed),
+        "GATEWAY_IP_CONNECT_RATE": "0",
+        "GATEWAY_HEAP_SETTLE_SECONDS": "1",
+        "GATEWAY_LOG_LEVEL": "INFO",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.gateway"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("READY"), log.read_text()
+    try:
+        yield int(line.split()[1]), log
+    finally:
+        proc.terminate()
+        proc.wait(DEADLINE)
+
+
+def test_gateway_freezes_after_a_storm_and_again_after_the_stations_leave(
+    gateway: tuple[int, Path],
+) -> None:
+    port, log = gateway
+
+    def freezes() -> list[str]:
+        return [line for line in log.read_text().splitlines() if "heap: collected" in line]
+
+    async def scenario() -> None:
+        async def connect(index: int) -> websockets.ClientConnection:
+            token = base64.b64encode(f"HEAP{index:04d}:{PASSWORD}".encode()).decode()
+            socket = await websockets.connect(
+                f"ws://127.0.0.1:{port}/ocpp/HEAP{index:04d}",
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                additional_headers={"Authorization": f"Basic {token}"},
+            )
+            await socket.send(
+                '[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]'
+            )
+            assert (await socket.recv()).startswith('[3,"b"')
+            return socket
+
+        gate = asyncio.Semaphore(32)  # under the gateway's handshake backlog (64)
+
+        async def connect_gated(index: int) -> websockets.ClientConnection:
+            async with gate:
+                return await connect(index)
+
+        sockets = await asyncio.gather(*(connect_gated(i) for i in range(STATIONS)))
+        await wait_until(lambda: len(freezes()) == 1, "a freeze after the storm")
+        assert f"({STATIONS} connections)" in freezes()[0]
+        await sockets[0].send('[2,"h","Heartbeat",{}]')  # still serving after the freeze
+        assert (await sockets[0].recv()).startswith('[3,"h"')
+        await asyncio.gather(*(s.close() for s in sockets))
+        await wait_until(
+            lambda: len(freezes()) == 2, "a freeze after they left"
+        )  # the closed ones' cycles are freed
+        assert "(0 connections)" in freezes()[1]
+
+    run(scenario)
