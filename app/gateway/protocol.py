@@ -99,10 +99,14 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
+# One decoder: json.loads with an argument builds a new JSONDecoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
+
+
 def parse_frame(raw: str | bytes) -> Call | CallResult | CallError:
     """Parse one WebSocket message into an OCPP-J Call, CallResult or CallError."""
     try:
-        data = json.loads(raw, parse_constant=_not_json)
+        data = _DECODER.decode(raw if isinstance(raw, str) else raw.decode())
     except (ValueError, UnicodeDecodeError):
         raise FrameError(None, "rpc", "message is not valid JSON") from None
     if not isinstance(data, list) or len(data) < 2 or not isinstance(data[1], str):
