@@ -131,7 +131,9 @@ def start_heap_keeper(gateway: Gateway) -> asyncio.Task[None] | None:
     if config.heap_settle_seconds <= 0:
         return None
     policy = HeapPolicy(
-        churn_share=config.heap_churn_share, settle_seconds=config.heap_settle_seconds
+        churn_share=config.heap_churn_share,
+        growth=config.heap_growth,
+        settle_seconds=config.heap_settle_seconds,
     )
     keeper = HeapKeeper(lambda: gateway.churn, lambda: len(gateway.links), policy)
     return asyncio.get_running_loop().create_task(keeper.run())

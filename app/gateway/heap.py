@@ -1,14 +1,19 @@
 """Keep CPython's collector from stalling a gateway that holds thousands of connections.
 
-Each connection keeps ~140 tracked objects alive (socket, transport, protocol, tasks,
-the ChargePoint). A full collection walks them all: with 10,000 stations ~1.4M objects,
-a stall of 0.6-1.6 s (measured with gc.callbacks), and the collector runs one whenever
-the objects promoted since the last one pass a quarter of the old ones, i.e. at a moment
-set by load, in the middle of traffic. After the set of connections has changed a lot (a
-restart, a reconnect storm) and then settled, the keeper runs that one collection itself
-and freezes what survived (`gc.freeze`): later collections skip those objects, so they
-stay short. The collection before each freeze starts with `gc.unfreeze`, so cycles of
-connections that closed since the last one are still freed.
+Each connection keeps ~140 tracked objects alive (socket, transport, protocol, tasks, the
+ChargePoint) and renews a few dozen on every message and keepalive ping; they live for
+seconds, long enough to outlive a young collection. With 10,000 stations the collector
+then walks ~200,000 such objects in a "young" collection and ~1.4M in a full one: stalls of
+100-300 ms and 0.6-1.6 s (measured with gc.callbacks), at moments set by load.
+
+The keeper instead freezes (`gc.freeze`, a list splice: no walk) everything that survived
+each `check_seconds`, so automatic collections only ever see what was allocated since;
+cycles among young objects are still found by them. What the freeze keeps from the
+collector are cycles that become garbage later (chiefly closed connections): a full
+collection (`gc.unfreeze`, `gc.collect`, `gc.freeze`) reclaims them once the frozen heap
+has grown by `growth` since the last one, or connections opened+closed passed
+`churn_share` of those open, and then only after churn has been quiet for
+`settle_seconds` (so a reconnect storm pays one pause at its end, not one per wave).
 """
 
 from __future__ import annotations
@@ -25,16 +30,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class HeapPolicy:
-    """When to collect-and-freeze: enough churn since the last time, and quiet now."""
+    """When to freeze, and when a full collection is due."""
 
-    churn_share: float = 0.1  # connections opened+closed since the last freeze, share of open
+    churn_share: float = 0.1  # connections opened+closed since the last full collection
     churn_min: int = 200  # ... and at least this many
+    growth: float = 0.25  # frozen heap grown by this share since the last full collection
     settle_seconds: float = 5.0  # how long churn must have (nearly) stopped
-    check_seconds: float = 1.0
+    check_seconds: float = 0.5
 
 
 class HeapKeeper:
-    """Watch connection churn; collect and freeze once a storm has settled."""
+    """Freeze survivors often; collect fully when churn or growth call for it and all is quiet."""
 
     def __init__(
         self,
@@ -42,53 +48,66 @@ class HeapKeeper:
         connections: Callable[[], int],
         policy: HeapPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        frozen: Callable[[], int] = gc.get_freeze_count,
     ) -> None:
         self.churn = churn  # a running count of connections opened and closed
         self.connections = connections
         self.policy = policy or HeapPolicy()
         self.clock = clock
-        self.frozen_churn = churn()
+        self.frozen = frozen
+        self.full_churn = churn()
+        self.full_frozen = frozen()
         self.samples: list[tuple[float, int]] = []  # (time, churn) over the settle window
-        self.freezes = 0
+        self.full_collections = 0
 
-    def due(self) -> bool:
-        """Record a sample; tell whether a collect-and-freeze is due now."""
-        now, churn = self.clock(), self.churn()
+    def settled(self, now: float, churn: int, needed: float) -> bool:
+        """Record a churn sample; tell whether churn stayed under a tenth of `needed` lately."""
         self.samples.append((now, churn))
         # Keep the newest sample at or before the window's start, as its baseline.
         while len(self.samples) > 1 and self.samples[1][0] <= now - self.policy.settle_seconds:
             self.samples.pop(0)
-        since_freeze = churn - self.frozen_churn
-        needed = max(self.policy.churn_min, self.policy.churn_share * self.connections())
-        if since_freeze < needed:
-            return False
-        window_start = self.samples[0]
-        if now - window_start[0] < self.policy.settle_seconds:
+        start_time, start_churn = self.samples[0]
+        if now - start_time < self.policy.settle_seconds:
             return False  # not watched long enough to call it settled
-        # Settled: the last window saw under a tenth of what triggers a freeze.
-        return churn - window_start[1] < needed / 10
+        return churn - start_churn < needed / 10
 
-    def collect_and_freeze(self) -> float:
-        """Run one full collection and freeze the survivors; return the seconds it took."""
+    def full_due(self) -> bool:
+        """Tell whether a full collection is due now (and record a churn sample)."""
+        now, churn = self.clock(), self.churn()
+        needed = max(self.policy.churn_min, self.policy.churn_share * self.connections())
+        settled = self.settled(now, churn, needed)
+        churned = churn - self.full_churn >= needed
+        grown = self.frozen() > self.full_frozen * (1 + self.policy.growth)
+        return settled and (churned or grown)
+
+    def collect_fully(self) -> float:
+        """Run one full collection over everything and freeze the survivors; return seconds."""
         started = time.perf_counter()
         gc.unfreeze()
         collected = gc.collect()
         gc.freeze()
         took = time.perf_counter() - started
-        self.frozen_churn = self.churn()
-        self.freezes += 1
+        self.full_churn = self.churn()
+        self.full_frozen = self.frozen()
+        self.full_collections += 1
         log.info(
             "heap: collected %d, froze %d objects in %.0f ms (%d connections)",
             collected,
-            gc.get_freeze_count(),
+            self.full_frozen,
             took * 1000,
             self.connections(),
         )
         return took
 
+    def tick(self) -> None:
+        """One check: a full collection when due, else freeze what survived since the last."""
+        if self.full_due():
+            self.collect_fully()
+        else:
+            gc.freeze()
+
     async def run(self) -> None:
         """Check every `check_seconds` until cancelled."""
         while True:
-            await asyncio.sleep(min(self.policy.check_seconds, self.policy.settle_seconds / 4))
-            if self.due():
-                self.collect_and_freeze()
+            await asyncio.sleep(self.policy.check_seconds)
+            self.tick()

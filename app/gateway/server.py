@@ -96,10 +96,12 @@ class GatewayConfig:
     tls_require_client_cert: bool = False
     # Prometheus /metrics of this process on its own port (-1: off, 0: any free port).
     metrics_port: int = -1
-    # `python -m app.gateway` collects and freezes the heap once connection churn (opened +
-    # closed) since the last time passes this share of the open connections and has then
-    # been quiet for heap_settle_seconds (0: never). See app.gateway.heap.
+    # `python -m app.gateway` freezes the heap's survivors every half second and collects
+    # fully once connection churn (opened + closed) passed heap_churn_share of the open
+    # connections or the frozen heap grew by heap_growth, after churn has been quiet for
+    # heap_settle_seconds (0: no keeper). See app.gateway.heap.
     heap_churn_share: float = 0.1
+    heap_growth: float = 0.25
     heap_settle_seconds: float = 5.0
 
 

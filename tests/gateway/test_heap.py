@@ -29,47 +29,69 @@ class Clock:
         return self.now
 
 
-def keeper_with(churn: list[int], connections: list[int]) -> tuple[HeapKeeper, Clock]:
+def keeper_with(
+    churn: list[int], connections: list[int], frozen: list[int] | None = None
+) -> tuple[HeapKeeper, Clock]:
     clock = Clock()
-    policy = HeapPolicy(churn_share=0.1, churn_min=200, settle_seconds=5.0)
-    return HeapKeeper(lambda: churn[0], lambda: connections[0], policy, clock), clock
+    policy = HeapPolicy(churn_share=0.1, churn_min=200, growth=0.25, settle_seconds=5.0)
+    frozen = frozen if frozen is not None else [1000]
+    keeper = HeapKeeper(lambda: churn[0], lambda: connections[0], policy, clock, lambda: frozen[0])
+    return keeper, clock
 
 
-def test_no_freeze_for_churn_below_the_threshold() -> None:
+def test_no_full_collection_for_churn_below_the_threshold() -> None:
     churn, connections = [0], [5000]
     keeper, clock = keeper_with(churn, connections)
     for second in range(30):
         clock.now = second
         churn[0] += 10  # 300 in all: under 10% of 5,000
-        assert not keeper.due()
+        assert not keeper.full_due()
 
 
-def test_freeze_waits_until_a_storm_has_settled() -> None:
+def test_full_collection_waits_until_a_storm_has_settled() -> None:
     churn, connections = [0], [0]
     keeper, clock = keeper_with(churn, connections)
     for second in range(10):  # a storm: 1,000 stations a second
         clock.now = second
         churn[0] += 1000
         connections[0] += 1000
-        assert not keeper.due()
+        assert not keeper.full_due()
     for second in range(10, 14):  # quiet, but not for a whole settle window yet
         clock.now = second
         churn[0] += 5
-        assert not keeper.due()
+        assert not keeper.full_due()
     clock.now = 15
-    assert keeper.due()
+    assert keeper.full_due()
 
 
-def test_collect_and_freeze_freezes_survivors_and_resets_the_count() -> None:
+def test_growth_of_the_frozen_heap_makes_a_full_collection_due() -> None:
+    churn, connections, frozen = [0], [5000], [100_000]
+    keeper, clock = keeper_with(churn, connections, frozen)
+    keeper.full_frozen = 100_000
+    for second in range(10):
+        clock.now = second
+        frozen[0] += 2000  # cycles that died after being frozen, no churn at all
+        assert keeper.full_due() == (frozen[0] > 125_000 and second >= 5)
+    clock.now = 20
+    frozen[0] = 126_000
+    assert keeper.full_due()
+
+
+def test_ticks_freeze_survivors_and_a_full_collection_resets_the_baselines() -> None:
     churn, connections = [500], [500]
-    keeper, clock = keeper_with(churn, connections)
-    keeper.frozen_churn = 0
+    keeper = HeapKeeper(lambda: churn[0], lambda: connections[0], HeapPolicy())
     try:
-        keeper.collect_and_freeze()
-        assert gc.get_freeze_count() > 0
-        assert keeper.frozen_churn == 500
-        clock.now = 100
-        assert not keeper.due()  # nothing changed since
+        young = [object() for _ in range(10)]  # not tracked; lists are
+        young_lists = [[n] for n in range(1000)]
+        before = gc.get_freeze_count()
+        keeper.tick()  # not due: churn since start is 0
+        assert gc.get_freeze_count() >= before + len(young_lists)
+        keeper.full_churn = 0
+        keeper.collect_fully()
+        assert keeper.full_churn == 500
+        assert keeper.full_frozen == gc.get_freeze_count() > 0
+        assert keeper.full_collections == 1
+        del young, young_lists
     finally:
         gc.unfreeze()
 
