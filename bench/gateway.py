@@ -13,7 +13,8 @@ For each server (the gateway via `python -m app.gateway`, then a minimal
    Before it, `--warmup` seconds of the same load are not measured: right after
    10,000 connections the servers' young GC generations hold ~1M new objects, and
    the one collection that moves them on stalls for up to ~1.5 s (measured with
-   gc.callbacks); a reconnect storm in production pays that once, too.
+   gc.callbacks); a reconnect storm in production pays that once, too (the gateway's
+   heap keeper, app/gateway/heap.py, runs it 5 s after the storm has settled).
 3. closed loop: `--saturate` chargers send back-to-back for `--saturate-seconds`
    to measure capacity (measured first, right after the warm-up);
 4. for the gateway, open loops offering 50% and 75% of that capacity for `--seconds`
@@ -43,7 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +114,7 @@ class Phase:
     errors: int = 0
     skipped: int = 0  # messages not sent because the charger still awaited an answer
     seconds: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server process used during the phase
 
     def summary(self) -> dict[str, float]:
         """Return msg/s and percentiles in milliseconds."""
@@ -125,6 +127,8 @@ class Phase:
             "p99_ms": round(cuts[98] * 1000, 2),
             "errors": self.errors,
             "skipped": self.skipped,
+            # Holds on a shared machine, where the wall-clock figures above do not.
+            "server_cpu_us_per_msg": round(self.server_cpu * 1e6 / max(len(self.latencies), 1), 1),
         }
 
 
@@ -274,6 +278,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def metered(pid: int, phase: Awaitable[Phase]) -> Phase:
+    """Run a phase and note the server's CPU seconds during it."""
+    before = cpu_seconds(pid)
+    result = await phase
+    result.server_cpu = cpu_seconds(pid) - before
+    return result
+
+
 async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run all phases against one server and return its figures."""
     async with server_process(kind, args.chargers) as (pid, port):
@@ -282,12 +294,12 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         ramp = time.perf_counter() - started
         gc.freeze()  # the sockets live until the end; later collections need not scan them
         await open_loop(chargers, args.rate, args.warmup)  # not measured: see the docstring
-        capacity = await closed_loop(chargers[: args.saturate], args.saturate_seconds)
+        capacity = await metered(pid, closed_loop(chargers[: args.saturate], args.saturate_seconds))
         shares: dict[int, Phase] = {}
         if kind == "gateway":
             for percent in SHARES:
                 offered = capacity.summary()["msg_per_s"] * percent / 100
-                shares[percent] = await open_loop(chargers, offered, args.seconds)
+                shares[percent] = await metered(pid, open_loop(chargers, offered, args.seconds))
         cpu = (cpu_seconds(pid), cpu_seconds(os.getpid()))
         load = await open_loop(chargers, args.rate, args.seconds)
         busy = (cpu_seconds(pid) - cpu[0], cpu_seconds(os.getpid()) - cpu[1])
@@ -344,6 +356,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "offered_75pct_msg_per_s": gateway["at_75pct"]["msg_per_s"],
         "p99_at_75pct_ms": gateway["at_75pct"]["p99_ms"],
         "skipped_at_75pct": gateway["at_75pct"]["skipped"],
+        "server_cpu_us_per_msg_at_75pct": gateway["at_75pct"]["server_cpu_us_per_msg"],
+        "bare_server_cpu_us_per_msg": bare["capacity"]["server_cpu_us_per_msg"],
+        "gateway_server_cpu_us_per_msg": gateway["capacity"]["server_cpu_us_per_msg"],
         "load_average_1m": round(os.getloadavg()[0], 2),
         "fd_limit": fd_limit,
     }
