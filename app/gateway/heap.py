@@ -13,7 +13,8 @@ collector are cycles that become garbage later (chiefly closed connections): a f
 collection (`gc.unfreeze`, `gc.collect`, `gc.freeze`) reclaims them once the frozen heap
 has grown by `growth` since the last one, or connections opened+closed passed
 `churn_share` of those open, and then only after churn has been quiet for
-`settle_seconds` (so a reconnect storm pays one pause at its end, not one per wave).
+`settle_seconds` (so a reconnect storm pays one pause at its end, not one per wave), or
+at once when the frozen heap has grown by twice `growth` (churn that never settles).
 """
 
 from __future__ import annotations
@@ -77,8 +78,12 @@ class HeapKeeper:
         needed = max(self.policy.churn_min, self.policy.churn_share * self.connections())
         settled = self.settled(now, churn, needed)
         churned = churn - self.full_churn >= needed
-        grown = self.frozen() > self.full_frozen * (1 + self.policy.growth)
-        return settled and (churned or grown)
+        frozen = self.frozen()
+        grown = frozen > self.full_frozen * (1 + self.policy.growth)
+        # Churn that never settles (a big network always has some station reconnecting)
+        # must not let frozen garbage grow without end: past twice the growth, collect anyway.
+        overgrown = frozen > self.full_frozen * (1 + 2 * self.policy.growth)
+        return (settled and (churned or grown)) or overgrown
 
     def collect_fully(self) -> float:
         """Run one full collection over everything and freeze the survivors; return seconds."""

@@ -77,6 +77,17 @@ def test_growth_of_the_frozen_heap_makes_a_full_collection_due() -> None:
     assert keeper.full_due()
 
 
+def test_unsettled_churn_cannot_grow_the_frozen_heap_without_end() -> None:
+    churn, connections, frozen = [0], [10_000], [100_000]
+    keeper, clock = keeper_with(churn, connections, frozen)
+    keeper.full_frozen = 100_000
+    for second in range(60):  # 500 reconnects every second: never settled
+        clock.now = second
+        churn[0] += 500
+        frozen[0] += 1000
+        assert keeper.full_due() == (frozen[0] > 150_000), second
+
+
 def test_ticks_freeze_survivors_and_a_full_collection_resets_the_baselines() -> None:
     churn, connections = [500], [500]
     keeper = HeapKeeper(lambda: churn[0], lambda: connections[0], HeapPolicy())
