@@ -9,7 +9,7 @@ export FLASK_APP := wsgi:app
 
 help:
 	@echo "make run     start PlugPool with demo data (embedded SQLite + SpatiaLite by default)"
-	@echo "make cluster  two web, two gateway nodes, two Celery workers, beat, behind nginx"
+	@echo "make cluster  two web, two gateway nodes, two Celery workers, beat, behind nginx (REPLICA=1: and a read replica)"
 	@echo "make test    lint + the whole test suite on a throwaway PostgreSQL + PostGIS database"
 	@echo "make lint    ruff check and format check;  make fmt  reformat"
 	@echo "make bench   run the benchmarks (see bench/)"
@@ -47,7 +47,7 @@ run: venv system-deps
 # Several nodes behind nginx on one PostgreSQL (DATABASE_URL) and Redis: see README.
 cluster: venv
 	@PLUGPOOL_CLUSTER_DEPS=1 bash scripts/ensure-system-deps.sh
-	$(BIN)/python -m scripts.cluster
+	$(if $(REPLICA),CLUSTER_REPLICA=$(REPLICA) )$(BIN)/python -m scripts.cluster
 
 contract: venv
 	PLUGPOOL_ENV=testing $(BIN)/flask openapi write mobile-api/openapi.json

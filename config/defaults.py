@@ -45,6 +45,7 @@ GATEWAY_PUBLIC_URL = ""  # empty: ws://<GATEWAY_HOST>:<GATEWAY_PORT>/ocpp
 GATEWAY_BUS = "local"  # "redis": web and jobs reach the gateway nodes through Redis
 GATEWAY_REDIS_PREFIX = "plugpool:gw:"
 GATEWAY_COMMAND_TIMEOUT = 30.0  # seconds a caller waits for a station's answer
+GATEWAY_NODE_TTL = 5.0  # seconds a dead gateway node still looks alive to command callers
 GATEWAY_TLS_CERT = ""  # PEM certificate chain: TLS in the gateway itself (wss://, profile 2)
 GATEWAY_TLS_KEY = ""  # PEM private key of GATEWAY_TLS_CERT
 GATEWAY_TLS_CLIENT_CA = ""  # PEM CA of stations' client certificates (security profile 3)
@@ -185,3 +186,5 @@ CLUSTER_GATEWAY_NODES = 2
 CLUSTER_GATEWAY_BASE_PORT = 9101
 CLUSTER_GATEWAY_METRICS_BASE_PORT = 9201
 CLUSTER_WORKERS = 2
+CLUSTER_REPLICA = False  # also run a streaming read replica for the web nodes (REPLICA=1)
+CLUSTER_REPLICA_PORT = 5433

@@ -6,6 +6,9 @@ the Procfile to honcho: CLUSTER_WEB_NODES gunicorn web nodes, CLUSTER_GATEWAY_NO
 gateway nodes (on the Redis command bus), CLUSTER_WORKERS Celery workers, one Celery beat,
 and nginx in front on CLUSTER_HTTP_PORT balancing HTTP and the stations' WebSockets
 (/ocpp/...). One PostgreSQL + PostGIS (DATABASE_URL) and one Redis (REDIS_URL) serve all.
+With CLUSTER_REPLICA (`make cluster REPLICA=1`), a streaming replica of the local server is
+copied afresh on CLUSTER_REPLICA_PORT (scripts/replica.py), run under honcho as `replica`,
+and the web nodes read from it (DATABASE_REPLICA_URL); /readyz reports its state.
 
     python -m scripts.cluster            # write the files, migrate, run until Ctrl-C
     python -m scripts.cluster --write    # only write the files (and print the Procfile)
@@ -22,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 import config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,18 +34,25 @@ CLUSTER_DIR = ROOT / "var" / "cluster"
 
 
 def procfile(
-    settings: dict[str, Any], python: str = sys.executable, directory: Path | None = None
+    settings: dict[str, Any],
+    python: str = sys.executable,
+    directory: Path | None = None,
+    replica: tuple[str, list[str]] | None = None,
 ) -> str:
-    """One honcho line per process; each node's own ports in front of its command."""
+    """One honcho line per process; each node's own ports in front of its command.
+
+    `replica`: (its URL, the command running it): a `replica` line, the web nodes read there.
+    """
     directory = directory or CLUSTER_DIR
     lines = []
     run = shlex.quote(python)
+    reads = f"DATABASE_REPLICA_URL={shlex.quote(replica[0])} " if replica else ""
     for node in range(1, settings["CLUSTER_WEB_NODES"] + 1):
         port = settings["CLUSTER_WEB_BASE_PORT"] + node - 1
         metrics_dir = directory / f"prometheus-web{node}"
         lines.append(
             f"web{node}: GUNICORN_BIND=127.0.0.1:{port} PROMETHEUS_MULTIPROC_DIR={metrics_dir} "
-            f"{run} -m gunicorn -c config/gunicorn.py wsgi:app"
+            f"{reads}{run} -m gunicorn -c config/gunicorn.py wsgi:app"
         )
     for node in range(1, settings["CLUSTER_GATEWAY_NODES"] + 1):
         port = settings["CLUSTER_GATEWAY_BASE_PORT"] + node - 1
@@ -59,6 +71,8 @@ def procfile(
         f"--schedule {directory / 'celerybeat-schedule'}"
     )
     lines.append(f"proxy: {nginx_binary()} -e stderr -p {directory} -c {directory / 'nginx.conf'}")
+    if replica:
+        lines.append(f"replica: {shlex.join(replica[1])}")
     return "\n".join(lines) + "\n"
 
 
@@ -150,7 +164,11 @@ def cluster_env(settings: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def write_files(settings: dict[str, Any], directory: Path | None = None) -> Path:
+def write_files(
+    settings: dict[str, Any],
+    directory: Path | None = None,
+    replica: tuple[str, list[str]] | None = None,
+) -> Path:
     """Write the Procfile and nginx.conf (fresh metrics directories too); return the Procfile."""
     directory = directory or CLUSTER_DIR
     directory.mkdir(parents=True, exist_ok=True)
@@ -162,8 +180,21 @@ def write_files(settings: dict[str, Any], directory: Path | None = None) -> Path
         metrics_dir.mkdir()
     (directory / "nginx.conf").write_text(nginx_conf(settings, directory))
     path = directory / "Procfile"
-    path.write_text(procfile(settings, directory=directory))
+    path.write_text(procfile(settings, directory=directory, replica=replica))
     return path
+
+
+def copy_replica(settings: dict[str, Any], directory: Path | None = None) -> tuple[str, list[str]]:
+    """Copy the local server afresh as a standby under `directory`/replica (not started);
+    return its URL (DATABASE_URL's database) and the command running it in the foreground."""
+    from scripts import replica
+
+    target = (directory or CLUSTER_DIR) / "replica"
+    replica.stop(target)  # a copy left by an earlier run: stopped if running, then removed
+    port = int(settings["CLUSTER_REPLICA_PORT"])
+    replica.copy(port, target)
+    database = make_url(settings["DATABASE_URL"]).database or "plugpool"
+    return replica.url(port, database), replica.foreground_command(target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +210,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    path = write_files(settings)
+    standby = None
+    if settings["CLUSTER_REPLICA"] and not args.write:
+        print(
+            f"copying the database server as a replica on port {settings['CLUSTER_REPLICA_PORT']}"
+        )
+        standby = copy_replica(settings)
+    path = write_files(settings, replica=standby)
     if args.write:
         print(path.read_text(), end="")
         return 0

@@ -65,6 +65,16 @@ def allow_replication(admin_url: str = ADMIN_URL) -> None:
 
 def create(port: int, directory: Path | None = None, admin_url: str = ADMIN_URL) -> Path:
     """Copy the primary into a new data directory and start it as a hot standby on `port`."""
+    directory = copy(port, directory, admin_url)
+    data, log = directory / "data", str(directory / "server.log")
+    pg_ctl = str(_bindir(admin_url) / "pg_ctl")
+    _as_postgres([pg_ctl, "-D", str(data), "-l", log, "-w", "-t", "60", "start"])
+    return directory
+
+
+def copy(port: int, directory: Path | None = None, admin_url: str = ADMIN_URL) -> Path:
+    """Copy the primary into a new data directory set up as a hot standby on `port`; the
+    caller starts it (`create`, or `foreground_command` under a supervisor)."""
     allow_replication(admin_url)
     bindir = _bindir(admin_url)
     if directory is None:
@@ -78,9 +88,13 @@ def create(port: int, directory: Path | None = None, admin_url: str = ADMIN_URL)
     where = ["-h", host, "-p", str(info.get("port", 5432)), "-U", user]
     _as_postgres([str(bindir / "pg_basebackup"), *backup, *where])
     _write_config(data, directory, port, _settings(admin_url, MATCHED_SETTINGS))
-    log = str(directory / "server.log")
-    _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", log, "-w", "-t", "60", "start"])
     return directory
+
+
+def foreground_command(directory: Path, admin_url: str = ADMIN_URL) -> list[str]:
+    """The command running the copied replica in the foreground (as postgres when root)."""
+    command = [str(_bindir(admin_url) / "postgres"), "-D", str(directory / "data")]
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
 def stop(directory: Path, admin_url: str = ADMIN_URL, remove: bool = True) -> None:

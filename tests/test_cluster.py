@@ -58,3 +58,63 @@ def test_generated_nginx_configuration_is_valid(tmp_path, monkeypatch):
     )  # fmt: skip
 
     assert check.returncode == 0, check.stderr
+
+
+def test_with_a_replica_the_web_nodes_read_from_it_and_honcho_runs_it():
+    url = "postgresql+psycopg://postgres@127.0.0.1:5433/plugpool"
+    lines = cluster.procfile(_settings(), python="py", replica=(url, ["postgres", "-D", "d"]))
+    by_name = dict(line.split(": ", 1) for line in lines.splitlines())
+
+    assert by_name["replica"] == "postgres -D d"
+    assert all(f"DATABASE_REPLICA_URL={url} " in by_name[f"web{n}"] for n in (1, 2))
+    others = [line for name, line in by_name.items() if not name.startswith("web")]
+    assert not any("DATABASE_REPLICA_URL" in line for line in others)  # writers use the primary
+    assert "replica" not in cluster.procfile(_settings(), python="py")
+
+
+@pytest.mark.slow
+def test_the_replica_make_cluster_copies_streams_when_its_procfile_command_runs(database_url):
+    import contextlib
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from app.core.replica import _CHECK
+    from scripts import replica
+
+    settings = _settings(DATABASE_URL=database_url, CLUSTER_REPLICA_PORT=_free_port())
+    home = Path(tempfile.mkdtemp(prefix="plugpool-cluster-"))
+    home.chmod(0o711)  # the server runs as postgres: it must reach replica/ below
+    try:
+        url, command = cluster.copy_replica(settings, home)
+    except replica.ReplicaError as error:
+        pytest.skip(f"no streaming replica can be made here: {error}")
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    engine = create_engine(url, connect_args={"connect_timeout": 2})
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # bounded wait for the server to accept connections and stream
+            with contextlib.suppress(OperationalError):  # still starting
+                with engine.connect() as connection:
+                    standby, streaming, _ = connection.execute(_CHECK).one()
+                if standby and streaming:
+                    break
+            assert time.monotonic() < deadline, "the replica never streamed"
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+        server.terminate()
+        server.wait(60)
+        replica.stop(home / "replica")
+        home.rmdir()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -88,6 +88,26 @@ def test_readyz_is_503_problem_when_configured_redis_is_unreachable(database_url
     assert response.get_json()["checks"]["database"]["status"] == "ok"
 
 
+def test_readyz_reports_a_replica_that_is_down_and_stays_ready(database_url):
+    app = create_app(
+        "testing",
+        {
+            "DATABASE_URL": database_url,
+            "DATABASE_REPLICA_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none",
+        },
+    )
+
+    response = app.test_client().get("/readyz")
+
+    assert response.status_code == 200  # reads fall back to the primary
+    replica = response.get_json()["checks"]["replica"]
+    assert (replica["status"], replica["reads"]) == ("down", "primary")
+
+
+def test_readyz_says_nothing_of_a_replica_when_none_is_configured(client):
+    assert "replica" not in client.get("/readyz").get_json()["checks"]
+
+
 def test_every_response_carries_a_request_id_and_keeps_a_sane_one(client):
     mine = client.get("/livez", headers={"X-Request-ID": "abc-123"})
     made = client.get("/livez", headers={"X-Request-ID": "bad id; drop table"})

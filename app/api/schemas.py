@@ -30,3 +30,9 @@ class ProblemSchema(Schema):
     retry_after = fields.Integer(
         metadata={"description": "429 only: seconds to wait, as in the Retry-After header"}
     )
+    charger_status = fields.String(
+        metadata={
+            "description": "charging commands' 409/502/504: the charger's answer or the "
+            "gateway's failure (Rejected, CommandTimeout, CommandFailed, ...)"
+        }
+    )

@@ -17,12 +17,18 @@ blp = Blueprint("charging", __name__, description="Charging at a booked charger"
 
 CONFLICT = blp.alt_response(409, response="CONFLICT")
 NOT_FOUND = blp.alt_response(404, response="NOT_FOUND")
+# A command the charger did not answer in time (it may still act), or one the gateway could
+# not carry: problem JSON like every error, never a 200 with the failure inside.
+NOT_ANSWERED = blp.alt_response(504, response="GATEWAY_TIMEOUT")
+NOT_DELIVERED = blp.alt_response(502, response="BAD_GATEWAY")
 
 
 @blp.route("/bookings/<int:booking_id>/start", methods=["POST"])
 @blp.response(200, CommandAnswerSchema)
 @CONFLICT
 @NOT_FOUND
+@NOT_ANSWERED
+@NOT_DELIVERED
 @api_auth(blp)
 def start(booking_id: int) -> dict[str, str]:
     """Start charging for my booking now (the charger is told to start)."""
@@ -34,6 +40,8 @@ def start(booking_id: int) -> dict[str, str]:
 @blp.response(200, CommandAnswerSchema)
 @CONFLICT
 @NOT_FOUND
+@NOT_ANSWERED
+@NOT_DELIVERED
 @api_auth(blp)
 def stop(booking_id: int) -> dict[str, str]:
     """Stop charging for my booking."""

@@ -10,7 +10,13 @@ from app.api.schemas import id_field
 class CommandAnswerSchema(Schema):
     """The charger's answer to a remote command."""
 
-    status = fields.String(required=True, metadata={"description": "Accepted, Rejected, ..."})
+    status = fields.String(
+        required=True,
+        metadata={
+            "description": "Accepted (a refusal is a 409, no answer in time a 504, a command "
+            "the gateway could not carry a 502, each a problem with `charger_status`)"
+        },
+    )
 
 
 class NoticeSchema(Schema):

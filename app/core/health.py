@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from app.core.errors import problem
+from app.core.replica import replica_of
 from app.extensions import db
 
 blp = Blueprint("health", __name__)
@@ -69,12 +70,19 @@ def livez() -> ResponseReturnValue:
 
 @blp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Readiness: the database, and Redis when the bus or Celery use it, answer; else 503."""
+    """Readiness: the database, and Redis when the bus or Celery use it, answer; else 503.
+
+    The read replica, when configured, is reported (ok, behind or down; streaming, lag) but
+    never makes the node unready: its reads fall back to the primary.
+    """
     checks = {"database": _database()}
     config = current_app.config
     if config["GATEWAY_BUS"] == "redis" or not config["CELERY_ALWAYS_EAGER"]:
         checks["redis"] = _redis(config["REDIS_URL"])
+    replica = replica_of()
     down = sorted(name for name, check in checks.items() if check["status"] != "ok")
+    if replica is not None:
+        checks["replica"] = replica.state()
     if down:
         db.session.rollback()  # a failed ping leaves the session unusable for the next request
         return problem(503, "Not ready", f"unreachable: {', '.join(down)}", checks=checks)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Index,
+    Integer,
+    Row,
+    String,
+    Text,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.clock import utcnow
@@ -115,3 +126,49 @@ def claim_once(session: Session, topic: str, batch: int) -> list[dict[str, Any]]
         event.delivered_at = now
     session.commit()
     return [event.payload for event in events]
+
+
+IN_FLIGHT = "being sent: a round took this attempt and has not recorded its outcome"
+INTERRUPTED = "the push was cut off (its worker stopped): delivered or not, it is not sent again"
+
+
+def lease_attempts(
+    session: Session, which: ColumnElement[bool], batch: int, lease_seconds: float
+) -> list[Row[Any]]:
+    """Take the next attempt of up to `batch` due events matching `which`, and commit, before
+    anything is sent; return (id, topic, payload, attempts) rows, attempts counting this one.
+
+    One UPDATE leases the batch: attempts + 1, last_error IN_FLIGHT, available_at at the end
+    of the lease (other rounds skip it meanwhile, and skip rows locked by a round taking its
+    own batch). The round records each outcome after sending. A row still IN_FLIGHT when its
+    lease ran out belonged to a round that stopped, after sending or not: it is closed as
+    INTERRUPTED, never sent again (at most once; the caller's retries are for known failures).
+    """
+    now = utcnow()
+    pending = OutboxEvent.delivered_at.is_(None)
+    session.execute(
+        update(OutboxEvent)
+        .where(which, pending, OutboxEvent.available_at <= now, OutboxEvent.last_error == IN_FLIGHT)
+        .values(delivered_at=now, last_error=INTERRUPTED)
+        .execution_options(synchronize_session=False)
+    )
+    due = (
+        select(OutboxEvent.id)
+        .where(which, pending, OutboxEvent.available_at <= now)
+        .order_by(OutboxEvent.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    leased = session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_(due.scalar_subquery()))
+        .values(
+            attempts=OutboxEvent.attempts + 1,
+            last_error=IN_FLIGHT,
+            available_at=now + timedelta(seconds=lease_seconds),
+        )
+        .returning(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.payload, OutboxEvent.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return sorted(leased, key=lambda row: row.id)

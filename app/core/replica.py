@@ -42,6 +42,7 @@ _CHECK = text(
     "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
     "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 1e9) END"
 )
+NO_REPLAY = 1e9  # the lag _CHECK gives when the standby has replayed no transaction yet
 
 
 def stale_reads_ok(view: F) -> F:
@@ -117,15 +118,42 @@ class Replica:
         """Stop reading from the replica until the next check finds it well."""
         self._set(False)
 
+    def state(self) -> dict[str, Any]:
+        """Look at the replica now (for /readyz): ok, behind or down, streaming, lag, and where
+        the reads go; the verdict is kept as if a periodic check had found it."""
+        try:
+            standby, streaming, lag = self._measure()
+        except sa.exc.SQLAlchemyError as error:
+            self._set(False)
+            return {"status": "down", "error": type(error).__name__, "reads": "primary"}
+        usable = self._fit(standby, streaming, lag)
+        self._set(usable)
+        return {
+            "status": "ok" if usable else "behind",
+            "standby": bool(standby),
+            "streaming": bool(streaming),
+            "lag_seconds": round(float(lag), 3) if float(lag) < NO_REPLAY else None,
+            "max_lag_seconds": self.max_lag,
+            "reads": "replica" if usable else "primary",
+        }
+
+    def _measure(self) -> tuple[bool, bool, float]:
+        """(still a standby, streaming, replay lag in seconds) from the replica itself."""
+        with self.engine.connect() as connection:
+            standby, streaming, lag = connection.execute(_CHECK).one()
+        return bool(standby), bool(streaming), float(lag)
+
+    def _fit(self, standby: bool, streaming: bool, lag: float) -> bool:
+        return standby and streaming and lag <= self.max_lag
+
     def _check(self) -> bool:
         try:
-            with self.engine.connect() as connection:
-                standby, streaming, lag = connection.execute(_CHECK).one()
+            standby, streaming, lag = self._measure()
         except sa.exc.SQLAlchemyError as error:
             if self._usable:
                 log.warning("read replica unreachable, reading from the primary: %s", error)
             return False
-        usable = bool(standby and streaming and float(lag) <= self.max_lag)
+        usable = self._fit(standby, streaming, lag)
         if self._usable and not usable:
             log.warning(
                 "read replica behind (standby %s, streaming %s, lag %.1f s)",

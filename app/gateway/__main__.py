@@ -1,7 +1,8 @@
 """`python -m app.gateway`: run one gateway process configured from the environment.
 
 GATEWAY_BUS (local | redis), REDIS_URL (redis://127.0.0.1:6379/0),
-GATEWAY_REDIS_PREFIX (plugpool:gw:), GATEWAY_PORT_IMPL (db, the default: the database of
+GATEWAY_REDIS_PREFIX (plugpool:gw:), GATEWAY_NODE_TTL (5: seconds this node's liveness key
+outlives a stalled or killed process), GATEWAY_PORT_IMPL (db, the default: the database of
 create_app(), configured by the usual settings such as DATABASE_URL | memory |
 package.module:factory) and, for memory, GATEWAY_SEED_STATIONS
 ("id:password[:pending][:nosubproto],...") and/or GATEWAY_SEED_FILE (the same entries,
@@ -23,7 +24,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from app.gateway.bus import CommandBus, LocalBus, RedisBus, RedisCommandClient, RedisKeys
+from app.gateway.bus import (
+    NODE_TTL,
+    CommandBus,
+    LocalBus,
+    RedisBus,
+    RedisCommandClient,
+    RedisKeys,
+)
 from app.gateway.heap import HeapKeeper, HeapPolicy
 from app.gateway.memory import MemoryStationPort, parse_seed
 from app.gateway.ports import StationPort
@@ -85,7 +93,8 @@ def bus_from_env(env: Mapping[str, str]) -> CommandBus:
         return LocalBus()
     if kind == "redis":
         url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        return RedisBus(url, keys=RedisKeys(env.get("GATEWAY_REDIS_PREFIX", "plugpool:gw:")))
+        keys = RedisKeys(env.get("GATEWAY_REDIS_PREFIX", "plugpool:gw:"))
+        return RedisBus(url, keys=keys, node_ttl=float(env.get("GATEWAY_NODE_TTL", NODE_TTL)))
     raise SystemExit(f"GATEWAY_BUS must be local or redis, not {kind!r}")
 
 

@@ -5,11 +5,18 @@ Two buses share one API:
 - `LocalBus`: in-process. The caller lives in the gateway's process (another
   thread, or the event loop itself).
 - `RedisBus`: several gateway nodes. Each node keeps a presence key per station
-  it holds (`<prefix>station:<id>` -> node id, TTL refreshed while connected)
-  and pops requests from its own list (`<prefix>node:<node>:commands`). A caller
-  looks up the node, pushes a request with a correlation id and a deadline,
-  and waits on `<prefix>reply:<correlation id>`. `RedisCommandClient` is that
-  caller for sync code in other processes (Flask, Celery).
+  it holds (`<prefix>station:<id>` -> node id, TTL refreshed while connected),
+  a liveness key of its own (`<prefix>alive:<node>`, a TTL of a few seconds,
+  refreshed several times a TTL) and pops requests from its own list
+  (`<prefix>node:<node>:commands`). A caller looks up the node and its liveness
+  in one round trip, pushes a request with a correlation id and a deadline, and
+  waits on `<prefix>reply:<correlation id>`, looking at the node's liveness each
+  second of the wait. `RedisCommandClient` is that caller for sync code in other
+  processes (Flask, Celery).
+
+A node that died (SIGKILL, a lost host) leaves presence keys that live on for their
+TTL: a caller learns at once that the node is gone (StationOffline) instead of waiting
+its whole timeout, and reaches the station on its new node once it has reconnected.
 
 Every caller gets a `CommandResult`, or one of `StationOffline`,
 `CommandTimeout`, `CommandFailed` (the station sent a CallError),
@@ -164,9 +171,24 @@ class RedisKeys:
         """Counter numbering the station's connections across nodes (one small key a station)."""
         return f"{self.prefix}claim:{station_id}"
 
+    def alive(self, node_id: str) -> str:
+        """Key that exists while a node lives (`alive("")` is the prefix the route script uses)."""
+        return f"{self.prefix}alive:{node_id}"
+
 
 REPLY_TTL = 60
 REDIS_POOL_SIZE = 50  # connections a gateway node opens to Redis at most, per client
+NODE_TTL = 5.0  # seconds a node's liveness key outlives its last refresh (GATEWAY_NODE_TTL)
+NODE_BEATS_PER_TTL = 5  # refreshes a TTL: a loop stalled for 4/5 of it is not taken for dead
+LIVENESS_POLL = 1.0  # seconds a caller waits for a reply between looks at the node's liveness
+
+# The node holding a station and whether that node is alive, in one round trip (the
+# liveness key is named after the node, which only the presence key knows).
+_ROUTE = (
+    "local node = redis.call('get', KEYS[1]) "
+    "if not node then return false end "
+    "return {node, redis.call('exists', ARGV[1] .. node)}"
+)
 
 # Refresh or delete a presence key only while it still names this node: a station
 # that reconnected to another node must keep the newer claim.
@@ -221,6 +243,29 @@ def decode_reply(raw: str | bytes) -> CommandResult:
     raise ERROR_TYPES.get(reply["error"], GatewayError)(reply["message"])
 
 
+def route_or_offline(station_id: str, route: list[Any] | None) -> str:
+    """Return the node of a `_ROUTE` answer; raise StationOffline if none holds it or it died."""
+    if not route:
+        raise StationOffline(f"{station_id} is not connected to any gateway node")
+    node, alive = route
+    if not alive:
+        raise StationOffline(f"{station_id} was held by gateway node {node}, which is down")
+    return str(node)
+
+
+def poll_seconds(remaining: float) -> float:
+    """Return the next reply wait: at most LIVENESS_POLL, never 0 (BLPOP's "forever")."""
+    return max(0.01, min(remaining, LIVENESS_POLL))
+
+
+def node_died(station_id: str, node: str, withdrawn: int) -> GatewayError:
+    """Return the error for a node that died during the wait: offline if the request was
+    still queued there (withdrawn, never sent), a timeout if the node had taken it."""
+    if withdrawn:
+        return StationOffline(f"gateway node {node} holding {station_id} is down; nothing sent")
+    return CommandTimeout(f"gateway node {node} went down before {station_id} answered")
+
+
 def new_node_id() -> str:
     """Return a node id unique across hosts and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -236,10 +281,12 @@ class RedisBus:
         keys: RedisKeys | None = None,
         node_id: str | None = None,
         presence_ttl: int = 30,
+        node_ttl: float = NODE_TTL,
     ) -> None:
         self.keys = keys or RedisKeys()
         self.node_id = node_id or new_node_id()
         self.presence_ttl = presence_ttl
+        self.node_ttl = node_ttl
         # A pool that waits for a free connection: redis-py's default one raises "Too many
         # connections" past 100, which a reconnect storm of thousands of stations reaches.
         self._redis = aioredis.Redis(
@@ -255,6 +302,10 @@ class RedisBus:
                 max_connections=REDIS_POOL_SIZE, timeout=None,
             )
         )  # fmt: skip
+        # The liveness beat has a connection of its own: in a reconnect storm it must not
+        # wait behind thousands of claims for a pooled one (callers would take us for dead).
+        self._beat_redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._route_script = self._redis.register_script(_ROUTE)
         self._refresh_script = self._redis.register_script(_REFRESH_IF_MINE)
         self._delete_script = self._redis.register_script(_DELETE_IF_MINE)
         self._claim_script = self._redis.register_script(_CLAIM)
@@ -267,19 +318,22 @@ class RedisBus:
         self._loops: list[asyncio.Task[None]] = []
 
     async def start(self, executor: LocalExecutor) -> None:
-        """Start consuming this node's requests and refreshing its presence keys."""
+        """Mark this node alive; start consuming its requests and refreshing its keys."""
         self._executor = executor
-        await self._redis.ping()
+        await self._mark_alive()
         self._loops = [
             asyncio.create_task(self._consume(), name="redis-bus-consume"),
             asyncio.create_task(self._refresh(), name="redis-bus-refresh"),
+            asyncio.create_task(self._beat(), name="redis-bus-beat"),
         ]
 
     async def close(self) -> None:
-        """Stop the loops, drop this node's presence keys and its pending requests."""
+        """Stop the loops, drop this node's liveness, presence keys and pending requests."""
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
+        await self._beat_redis.delete(self.keys.alive(self.node_id))
+        await self._beat_redis.aclose()
         for station_id in list(self._held):
             await self.detach(station_id)
         await self._redis.delete(self.keys.queue(self.node_id))
@@ -336,17 +390,27 @@ class RedisBus:
         self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
     ) -> CommandResult:
         """Send a command to whichever node holds the station and await the answer."""
-        node = await self._redis.get(self.keys.presence(station_id))
-        if node is None:
-            raise StationOffline(f"{station_id} is not connected to any gateway node")
-        if node == self.node_id and self._executor is not None:
+        route = await self._route_script(
+            keys=[self.keys.presence(station_id)], args=[self.keys.alive("")]
+        )
+        if route and route[0] == self.node_id and self._executor is not None:
             return await self._executor.execute(station_id, command, timeout)
+        node = route_or_offline(station_id, route)
         correlation_id, request = command_request(station_id, command, timeout)
-        await self._redis.rpush(self.keys.queue(node), request)
-        reply = await self._blocking.blpop([self.keys.reply(correlation_id)], timeout=timeout)
-        if reply is None:
-            raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
-        return decode_reply(reply[1])
+        queue, reply_key = self.keys.queue(node), self.keys.reply(correlation_id)
+        await self._redis.rpush(queue, request)
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            reply = await self._blocking.blpop([reply_key], timeout=poll_seconds(remaining))
+            if reply is not None:
+                return decode_reply(reply[1])
+            if not await self._redis.exists(self.keys.alive(node)):
+                withdrawn = await self._redis.lrem(queue, 1, request)
+                late = await self._redis.lpop(reply_key)  # answered just before it died
+                if late is not None:
+                    return decode_reply(late)
+                raise node_died(station_id, node, withdrawn)
+        raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
 
     async def _consume(self) -> None:
         """Pop requests for this node and serve each in its own task."""
@@ -382,6 +446,20 @@ class RedisBus:
             pipe.rpush(reply_key, encode_reply(result, error))
             pipe.expire(reply_key, REPLY_TTL)
             await pipe.execute()
+
+    async def _beat(self) -> None:
+        """Keep this node's liveness key alive, several times per TTL."""
+        while True:
+            await asyncio.sleep(self.node_ttl / NODE_BEATS_PER_TTL)
+            try:
+                await self._mark_alive()
+            except redis.RedisError as error:
+                log.warning("redis bus: liveness refresh failed: %s", error)
+
+    async def _mark_alive(self) -> None:
+        """Set this node's liveness key for one TTL."""
+        ttl_ms = max(1, round(self.node_ttl * 1000))
+        await self._beat_redis.set(self.keys.alive(self.node_id), "1", px=ttl_ms)
 
     async def _refresh(self) -> None:
         """Keep this node's presence keys alive while their stations stay connected."""
@@ -421,20 +499,35 @@ class RedisCommandClient:
         # The reply wait outlasts redis-py's default 5 s socket timeout (which would raise a
         # redis TimeoutError, not CommandTimeout): BLPOP's own timeout bounds it.
         self._blocking = redis.Redis.from_url(url, decode_responses=True, socket_timeout=None)
+        self._route_script = self._redis.register_script(_ROUTE)
 
     def send_command(
         self, station_id: str, command: Command, timeout: float = DEFAULT_TIMEOUT
     ) -> CommandResult:
-        """Send a command to the node holding the station; block until the answer or timeout."""
-        node = self._redis.get(self.keys.presence(station_id))
-        if node is None:
-            raise StationOffline(f"{station_id} is not connected to any gateway node")
+        """Send a command to the node holding the station; block until the answer or timeout.
+
+        A station whose node is down fails at once (StationOffline), as does a request still
+        queued at a node that dies during the wait; one the dead node had taken, CommandTimeout.
+        """
+        route = self._route_script(
+            keys=[self.keys.presence(station_id)], args=[self.keys.alive("")]
+        )
+        node = route_or_offline(station_id, route)  # type: ignore[arg-type]
         correlation_id, request = command_request(station_id, command, timeout)
-        self._redis.rpush(self.keys.queue(str(node)), request)
-        reply = self._blocking.blpop([self.keys.reply(correlation_id)], timeout=timeout)
-        if reply is None:
-            raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
-        return decode_reply(reply[1])  # type: ignore[index]
+        queue, reply_key = self.keys.queue(node), self.keys.reply(correlation_id)
+        self._redis.rpush(queue, request)
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            reply = self._blocking.blpop([reply_key], timeout=poll_seconds(remaining))
+            if reply is not None:
+                return decode_reply(reply[1])  # type: ignore[index]
+            if not self._redis.exists(self.keys.alive(node)):
+                withdrawn = self._redis.lrem(queue, 1, request)
+                late = self._redis.lpop(reply_key)  # answered just before it died
+                if late is not None:
+                    return decode_reply(late)  # type: ignore[arg-type]
+                raise node_died(station_id, node, withdrawn)  # type: ignore[arg-type]
+        raise CommandTimeout(f"no answer from {station_id} within {timeout}s")
 
     def close(self) -> None:
         """Release the connection pools."""

@@ -152,6 +152,11 @@ def test_a_search_reads_the_replica_and_a_write_goes_to_the_primary(database_url
     assert driver.get_cookie(COOKIE) is not None
     assert _found(driver) == ["L1", "L2"]
     assert _found(app.test_client()) == ["L1"]
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200
+    state = ready.get_json()["checks"]["replica"]
+    assert (state["status"], state["streaming"], state["reads"]) == ("ok", True, "replica")
+    assert state["lag_seconds"] is not None and state["lag_seconds"] <= 3600
     replica_of(app).engine.dispose()
 
 
@@ -159,6 +164,10 @@ def test_a_replica_further_behind_than_allowed_is_passed_over(database_url, stal
     app = _app(database_url, stale_standby, DATABASE_REPLICA_MAX_LAG=0.0)
     assert _found(app.test_client()) == ["L1", "L2"]
     assert replica_of(app).usable() is False
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200  # behind: reads go to the primary, the node stays ready
+    state = ready.get_json()["checks"]["replica"]
+    assert (state["status"], state["streaming"], state["reads"]) == ("behind", True, "primary")
     replica_of(app).engine.dispose()
 
 
@@ -200,6 +209,9 @@ def test_reads_go_to_the_primary_while_the_replica_is_down(database_url, standby
     replica.stop(standby["directory"], remove=False)
     assert _found(client) == ["L3"]
     assert replica_of(app).usable() is False
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json()["checks"]["replica"]["status"] == "down"
     # A request already sent to the replica when it died fails (a 500 outside tests, where
     # the error propagates); the next ones go to the primary without waiting for the next look.
     with pytest.raises((psycopg.OperationalError, sa_exc.OperationalError)):

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -36,7 +37,7 @@ class Nodes:
     keys: RedisKeys
 
 
-def start_node(prefix: str, log: Path) -> tuple[subprocess.Popen[str], int]:
+def start_node(prefix: str, log: Path, **settings: str) -> tuple[subprocess.Popen[str], int]:
     """Start `python -m app.gateway` on a free port and wait for its READY line."""
     env = {
         **os.environ,
@@ -46,6 +47,7 @@ def start_node(prefix: str, log: Path) -> tuple[subprocess.Popen[str], int]:
         "GATEWAY_REDIS_PREFIX": prefix,
         "GATEWAY_PORT_IMPL": "memory",
         "GATEWAY_SEED_STATIONS": f"CP201:{PASSWORD},CP16:{PASSWORD}",
+        **settings,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.gateway"],
@@ -236,5 +238,84 @@ def test_async_send_from_another_process_reaches_the_station(nodes: Nodes) -> No
         assert result.accepted
         await caller.close()
         await disconnect(station, task, nodes.keys)
+
+    run(scenario)
+
+
+# A command timeout the tests never reach: failing fast shows in the error's type (a bus that
+# did not know the node was dead gave CommandTimeout once it ran out).
+NEVER = 2 * DEADLINE
+
+
+def test_command_to_a_station_of_a_killed_node_fails_at_once_and_reaches_it_elsewhere(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    doomed, port = start_node(nodes.keys.prefix, tmp_path / "doomed.log", GATEWAY_NODE_TTL="2")
+    client = RedisCommandClient(REDIS_URL, keys=nodes.keys)
+    store = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    trigger = cmd.TriggerMessage(cmd.TriggerableMessage.HEARTBEAT)
+
+    async def scenario() -> None:
+        station, task = await connect_201(port)
+        node = store.get(nodes.keys.presence("CP201"))
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        await wait_until(lambda: not store.exists(nodes.keys.alive(str(node))), "liveness gone")
+        assert store.get(nodes.keys.presence("CP201")) == node  # its presence key lives on
+        with pytest.raises(StationOffline, match="down"):
+            await asyncio.to_thread(client.send_command, "CP201", trigger, NEVER)
+        with contextlib.suppress(websockets.ConnectionClosed, asyncio.TimeoutError):
+            await asyncio.wait_for(task, DEADLINE)  # the socket died with its node
+        moved, moved_task = await connect_201(nodes.ports[0])  # the charger reconnects
+        result = await asyncio.to_thread(client.send_command, "CP201", trigger, NEVER)
+        assert result.accepted
+        assert moved.received[-1][0] == "TriggerMessage"
+        assert station.received == []
+        await disconnect(moved, moved_task, nodes.keys)
+
+    try:
+        run(scenario)
+    finally:
+        client.close()
+        store.close()
+        if doomed.poll() is None:
+            doomed.kill()
+            doomed.wait()
+
+
+@pytest.mark.parametrize("caller", ["sync", "async"])
+def test_command_queued_at_a_node_that_dies_is_withdrawn_and_reported_offline(
+    nodes: Nodes, caller: str
+) -> None:
+    # A node that stopped popping its list and then died: its keys as a node writes them,
+    # its liveness running out while the command waits in its list.
+    store = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    store.set(nodes.keys.presence("CP-GHOST"), "ghost", ex=30)
+    store.set(nodes.keys.alive("ghost"), "1", px=1500)
+    try:
+        with pytest.raises(StationOffline, match="nothing sent"):
+            send_from(caller, nodes.keys, "CP-GHOST", cmd.UnlockConnector(1))
+        assert store.llen(nodes.keys.queue("ghost")) == 0  # withdrawn: no node will run it
+    finally:
+        store.delete(nodes.keys.presence("CP-GHOST"))
+        store.close()
+
+
+def send_from(caller: str, keys: RedisKeys, station_id: str, command: cmd.Command) -> None:
+    """Send a command with the sync client or an async caller-only bus."""
+    if caller == "sync":
+        client = RedisCommandClient(REDIS_URL, keys=keys)
+        try:
+            client.send_command(station_id, command, NEVER)
+        finally:
+            client.close()
+        return
+
+    async def scenario() -> None:
+        bus = RedisBus(REDIS_URL, keys=keys)  # not started: a caller only
+        try:
+            await bus.send(station_id, command, NEVER)
+        finally:
+            await bus.close()
 
     run(scenario)

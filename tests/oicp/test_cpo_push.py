@@ -142,3 +142,39 @@ def test_a_batch_hubject_refuses_022_raises_and_notes_nothing(
     assert noted == []
     assert state["evse_data"] == {}
     assert "City" in str(state["errors"])
+
+
+class WorkerKilled(BaseException):
+    """A worker stopping right after a send, before it records the outcome."""
+
+
+def test_a_round_stopped_after_sending_never_sends_its_events_again(
+    bridge: Flask, standin: StandIn, committed_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.outbox import INTERRUPTED
+    from app.oicp.client import HubjectClient
+
+    acknowledged = HubjectClient.acknowledged
+
+    def acknowledged_then_die(self: HubjectClient, *args: Any, **kwargs: Any) -> Any:
+        acknowledged(self, *args, **kwargs)  # Hubject has it
+        raise WorkerKilled
+
+    with bridge.app_context():
+        seed_demo()
+        cpo_push.full_load()
+        inventory.set_evse_status(_published_evses()[0], "CHARGING")
+        sent_before = len(standin.state()["pushes"])
+        monkeypatch.setattr(HubjectClient, "acknowledged", acknowledged_then_die)  # network edge
+        monkeypatch.setitem(bridge.config, "OCPI_PUSH_LEASE_SECONDS", 0)  # lease over at once
+        with pytest.raises(WorkerKilled):
+            delivery.deliver()
+        db.session.rollback()
+        monkeypatch.setattr(HubjectClient, "acknowledged", acknowledged)
+        assert delivery.deliver() == 0  # a later round: nothing to send again
+        topics = (cpo_push.LOCATION_TOPIC, cpo_push.STATUS_TOPIC)
+        rows = db.session.scalars(select(OutboxEvent).where(OutboxEvent.topic.in_(topics))).all()
+    pushes = standin.state()["pushes"][sent_before:]
+    assert len(pushes) == 1  # the one request sent before the stop, never again
+    assert rows and {(row.attempts, row.last_error) for row in rows} == {(1, INTERRUPTED)}
+    assert all(row.delivered_at is not None for row in rows)

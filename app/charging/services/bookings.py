@@ -16,7 +16,13 @@ from app.bookings.models import Booking
 from app.charging import queries
 from app.charging.commands import CommandSender
 from app.charging.enums import NoticeKind
-from app.charging.errors import NotStartable, StationUnavailable
+from app.charging.errors import (
+    CommandNotAnswered,
+    CommandNotDelivered,
+    CommandRefused,
+    NotStartable,
+    StationUnavailable,
+)
 from app.charging.models import (
     BookingDispatch,
     Notice,
@@ -26,7 +32,7 @@ from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
 from app.gateway import commands as cmd
-from app.gateway.errors import GatewayError, StationOffline
+from app.gateway.errors import CommandTimeout, GatewayError, StationOffline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +42,11 @@ T = TypeVar("T")
 
 RESERVATION_REFUSED = frozenset({"Rejected", "Occupied", "Faulted", "Unavailable"})
 OFFLINE = "Offline"
+ACCEPTED = "Accepted"
+# What `_send_status` returns when the gateway, not the charger, failed the command.
+GATEWAY_FAILURES = frozenset(
+    {"CommandFailed", "UnsupportedCommand", "InvalidCommand", "GatewayError"}
+)
 
 
 @dataclass(frozen=True)
@@ -212,7 +223,8 @@ def _notify(booking_id: int, kind: NoticeKind, body: str) -> None:
 
 
 def remote_start_booking(driver: User, booking_id: int, sender: CommandSender) -> str:
-    """Start charging for the driver's booking now (RemoteStart); return the station's answer."""
+    """Start charging for the driver's booking now (RemoteStart); return "Accepted" or raise
+    why not (offline, refused, not answered: the outcome is kept on the booking's dispatch)."""
     plan = _startable(driver, booking_id)
     command = cmd.RemoteStart(
         id_token=plan.token_uid, evse_id=plan.evse_number, remote_start_id=booking_id
@@ -225,9 +237,23 @@ def remote_start_booking(driver: User, booking_id: int, sender: CommandSender) -
         dispatch.remote_started_at = None
         _flag_offline(dispatch)
     db.session.commit()
+    return _accepted_or_raise(status, "start charging")
+
+
+def _accepted_or_raise(status: str, action: str) -> str:
+    """Return an Accepted answer; raise the error a driver is shown for any other outcome."""
+    if status == ACCEPTED:
+        return status
     if status == OFFLINE:
         raise StationUnavailable("The charger is offline")
-    return status
+    if status == CommandTimeout.__name__:  # the charger may have acted: not a refusal
+        raise CommandNotAnswered(
+            f"The charger did not answer in time; it may still {action}", charger_status=status
+        )
+    if status in GATEWAY_FAILURES:
+        detail = f"The charger could not {action} ({status})"
+        raise CommandNotDelivered(detail, charger_status=status)
+    raise CommandRefused(f"The charger refused to {action} ({status})", charger_status=status)
 
 
 def _note_remote_start(booking_id: int) -> None:
@@ -261,7 +287,8 @@ def _require(row: T | None) -> T:
 
 
 def remote_stop_booking(driver: User, booking_id: int, sender: CommandSender) -> str:
-    """Stop the charging session of the driver's booking (RemoteStop); return the answer."""
+    """Stop the charging session of the driver's booking (RemoteStop); return "Accepted" or
+    raise why not."""
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.driver_id != driver.id:
         raise NotFound(f"No booking {booking_id}")
@@ -271,10 +298,7 @@ def remote_stop_booking(driver: User, booking_id: int, sender: CommandSender) ->
         raise NotStartable("No charging session of this booking is running")
     session = running[-1]
     command = cmd.RemoteStop(transaction_id=session.transaction_id)
-    status = _send_status(sender, session.station_id, command)
-    if status == OFFLINE:
-        raise StationUnavailable("The charger is offline")
-    return status
+    return _accepted_or_raise(_send_status(sender, session.station_id, command), "stop charging")
 
 
 def release_reservations(sender: CommandSender) -> list[int]:

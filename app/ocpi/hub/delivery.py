@@ -3,8 +3,11 @@
 Each delivery is one outbox row for one receiver, written in the transaction that caused it,
 and retried on its own (HUB_DELIVERY_ATTEMPTS, HUB_DELIVERY_RETRY_SECONDS apart) when the
 receiver cannot be reached or answers with a server error; a client error (2xxx) is final.
-A round claims due rows (skip locked, so several workers share the work), sends them from a
-pool of threads with keep-alive connections, and writes the outcomes in bulk.
+A round leases due rows in one statement and commits (`outbox.lease_attempts`: skip locked,
+so several workers share the work), sends them from a pool of threads with keep-alive
+connections, and writes the outcomes in bulk. A round that stops after leasing (a worker
+killed mid-send) leaves its rows in flight: once the lease (OCPI_PUSH_LEASE_SECONDS) is over
+they are closed as interrupted, never sent a second time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy import insert, select, update
 
 from app.core.clock import utcnow
 from app.core.db import json_loads
-from app.core.outbox import OutboxEvent
+from app.core.outbox import OutboxEvent, lease_attempts
 from app.extensions import db
 from app.ocpi.client import OcpiClient
 from app.ocpi.errors import PartnerCallFailed, PartnerTimeout
@@ -102,18 +105,10 @@ def deliver_all(batch: int | None = None) -> int:
 
 
 def _claim(batch: int) -> list[tuple[int, dict[str, Any], int]]:
-    query = (
-        select(OutboxEvent.id, OutboxEvent.payload, OutboxEvent.attempts)
-        .where(
-            OutboxEvent.topic == TOPIC,
-            OutboxEvent.delivered_at.is_(None),
-            OutboxEvent.available_at <= utcnow(),
-        )
-        .order_by(OutboxEvent.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
+    """Lease a batch (committed before any send); (id, payload, attempts with this one)."""
+    lease = float(current_app.config["OCPI_PUSH_LEASE_SECONDS"])
+    leased = lease_attempts(db.session, OutboxEvent.topic == TOPIC, batch, lease)
+    return [(row.id, row.payload, row.attempts) for row in leased]
 
 
 def _clients(partner_ids: set[int]) -> dict[int, OcpiClient]:
@@ -192,7 +187,7 @@ def _record(claimed: list[tuple[int, dict[str, Any], int]], outcomes: list[Outco
         if outcome.ok:
             delivered.append(outcome.event_id)
             continue
-        tries = attempts[outcome.event_id] + 1
+        tries = attempts[outcome.event_id]  # counted when the batch was leased
         give_up = outcome.final or tries >= config["HUB_DELIVERY_ATTEMPTS"]
         retry_at = now + timedelta(seconds=config["HUB_DELIVERY_RETRY_SECONDS"] * tries)
         updates.append(
@@ -208,12 +203,7 @@ def _record(claimed: list[tuple[int, dict[str, Any], int]], outcomes: list[Outco
         db.session.execute(
             update(OutboxEvent.__table__)
             .where(OutboxEvent.id.in_(delivered))
-            .values(
-                attempts=OutboxEvent.attempts + 1,
-                last_error=None,
-                delivered_at=now,
-                available_at=now,
-            )
+            .values(last_error=None, delivered_at=now, available_at=now)
         )
     if updates:
         db.session.execute(update(OutboxEvent), updates)

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from app.core.clock import utcnow
-from app.core.outbox import OutboxEvent
+from app.core.outbox import OutboxEvent, lease_attempts
 from app.extensions import db
 from app.inventory.events import EVSE_STATUS_CHANGED, LOCATION_CHANGED
 from app.oicp import bulk, mapping, queries
@@ -163,19 +163,18 @@ def _set_state(key: str) -> None:
 
 
 def claim(topics: Iterable[str], batch: int) -> list[OutboxEvent]:
-    """Due, undelivered events of these topics, locked for this worker."""
-    query = (
-        select(OutboxEvent)
-        .where(
-            OutboxEvent.topic.in_(list(topics)),
-            OutboxEvent.delivered_at.is_(None),
-            OutboxEvent.available_at <= utcnow(),
+    """Lease due events of these topics, their attempt counted and committed before any send
+    (`outbox.lease_attempts`: a worker killed after sending never has them sent again)."""
+    lease = float(current_app.config["OCPI_PUSH_LEASE_SECONDS"])
+    which = OutboxEvent.topic.in_(list(topics))
+    ids = [row.id for row in lease_attempts(db.session, which, batch, lease)]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)
         )
-        .order_by(OutboxEvent.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
     )
-    return list(db.session.scalars(query))
 
 
 def deliver_inventory(batch: int, client: HubjectClient | None = None) -> int:
@@ -195,7 +194,6 @@ def deliver_inventory(batch: int, client: HubjectClient | None = None) -> int:
         return len(events)
     now = utcnow()
     for event in events:
-        event.attempts += 1
         event.delivered_at = now
         event.last_error = None
     db.session.commit()
@@ -203,11 +201,11 @@ def deliver_inventory(batch: int, client: HubjectClient | None = None) -> int:
 
 
 def _retry_later(events: list[OutboxEvent], error: str) -> None:
-    """Back off exponentially; after MAX_ATTEMPTS the event is closed with its error."""
+    """Back off exponentially; after MAX_ATTEMPTS the event is closed with its error (the
+    attempt was counted when the event was leased)."""
     log.warning("Hubject push failed: %s", error)
     now = utcnow()
     for event in events:
-        event.attempts += 1
         event.last_error = error[:1000]
         if event.attempts >= MAX_ATTEMPTS:
             event.delivered_at = now

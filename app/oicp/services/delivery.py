@@ -35,18 +35,21 @@ def deliver(batch: int = 500, client: HubjectClient | None = None) -> int:
 
 
 def _deliver_sessions(batch: int, client: HubjectClient) -> int:
-    events = claim((SESSION_TOPIC, CDR_TOPIC), batch)
-    for event in events:
+    """Send up to `batch` notifications and CDRs, leasing one at a time: a worker killed
+    mid-round leaves only the one it was sending closed unsent-or-not, never resent."""
+    handled = 0
+    while handled < batch and (events := claim((SESSION_TOPIC, CDR_TOPIC), 1)):
+        [event] = events
         try:
             _one(event, client)
         except HubjectCallFailed as error:
             cpo_push._retry_later([event], str(error))
         else:
-            event.attempts += 1
             event.delivered_at = utcnow()
             event.last_error = None
         db.session.commit()
-    return len(events)
+        handled += 1
+    return handled
 
 
 def _one(event: OutboxEvent, client: HubjectClient) -> None:

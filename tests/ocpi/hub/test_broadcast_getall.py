@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.core.outbox import OutboxEvent
@@ -146,3 +147,37 @@ def test_get_all_keeps_date_filters_and_skips_a_party_that_is_down(client, make_
     assert reply.get_json()["data"] == [{"id": "A1"}]
     assert reply.headers["X-Total-Count"] == "1"
     assert all("date_from=2026-01-01T00%3A00%3A00Z" in r.path for r in first.received)
+
+
+class WorkerKilled(BaseException):
+    """A worker stopping right after a send, before it records the outcome (not an Exception:
+    nothing on the way up may catch it)."""
+
+
+def test_a_round_stopped_after_sending_never_sends_its_batch_again(
+    client, make_party, app, monkeypatch
+):
+    from app.core.outbox import INTERRUPTED
+    from app.ocpi.client import OcpiClient
+
+    cpo, token, _ = make_party(role="CPO", party_id="CPA")
+    _, _, first = make_party(role="EMSP", party_id="EMA")
+    _, _, second = make_party(role="EMSP", party_id="EMB")
+    _broadcast(client, token, cpo)
+    relay = OcpiClient.relay
+
+    def relay_then_die(self, *args, **kwargs):
+        relay(self, *args, **kwargs)  # the receiver has it
+        raise WorkerKilled
+
+    monkeypatch.setattr(OcpiClient, "relay", relay_then_die)  # the network edge
+    monkeypatch.setitem(app.config, "OCPI_PUSH_LEASE_SECONDS", 0)  # the lease is over at once
+    with pytest.raises(WorkerKilled):
+        deliver_all()
+    db.session.rollback()  # what the dead worker had not committed is gone
+    monkeypatch.setattr(OcpiClient, "relay", relay)
+    assert deliver_all() == 0  # a later round: nothing to send again
+    assert len(first.received) == 1 and len(second.received) == 1
+    rows = db.session.scalars(select(OutboxEvent).where(OutboxEvent.topic == TOPIC)).all()
+    assert [(row.attempts, row.last_error) for row in rows] == [(1, INTERRUPTED)] * 2
+    assert all(row.delivered_at is not None for row in rows)
