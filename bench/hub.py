@@ -18,6 +18,9 @@ CPU per operation holds when the machine is shared (wall-clock figures do not): 
 user + system CPU of the servers (hub and CPO gunicorn trees, the database's server processes
 for the scratch database) per request; cpu_ratio = routed / direct. delivery_cpu_ms is the
 delivery processes' CPU per delivery, broadcast_accept_cpu_ms the hub's per broadcast.
+client_cpu_ms (client_direct_cpu_ms) is the load generator's own CPU (this process, all its
+threads) per routed (direct) request: it runs on the same cores, so it is not counted above
+but it is taken from the servers' wall-clock throughput.
 
 The last line is one JSON object. The scratch database is dropped at the end.
 """
@@ -29,6 +32,7 @@ import asyncio
 import base64
 import json
 import multiprocessing
+import resource
 import sys
 import threading
 import time
@@ -203,6 +207,12 @@ class CpuMeter:
         return result, {name: after[name] - before[name] for name in before}
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process (the load generator, all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def compare(
     hub_base: str,
     cpo_base: str,
@@ -247,12 +257,16 @@ def compare(
     routed: list[float] = []
     direct: list[float] = []
     routed_seconds = 0.0
-    cpu = {"routed": 0.0, "direct": 0.0, "hub": 0.0}
+    cpu = {"routed": 0.0, "direct": 0.0, "hub": 0.0, "client_routed": 0.0, "client_direct": 0.0}
     for _ in range(rounds):
+        client = _own_cpu()
         (timings, _seconds), spent = meter.spent(lambda: batch(direct_url, direct_headers))
+        cpu["client_direct"] += _own_cpu() - client
         direct += timings
         cpu["direct"] += sum(spent.values())
+        client = _own_cpu()
         (timings, seconds), spent = meter.spent(lambda: batch(routed_url, routed_headers))
+        cpu["client_routed"] += _own_cpu() - client
         routed += timings
         routed_seconds += seconds
         cpu["routed"] += sum(spent.values())
@@ -423,6 +437,8 @@ def main() -> None:
         "direct_cpu_ms": round(timings["cpu"]["direct"] * 1000 / len(direct), 2),
         "hub_cpu_ms": round(timings["cpu"]["hub"] * 1000 / len(routed), 2),
         "cpu_ratio": round(timings["cpu"]["routed"] / timings["cpu"]["direct"], 2),
+        "client_cpu_ms": round(timings["cpu"]["client_routed"] * 1000 / len(routed), 2),
+        "client_direct_cpu_ms": round(timings["cpu"]["client_direct"] * 1000 / len(direct), 2),
         "fanout_seconds": round(spread["fanout_seconds"], 2),
         "deliveries": spread["deliveries"],
         "deliveries_per_s": round(spread["deliveries"] / spread["fanout_seconds"]),
