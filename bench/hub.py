@@ -197,11 +197,16 @@ class KeepAlive:
         """GET path; return the HTTP status and the body."""
         lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         raw = f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{lines}\r\n".encode()
-        if self.sock is None:
-            self.sock = socket.create_connection(self.address, timeout=30)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(raw)
-        head = self._until(b"\r\n\r\n")
+        reused = self.sock is not None
+        try:
+            head = self._send(raw)
+        except (ConnectionError, EOFError):
+            if not reused or self.buffer:
+                raise
+            # The server closed the idle connection (gunicorn's keep-alive timeout) as it was
+            # reused: nothing was answered, so the GET goes again on a fresh one.
+            self.close()
+            head = self._send(raw)
         status_line, *fields = head.decode("latin-1").split("\r\n")
         length, close = None, False
         for line in fields:
@@ -219,6 +224,14 @@ class KeepAlive:
         if close:
             self.close()
         return int(status_line.split(" ", 2)[1]), body
+
+    def _send(self, raw: bytes) -> bytes:
+        """Send a request; return the answer's head."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(raw)
+        return self._until(b"\r\n\r\n")
 
     def close(self) -> None:
         if self.sock is not None:
@@ -241,7 +254,7 @@ class KeepAlive:
         assert self.sock is not None
         chunk = self.sock.recv(65536)
         if not chunk:
-            raise SystemExit("connection closed mid-answer")
+            raise EOFError("connection closed")
         self.buffer += chunk
 
 
