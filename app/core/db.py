@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -111,3 +113,31 @@ def install_idle_ping(engine: Engine, idle_seconds: float) -> None:
             dbapi_connection.execute("SELECT 1")
         except Exception as error:  # any failure: the pool replaces the connection
             raise DisconnectionError(str(error)) from error
+
+
+def run_alone(
+    connection: Connection, sql: str, params: dict[str, Any] | None = None
+) -> list[Any] | None:
+    """Run one statement as a transaction of its own (one round trip: no BEGIN, no COMMIT) on a
+    PostgreSQL connection that has no transaction open yet; None when it was not run (one is
+    open, or another database), else the rows it returned.
+
+    For a statement a request makes first and alone (a read, or a write its transaction would
+    only commit): the session's transaction is not begun for it.
+    """
+    if connection.dialect.name != "postgresql":
+        return None
+    raw = connection.connection.driver_connection
+    if raw is None or raw.info.transaction_status != TransactionStatus.IDLE:
+        return None
+    raw.autocommit = True
+    try:
+        cursor = raw.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+    except psycopg.Error:
+        if raw.broken:
+            connection.invalidate()  # as SQLAlchemy does when its own statement finds it lost
+        raise
+    finally:
+        if not raw.closed:
+            raw.autocommit = False
