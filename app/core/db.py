@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -17,6 +19,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core.clock import utcnow
+
+IDLE = TransactionStatus.IDLE  # a driver connection with no transaction open
 
 # Ids are INTEGER columns (32-bit) in PostgreSQL; a larger number names nothing we store.
 MAX_ID = 2**31 - 1
@@ -110,7 +114,10 @@ def install_idle_ping(engine: Engine, idle_seconds: float) -> None:
         if returned_at is not None and time.monotonic() - returned_at < idle_seconds:
             return
         try:
+            # Alone (autocommit): no transaction is left open for the checkout's user to inherit.
+            dbapi_connection.autocommit = True
             dbapi_connection.execute("SELECT 1")
+            dbapi_connection.autocommit = False
         except Exception as error:  # any failure: the pool replaces the connection
             raise DisconnectionError(str(error)) from error
 
@@ -128,11 +135,11 @@ def run_alone(
     if connection.dialect.name != "postgresql":
         return None
     raw = connection.connection.driver_connection
-    if raw is None or raw.info.transaction_status != TransactionStatus.IDLE:
+    if raw is None or raw.info.transaction_status != IDLE:
         return None
     raw.autocommit = True
     try:
-        cursor = raw.execute(sql, params)
+        cursor = raw.execute(sql, params, prepare=True)  # a statement sent on every request
         return cursor.fetchall() if cursor.description else []
     except psycopg.Error:
         if raw.broken:
@@ -141,3 +148,32 @@ def run_alone(
     finally:
         if not raw.closed:
             raw.autocommit = False
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_alone(view: F) -> F:
+    """Mark a view that only reads: on PostgreSQL each of its statements runs alone, with no
+    BEGIN and ROLLBACK round trips around them (under READ COMMITTED every statement sees what
+    is committed when it starts either way). Nothing it calls may write."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from app.extensions import db
+
+        session = db.session()
+        # Only on a fresh pooled connection (not one a test or a caller holds a transaction on).
+        fresh = isinstance(session.get_bind(), Engine) and not session.in_transaction()
+        connection = session.connection() if fresh else None
+        raw = connection.connection.driver_connection if connection is not None else None
+        if not isinstance(raw, psycopg.Connection) or raw.info.transaction_status != IDLE:
+            return view(*args, **kwargs)
+        raw.autocommit = True
+        try:
+            return view(*args, **kwargs)
+        finally:
+            if not raw.closed:
+                raw.autocommit = False  # before the connection goes back to the pool
+
+    return wrapper  # type: ignore[return-value]
