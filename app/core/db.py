@@ -137,6 +137,7 @@ def run_alone(
     raw = connection.connection.driver_connection
     if raw is None or raw.info.transaction_status != IDLE:
         return None
+    was = raw.autocommit  # True within a reads_alone view
     raw.autocommit = True
     try:
         cursor = raw.execute(sql, params, prepare=True)  # a statement sent on every request
@@ -147,7 +148,7 @@ def run_alone(
         raise
     finally:
         if not raw.closed:
-            raw.autocommit = False
+            raw.autocommit = was
 
 
 F = TypeVar("F", bound=Callable[..., Any])

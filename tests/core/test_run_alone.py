@@ -55,8 +55,11 @@ def test_a_write_alone_is_committed_at_once(engine, database_url):
 
 def test_a_reads_alone_view_reads_without_a_transaction_and_leaves_the_pool_as_it_was(app):
     def view() -> tuple[bool, TransactionStatus]:
-        raw = db.session.connection().connection.driver_connection
+        connection = db.session.connection()
+        raw = connection.connection.driver_connection
         db.session.execute(text("SELECT 1"))
+        run_alone(connection, "SELECT 2")  # leaves the view's statements alone as it found them
+        db.session.execute(text("SELECT 3"))
         return raw.autocommit, raw.info.transaction_status
 
     with app.test_request_context("/"):
