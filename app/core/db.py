@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core.clock import utcnow
+
+IDLE = TransactionStatus.IDLE  # a driver connection with no transaction open
 
 # Ids are INTEGER columns (32-bit) in PostgreSQL; a larger number names nothing we store.
 MAX_ID = 2**31 - 1
@@ -108,6 +114,67 @@ def install_idle_ping(engine: Engine, idle_seconds: float) -> None:
         if returned_at is not None and time.monotonic() - returned_at < idle_seconds:
             return
         try:
+            # Alone (autocommit): no transaction is left open for the checkout's user to inherit.
+            dbapi_connection.autocommit = True
             dbapi_connection.execute("SELECT 1")
+            dbapi_connection.autocommit = False
         except Exception as error:  # any failure: the pool replaces the connection
             raise DisconnectionError(str(error)) from error
+
+
+def run_alone(
+    connection: Connection, sql: str, params: dict[str, Any] | None = None
+) -> list[Any] | None:
+    """Run one statement as a transaction of its own (one round trip: no BEGIN, no COMMIT) on a
+    PostgreSQL connection that has no transaction open yet; None when it was not run (one is
+    open, or another database), else the rows it returned.
+
+    For a statement a request makes first and alone (a read, or a write its transaction would
+    only commit): the session's transaction is not begun for it.
+    """
+    if connection.dialect.name != "postgresql":
+        return None
+    raw = connection.connection.driver_connection
+    if raw is None or raw.info.transaction_status != IDLE:
+        return None
+    was = raw.autocommit  # True within a reads_alone view
+    raw.autocommit = True
+    try:
+        cursor = raw.execute(sql, params, prepare=True)  # a statement sent on every request
+        return cursor.fetchall() if cursor.description else []
+    except psycopg.Error:
+        if raw.broken:
+            connection.invalidate()  # as SQLAlchemy does when its own statement finds it lost
+        raise
+    finally:
+        if not raw.closed:
+            raw.autocommit = was
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_alone(view: F) -> F:
+    """Mark a view that only reads: on PostgreSQL each of its statements runs alone, with no
+    BEGIN and ROLLBACK round trips around them (under READ COMMITTED every statement sees what
+    is committed when it starts either way). Nothing it calls may write."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from app.extensions import db
+
+        session = db.session()
+        # Only on a fresh pooled connection (not one a test or a caller holds a transaction on).
+        fresh = isinstance(session.get_bind(), Engine) and not session.in_transaction()
+        connection = session.connection() if fresh else None
+        raw = connection.connection.driver_connection if connection is not None else None
+        if not isinstance(raw, psycopg.Connection) or raw.info.transaction_status != IDLE:
+            return view(*args, **kwargs)
+        raw.autocommit = True
+        try:
+            return view(*args, **kwargs)
+        finally:
+            if not raw.closed:
+                raw.autocommit = False  # before the connection goes back to the pool
+
+    return wrapper  # type: ignore[return-value]

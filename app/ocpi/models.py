@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.core.db import Base, JSONType, Timestamped, UTCDateTime
+from app.ocpi.hubparty.models import HubSettings
 
 HUB_ROLE = "HUB"
 
@@ -53,6 +54,9 @@ class OcpiPartner(Timestamped, Base):
     endpoints: Mapped[list[PartnerEndpoint]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", order_by="PartnerEndpoint.id"
     )
+    # A hub's operator settings, checked on each of its requests: loaded with the partner when
+    # its token is looked up (read-only here; written by hubparty.services.set_hub_settings).
+    hub_settings: Mapped[HubSettings | None] = relationship(viewonly=True)
 
     def __repr__(self) -> str:  # never show tokens
         return f"<OcpiPartner {self.id} {self.name!r} {self.status}>"

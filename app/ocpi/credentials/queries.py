@@ -33,8 +33,9 @@ def _by_token() -> Select[tuple[OcpiPartner]]:
     return (
         select(OcpiPartner)
         .where(or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest))
-        # Every receiver checks the caller's parties: loaded in the same round trip.
-        .options(joinedload(OcpiPartner.roles))
+        # Every receiver checks the caller's parties, and a hub's settings (what we offer it):
+        # loaded in the same round trip.
+        .options(joinedload(OcpiPartner.roles), joinedload(OcpiPartner.hub_settings))
     )
 
 

@@ -9,6 +9,7 @@ relies on (outbox, proxied URLs, statuses) is committed durably.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert
 
 from app.core.clock import utcnow
+from app.core.db import run_alone
 from app.extensions import db
 from app.ocpi.hub.models import HubMessage, HubProxy
 
@@ -33,16 +35,35 @@ _INSERT_NO_WAIT = _INSERT.returning(func.set_config("synchronous_commit", "off",
 def record(no_wait: bool = False, **fields: Any) -> None:
     """Write one message's metadata in the caller's transaction (committed with its work).
 
-    no_wait: the transaction holds log metadata only; its commit need not wait for the disk.
+    no_wait: the transaction holds log metadata only, and the caller commits it next; its
+    commit need not wait for the disk. If the transaction has not begun (nothing read or
+    written in it yet), the row is its own transaction, committed at once in one round trip.
     """
     # On the session's connection, past the ORM's execute (nothing pending needs a flush first:
     # no row of the log refers to one); the clause sends it to the primary.
     connection = db.session.connection(bind_arguments={"clause": _INSERT})
     values = {"created_at": utcnow(), **fields}
     if no_wait and connection.dialect.name == "postgresql":
+        session = db.session()
+        pending = session.new or session.dirty or session.deleted
+        if not pending and run_alone(connection, _no_wait_sql(tuple(values)), values) is not None:
+            return
         connection.execute(_INSERT_NO_WAIT, values).close()
     else:
         connection.execute(_INSERT, values)
+
+
+@functools.cache
+def _no_wait_sql(keys: tuple[str, ...]) -> str:
+    """_INSERT_NO_WAIT as the driver's text for these columns (the driver's own statement)."""
+    columns = HubMessage.__table__.c
+    assert all(key in columns for key in keys)
+    names = ", ".join(keys)
+    placeholders = ", ".join(f"%({key})s" for key in keys)
+    return (
+        f"INSERT INTO {HubMessage.__tablename__} ({names}) VALUES ({placeholders}) "  # noqa: S608 (column names of the model, checked above)
+        "RETURNING set_config('synchronous_commit', 'off', true)"
+    )
 
 
 def purge() -> int:

@@ -1,7 +1,8 @@
 """The routing table: each process's snapshot of the hub's parties, statuses and rules.
 
 Routing a request reads no party rows: the table answers who holds a party, its endpoints,
-status and rules. A request reads one value, the routing version (hub_state), and the table is
+status and rules. A request reads one value, the routing version (hub_state; a statement of
+its own, before the request's transaction begins), and the table is
 rebuilt when it differs from the version the table was built at. Every change to what routing
 reads (`changed()`: a suspension, a rule, a status, a registration) writes a new version in its
 own transaction, so every process routes by it from the moment it commits.
@@ -21,6 +22,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from app.core.db import run_alone
 from app.core.replica import leave_replica
 from app.core.security import same_secret
 from app.extensions import db
@@ -98,7 +100,8 @@ class Table:
 _PER_REQUEST = "plugpool.hub_table"  # the environ key of the table a request uses
 _lock = threading.Lock()
 _cached: Table | None = None
-_VERSION = text("SELECT routing_version FROM hub_state WHERE id = 1")
+_VERSION_SQL = "SELECT routing_version FROM hub_state WHERE id = 1"
+_VERSION = text(_VERSION_SQL)
 # Same text on PostgreSQL and SQLite: one row, created by the first change if missing.
 _SET_VERSION = text(
     "INSERT INTO hub_state (id, routing_version) VALUES (1, :version) "
@@ -120,7 +123,7 @@ def table() -> Table:
 def _current() -> Table:
     global _cached
     # Read before the rows: a table is never labelled with a version newer than its rows.
-    version = db.session.connection().execute(_VERSION).scalar()  # past the ORM's execute
+    version = _version()
     current = _cached
     if current is not None and version is not None and current.version == version:
         return current
@@ -131,6 +134,16 @@ def _current() -> Table:
         built = _build(version)
         _cached = built
         return built
+
+
+def _version() -> str | None:
+    """The routing version committed now: read alone when the request's transaction has not
+    begun (one round trip), else in it (a change it made itself is seen)."""
+    connection = db.session.connection()
+    rows = run_alone(connection, _VERSION_SQL)
+    if rows is None:
+        return connection.execute(_VERSION).scalar()  # past the ORM's execute
+    return rows[0][0] if rows else None
 
 
 def changed() -> None:

@@ -62,7 +62,7 @@ def hub_settings(partner: OcpiPartner) -> HubSettings | None:
     """The operator's stored settings for a partner, if any."""
     if partner.id is None:
         return None
-    return db.session.scalar(select(HubSettings).where(HubSettings.partner_id == partner.id))
+    return partner.hub_settings  # joined to the token lookup; else one SELECT
 
 
 def rules_for(partner: OcpiPartner) -> HubRules:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
+from app.core.db import reads_alone
 from app.core.replica import stale_reads_ok
 from app.ocpi import errors
 from app.ocpi.locations import pages, queries
@@ -28,6 +29,7 @@ def list_locations(version: str) -> ResponseReturnValue:
 @blp.get("/<location_id>")
 @blp.get("/<location_id>/<evse_uid>")
 @blp.get("/<location_id>/<evse_uid>/<connector_id>")
+@reads_alone
 @ocpi_endpoint("locations")
 def get_location(
     version: str, location_id: str, evse_uid: str | None = None, connector_id: str | None = None

@@ -1,0 +1,77 @@
+"""Statements run alone (no BEGIN/COMMIT round trips): run_alone and reads_alone views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from psycopg.pq import TransactionStatus
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from app.core.db import reads_alone, run_alone
+from app.extensions import db
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    made = create_engine(database_url, pool_size=1, max_overflow=0)
+    yield made
+    made.dispose()
+
+
+def test_a_statement_runs_alone_on_a_connection_with_no_transaction(engine):
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert run_alone(connection, "SELECT %(n)s::int + 1", {"n": 41}) == [(42,)]
+        # Committed with the statement: nothing left open, and the next one begins as usual.
+        assert raw.info.transaction_status == TransactionStatus.IDLE and not raw.autocommit
+        connection.execute(text("SELECT 1"))
+        assert raw.info.transaction_status == TransactionStatus.INTRANS
+
+
+def test_in_an_open_transaction_it_runs_nothing(engine):
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TEMP TABLE seen (n int)"))
+        assert run_alone(connection, "INSERT INTO seen VALUES (1)") is None
+        assert connection.execute(text("SELECT count(*) FROM seen")).scalar_one() == 0
+
+
+def test_a_write_alone_is_committed_at_once(engine, database_url):
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS run_alone_probe (n int)"))
+    try:
+        with engine.connect() as connection:
+            assert run_alone(connection, "INSERT INTO run_alone_probe VALUES (7)") == []
+            connection.rollback()  # nothing of the session's to roll back: the row stays
+        other = create_engine(database_url)
+        with other.connect() as reader:
+            assert reader.execute(text("SELECT n FROM run_alone_probe")).scalars().all() == [7]
+        other.dispose()
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE run_alone_probe"))
+
+
+def test_a_reads_alone_view_reads_without_a_transaction_and_leaves_the_pool_as_it_was(app):
+    def view() -> tuple[bool, TransactionStatus]:
+        connection = db.session.connection()
+        raw = connection.connection.driver_connection
+        db.session.execute(text("SELECT 1"))
+        run_alone(connection, "SELECT 2")  # leaves the view's statements alone as it found them
+        db.session.execute(text("SELECT 3"))
+        return raw.autocommit, raw.info.transaction_status
+
+    with app.test_request_context("/"):
+        db.session.remove()
+        assert reads_alone(view)() == (True, TransactionStatus.IDLE)
+        db.session.remove()  # the request's teardown: the connection goes back to the pool
+        # Every pooled connection begins transactions again (a write must not run alone).
+        held = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]
+        try:
+            assert held and not any(c.driver_connection.autocommit for c in held)
+        finally:
+            for connection in held:
+                connection.close()
+        assert view() == (False, TransactionStatus.INTRANS)
+        db.session.remove()
