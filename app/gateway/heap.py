@@ -10,11 +10,11 @@ The keeper instead freezes (`gc.freeze`, a list splice: no walk) everything that
 each `check_seconds`, so automatic collections only ever see what was allocated since;
 cycles among young objects are still found by them. What the freeze keeps from the
 collector are cycles that become garbage later (chiefly closed connections): a full
-collection (`gc.unfreeze`, `gc.collect`, `gc.freeze`) reclaims them once the frozen heap
-has grown by `growth` since the last one, or connections opened+closed passed
+collection (`gc.unfreeze`, `gc.collect`, `gc.freeze`) reclaims them once the heap (memory
+blocks in use) has grown by `growth` since the last one, or connections opened+closed passed
 `churn_share` of those open, and then only after churn has been quiet for
 `settle_seconds` (so a reconnect storm pays one pause at its end, not one per wave), or
-at once when the frozen heap has grown by twice `growth` (churn that never settles).
+at once when the heap has grown by twice `growth` (churn that never settles).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ class HeapPolicy:
 
     churn_share: float = 0.1  # connections opened+closed since the last full collection
     churn_min: int = 200  # ... and at least this many
-    growth: float = 0.25  # frozen heap grown by this share since the last full collection
+    growth: float = 0.25  # heap grown by this share since the last full collection
     settle_seconds: float = 5.0  # how long churn must have (nearly) stopped
     check_seconds: float = 0.5
 
@@ -49,15 +50,16 @@ class HeapKeeper:
         connections: Callable[[], int],
         policy: HeapPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
-        frozen: Callable[[], int] = gc.get_freeze_count,
+        heap_size: Callable[[], int] = sys.getallocatedblocks,
     ) -> None:
         self.churn = churn  # a running count of connections opened and closed
         self.connections = connections
         self.policy = policy or HeapPolicy()
         self.clock = clock
-        self.frozen = frozen
+        # Not gc.get_freeze_count(): it walks the frozen list, 10-150 ms at 1.4M objects.
+        self.heap_size = heap_size
         self.full_churn = churn()
-        self.full_frozen = frozen()
+        self.full_heap = heap_size()
         self.samples: list[tuple[float, int]] = []  # (time, churn) over the settle window
         self.full_collections = 0
 
@@ -78,11 +80,11 @@ class HeapKeeper:
         needed = max(self.policy.churn_min, self.policy.churn_share * self.connections())
         settled = self.settled(now, churn, needed)
         churned = churn - self.full_churn >= needed
-        frozen = self.frozen()
-        grown = frozen > self.full_frozen * (1 + self.policy.growth)
+        size = self.heap_size()
+        grown = size > self.full_heap * (1 + self.policy.growth)
         # Churn that never settles (a big network always has some station reconnecting)
         # must not let frozen garbage grow without end: past twice the growth, collect anyway.
-        overgrown = frozen > self.full_frozen * (1 + 2 * self.policy.growth)
+        overgrown = size > self.full_heap * (1 + 2 * self.policy.growth)
         return (settled and (churned or grown)) or overgrown
 
     def collect_fully(self) -> float:
@@ -93,12 +95,12 @@ class HeapKeeper:
         gc.freeze()
         took = time.perf_counter() - started
         self.full_churn = self.churn()
-        self.full_frozen = self.frozen()
+        self.full_heap = self.heap_size()
         self.full_collections += 1
         log.info(
             "heap: collected %d, froze %d objects in %.0f ms (%d connections)",
             collected,
-            self.full_frozen,
+            gc.get_freeze_count(),
             took * 1000,
             self.connections(),
         )

@@ -30,12 +30,12 @@ class Clock:
 
 
 def keeper_with(
-    churn: list[int], connections: list[int], frozen: list[int] | None = None
+    churn: list[int], connections: list[int], heap: list[int] | None = None
 ) -> tuple[HeapKeeper, Clock]:
     clock = Clock()
     policy = HeapPolicy(churn_share=0.1, churn_min=200, growth=0.25, settle_seconds=5.0)
-    frozen = frozen if frozen is not None else [1000]
-    keeper = HeapKeeper(lambda: churn[0], lambda: connections[0], policy, clock, lambda: frozen[0])
+    heap = heap if heap is not None else [1000]
+    keeper = HeapKeeper(lambda: churn[0], lambda: connections[0], policy, clock, lambda: heap[0])
     return keeper, clock
 
 
@@ -64,28 +64,28 @@ def test_full_collection_waits_until_a_storm_has_settled() -> None:
     assert keeper.full_due()
 
 
-def test_growth_of_the_frozen_heap_makes_a_full_collection_due() -> None:
-    churn, connections, frozen = [0], [5000], [100_000]
-    keeper, clock = keeper_with(churn, connections, frozen)
-    keeper.full_frozen = 100_000
+def test_growth_of_the_heap_makes_a_full_collection_due() -> None:
+    churn, connections, heap = [0], [5000], [100_000]
+    keeper, clock = keeper_with(churn, connections, heap)
+    keeper.full_heap = 100_000
     for second in range(10):
         clock.now = second
-        frozen[0] += 2000  # cycles that died after being frozen, no churn at all
-        assert keeper.full_due() == (frozen[0] > 125_000 and second >= 5)
+        heap[0] += 2000  # cycles that died after being frozen, no churn at all
+        assert keeper.full_due() == (heap[0] > 125_000 and second >= 5)
     clock.now = 20
-    frozen[0] = 126_000
+    heap[0] = 126_000
     assert keeper.full_due()
 
 
-def test_unsettled_churn_cannot_grow_the_frozen_heap_without_end() -> None:
-    churn, connections, frozen = [0], [10_000], [100_000]
-    keeper, clock = keeper_with(churn, connections, frozen)
-    keeper.full_frozen = 100_000
+def test_unsettled_churn_cannot_grow_the_heap_without_end() -> None:
+    churn, connections, heap = [0], [10_000], [100_000]
+    keeper, clock = keeper_with(churn, connections, heap)
+    keeper.full_heap = 100_000
     for second in range(60):  # 500 reconnects every second: never settled
         clock.now = second
         churn[0] += 500
-        frozen[0] += 1000
-        assert keeper.full_due() == (frozen[0] > 150_000), second
+        heap[0] += 1000
+        assert keeper.full_due() == (heap[0] > 150_000), second
 
 
 def test_ticks_freeze_survivors_and_a_full_collection_resets_the_baselines() -> None:
@@ -100,7 +100,8 @@ def test_ticks_freeze_survivors_and_a_full_collection_resets_the_baselines() -> 
         keeper.full_churn = 0
         keeper.collect_fully()
         assert keeper.full_churn == 500
-        assert keeper.full_frozen == gc.get_freeze_count() > 0
+        assert keeper.full_heap > 0
+        assert gc.get_freeze_count() > 0
         assert keeper.full_collections == 1
         del young, young_lists
     finally:
