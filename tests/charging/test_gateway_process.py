@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,9 +16,7 @@ from app.gateway.ports import OcppVersion
 from app.gateway.simulator import SimulatorConfig, connected
 from tests.charging.support import Site, add_booking, eventually, read
 from tests.charging.test_bookings import _connected, dispatch_of
-from tests.gateway.support import DEADLINE, PASSWORD, run
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gateway.support import PASSWORD, run, start_gateway_process, stop_process
 
 
 @pytest.fixture
@@ -33,27 +29,11 @@ def gateway_process(app: Flask, site: Site, database_url: str, tmp_path: Path) -
         "BOOKING_DISPATCH_INTERVAL": "0.3",
     }
     env.pop("GATEWAY_PORT_IMPL", None)
-    log = tmp_path / "gateway.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.gateway"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
+    process, port = start_gateway_process(env, tmp_path / "gateway.log")
     try:
-        assert line.startswith("READY"), log.read_text()
-        yield int(line.split()[1])
+        yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def test_gateway_process_uses_the_database_and_reserves_a_starting_booking(

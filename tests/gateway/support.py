@@ -6,7 +6,10 @@ import asyncio
 import base64
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import websockets
@@ -28,6 +31,35 @@ ACCEPTED_TOKEN = "DRIVER1"
 # How long a test waits for what should happen at once. CI runs everything on two loaded
 # cores, where a process can wait seconds for a CPU: deadlines are generous, never a sleep.
 DEADLINE = 30.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_gateway_process(env: Mapping[str, str], log: Path) -> tuple[subprocess.Popen[str], int]:
+    """Start `python -m app.gateway` with `env` (stderr to `log`); return it and its port."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.gateway"],
+        cwd=ROOT,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # the process prints READY or exits (then the line is empty)
+    if not line.startswith("READY"):
+        stop_process(proc)
+        raise AssertionError(log.read_text())
+    return proc, int(line.split()[1])
+
+
+def stop_process(proc: subprocess.Popen[str]) -> None:
+    """Terminate a process, killing it if it does not end within DEADLINE."""
+    proc.terminate()
+    try:
+        proc.wait(DEADLINE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def run(scenario: Callable[[], Awaitable[T]], timeout: float = 4 * DEADLINE) -> T:

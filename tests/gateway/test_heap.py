@@ -6,8 +6,6 @@ import asyncio
 import base64
 import gc
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +13,8 @@ import pytest
 import websockets
 
 from app.gateway.heap import HeapKeeper, HeapPolicy
-from tests.gateway.support import DEADLINE, PASSWORD, run, wait_until
+from tests.gateway.support import PASSWORD, run, start_gateway_process, stop_process, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 STATIONS = 250
 
 
@@ -123,22 +120,11 @@ def gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         "GATEWAY_HEAP_SETTLE_SECONDS": "1",
         "GATEWAY_LOG_LEVEL": "INFO",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.gateway"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.startswith("READY"), log.read_text()
+    proc, port = start_gateway_process(env, log)
     try:
-        yield int(line.split()[1]), log
+        yield port, log
     finally:
-        proc.terminate()
-        proc.wait(DEADLINE)
+        stop_process(proc)
 
 
 def test_gateway_freezes_after_a_storm_and_again_after_the_stations_leave(

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,10 +22,18 @@ from ocpp.v201 import call
 from app.gateway import commands as cmd
 from app.gateway.bus import RedisBus, RedisCommandClient, RedisKeys
 from app.gateway.errors import StationOffline
-from tests.gateway.support import DEADLINE, PASSWORD, Charger201, auth_header, run, wait_until
+from tests.gateway.support import (
+    DEADLINE,
+    PASSWORD,
+    Charger201,
+    auth_header,
+    run,
+    start_gateway_process,
+    stop_process,
+    wait_until,
+)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -49,18 +56,7 @@ def start_node(prefix: str, log: Path, **settings: str) -> tuple[subprocess.Pope
         "GATEWAY_SEED_STATIONS": f"CP201:{PASSWORD},CP16:{PASSWORD}",
         **settings,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.gateway"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # the process prints READY or exits (then the line is empty)
-    assert line.startswith("READY"), log.read_text()
-    return proc, int(line.split()[1])
+    return start_gateway_process(env, log)
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +73,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
         yield Nodes((started[0][1], started[1][1]), RedisKeys(prefix))
     finally:
         for proc, _ in started:
-            proc.terminate()
-            try:
-                proc.wait(DEADLINE)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 async def connect_201(port: int) -> tuple[Charger201, asyncio.Task[None]]:
