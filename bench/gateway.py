@@ -260,13 +260,18 @@ async def server_process(kind: str, chargers: int) -> AsyncIterator[tuple[int, i
             raise RuntimeError(f"{kind} server did not start")
         yield proc.pid, int(line.split()[1])
     finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop_process(proc)
         os.unlink(seed.name)
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
+    """Terminate a server process; kill it if it has not ended within 30 s."""
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 async def connect(port: int, index: int) -> Charger:

@@ -48,7 +48,7 @@ from websockets.asyncio.client import ClientConnection
 
 from app import create_app
 from app.extensions import db
-from bench.gateway import cpu_seconds
+from bench.gateway import cpu_seconds, stop_process
 from tests.charging.support import seed_fleet
 from tests.gateway.support import PASSWORD
 from tests.support.cluster import FLEET_KEY_HASH
@@ -254,12 +254,7 @@ async def bench(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
             }
             print(f"round {number}: {json.dumps(result[f'round{number}'])}", flush=True)
     finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop_process(proc)
         database.conn.close()
         with app.app_context():
             db.engine.dispose()

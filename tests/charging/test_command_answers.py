@@ -6,8 +6,9 @@ A real gateway (DB port, LocalBus) and a real `ocpp` charger that refuses or nev
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from ocpp.routing import on
@@ -23,6 +24,8 @@ from app.gateway.ports import OcppVersion
 from tests.charging.support import Site, add_booking, db_gateway, eventually, read
 from tests.charging.test_answer_then_close import boot201, online
 from tests.gateway.support import Charger201, charger, run
+
+T = TypeVar("T")
 
 
 class RefusesStart(Charger201):
@@ -43,6 +46,19 @@ class NeverAnswersStart(Charger201):
         await asyncio.Event().wait()
 
 
+async def while_online(app: Flask, site: Site, cls: type, act: Callable[[], Awaitable[T]]) -> T:
+    """Run `act` while a charger of `cls` is booted and online on a real gateway (DB port)."""
+    async with db_gateway(app) as gateway:
+        use_local_bus(gateway.bus)
+        try:
+            async with charger(gateway, site.station_id, OcppVersion.V201, cls) as cp:
+                assert (await cp.call(boot201())).status == "Accepted"
+                await eventually(lambda: online(app, site.station_id))
+                return await act()
+        finally:
+            use_local_bus(None)
+
+
 def api_token(app: Flask, user_id: int) -> dict[str, str]:
     """Commit a bearer token for the user; return its Authorization header."""
     plain = new_token()
@@ -60,18 +76,13 @@ def start_over_api(app: Flask, site: Site, cls: type, path: str) -> tuple[int, d
     headers = api_token(app, site.driver_id)
     client = app.test_client()
 
+    async def post() -> tuple[int, dict[str, Any]]:
+        url = path.format(booking_id=booking_id)
+        reply = await asyncio.to_thread(client.post, url, headers=headers)
+        return reply.status_code, {"mimetype": reply.mimetype, **reply.get_json()}
+
     async def scenario() -> tuple[int, dict[str, Any]]:
-        async with db_gateway(app) as gateway:
-            use_local_bus(gateway.bus)
-            try:
-                async with charger(gateway, site.station_id, OcppVersion.V201, cls) as cp:
-                    assert (await cp.call(boot201())).status == "Accepted"
-                    await eventually(lambda: online(app, site.station_id))
-                    url = path.format(booking_id=booking_id)
-                    reply = await asyncio.to_thread(client.post, url, headers=headers)
-                    return reply.status_code, {"mimetype": reply.mimetype, **reply.get_json()}
-            finally:
-                use_local_bus(None)
+        return await while_online(app, site, cls, post)
 
     return run(scenario)
 
@@ -120,20 +131,14 @@ def test_the_bookings_page_says_the_charger_refused_instead_of_started(
     now = utcnow()
     booking_id = add_booking(app, site, now - timedelta(minutes=1), now + timedelta(hours=1))
 
+    async def start_then_read() -> str:
+        url = f"/bookings/{booking_id}/start"
+        await asyncio.to_thread(client.post, url, data={"csrf_token": "csrf-1"})
+        page = await asyncio.to_thread(client.get, "/bookings")
+        return page.get_data(as_text=True)
+
     async def scenario() -> str:
-        async with db_gateway(app) as gateway:
-            use_local_bus(gateway.bus)
-            try:
-                async with charger(gateway, site.station_id, OcppVersion.V201, RefusesStart) as cp:
-                    assert (await cp.call(boot201())).status == "Accepted"
-                    await eventually(lambda: online(app, site.station_id))
-                    url = f"/bookings/{booking_id}/start"
-                    data = {"csrf_token": "csrf-1"}
-                    await asyncio.to_thread(client.post, url, data=data)
-                    page = await asyncio.to_thread(client.get, "/bookings")
-                    return page.get_data(as_text=True)
-            finally:
-                use_local_bus(None)
+        return await while_online(app, site, RefusesStart, start_then_read)
 
     page = run(scenario)
     assert "The charger refused to start charging (Rejected)" in page
