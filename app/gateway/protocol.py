@@ -41,8 +41,10 @@ from ocpp.messages import Call, CallError, CallResult, MessageType, get_validato
 from ocpp.routing import on
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201.enums import Action as Action201
+from websockets.exceptions import ConnectionClosed
 
 from app.gateway import commands as cmd
+from app.gateway import eager
 from app.gateway.commands import Command, CommandResult
 from app.gateway.errors import CommandFailed, CommandTimeout, Violation, error_code
 from app.gateway.metrics import MESSAGES
@@ -65,7 +67,8 @@ UNKNOWN_MESSAGE_ID = "-1"
 # Type of the security event the gateway itself records when a connection passes the
 # violation limit (stations' own events arrive through SecurityEventNotification).
 VIOLATION_LIMIT_EVENT = "GatewayViolationLimit"
-POLICY_VIOLATION = 1008  # WebSocket close code
+POLICY_VIOLATION = 1008  # WebSocket close codes
+INTERNAL_ERROR = 1011
 
 # Which CallError kind a failed JSON-schema keyword maps to (see errors.error_code).
 _SCHEMA_KINDS: dict[str, str] = {
@@ -306,10 +309,45 @@ class StationLink:
         self.violations = 0  # refusals on this connection
         self._violation_limit = violation_limit
         self._disconnect_on_violations = disconnect_on_violations
+        self._closing: set[asyncio.Future[Any]] = set()
+
+    async def start(self) -> None:
+        """Handle the station's messages in order until the connection closes (replaces the
+        library's loop of `recv()` and a task switch per message, and its log line per
+        message, which would write a rotated password)."""
+        await self._connection.serve_messages(self._take_message)  # type: ignore[attr-defined]
+
+    def _take_message(self, raw: str | bytes) -> asyncio.Future[Any] | None:
+        """Handle one message now; return the task finishing it if it has to wait."""
+        try:
+            pending = eager.step(self.route_message(raw))
+        except ConnectionClosed:
+            return None
+        except Exception:
+            self._handling_failed()
+            return None
+        if pending is not None:
+            pending.add_done_callback(self._check_handled)
+        return pending
+
+    def _check_handled(self, task: asyncio.Future[Any]) -> None:
+        if task.cancelled() or isinstance(task.exception(), ConnectionClosed):
+            return
+        if task.exception() is not None:
+            self._handling_failed(task.exception())
+
+    def _handling_failed(self, error: BaseException | None = None) -> None:
+        """A bug in message handling: log it and close the connection (1011), as the
+        library's loop did by ending the connection's handler."""
+        log.error("%s: message handling failed", self.id, exc_info=error or True)
+        task = asyncio.ensure_future(self.close(INTERNAL_ERROR, "internal error"))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _send(self, message: str) -> None:
         """Send a frame without the library's per-frame log line: a rotation carries a secret."""
-        await self._connection.send(message)  # type: ignore[attr-defined]
+        if not self._connection.send_now(message):  # type: ignore[attr-defined]
+            await self._connection.send(message)  # type: ignore[attr-defined]
 
     async def close(self, code: int, reason: str) -> None:
         """Close the WebSocket (used when another connection replaces this one)."""

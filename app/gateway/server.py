@@ -33,7 +33,9 @@ from websockets.http11 import Request, Response
 
 from app.gateway.bus import CommandBus
 from app.gateway.commands import Command, CommandResult
+from app.gateway.connection import StationConnection
 from app.gateway.errors import CommandTimeout, StationOffline
+from app.gateway.keepalive import Keepalive
 from app.gateway.limits import KeyedTokenBucket, retry_after
 from app.gateway.metrics import serve_metrics
 from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth, StationPort
@@ -184,6 +186,10 @@ class Gateway:
         self._station_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.churn = 0  # connections opened plus closed since start (app.gateway.heap reads it)
+
+    def connections(self) -> list[StationConnection]:
+        """The open connections of the stations held here."""
+        return [link._connection for link in self.links.values()]  # type: ignore[attr-defined]
 
     @property
     def bound_port(self) -> int:
@@ -472,13 +478,16 @@ async def run_gateway(
             subprotocols=[v.value for v in OcppVersion],  # type: ignore[misc]
             compression=None,  # deflate state costs ~100 KiB per socket; OCPP frames are tiny
             max_size=config.max_frame_bytes,
-            ping_interval=config.ping_interval,
-            ping_timeout=config.ping_timeout,
+            create_connection=StationConnection,
+            ping_interval=None,  # app.gateway.keepalive pings the quiet stations only
             open_timeout=config.open_timeout,
             close_timeout=config.close_timeout,
             ssl=tls_context(config),
         ) as server:
             gateway.server = server
+            if config.ping_interval is not None:
+                keepalive = Keepalive(config.ping_interval, config.ping_timeout)
+                gateway._spawn(keepalive.run(gateway.connections))
             if config.metrics_port >= 0:
                 metrics_server, gateway.metrics_port = serve_metrics(
                     gateway, config.host, config.metrics_port
@@ -488,6 +497,8 @@ async def run_gateway(
         if metrics_server is not None:
             metrics_server.shutdown()
             metrics_server.server_close()
+        for task in list(gateway._tasks):
+            task.cancel()
         await bus.close()
         gateway.executor.shutdown(wait=False, cancel_futures=True)
         gateway.handshake_executor.shutdown(wait=False, cancel_futures=True)
