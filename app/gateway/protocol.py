@@ -16,6 +16,7 @@ import functools
 import inspect
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -27,8 +28,6 @@ import jsonschema_rs
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import (
     camel_to_snake_case,
-    remove_nones,
-    serialize_as_dict,
     snake_to_camel_case,
 )
 from ocpp.exceptions import (
@@ -37,7 +36,7 @@ from ocpp.exceptions import (
     OCPPError,
     UnknownCallErrorCodeError,
 )
-from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
+from ocpp.messages import Call, CallError, CallResult, MessageType, _DecimalEncoder, get_validator
 from ocpp.routing import on
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201.enums import Action as Action201
@@ -102,8 +101,9 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
-# One decoder: json.loads with an argument builds a new JSONDecoder on every call.
+# One decoder and one encoder: json.loads/dumps with an argument build one on every call.
 _DECODER = json.JSONDecoder(parse_constant=_not_json)
+_FRAME_ENCODER = _DecimalEncoder(separators=(",", ":"))  # the library's, for the same output
 
 
 def parse_frame(raw: str | bytes) -> Call | CallResult | CallError:
@@ -177,6 +177,32 @@ def camel_key(key: str) -> str:
     return next(iter(snake_to_camel_case({key: None})))
 
 
+@functools.lru_cache(maxsize=256)
+def _wire_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    return tuple((name, camel_key(name)) for name in cls.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+def wire_payload(value: Any) -> Any:
+    """A handler's result as its frame's payload: camelCase keys and no None values, in one
+    walk (the library's serialize_as_dict, remove_nones and key conversion took three)."""
+    if hasattr(type(value), "__dataclass_fields__"):
+        return {
+            camel: wire_payload(item)
+            for name, camel in _wire_fields(type(value))
+            if (item := getattr(value, name)) is not None
+        }
+    if isinstance(value, dict):
+        return {camel_key(k): wire_payload(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [wire_payload(item) for item in value if item is not None]
+    return value
+
+
+def result_frame(unique_id: str, payload: dict[str, Any]) -> str:
+    """A CALLRESULT frame, written as the library writes it (compact, Decimals as numbers)."""
+    return _FRAME_ENCODER.encode([MessageType.CallResult, unique_id, payload])
+
+
 def convert_keys(data: Any, convert: Callable[[str], str]) -> Any:
     """Rename the keys of nested dicts and lists with `convert`."""
     if isinstance(data, dict):
@@ -202,9 +228,17 @@ def parse_time(value: str | None) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
+_now: tuple[int, str] = (0, "")
+
+
 def now_iso() -> str:
-    """Return the current UTC time the way OCPP writes it."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """Return the current UTC time the way OCPP writes it (to the second: made once a second)."""
+    global _now
+    second = int(time.time())
+    if second != _now[0]:
+        stamp = datetime.fromtimestamp(second, UTC).isoformat().replace("+00:00", "Z")
+        _now = (second, stamp)
+    return _now[1]
 
 
 def parse_samples(meter_values: list[dict[str, Any]] | None) -> tuple[MeterSample, ...]:
@@ -444,8 +478,7 @@ class StationLink:
             )
             await self._send(msg.create_call_error(error).to_json())
             return
-        payload = convert_keys(remove_nones(serialize_as_dict(response)), camel_key)
-        await self._send(msg.create_call_result(payload).to_json())
+        await self._send(result_frame(msg.unique_id, wire_payload(response)))
 
     def _queue_response(self, msg: CallResult | CallError) -> None:
         """Hand a reply to the waiting `call()`; drop it when none waits.

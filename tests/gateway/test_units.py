@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from ocpp.charge_point import remove_nones, serialize_as_dict
+from ocpp.messages import Call
+from ocpp.v16 import call_result as call_result16
+from ocpp.v201 import call_result as call_result201
 from websockets.datastructures import Headers
 
 from app.gateway.__main__ import config_from_env
@@ -13,7 +20,15 @@ from app.gateway.commands import CommandResult
 from app.gateway.errors import CommandFailed, StationOffline
 from app.gateway.memory import parse_seed
 from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth
-from app.gateway.protocol import FrameError, parse_frame
+from app.gateway.protocol import (
+    FrameError,
+    camel_key,
+    convert_keys,
+    now_iso,
+    parse_frame,
+    result_frame,
+    wire_payload,
+)
 from app.gateway.server import GatewayConfig, basic_credentials, negotiate, station_from_path
 
 
@@ -96,3 +111,41 @@ def test_every_config_field_is_read_from_its_environment_variable() -> None:
     assert config.trusted_proxies == {"10.0.0.1", "10.0.0.2"}
     assert config.disconnect_on_violations is True
     assert config_from_env({}) == GatewayConfig()
+
+
+def _filled(cls: type, n: int) -> object:
+    """An instance of a call-result dataclass with nested, None-holding values in its fields."""
+    kinds = [
+        "Accepted",
+        None,
+        {"id_tag_info": {"status": "Accepted", "expiry_date": None}, "parent_id_tag": None},
+        [{"status_info": {"reason_code": "x", "additional_info": None}}, None, 3],
+        Decimal("12.345"),
+        7,
+    ]
+    fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    return cls(**{name: kinds[(n + i) % len(kinds)] for i, name in enumerate(fields)})
+
+
+@pytest.mark.parametrize("module", [call_result16, call_result201])
+def test_result_frames_match_the_library_for_every_call_result(module: object) -> None:
+    classes = [
+        cls
+        for cls in vars(module).values()
+        if dataclasses.is_dataclass(cls) and isinstance(cls, type)
+    ]
+    assert len(classes) > 20
+    for n, cls in enumerate(classes):
+        for shift in range(3):
+            response = _filled(cls, n + shift)
+            library = convert_keys(remove_nones(serialize_as_dict(response)), camel_key)
+            assert wire_payload(response) == library, cls.__name__
+            expected = Call("m-1", cls.__name__, {}).create_call_result(library).to_json()
+            assert result_frame("m-1", wire_payload(response)) == expected
+
+
+def test_now_is_written_to_the_second_in_utc() -> None:
+    stamp = now_iso()
+    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert stamp.endswith("Z") and parsed.microsecond == 0
+    assert abs((datetime.now(UTC) - parsed).total_seconds()) < 2
