@@ -8,11 +8,13 @@ import threading
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 
 from app.gateway import eager
 from app.gateway.connection import QUEUE_HIGH
 from app.gateway.memory import MemoryStationPort
+from app.gateway.server import Gateway
 from tests.gateway.support import (
     BOOT16,
     DEADLINE,
@@ -103,6 +105,13 @@ def test_cancelling_the_task_cancels_the_coroutine_where_it_waits() -> None:
 # Messages over a real WebSocket.
 
 
+async def booted(gateway: Gateway) -> ClientConnection:
+    """CP16's socket, after an accepted BootNotification."""
+    socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
+    await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+    return socket
+
+
 class GatedHeartbeatPort(MemoryStationPort):
     """Every call may block (as a database's); CP16's first heartbeat waits for the test."""
 
@@ -133,8 +142,7 @@ def test_messages_behind_one_that_waits_are_answered_after_it_in_order(
 
     async def scenario() -> None:
         async with serving(gated) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             for n in range(40):  # more than the queue holds: the gateway stops reading
                 await socket.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
             assert await asyncio.to_thread(gated.entered.wait, DEADLINE)
@@ -165,8 +173,7 @@ def test_messages_sent_just_before_a_close_are_all_handled_before_offline(
 
     async def scenario() -> None:
         async with serving(gated) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             for n in range(5):
                 await socket.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
             assert await asyncio.to_thread(gated.entered.wait, DEADLINE)
@@ -185,8 +192,7 @@ def test_messages_sent_just_before_a_close_are_all_handled_before_offline(
 def test_a_fragmented_message_is_put_together_and_answered(port: MemoryStationPort) -> None:
     async def scenario() -> None:
         async with serving(port) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             frame = json.dumps([2, "hb-frag", "Heartbeat", {}])
             await socket.send([frame[:5], frame[5:12], frame[12:]])
             reply = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
@@ -200,8 +206,7 @@ def test_a_fragmented_message_is_put_together_and_answered(port: MemoryStationPo
 def test_text_that_is_not_utf8_closes_the_connection_with_1007(port: MemoryStationPort) -> None:
     async def scenario() -> int | None:
         async with serving(port) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             socket.protocol.send_frame(Frame(Opcode.TEXT, b'[2, "x\xff", "Heartbeat", {}]'))
             socket.send_data()
             await asyncio.wait_for(socket.wait_closed(), DEADLINE)
@@ -218,13 +223,12 @@ FAST_KEEPALIVE = {"ping_interval": 0.3, "ping_timeout": 0.3, "close_timeout": 0.
 def test_a_quiet_station_that_answers_pings_stays_and_is_heard(port: MemoryStationPort) -> None:
     async def scenario() -> None:
         async with serving(port, **FAST_KEEPALIVE) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             connection = gateway.links["CP16"]._connection  # type: ignore[attr-defined]
-            booted = connection.last_heard
+            heard_at_boot = connection.last_heard
             await asyncio.sleep(2.0)
             assert "CP16" in gateway.links
-            assert connection.last_heard > booted  # pongs to the gateway's pings
+            assert connection.last_heard > heard_at_boot  # pongs to the gateway's pings
             await socket.close()
 
     run(scenario)
@@ -233,8 +237,7 @@ def test_a_quiet_station_that_answers_pings_stays_and_is_heard(port: MemoryStati
 def test_a_quiet_station_that_does_not_answer_pings_is_closed(port: MemoryStationPort) -> None:
     async def scenario() -> None:
         async with serving(port, **FAST_KEEPALIVE) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             socket.transport.pause_reading()  # the client reads nothing: pings go unanswered
             await wait_until(lambda: "CP16" not in gateway.links, "the silent station closed")
 
@@ -246,8 +249,7 @@ def test_a_station_that_keeps_sending_is_not_pinged(port: MemoryStationPort) -> 
 
     async def scenario() -> None:
         async with serving(port, **FAST_KEEPALIVE) as gateway:
-            socket = await open_socket(gateway, "CP16", ["ocpp1.6"])
-            await exchange(socket, [2, "boot", "BootNotification", BOOT16])
+            socket = await booted(gateway)
             socket.transport.pause_reading()
             for n in range(30):  # 1.5 s, five times the ping interval plus its timeout
                 await socket.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
