@@ -203,6 +203,40 @@ def test_a_fragmented_message_is_put_together_and_answered(port: MemoryStationPo
     assert port.heartbeats["CP16"] == 1
 
 
+def _wire(message: str) -> bytes:
+    """A station's masked text frame as it goes on the wire."""
+    return Frame(Opcode.TEXT, message.encode()).serialize(mask=True, extensions=[])
+
+
+def test_frames_coalesced_split_or_large_are_all_answered_in_order(
+    port: MemoryStationPort,
+) -> None:
+    """What a TCP stream does to frames: several in one read, one over two reads, one that
+    needs the 64-bit length; the fast path takes none of them, the general one all."""
+    big = json.dumps([2, "big", "DataTransfer", {"vendorId": "x", "data": "y" * 70_000}])
+
+    async def scenario() -> list[str]:
+        async with serving(port) as gateway:
+            socket = await booted(gateway)
+            heartbeat = [_wire(json.dumps([2, f"hb{n}", "Heartbeat", {}])) for n in range(4)]
+            connection = gateway.links["CP16"]._connection  # type: ignore[attr-defined]
+            assert connection._one_text_frame(heartbeat[0]) == b'[2, "hb0", "Heartbeat", {}]'
+            for general in (heartbeat[0] + heartbeat[1], heartbeat[0][:3], _wire(big)):
+                assert connection._one_text_frame(general) is None
+            socket.transport.write(heartbeat[0] + heartbeat[1])
+            socket.transport.write(heartbeat[2][:3])
+            await asyncio.sleep(0.05)
+            socket.transport.write(heartbeat[2][3:])
+            socket.transport.write(_wire(big))
+            socket.transport.write(heartbeat[3])
+            replies = [await asyncio.wait_for(socket.recv(), DEADLINE) for _ in range(5)]
+            await socket.close()
+            return [json.loads(reply)[1] for reply in replies]
+
+    assert run(scenario) == ["hb0", "hb1", "hb2", "big", "hb3"]
+    assert port.heartbeats["CP16"] == 4
+
+
 def test_text_that_is_not_utf8_closes_the_connection_with_1007(port: MemoryStationPort) -> None:
     async def scenario() -> int | None:
         async with serving(port) as gateway:
