@@ -381,11 +381,13 @@ class StationLink:
     async def _send(self, message: str) -> None:
         """Send a frame without the library's per-frame log line: a rotation carries a secret."""
         if not self._connection.send_now(message):  # type: ignore[attr-defined]
-            await self._connection.send(message)  # type: ignore[attr-defined]
+            # Waiting for room or for the close runs under asyncio.timeout, which needs a task:
+            # the message may be handled eagerly, outside any (app.gateway.eager).
+            await asyncio.ensure_future(self._connection.send(message))  # type: ignore[attr-defined]
 
     async def close(self, code: int, reason: str) -> None:
-        """Close the WebSocket (used when another connection replaces this one)."""
-        await self._connection.close(code, reason)  # type: ignore[attr-defined]
+        """Close the WebSocket (another connection replaces this one, or too many violations)."""
+        await asyncio.ensure_future(self._connection.close(code, reason))  # type: ignore[attr-defined]
 
     async def call_port(self, method: Callable[..., Any], *args: Any) -> Any:
         """Run a port method for this station: in the port thread pool unless it never blocks."""

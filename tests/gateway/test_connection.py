@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
-from websockets.frames import Frame, Opcode
+from websockets.frames import Close, Frame, Opcode
 
 from app.gateway import eager
 from app.gateway.connection import QUEUE_HIGH
@@ -235,6 +236,26 @@ def test_frames_coalesced_split_or_large_are_all_answered_in_order(
 
     assert run(scenario) == ["hb0", "hb1", "hb2", "big", "hb3"]
     assert port.heartbeats["CP16"] == 4
+
+
+def test_a_message_read_together_with_the_close_is_handled_without_an_error(
+    port: MemoryStationPort, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its reply meets a closing connection (websockets' send then waits under a timeout,
+    which needs a task, while the message was handled eagerly, outside any)."""
+
+    async def scenario() -> None:
+        async with serving(port) as gateway:
+            socket = await booted(gateway)
+            heartbeat = _wire(json.dumps([2, "hb-last", "Heartbeat", {}]))
+            close = Frame(Opcode.CLOSE, Close(1000, "bye").serialize())
+            socket.transport.write(heartbeat + close.serialize(mask=True, extensions=[]))
+            await wait_until(lambda: "CP16" not in gateway.links, "CP16 gone")
+
+    with caplog.at_level(logging.ERROR):
+        run(scenario)
+    assert port.heartbeats["CP16"] == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_text_that_is_not_utf8_closes_the_connection_with_1007(port: MemoryStationPort) -> None:
