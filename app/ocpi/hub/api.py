@@ -50,7 +50,7 @@ def version_details(version: str) -> ResponseReturnValue:
 @ocpi_endpoint("credentials", token_a=True, registered=False, hub=True)
 def hub_credentials(version: str) -> ResponseReturnValue:
     """Register, update or unregister a party on the hub; GET returns the hub's credentials."""
-    partner = g.ocpi_partner
+    partner = current_partner()
     if request.method == "GET":
         return envelope(identity.hub_credentials(g.ocpi_presented_token, version, partner))
     if request.method == "POST":

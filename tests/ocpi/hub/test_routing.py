@@ -344,16 +344,6 @@ def _synchronous_commit() -> str:
     return db.session.execute(text("SHOW synchronous_commit")).scalar_one()
 
 
-def test_a_log_only_forward_commits_without_waiting_for_the_disk(client, make_party):
-    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
-    cpo, _, _ = make_party(role="CPO", party_id="CPA")
-    assert _synchronous_commit() == "on"
-    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 1000
-    assert _synchronous_commit() == "off"
-    (row,) = db.session.scalars(select(HubMessage)).all()
-    assert (row.kind, row.status_code, row.receiver_partner_id) == ("forward", 1000, cpo.id)
-
-
 def test_a_forward_that_hands_out_a_hub_url_commits_durably(client, make_party):
     emsp, token, _ = make_party(role="EMSP", party_id="EMS")
     cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
