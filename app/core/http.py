@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import flask_smorest
 from flask import Flask, Request, Response, request
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -112,6 +112,11 @@ class CookieSessions(SecureCookieSessionInterface):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's own saving; a session left empty and untouched (every API call) skips it."""
+        if session or session.accessed or session.modified:
+            super().save_session(app, session, response)
 
 
 class NulInInput(BadRequest):

@@ -18,6 +18,7 @@ from app.core.clock import iso_utc, utcnow
 from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed, with_error_headers
 from app.core.http import contains_nul
+from app.core.logs import emits
 from app.core.replica import read_primary
 from app.core.security import digest_token
 from app.extensions import db
@@ -224,6 +225,9 @@ def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) ->
 def _record_request(module: str) -> None:
     """Log who called what, with the tracing and routing headers (never the token)."""
     headers = request.headers
+    g.ocpi_from = (headers.get("OCPI-from-country-code"), headers.get("OCPI-from-party-id"))
+    if not emits(log, logging.INFO):
+        return
     log.info(
         "OCPI in %s %s module=%s partner=%s request_id=%s correlation_id=%s from=%s/%s to=%s/%s",
         request.method,
@@ -237,7 +241,6 @@ def _record_request(module: str) -> None:
         headers.get("OCPI-to-country-code"),
         headers.get("OCPI-to-party-id"),
     )
-    g.ocpi_from = (headers.get("OCPI-from-country-code"), headers.get("OCPI-from-party-id"))
 
 
 def _check_addressee(module: str) -> None:

@@ -178,8 +178,16 @@ def forward(
     answer = _answer(request, receiver, reply, sender_party, to)
     code = _status_code(reply.body)
     _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status)
-    db.session.commit()  # the hub URLs handed out, if any (durably: a party relies on them)
+    _commit()
     return answer
+
+
+def _commit() -> None:
+    """Commit what the request wrote (hub URLs handed out: durably, a party relies on them); a
+    request that began no transaction (the usual forward) has nothing to commit."""
+    session = db.session()
+    if session.in_transaction() or session.new:
+        session.commit()
 
 
 def _client(receiver: Member) -> OcpiClient:
