@@ -190,6 +190,20 @@ def _on_own_connection(engine: Engine, sql: str, params: dict[str, Any] | None) 
     or it was just found lost)."""
     if engine.dialect.name != "postgresql":
         return None
+    raw = own_connection(engine)
+    try:
+        return raw.execute(sql, params, prepare=True).fetchall()
+    except psycopg.Error:
+        lost = raw.broken
+        drop_own_connection(engine)
+        if lost:  # a restart, an idle timeout: the session's pooled connection reads instead
+            return None
+        raise
+
+
+def own_connection(engine: Engine) -> psycopg.Connection:
+    """This thread's own autocommit connection to a PostgreSQL engine's database: taken from
+    the pool once and detached from it (never checked out or in again), until dropped."""
     connections = getattr(_own, "connections", None)
     if connections is None:
         connections = _own.connections = {}
@@ -197,19 +211,17 @@ def _on_own_connection(engine: Engine, sql: str, params: dict[str, Any] | None) 
     if held is None or held[1].closed:
         pooled = engine.raw_connection()
         raw = pooled.driver_connection
-        pooled.detach()  # this thread's from now on: never returned to the pool
+        pooled.detach()
         raw.autocommit = True
         held = connections[engine] = (pooled, raw)  # the pool's wrapper kept with it
-    pooled, raw = held
-    try:
-        return raw.execute(sql, params, prepare=True).fetchall()
-    except psycopg.Error:
-        connections.pop(engine, None)
-        lost = raw.broken
-        pooled.close()
-        if lost:  # a restart, an idle timeout: the session's pooled connection reads instead
-            return None
-        raise
+    return held[1]
+
+
+def drop_own_connection(engine: Engine) -> None:
+    """Close this thread's own connection to the engine's database (after an error on it)."""
+    held = getattr(_own, "connections", {}).pop(engine, None)
+    if held is not None:
+        held[0].close()
 
 
 F = TypeVar("F", bound=Callable[..., Any])

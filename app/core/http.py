@@ -109,7 +109,9 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """An empty session when no cookie came; otherwise Flask's own reading."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header (an API or OCPI call): not even the cookies are parsed.
+        cookies = "HTTP_COOKIE" in request.environ
+        if app.secret_key and not (cookies and request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 

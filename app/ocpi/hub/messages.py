@@ -16,16 +16,18 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import weakref
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 from flask import current_app
-from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.core.clock import utcnow
+from app.core.db import drop_own_connection, own_connection
 from app.extensions import db
 from app.ocpi.hub.models import HubMessage, HubProxy
 from app.ocpi.models import OcpiPartner
@@ -35,6 +37,8 @@ log = logging.getLogger("plugpool.ocpi.hub")
 _INSERT = insert(HubMessage.__table__)  # Core: no ORM bookkeeping
 _FIELDS = tuple(c.name for c in HubMessage.__table__.c if c.name != "id")
 _PARTNER_FIELDS = ("sender_partner_id", "receiver_partner_id")
+# The connections whose log batches commit without waiting for the disk (set once on each).
+_NO_WAIT: weakref.WeakKeyDictionary[psycopg.Connection, bool] = weakref.WeakKeyDictionary()
 _COPY = f"COPY {HubMessage.__tablename__} ({', '.join(_FIELDS)}) FROM STDIN"
 # Rows kept for a later flush while the database cannot take them; beyond, the oldest go.
 MAX_BUFFERED = 100_000
@@ -141,16 +145,23 @@ def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
 
 
 def _insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    with engine.begin() as connection:
-        if connection.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as connection:
             connection.execute(_INSERT, rows)
-            return
-        connection.execute(text("SET LOCAL synchronous_commit = off"))
-        # COPY: the cheapest way in for a batch, for this process and the database alike.
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(_COPY) as copy:
+        return
+    # COPY on the writing thread's own connection, committed as it ends: one round trip, the
+    # cheapest way in for a batch for this process and the database alike.
+    raw = own_connection(engine)
+    try:
+        if not _NO_WAIT.get(raw):
+            raw.execute("SET synchronous_commit = off")  # this connection writes only the log
+            _NO_WAIT[raw] = True
+        with raw.cursor().copy(_COPY) as copy:
             for row in rows:
                 copy.write_row([row[name] for name in _FIELDS])
+    except psycopg.Error:
+        drop_own_connection(engine)
+        raise
 
 
 def _without_gone_partners(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
