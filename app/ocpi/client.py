@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
+import select
 import socket
 import threading
 import time
@@ -68,6 +69,8 @@ class _Relays(threading.local):
             kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
             connection = kind(host, port, timeout=timeout)
         connection.timeout = timeout
+        if connection.sock is not None and _dropped(connection.sock):
+            connection.close()  # the receiver closed it while idle: a new one, not a resend
         if connection.sock is not None:
             connection.sock.settimeout(timeout)
         self.connections[key] = connection
@@ -82,6 +85,16 @@ class _Relays(threading.local):
 
 
 _relays = _Relays()
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle kept connection the peer has closed (or written to unasked): it reads ready."""
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def _session() -> requests.Session:
