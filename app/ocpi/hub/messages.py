@@ -123,7 +123,7 @@ def record(**fields: Any) -> None:
 
 
 def flush() -> int:
-    """Write the current app's buffered rows now (tests, the CLI); return how many."""
+    """Write the current app's buffered rows now (a test reading the log); return how many."""
     found = current_app.extensions.get(_EXTENSION)
     return found.flush() if found is not None else 0
 
