@@ -122,6 +122,10 @@ HUB_DELIVERY_WORKERS = 16
 HUB_DELIVERY_BATCH = 2000
 HUB_CHECK_INTERVAL = 300.0
 HUB_MESSAGE_RETENTION_DAYS = 90
+# The message log is written in batches: every this many seconds, or at once when this many
+# rows wait (0 seconds: each row in its request's transaction).
+HUB_MESSAGE_FLUSH_SECONDS = 0.1
+HUB_MESSAGE_FLUSH_ROWS = 500
 
 # PlugPool as eMSP (drivers on partner networks): the card hold placed before START_SESSION
 # (minor units of the charger's tariff currency), PlugPool's roaming fee added to each CDR

@@ -46,7 +46,10 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     """The app on the test database, migrated to head by the real migrations."""
-    application = create_app("testing", {"DATABASE_URL": database_url})
+    # The hub's message log in the request's transaction: each test's is rolled back with it
+    # (tests/ocpi/hub/test_message_log.py covers the batches written by a thread of their own).
+    settings = {"DATABASE_URL": database_url, "HUB_MESSAGE_FLUSH_SECONDS": 0}
+    application = create_app("testing", settings)
     with application.app_context():
         upgrade()
         _db.engine.dispose()

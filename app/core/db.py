@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,7 +14,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import JSON, DateTime, MetaData, TextClause, TypeDecorator, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
@@ -149,6 +151,77 @@ def run_alone(
     finally:
         if not raw.closed:
             raw.autocommit = was
+
+
+_own = threading.local()  # per thread: {engine: its detached connection} (read_alone)
+
+
+def read_alone(sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Run one read statement (the driver's SQL) as a statement of its own and return its rows.
+
+    When the request's session has begun no transaction on PostgreSQL, it runs on this thread's
+    own connection to the session's engine (taken from the pool once and kept, autocommit): no
+    pool checkout or return, no BEGIN or COMMIT, for a read every request makes first (a hub
+    request may then need no pooled connection at all). Else on the session's connection: alone
+    while no statement began a transaction on it (`run_alone`, a `reads_alone` view), or in its
+    transaction, where what it wrote shows (tests' rolled-back transactions included).
+    """
+    from app.extensions import db
+
+    session = db.session()
+    engine = session.get_bind()  # the replica's, in a request that may read it
+    if isinstance(engine, Engine) and not session.in_transaction():
+        rows = _on_own_connection(engine, sql, params)
+        if rows is not None:
+            return rows
+    connection = session.connection()
+    rows = run_alone(connection, sql, params)  # alone still, if no statement began one yet
+    return rows if rows is not None else list(connection.execute(_as_text(sql), params or {}))
+
+
+@functools.cache
+def _as_text(sql: str) -> TextClause:
+    """The driver's SQL (`%(name)s` parameters) as a text clause, for any database."""
+    return text(re.sub(r"%\((\w+)\)s", r":\1", sql))
+
+
+def _on_own_connection(engine: Engine, sql: str, params: dict[str, Any] | None) -> list[Any] | None:
+    """The rows; None when this thread has no connection of its own to read on (not PostgreSQL,
+    or it was just found lost)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    raw = own_connection(engine)
+    try:
+        return raw.execute(sql, params, prepare=True).fetchall()
+    except psycopg.Error:
+        lost = raw.broken
+        drop_own_connection(engine)
+        if lost:  # a restart, an idle timeout: the session's pooled connection reads instead
+            return None
+        raise
+
+
+def own_connection(engine: Engine) -> psycopg.Connection:
+    """This thread's own autocommit connection to a PostgreSQL engine's database: taken from
+    the pool once and detached from it (never checked out or in again), until dropped."""
+    connections = getattr(_own, "connections", None)
+    if connections is None:
+        connections = _own.connections = {}
+    held = connections.get(engine)
+    if held is None or held[1].closed:
+        pooled = engine.raw_connection()
+        raw = pooled.driver_connection
+        pooled.detach()
+        raw.autocommit = True
+        held = connections[engine] = (pooled, raw)  # the pool's wrapper kept with it
+    return held[1]
+
+
+def drop_own_connection(engine: Engine) -> None:
+    """Close this thread's own connection to the engine's database (after an error on it)."""
+    held = getattr(_own, "connections", {}).pop(engine, None)
+    if held is not None:
+        held[0].close()
 
 
 F = TypeVar("F", bound=Callable[..., Any])

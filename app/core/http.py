@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import flask_smorest
 from flask import Flask, Request, Response, request
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -109,9 +109,16 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """An empty session when no cookie came; otherwise Flask's own reading."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header (an API or OCPI call): not even the cookies are parsed.
+        cookies = "HTTP_COOKIE" in request.environ
+        if app.secret_key and not (cookies and request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's own saving; a session left empty and untouched (every API call) skips it."""
+        if session or session.accessed or session.modified:
+            super().save_session(app, session, response)
 
 
 class NulInInput(BadRequest):

@@ -46,6 +46,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(body, default=str)
 
 
+def emits(logger: logging.Logger, level: int) -> bool:
+    """Whether a record at this level would reach a handler that takes it: logging builds the
+    whole record before its handlers' levels drop it (an INFO line on every request)."""
+    if not logger.isEnabledFor(level):
+        return False
+    current: logging.Logger | None = logger
+    while current is not None:
+        if any(level >= handler.level for handler in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    last = logging.lastResort
+    return last is not None and level >= last.level
+
+
 def make_handler(log_format: str) -> logging.Handler:
     """A stderr handler with the request-id filter and the chosen format (json or text)."""
     handler = logging.StreamHandler()

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import logging
+import select
 import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
-import urllib3
 from flask import current_app
-from urllib3.exceptions import ProtocolError
-from urllib3.util.retry import Retry
 
 from app.core.db import json_dumps, json_loads
 from app.ocpi.errors import PartnerCallFailed, PartnerTimeout, UnsafeUrl
@@ -24,6 +24,7 @@ from app.ocpi.transport import encode_token
 
 log = logging.getLogger("plugpool.ocpi.client")
 _local = threading.local()
+_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass
@@ -46,47 +47,54 @@ class RelayedReply:
     headers: dict[str, str]
 
 
-class StaleConnectionRetry(Retry):
-    """Once more when an idempotent relay's connection broke before any answer came.
-
-    That is a pooled keep-alive connection the receiver closed (idle timeout) just as it was
-    reused: the receiver got nothing, and a fresh connection is the fix. Timeouts, refused
-    connections, broken answers and non-idempotent methods (POST, PATCH) are never resent:
-    the receiver may have acted on them.
-    """
-
-    def _is_connection_error(self, err: Exception) -> bool:
-        return False  # refused / connect timeout: unreachable, no second try
-
-    def _is_read_error(self, err: Exception) -> bool:
-        # urllib3 reports a connection lost before the status line as "Connection aborted."
-        # (RemoteDisconnected, reset, broken pipe); a body cut short is "Connection broken".
-        if not isinstance(err, ProtocolError) or len(err.args) < 2:
-            return False
-        return err.args[0] == "Connection aborted." and isinstance(err.args[1], ConnectionError)
+# Relays kept alive per thread: at most this many receivers' connections (least recent go).
+RELAY_HOSTS = 10
+# Methods a relay sends once more when the connection broke before any answer came.
+RESENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
 
-RELAY_RETRY = StaleConnectionRetry(
-    total=1,
-    connect=0,
-    read=1,
-    status=0,
-    other=0,
-    redirect=0,
-    allowed_methods=frozenset({"GET", "PUT", "DELETE"}),
-    raise_on_redirect=False,
-    raise_on_status=False,
-    respect_retry_after_header=False,  # a 503's Retry-After is the sender's to honour
-)
+class _Relays(threading.local):
+    """This thread's keep-alive connections to receivers, most recently used last."""
+
+    def __init__(self) -> None:
+        self.connections: OrderedDict[tuple[str, str, int], http.client.HTTPConnection] = (
+            OrderedDict()
+        )
+
+    def take(self, scheme: str, host: str, port: int, timeout: float) -> Any:
+        """A connection to the host: the kept one, or a new one (not connected yet)."""
+        key = (scheme, host, port)
+        connection = self.connections.pop(key, None)
+        if connection is None:
+            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            connection = kind(host, port, timeout=timeout)
+        connection.timeout = timeout
+        if connection.sock is not None and _dropped(connection.sock):
+            connection.close()  # the receiver closed it while idle: a new one, not a resend
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        self.connections[key] = connection
+        while len(self.connections) > RELAY_HOSTS:
+            self.connections.popitem(last=False)[1].close()
+        return connection
+
+    def drop(self, scheme: str, host: str, port: int) -> None:
+        connection = self.connections.pop((scheme, host, port), None)
+        if connection is not None:
+            connection.close()
 
 
-def _pool() -> urllib3.PoolManager:
-    # Relaying is the hub's hot path: plain urllib3 (keep-alive, one pool per thread) costs a
-    # fraction of a requests.Session call; the answer is passed on untouched anyway.
-    pool = getattr(_local, "pool", None)
-    if pool is None:
-        pool = _local.pool = urllib3.PoolManager(maxsize=4, retries=RELAY_RETRY)
-    return pool
+_relays = _Relays()
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle kept connection the peer has closed (or written to unasked): it reads ready."""
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def _session() -> requests.Session:
@@ -196,15 +204,37 @@ class OcpiClient:
             sent["Content-Type"] = "application/json"
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-        try:
-            reply = _pool().request(
-                method, url, body=body, headers=sent, timeout=self._timeout, redirect=False
-            )
-        except (urllib3.exceptions.HTTPError, TimeoutError) as error:
-            # Retries used up: urllib3 wraps the last error.
-            cause = getattr(error, "reason", None) or error
-            raise _relay_failure(method, url, cause) from error
-        return RelayedReply(reply.status, reply.data, dict(reply.headers))
+        # Relaying is the hub's hot path: http.client on a kept connection per thread and
+        # receiver costs a fraction of a pooled urllib3 call; the answer is passed on untouched.
+        parts = urlsplit(url)
+        address = (parts.scheme, parts.hostname or "", parts.port or _PORTS[parts.scheme])
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        for attempt in (1, 2):
+            connection = _relays.take(*address, self._timeout)
+            try:
+                if connection.sock is None:
+                    connection.connect()
+            except OSError as error:  # refused, unresolvable, timed out: unreachable, not resent
+                _relays.drop(*address)
+                raise _unreachable(method, url, error) from error
+            answered = False
+            try:
+                connection.request(method, target, body=body, headers=sent)
+                reply = connection.getresponse()
+                answered = True
+                return RelayedReply(reply.status, reply.read(), _joined(reply.getheaders()))
+            except ConnectionError as error:
+                _relays.drop(*address)
+                # Lost before any answer (a kept connection the receiver closed as it was
+                # reused): the receiver got nothing, so a GET, PUT or DELETE goes once more on
+                # a fresh connection. A POST or PATCH is never resent: it may have been acted on.
+                if attempt == 1 and not answered and method in RESENT_METHODS:
+                    continue
+                raise PartnerCallFailed(f"{method} {url}: {type(error).__name__}") from error
+            except (OSError, http.client.HTTPException) as error:
+                _relays.drop(*address)
+                raise _unreachable(method, url, error) from error
+        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def _headers(self, routed: bool) -> dict[str, str]:
         request_id = str(uuid.uuid4())
@@ -254,14 +284,19 @@ class OcpiClient:
         return _parse(method, url, reply)
 
 
-def _relay_failure(method: str, url: str, error: BaseException) -> PartnerCallFailed:
-    """A relay's transport error as the partner-call error it means."""
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        # Refused or unresolvable: unreachable (urllib3 files it under connect timeouts).
-        return PartnerCallFailed(f"{method} {url}: {type(error).__name__}")
-    if isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError):
+def _unreachable(method: str, url: str, error: BaseException) -> PartnerCallFailed:
+    """A relay's transport error as the partner-call error it means (a timeout: 4002)."""
+    if isinstance(error, TimeoutError):
         return PartnerTimeout(f"{method} {url}: timed out")
     return PartnerCallFailed(f"{method} {url}: {type(error).__name__}")
+
+
+def _joined(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """Answer headers by name, a repeated one's values joined by commas (as HTTP allows)."""
+    headers: dict[str, str] = {}
+    for name, value in fields:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
 
 
 def _parse(method: str, url: str, reply: requests.Response) -> OcpiResponse:

@@ -18,10 +18,12 @@ from app.core.clock import iso_utc, utcnow
 from app.core.db import json_dumps
 from app.core.errors import DomainError, ValidationFailed, with_error_headers
 from app.core.http import contains_nul
+from app.core.logs import emits
 from app.core.replica import read_primary
 from app.core.security import digest_token
 from app.extensions import db
 from app.ocpi import errors
+from app.ocpi.credentials.queries import TokenHolder
 from app.ocpi.models import OcpiPartner, PartnerStatus
 
 log = logging.getLogger("plugpool.ocpi")
@@ -136,12 +138,12 @@ def ocpi_endpoint(
                 if hub and registered and not token_a:
                     g.ocpi_partner_id = _authenticate_hub_party()
                 else:
-                    g.ocpi_partner = _authenticate(token_a, registered, hub)
-                    g.ocpi_partner_id = g.ocpi_partner.id
+                    holder = _authenticate(token_a, registered, hub)
+                    g.ocpi_partner_id = holder.id
                 _record_request(module)
                 if not hub:
                     _check_addressee(module)
-                    _check_offered(module)
+                    _check_offered(module, holder)
                 return view(*args, **kwargs)
             except errors.OcpiError as error:
                 return error_envelope(error)
@@ -169,7 +171,8 @@ def _from_domain(error: DomainError) -> errors.OcpiError:
 
 
 def current_partner() -> OcpiPartner:
-    """The authenticated partner's row (a hub party's is loaded only when a view needs it)."""
+    """The authenticated partner's row, loaded only when a view needs it (authentication reads
+    what it needs in one statement of its own)."""
     partner = g.get("ocpi_partner")
     if partner is None or partner.id != g.ocpi_partner_id:  # g may outlive a request (tests)
         partner = g.ocpi_partner = db.session.get(OcpiPartner, g.ocpi_partner_id)
@@ -191,16 +194,15 @@ def _authenticate_hub_party() -> int:
         if member is not None:
             g.ocpi_presented_token = token  # for GET credentials; never logged
             return member.id
-    g.ocpi_partner = _authenticate(False, True, True)
-    return g.ocpi_partner.id
+    return _authenticate(False, True, True).id
 
 
-def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) -> OcpiPartner:
-    from app.ocpi.credentials.queries import partner_for_token
+def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) -> TokenHolder:
+    from app.ocpi.credentials.queries import holder_for_token
 
     match = None
     for token, raw in token_candidates(request.headers.get("Authorization")):
-        match = partner_for_token(token, raw)
+        match = holder_for_token(token, raw)
         if match:
             # Kept for GET credentials, which answers with the token in use; never logged.
             g.ocpi_presented_token = token
@@ -210,21 +212,22 @@ def _authenticate(token_a_allowed: bool, registered: bool, hub: bool = False) ->
         return _authenticate(token_a_allowed, registered, hub)
     if match is None:
         raise errors.Unauthorized()
-    partner, kind = match
-    if partner.hub_member != hub:
+    if match.hub_member != hub:
         # A hub party's token opens the hub only; a direct partner's token never opens it.
         raise errors.Unauthorized()
-    g.ocpi_token_kind = kind
-    if kind == "A" and not token_a_allowed:
+    if match.kind == "A" and not token_a_allowed:
         raise errors.Unauthorized("TOKEN_A is only valid on credentials and versions")
-    if registered and partner.status != PartnerStatus.REGISTERED:
+    if registered and match.status != PartnerStatus.REGISTERED:
         raise errors.Unauthorized("Credentials exchange not finished")
-    return partner
+    return match
 
 
 def _record_request(module: str) -> None:
     """Log who called what, with the tracing and routing headers (never the token)."""
     headers = request.headers
+    g.ocpi_from = (headers.get("OCPI-from-country-code"), headers.get("OCPI-from-party-id"))
+    if not emits(log, logging.INFO):
+        return
     log.info(
         "OCPI in %s %s module=%s partner=%s request_id=%s correlation_id=%s from=%s/%s to=%s/%s",
         request.method,
@@ -238,7 +241,6 @@ def _record_request(module: str) -> None:
         headers.get("OCPI-to-country-code"),
         headers.get("OCPI-to-party-id"),
     )
-    g.ocpi_from = (headers.get("OCPI-from-country-code"), headers.get("OCPI-from-party-id"))
 
 
 def _check_addressee(module: str) -> None:
@@ -261,16 +263,15 @@ def _check_addressee(module: str) -> None:
         )
 
 
-def _check_offered(module: str) -> None:
+def _check_offered(module: str, holder: TokenHolder) -> None:
     """A hub partner reaches only the roles of ours its settings offer it; else 2001."""
-    partner = g.ocpi_partner
-    if module in CONFIGURATION_MODULES or not partner.is_hub:
+    if module in CONFIGURATION_MODULES or not holder.is_hub:
         return
-    from app.ocpi.hubparty.services import offers
+    from app.ocpi.hubparty.services import rules_from, rules_offer
     from app.ocpi.registry import our_role
 
     role = our_role(request.path.removeprefix("/ocpi"))
-    if role is not None and not offers(partner, role):
+    if role is not None and not rules_offer(rules_from(holder.name, holder.settings), role):
         raise errors.InvalidParameters(f"PlugPool's {role} role is not offered to this hub")
 
 

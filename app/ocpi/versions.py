@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from app.ocpi import registry
-from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
+from app.ocpi.transport import VERSION_RULE, current_partner, envelope, ocpi_endpoint
 
 blp = Blueprint("ocpi_versions", __name__, url_prefix="/ocpi")
 
@@ -22,4 +22,4 @@ def list_versions() -> ResponseReturnValue:
 @ocpi_endpoint("versions", token_a=True, registered=False)
 def version_details(version: str) -> ResponseReturnValue:
     """List the modules and interface roles of one version."""
-    return envelope(registry.version_details(version, g.ocpi_partner))
+    return envelope(registry.version_details(version, current_partner()))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from app.core.db import reads_alone, run_alone
+from app.core.db import read_alone, reads_alone, run_alone
 from app.extensions import db
 
 
@@ -75,3 +76,38 @@ def test_a_reads_alone_view_reads_without_a_transaction_and_leaves_the_pool_as_i
                 connection.close()
         assert view() == (False, TransactionStatus.INTRANS)
         db.session.remove()
+
+
+def _backend() -> int:
+    return read_alone("SELECT pg_backend_pid()")[0][0]
+
+
+def test_a_read_alone_outside_a_transaction_takes_no_pooled_connection(app):
+    with app.test_request_context("/"):
+        db.session.remove()
+        first = _backend()
+        assert not db.session().in_transaction()  # the session checked nothing out
+        assert _backend() == first  # the thread's own connection, kept
+        assert db.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+        db.session.remove()
+
+
+def test_a_read_alone_in_a_transaction_sees_what_it_wrote(app):
+    with app.test_request_context("/"):
+        db.session.remove()
+        db.session.execute(text("CREATE TEMP TABLE written (n int)"))
+        db.session.execute(text("INSERT INTO written VALUES (5)"))
+        assert read_alone("SELECT n FROM written WHERE n = %(n)s", {"n": 5}) == [(5,)]
+        db.session.rollback()
+        db.session.remove()
+
+
+def test_a_lost_own_connection_is_replaced(app, database_url):
+    with app.test_request_context("/"):
+        db.session.remove()
+        lost = _backend()
+        with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [lost])
+        assert read_alone("SELECT 1") == [(1,)]  # answered on the session's connection
+        db.session.remove()
+        assert _backend() not in (lost, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from app.bookings.models import Booking
@@ -11,7 +11,7 @@ from app.ocpi import errors
 from app.ocpi.bookings import queries, services
 from app.ocpi.bookings.serialise import booking_location_to_ocpi, booking_to_ocpi, calendar_of
 from app.ocpi.pagination import page_query, page_request, page_response
-from app.ocpi.transport import envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import current_partner, envelope, json_body, ocpi_endpoint
 
 blp = Blueprint("ocpi_bookings", __name__, url_prefix="/ocpi/cpo/2.3.0/bookings")
 
@@ -50,7 +50,7 @@ def get_booking_location(
 def list_bookings() -> ResponseReturnValue:
     """List the bookings the partner made, oldest change first."""
     page = page_request()
-    keys, total = page_query(Booking, queries.partner_booking_filters(g.ocpi_partner), page)
+    keys, total = page_query(Booking, queries.partner_booking_filters(current_partner()), page)
     rows = queries.partner_bookings_in(keys)
     items = [booking_to_ocpi(booking, record) for booking, record in rows]
     return page_response(items, [booking for booking, _ in rows], total, page)
@@ -60,5 +60,5 @@ def list_bookings() -> ResponseReturnValue:
 @ocpi_endpoint("Booking")
 def post_booking() -> ResponseReturnValue:
     """Request a booking (or change or cancel the booking of the same request_id)."""
-    booking, refusal = services.request_booking(g.ocpi_partner, json_body())
+    booking, refusal = services.request_booking(current_partner(), json_body())
     return envelope(booking, message=refusal)

@@ -17,7 +17,7 @@ from app.ocpi.client import OcpiClient, endpoint_url
 from app.ocpi.models import OcpiPartner
 from app.ocpi.schemas.bookings import Booking, BookingLocation
 from app.ocpi.sessions.receiver import check_cpo_party
-from app.ocpi.transport import envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import current_partner, envelope, json_body, ocpi_endpoint
 
 blp = Blueprint("ocpi_emsp_bookings", __name__, url_prefix="/ocpi/emsp/2.3.0/bookings")
 IDENTIFIERS = ("Booking", "bookings")
@@ -70,7 +70,7 @@ def put_booking(country_code: str, party_id: str, booking_id: str) -> ResponseRe
     """Receive a Booking's new state from the CPO that holds it."""
     from app.charging.services import roaming_bookings
 
-    check_cpo_party(g.ocpi_partner, country_code, party_id)
+    check_cpo_party(current_partner(), country_code, party_id)
     body = json_body()
     try:
         data = Booking().load(body)
@@ -78,6 +78,6 @@ def put_booking(country_code: str, party_id: str, booking_id: str) -> ResponseRe
         raise errors.InvalidParameters(f"Invalid Booking: {error.messages}") from error
     if data["id"] != booking_id:
         raise errors.InvalidParameters("id in the body differs from the URL")
-    if not roaming_bookings.record_booking_push(g.ocpi_partner.id, data["request_id"], body, data):
+    if not roaming_bookings.record_booking_push(g.ocpi_partner_id, data["request_id"], body, data):
         raise errors.UnknownObject2003(f"No booking request {data['request_id']} of ours")
     return envelope()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from app.ocpi.chargingprofiles import services
-from app.ocpi.transport import VERSION_RULE, envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import VERSION_RULE, current_partner, envelope, json_body, ocpi_endpoint
 
 blp = Blueprint(
     "ocpi_chargingprofiles", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/chargingprofiles"
@@ -15,7 +15,9 @@ blp = Blueprint(
 
 def _answer(session_id: str, action: str, body: object = None) -> ResponseReturnValue:
     args = request.args.to_dict()
-    return envelope(services.accept_profile_request(g.ocpi_partner, session_id, action, body, args))
+    return envelope(
+        services.accept_profile_request(current_partner(), session_id, action, body, args)
+    )
 
 
 @blp.get("/<session_id>")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from app.ocpi.commands import services
-from app.ocpi.transport import VERSION_RULE, envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import VERSION_RULE, current_partner, envelope, json_body, ocpi_endpoint
 
 blp = Blueprint("ocpi_commands", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/commands")
 
@@ -16,4 +16,4 @@ blp = Blueprint("ocpi_commands", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}
 def post_command(version: str, command: str) -> ResponseReturnValue:
     """Accept a command; its CommandResult is POSTed to response_url later."""
     body = json_body()
-    return envelope(services.accept_command(g.ocpi_partner, command, body))
+    return envelope(services.accept_command(current_partner(), command, body))

@@ -74,7 +74,7 @@ def post_result(version: str, command: str, uid: str) -> ResponseReturnValue:
     except ValidationError as error:
         raise errors.InvalidParameters(f"Invalid CommandResult: {error.messages}") from error
     recorded = roaming_commands.record_command_result(
-        g.ocpi_partner.id, command, uid, data["result"], _text(data.get("message"))
+        g.ocpi_partner_id, command, uid, data["result"], _text(data.get("message"))
     )
     if not recorded:
         raise errors.UnknownObject(f"No {command} command {uid}")

@@ -2,41 +2,73 @@
 
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
+from app.core.db import json_loads, read_alone
 from app.core.security import digest_token, same_secret
 from app.extensions import db
-from app.ocpi.models import OcpiPartner, PartnerRole
+from app.ocpi.models import HUB_ROLE, OcpiPartner, PartnerRole
 
 
-def partner_for_token(token: str, raw: bool) -> tuple[OcpiPartner, str] | None:
-    """The partner presenting token and its kind ("A" or "C"); raw tokens only if allowed."""
+@dataclass(frozen=True)
+class TokenHolder:
+    """What authenticating a request needs of the partner presenting a token (no ORM row)."""
+
+    id: int
+    kind: str  # "A" (TOKEN_A) or "C" (the credentials token we issued)
+    name: str
+    status: str
+    hub_member: bool
+    is_hub: bool  # a hub partner of ours (role HUB): its settings say what we offer it
+    settings: Any  # its ocpi_hub_settings columns (offer_roles, offer_parties, ...); None: none
+
+
+# One round trip, on every OCPI request: the partner, whether it is a hub, and a hub's settings.
+_HOLDER_SQL = f"""
+SELECT p.id, p.name, p.status, p.hub_member, p.raw_tokens, p.token_in_digest, p.token_a_digest,
+       EXISTS (SELECT 1 FROM ocpi_partner_roles r
+               WHERE r.partner_id = p.id AND r.role = '{HUB_ROLE}') AS is_hub,
+       s.id IS NOT NULL AS has_settings, s.offer_roles, s.offer_parties, s.allow, s.deny, s.push
+FROM ocpi_partners p LEFT JOIN ocpi_hub_settings s ON s.partner_id = p.id
+WHERE p.token_in_digest = %(digest)s OR p.token_a_digest = %(digest)s
+"""  # noqa: S608 (a constant role name)
+
+
+class StoredSettings(NamedTuple):
+    """A hub partner's stored settings as the token lookup read them."""
+
+    offer_roles: list[str]
+    offer_parties: list[str]
+    allow: list[str]
+    deny: list[str]
+    push: bool
+
+
+def holder_for_token(token: str, raw: bool) -> TokenHolder | None:
+    """The partner presenting token (raw tokens only if it uses them); None when nobody."""
     digest = digest_token(token)
-    partner = db.session.scalars(_by_token(), {"digest": digest}).unique().first()
-    if partner is None or (raw and not partner.raw_tokens):
+    rows = read_alone(_HOLDER_SQL, {"digest": digest})
+    if not rows:
         return None
-    if partner.token_in_digest and same_secret(partner.token_in_digest, digest):
-        return partner, "C"
-    if partner.token_a_digest and same_secret(partner.token_a_digest, digest):
-        return partner, "A"
-    return None
-
-
-@functools.cache
-def _by_token() -> Select[tuple[OcpiPartner]]:
-    # Built once: every OCPI request runs it, and a constant statement's cache key is memoised.
-    digest = bindparam("digest")
-    return (
-        select(OcpiPartner)
-        .where(or_(OcpiPartner.token_in_digest == digest, OcpiPartner.token_a_digest == digest))
-        # Every receiver checks the caller's parties, and a hub's settings (what we offer it):
-        # loaded in the same round trip.
-        .options(joinedload(OcpiPartner.roles), joinedload(OcpiPartner.hub_settings))
+    pid, name, status, hub_member, raw_tokens, token_in, token_a, is_hub, has_settings, *stored = (
+        rows[0]
     )
+    if raw and not raw_tokens:
+        return None
+    if token_in and same_secret(token_in, digest):
+        kind = "C"
+    elif token_a and same_secret(token_a, digest):
+        kind = "A"
+    else:
+        return None
+    # JSON columns come back as text where the database has no JSON type (SQLite).
+    stored = [json_loads(value) if isinstance(value, str) else value for value in stored]
+    settings = StoredSettings(*stored) if has_settings else None
+    return TokenHolder(pid, kind, name, status, hub_member, is_hub, settings)
 
 
 def partner_by_name(name: str) -> OcpiPartner | None:
@@ -65,7 +97,7 @@ def party_holder(country_code: str, party_id: str, role: str) -> OcpiPartner | N
 def _hub(country_code: str, party_id: str, role: str) -> OcpiPartner | None:
     """The hub the party is behind: the first that accepts it in the role (its hubclientinfo
     and our rules), else the first hub (its callers check what that hub accepts)."""
-    from app.ocpi.models import HUB_ROLE, PartnerStatus
+    from app.ocpi.models import PartnerStatus
 
     query = (
         select(OcpiPartner)

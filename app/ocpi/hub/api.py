@@ -50,7 +50,7 @@ def version_details(version: str) -> ResponseReturnValue:
 @ocpi_endpoint("credentials", token_a=True, registered=False, hub=True)
 def hub_credentials(version: str) -> ResponseReturnValue:
     """Register, update or unregister a party on the hub; GET returns the hub's credentials."""
-    partner = g.ocpi_partner
+    partner = current_partner()
     if request.method == "GET":
         return envelope(identity.hub_credentials(g.ocpi_presented_token, version, partner))
     if request.method == "POST":
@@ -109,9 +109,15 @@ def _hub_request(version: str, interface: str, module: str) -> HubRequest:
         path="",
         method=request.method,
         args=list(request.args.items(multi=True)),
-        body=request.get_data(),
+        body=request.get_data() if _has_body() else b"",
         headers=request.headers,
     )
+
+
+def _has_body() -> bool:
+    """Whether the request came with a body (most routed requests are GETs without one)."""
+    environ = request.environ
+    return bool(environ.get("CONTENT_LENGTH", "0") != "0" or "HTTP_TRANSFER_ENCODING" in environ)
 
 
 def _reply(reply: HubReply) -> Response:

@@ -1,25 +1,47 @@
 """The hub's message log: metadata of each routed message (never a body), and its retention.
 
-A row is one Core INSERT in the caller's transaction (no ORM object: it is on every routed
-request's path). A transaction holding nothing else is committed without waiting for the disk
-(`record(no_wait=True)`, which says so in the INSERT itself): after a crash the last fraction
-of a second of log rows can be missing, which a metadata log can afford; what another party
-relies on (outbox, proxied URLs, statuses) is committed durably.
+Rows are written in batches, off the routed request's path: `record()` adds the row to this
+process's buffer, and a background thread writes the buffer every HUB_MESSAGE_FLUSH_SECONDS (at
+once when HUB_MESSAGE_FLUSH_ROWS rows wait) as one INSERT in a transaction of its own, committed
+without waiting for the disk. The crash window: a process killed outright (SIGKILL, a worker
+timeout) loses the rows of its last interval, and a database crash the last fraction of a second
+of committed ones; a graceful exit writes what is buffered (atexit). A metadata log can afford
+that; what another party relies on (outbox, proxied URLs, statuses) is committed durably in the
+request's transaction. HUB_MESSAGE_FLUSH_SECONDS = 0 writes each row in the caller's transaction
+instead (the test suite, whose tests each run in one rolled-back transaction).
 """
 
 from __future__ import annotations
 
-import functools
+import atexit
+import logging
+import threading
+import weakref
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from flask import current_app
-from sqlalchemy import delete, func, insert
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.core.clock import utcnow
-from app.core.db import run_alone
+from app.core.db import drop_own_connection, own_connection
 from app.extensions import db
 from app.ocpi.hub.models import HubMessage, HubProxy
+from app.ocpi.models import OcpiPartner
+
+log = logging.getLogger("plugpool.ocpi.hub")
+
+_INSERT = insert(HubMessage.__table__)  # Core: no ORM bookkeeping
+_FIELDS = tuple(c.name for c in HubMessage.__table__.c if c.name != "id")
+_PARTNER_FIELDS = ("sender_partner_id", "receiver_partner_id")
+# The connections whose log batches commit without waiting for the disk (set once on each).
+_NO_WAIT: weakref.WeakKeyDictionary[psycopg.Connection, bool] = weakref.WeakKeyDictionary()
+_COPY = f"COPY {HubMessage.__tablename__} ({', '.join(_FIELDS)}) FROM STDIN"
+# Rows kept for a later flush while the database cannot take them; beyond, the oldest go.
+MAX_BUFFERED = 100_000
 
 
 def party_code(party: tuple[str, str] | None) -> str | None:
@@ -27,43 +49,129 @@ def party_code(party: tuple[str, str] | None) -> str | None:
     return "".join(party) if party else None
 
 
-_INSERT = insert(HubMessage.__table__)  # Core: no ORM bulk bookkeeping
-# The row and `SET LOCAL synchronous_commit` in one round trip (read by PostgreSQL at commit).
-_INSERT_NO_WAIT = _INSERT.returning(func.set_config("synchronous_commit", "off", True))
+class _Buffer:
+    """One app's unwritten rows and the thread that writes them to its database."""
+
+    def __init__(self, engine: Engine, config: Mapping[str, Any]) -> None:
+        self.engine, self.config = engine, config  # the settings read as they are at each use
+        self.rows: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.due = threading.Event()  # set: write now (rows enough)
+        self.thread: threading.Thread | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self.lock:
+            self.rows.append(row)
+            waiting = len(self.rows)
+            if self.thread is None or not self.thread.is_alive():  # first row (or a fork)
+                self.thread = threading.Thread(
+                    target=self._run, name="hub-message-log", daemon=True
+                )
+                self.thread.start()
+        if waiting >= self.config["HUB_MESSAGE_FLUSH_ROWS"]:
+            self.due.set()
+
+    def _run(self) -> None:
+        while True:
+            self.due.wait(self.config["HUB_MESSAGE_FLUSH_SECONDS"])
+            self.due.clear()
+            self.flush()
+
+    def flush(self) -> int:
+        """Write the buffered rows in one transaction of their own; return how many."""
+        with self.lock:
+            rows, self.rows = self.rows, []
+        if not rows:
+            return 0
+        try:
+            _write(self.engine, rows)
+        except (SQLAlchemyError, psycopg.Error) as error:
+            log.warning("hub message log: %d rows not written yet: %s", len(rows), error)
+            with self.lock:
+                self.rows[:0] = rows
+                del self.rows[:-MAX_BUFFERED]
+            return 0
+        return len(rows)
 
 
-def record(no_wait: bool = False, **fields: Any) -> None:
-    """Write one message's metadata in the caller's transaction (committed with its work).
-
-    no_wait: the transaction holds log metadata only, and the caller commits it next; its
-    commit need not wait for the disk. If the transaction has not begun (nothing read or
-    written in it yet), the row is its own transaction, committed at once in one round trip.
-    """
-    # On the session's connection, past the ORM's execute (nothing pending needs a flush first:
-    # no row of the log refers to one); the clause sends it to the primary.
-    connection = db.session.connection(bind_arguments={"clause": _INSERT})
-    values = {"created_at": utcnow(), **fields}
-    if no_wait and connection.dialect.name == "postgresql":
-        session = db.session()
-        pending = session.new or session.dirty or session.deleted
-        if not pending and run_alone(connection, _no_wait_sql(tuple(values)), values) is not None:
-            return
-        connection.execute(_INSERT_NO_WAIT, values).close()
-    else:
-        connection.execute(_INSERT, values)
+_EXTENSION = "plugpool.hub_messages"
+_buffers: list[_Buffer] = []  # every app's in this process, written at exit
+_creating = threading.Lock()
 
 
-@functools.cache
-def _no_wait_sql(keys: tuple[str, ...]) -> str:
-    """_INSERT_NO_WAIT as the driver's text for these columns (the driver's own statement)."""
-    columns = HubMessage.__table__.c
-    assert all(key in columns for key in keys)
-    names = ", ".join(keys)
-    placeholders = ", ".join(f"%({key})s" for key in keys)
-    return (
-        f"INSERT INTO {HubMessage.__tablename__} ({names}) VALUES ({placeholders}) "  # noqa: S608 (column names of the model, checked above)
-        "RETURNING set_config('synchronous_commit', 'off', true)"
-    )
+def _buffer() -> _Buffer:
+    """The current app's buffer (made at its first row)."""
+    extensions = current_app.extensions
+    found = extensions.get(_EXTENSION)
+    if found is None:
+        with _creating:
+            found = extensions.get(_EXTENSION)
+            if found is None:
+                found = extensions[_EXTENSION] = _Buffer(db.engine, current_app.config)
+                _buffers.append(found)
+    return found
+
+
+def record(**fields: Any) -> None:
+    """Log one message's metadata: buffered for the next batch (or, with
+    HUB_MESSAGE_FLUSH_SECONDS = 0, written in the caller's transaction)."""
+    row = {**dict.fromkeys(_FIELDS), "created_at": utcnow(), **fields}
+    if current_app.config["HUB_MESSAGE_FLUSH_SECONDS"] <= 0:
+        db.session.connection(bind_arguments={"clause": _INSERT}).execute(_INSERT, row)
+        return
+    _buffer().add(row)
+
+
+def flush() -> int:
+    """Write the current app's buffered rows now (a test reading the log); return how many."""
+    found = current_app.extensions.get(_EXTENSION)
+    return found.flush() if found is not None else 0
+
+
+@atexit.register
+def _flush_all() -> None:
+    for buffer in _buffers:
+        buffer.flush()
+
+
+def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """The rows in one transaction, committed without waiting for the disk (log metadata)."""
+    try:
+        _insert(engine, rows)
+    except (IntegrityError, psycopg.errors.IntegrityError):
+        # A party deleted since its rows were buffered: its ids become NULL, as ON DELETE SET
+        # NULL would have made them had the rows been written at once.
+        _insert(engine, _without_gone_partners(engine, rows))
+
+
+def _insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as connection:
+            connection.execute(_INSERT, rows)
+        return
+    # COPY on the writing thread's own connection, committed as it ends: one round trip, the
+    # cheapest way in for a batch for this process and the database alike.
+    raw = own_connection(engine)
+    try:
+        if not _NO_WAIT.get(raw):
+            raw.execute("SET synchronous_commit = off")  # this connection writes only the log
+            _NO_WAIT[raw] = True
+        with raw.cursor().copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in _FIELDS])
+    except psycopg.Error:
+        drop_own_connection(engine)
+        raise
+
+
+def _without_gone_partners(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = {row[name] for row in rows for name in _PARTNER_FIELDS} - {None}
+    with engine.connect() as connection:
+        found = set(connection.scalars(select(OcpiPartner.id).where(OcpiPartner.id.in_(ids))))
+    return [
+        {**row, **{name: None for name in _PARTNER_FIELDS if row[name] not in found}}
+        for row in rows
+    ]
 
 
 def purge() -> int:

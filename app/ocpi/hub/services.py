@@ -49,7 +49,6 @@ class HubRequest:
     body: bytes
     headers: Mapping[str, str]
     started: float = field(default_factory=time.perf_counter)
-    proxied: bool = False  # a hub URL was written for it: its transaction is committed durably
 
     @property
     def sender(self) -> OcpiPartner:
@@ -145,7 +144,7 @@ def _refuse(
     to: tuple[str, str] | None = None,
 ) -> Any:
     """Log the refusal and raise it (answered as an OCPI envelope)."""
-    _log(request, sender_party, receiver, to, None, error.status_code, error.http_status, True)
+    _log(request, sender_party, receiver, to, None, error.status_code, error.http_status)
     db.session.commit()
     raise error
 
@@ -165,8 +164,7 @@ def forward(
         reply = _client(receiver).relay(request.method, url, body, headers, args)
     except errors.PartnerTimeout:
         error: errors.OcpiError = errors.ReceiverTimeout()
-        no_wait = not request.proxied
-        _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None, no_wait)
+        _log(request, sender_party, receiver, to, forwarded_id, error.status_code, None)
         db.session.commit()
         raise error from None
     except errors.PartnerCallFailed:
@@ -179,11 +177,17 @@ def forward(
         raise error from None
     answer = _answer(request, receiver, reply, sender_party, to)
     code = _status_code(reply.body)
-    # Hub URLs handed out must survive a crash; a transaction of log metadata need not wait.
-    no_wait = not request.proxied
-    _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status, no_wait)
-    db.session.commit()
+    _log(request, sender_party, receiver, to, forwarded_id, code, reply.http_status)
+    _commit()
     return answer
+
+
+def _commit() -> None:
+    """Commit what the request wrote (hub URLs handed out: durably, a party relies on them); a
+    request that began no transaction (the usual forward) has nothing to commit."""
+    session = db.session()
+    if session.in_transaction() or session.new:
+        session.commit()
 
 
 def _client(receiver: Member) -> OcpiClient:
@@ -234,7 +238,6 @@ def _callback_url(request: HubRequest, receiver: Member, original: str) -> str:
 
 
 def _proxy(request: HubRequest, kind: str, owner_id: int, target_id: int, url: str) -> HubProxy:
-    request.proxied = True
     proxy = HubProxy(
         id=uuid.uuid4().hex,
         kind=kind,
@@ -320,11 +323,9 @@ def _log(
     forwarded_id: str | None,
     status_code: int | None,
     http_status: int | None,
-    no_wait: bool = False,
     kind: str = "forward",
 ) -> None:
     messages.record(
-        no_wait=no_wait,
         kind=kind,
         method=request.method,
         module=request.module,

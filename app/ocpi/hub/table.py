@@ -22,7 +22,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from app.core.db import run_alone
+from app.core.db import read_alone
 from app.core.replica import leave_replica
 from app.core.security import same_secret
 from app.extensions import db
@@ -101,7 +101,6 @@ _PER_REQUEST = "plugpool.hub_table"  # the environ key of the table a request us
 _lock = threading.Lock()
 _cached: Table | None = None
 _VERSION_SQL = "SELECT routing_version FROM hub_state WHERE id = 1"
-_VERSION = text(_VERSION_SQL)
 # Same text on PostgreSQL and SQLite: one row, created by the first change if missing.
 _SET_VERSION = text(
     "INSERT INTO hub_state (id, routing_version) VALUES (1, :version) "
@@ -137,12 +136,9 @@ def _current() -> Table:
 
 
 def _version() -> str | None:
-    """The routing version committed now: read alone when the request's transaction has not
-    begun (one round trip), else in it (a change it made itself is seen)."""
-    connection = db.session.connection()
-    rows = run_alone(connection, _VERSION_SQL)
-    if rows is None:
-        return connection.execute(_VERSION).scalar()  # past the ORM's execute
+    """The routing version committed now: a statement of its own while the request's
+    transaction has not begun, else read in it (a change it made itself is seen)."""
+    rows = read_alone(_VERSION_SQL)
     return rows[0][0] if rows else None
 
 

@@ -67,8 +67,13 @@ def hub_settings(partner: OcpiPartner) -> HubSettings | None:
 
 def rules_for(partner: OcpiPartner) -> HubRules:
     """The stored settings merged with OCPI_HUB_PARTY_RULES for this partner's name."""
-    configured = current_app.config["OCPI_HUB_PARTY_RULES"].get(partner.name) or {}
-    stored = hub_settings(partner)
+    return rules_from(partner.name, hub_settings(partner))
+
+
+def rules_from(name: str, stored: Any) -> HubRules:
+    """The rules of a hub partner by its name and stored settings (a HubSettings row or its
+    columns as the token lookup reads them; None: no row)."""
+    configured = current_app.config["OCPI_HUB_PARTY_RULES"].get(name) or {}
 
     def upper(entries: Any) -> frozenset[str]:
         return frozenset(str(entry).upper() for entry in entries or ())
@@ -91,9 +96,11 @@ def refused_by_rules(partner: OcpiPartner, country_code: str, party_id: str) -> 
 
 def offers(partner: OcpiPartner, role: str, party: tuple[str, str] | None = None) -> bool:
     """Whether we offer this partner our party (default: ours) in a role; always, unless a hub."""
-    if not partner.is_hub:
-        return True
-    rules = rules_for(partner)
+    return not partner.is_hub or rules_offer(rules_for(partner), role, party)
+
+
+def rules_offer(rules: HubRules, role: str, party: tuple[str, str] | None = None) -> bool:
+    """Whether a hub's rules offer it our party (default: ours) in a role."""
     if role not in rules.offer_roles:
         return False
     if party is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from app.ocpi.locations import inbound
-from app.ocpi.transport import VERSION_RULE, envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import VERSION_RULE, current_partner, envelope, json_body, ocpi_endpoint
 
 blp = Blueprint("ocpi_emsp_locations", __name__, url_prefix=f"/ocpi/emsp/{VERSION_RULE}/locations")
 View = Callable[..., Any]
@@ -45,14 +45,14 @@ def _routes(method: str) -> Callable[[View], View]:
 @ocpi_endpoint("locations")
 def get_object(version: str, **path: str) -> ResponseReturnValue:
     """Our copy of a partner's Location, EVSE or Connector."""
-    return envelope(inbound.get_object(g.ocpi_partner, version, _path(path)))
+    return envelope(inbound.get_object(current_partner(), version, _path(path)))
 
 
 @_routes("PUT")
 @ocpi_endpoint("locations")
 def put_object(version: str, **path: str) -> ResponseReturnValue:
     """Store a whole Location, EVSE or Connector (an older one is ignored)."""
-    inbound.put_object(g.ocpi_partner, version, _path(path), json_body())
+    inbound.put_object(current_partner(), version, _path(path), json_body())
     return envelope()
 
 
@@ -60,5 +60,5 @@ def put_object(version: str, **path: str) -> ResponseReturnValue:
 @ocpi_endpoint("locations")
 def patch_object(version: str, **path: str) -> ResponseReturnValue:
     """Update part of a Location, EVSE or Connector we hold (an older change is ignored)."""
-    inbound.patch_object(g.ocpi_partner, version, _path(path), json_body())
+    inbound.patch_object(current_partner(), version, _path(path), json_body())
     return envelope()

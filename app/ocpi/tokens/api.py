@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from app.ocpi.tokens import services
-from app.ocpi.transport import VERSION_RULE, envelope, json_body, ocpi_endpoint
+from app.ocpi.transport import VERSION_RULE, current_partner, envelope, json_body, ocpi_endpoint
 
 blp = Blueprint("ocpi_tokens", __name__, url_prefix=f"/ocpi/cpo/{VERSION_RULE}/tokens")
 TOKEN_URL = "/<country_code>/<party_id>/<token_uid>"  # noqa: S105 -- a URL rule
@@ -22,7 +22,7 @@ def get_token(
     version: str, country_code: str, party_id: str, token_uid: str
 ) -> ResponseReturnValue:
     """Return a token as we hold it."""
-    token = services.get_token(g.ocpi_partner, country_code, party_id, token_uid, _type())
+    token = services.get_token(current_partner(), country_code, party_id, token_uid, _type())
     return envelope(services.token_to_ocpi(token))
 
 
@@ -35,7 +35,7 @@ def put_token(
     body = json_body()
     token_type = request.args.get("type")
     _, created = services.put_token(
-        g.ocpi_partner, country_code, party_id, token_uid, token_type, body
+        current_partner(), country_code, party_id, token_uid, token_type, body
     )
     return envelope(http_status=201 if created else 200)
 
@@ -47,5 +47,5 @@ def patch_token(
 ) -> ResponseReturnValue:
     """Update some fields of a token."""
     body = json_body()
-    services.patch_token(g.ocpi_partner, country_code, party_id, token_uid, _type(), body)
+    services.patch_token(current_partner(), country_code, party_id, token_uid, _type(), body)
     return envelope()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, false, select
@@ -21,7 +21,7 @@ from app.ocpi.models import OcpiPartner, Token
 from app.ocpi.pagination import page_query, page_request, page_response
 from app.ocpi.schemas.tokens import TOKEN_TYPES, LocationReferences
 from app.ocpi.tokens.services import token_to_ocpi
-from app.ocpi.transport import VERSION_RULE, envelope, ocpi_endpoint
+from app.ocpi.transport import VERSION_RULE, current_partner, envelope, ocpi_endpoint
 
 blp = Blueprint("ocpi_emsp_tokens", __name__, url_prefix=f"/ocpi/emsp/{VERSION_RULE}/tokens")
 
@@ -49,7 +49,7 @@ def own_token_filters(partner: OcpiPartner) -> list[ColumnElement[bool]]:
 def list_tokens(version: str) -> ResponseReturnValue:
     """List our drivers' tokens, oldest change first (offset, limit, date_from, date_to)."""
     page = page_request()
-    keys, total = page_query(Token, own_token_filters(g.ocpi_partner), page)
+    keys, total = page_query(Token, own_token_filters(current_partner()), page)
     rows = list(db.session.scalars(select(Token).join(keys, Token.id == keys.c.id)))
     rows.sort(key=lambda token: (token.last_updated, token.id))
     return page_response([token_to_ocpi(token) for token in rows], rows, total, page)
@@ -66,11 +66,11 @@ def authorize(version: str, token_uid: str) -> ResponseReturnValue:
     decision = roaming.authorize_driver(
         token_uid,
         token_type,
-        cpo_parties(g.ocpi_partner),
+        cpo_parties(current_partner()),
         location.get("location_id") if location else None,
         (location or {}).get("evse_uids") or (),
     )
-    if decision is None or not cpo_parties(g.ocpi_partner):
+    if decision is None or not cpo_parties(current_partner()):
         raise errors.UnknownToken(f"Unknown token {token_uid}")
     info: dict[str, Any] = {"allowed": decision.allowed, "token": token_to_ocpi(decision.token)}
     if decision.authorization_reference:

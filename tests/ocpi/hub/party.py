@@ -4,7 +4,8 @@ what it received, so a test can assert what reached it (or that nothing did).
 Behaviour per instance: `reply` (status code, data, extra headers) for module calls, `delay`
 seconds before answering (to make the hub time out), `stop()` to make it unreachable,
 `drop` to close connections without an answer: "reused" on a keep-alive connection's second
-and later requests (a server whose idle timeout fires as a request arrives), "always" on all.
+and later requests (a server whose idle timeout fires as a request arrives), "always" on all;
+"idle" closes each connection right after its answer (an idle timeout between two requests).
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def start_party() -> Party:
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(payload)
+            if party.drop == "idle":
+                self.close_connection = True  # after a complete answer, unannounced
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def main() -> None:
     """Start the instance; its public URL is its own loopback address."""
-    overrides = {"DATABASE_URL": sys.argv[1]}
+    # Its message log written with each request: a test reads it right after a request.
+    overrides = {"DATABASE_URL": sys.argv[1], "HUB_MESSAGE_FLUSH_SECONDS": 0}
     if len(sys.argv) > 2:
         overrides["OWN_PARTY_ID"] = sys.argv[2]
     app = create_app("testing", overrides)

@@ -125,6 +125,23 @@ def test_post_over_a_dropped_connection_is_never_resent(client, make_party):
     assert cpo_server.dropped == 1 and cpo_server.calls("commands") == []
 
 
+def test_a_post_after_the_receiver_closed_the_idle_connection_goes_on_a_new_one(client, make_party):
+    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
+    cpo, _, cpo_server = make_party(role="CPO", party_id="CPA")
+    cpo_server.drop = "idle"
+    cpo_server.data = {"result": "ACCEPTED", "timeout": 30}
+    command = {"response_url": "https://emsp.example/cb/1", "token": {"uid": "U1"}}
+    for _ in range(2):
+        reply = client.post(
+            f"{HUB}/2.2.1/receiver/commands/START_SESSION",
+            json=command,
+            headers=hub_headers(token, emsp, cpo),
+        )
+        assert reply.get_json()["status_code"] == 1000
+    assert len(cpo_server.calls("commands")) == 2
+    assert db.session.get(HubMember, cpo.id).status == ConnectionStatus.CONNECTED
+
+
 def test_unreachable_receiver_is_4003_goes_offline_and_others_hear_of_it(client, make_party):
     emsp, token, _ = make_party(role="EMSP", party_id="EMS")
     other, _, _ = make_party(role="EMSP", party_id="OTH")
@@ -342,16 +359,6 @@ def test_a_result_the_sender_cannot_take_is_4003_and_the_sender_goes_offline(cli
 def _synchronous_commit() -> str:
     # The test's outer transaction outlives the request's (a savepoint): its SET LOCAL shows.
     return db.session.execute(text("SHOW synchronous_commit")).scalar_one()
-
-
-def test_a_log_only_forward_commits_without_waiting_for_the_disk(client, make_party):
-    emsp, token, _ = make_party(role="EMSP", party_id="EMS")
-    cpo, _, _ = make_party(role="CPO", party_id="CPA")
-    assert _synchronous_commit() == "on"
-    assert _get(client, token, emsp, cpo).get_json()["status_code"] == 1000
-    assert _synchronous_commit() == "off"
-    (row,) = db.session.scalars(select(HubMessage)).all()
-    assert (row.kind, row.status_code, row.receiver_partner_id) == ("forward", 1000, cpo.id)
 
 
 def test_a_forward_that_hands_out_a_hub_url_commits_durably(client, make_party):
