@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from app.core.clock import utcnow
@@ -213,11 +214,11 @@ def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]
 def _cheapest(
     criteria: SearchCriteria, window: Window, result: SearchResult, book: QuoteBook
 ) -> Quote | None:
-    row, quotes = result.row, []
+    row, cheapest = result.row, None
     for connector in result.connectors or ():
         if not connector_matches(criteria, connector):
             continue
-        power_kw = Decimal(connector.power_w) / 1000
+        power_kw = _kw(connector.power_w)
         for tariff_id in connector.tariff_ids or ():
             quote = book.quote(
                 (row.country_code, row.party_id, tariff_id),
@@ -227,9 +228,16 @@ def _cheapest(
                 power_kw,
             )
             if quote is not None:
-                quotes.append(quote)
+                # The first of equally cheap connectors wins.
+                if cheapest is None or quote.amount_minor < cheapest.amount_minor:
+                    cheapest = quote
                 break  # a connector's first live tariff is the one that applies
-    return min(quotes, key=lambda quote: quote.amount_minor, default=None)
+    return cheapest
+
+
+@lru_cache(maxsize=1024)
+def _kw(power_w: int) -> Decimal:
+    return Decimal(power_w) / 1000
 
 
 def connector_matches(criteria: SearchCriteria, connector: Any) -> bool:
