@@ -132,6 +132,19 @@ class CeleryQueueCollector(Collector):
         yield depth
 
 
+# The histogram's child per (method, route, status), looked up without labels()' lock and
+# label checks on every request; it holds the same keys prometheus-client keeps anyway.
+_TIMERS: dict[tuple[str, str, int], Any] = {}
+
+
+def _timer(method: str, rule: str, status: int) -> Any:
+    key = (method, rule, status)
+    timer = _TIMERS.get(key)
+    if timer is None:
+        timer = _TIMERS[key] = REQUEST_SECONDS.labels(method, rule, str(status))
+    return timer
+
+
 def init_app(app: Flask) -> None:
     """Time every request and count outcomes when their transaction commits."""
     from sqlalchemy import event
@@ -154,7 +167,7 @@ def init_app(app: Flask) -> None:
         started = g.pop("metrics_started", None)
         if started is not None:
             rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-            REQUEST_SECONDS.labels(request.method, rule, str(response.status_code)).observe(
+            _timer(request.method, rule, response.status_code).observe(
                 time.perf_counter() - started
             )
         return response

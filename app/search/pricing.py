@@ -161,6 +161,7 @@ def shared_key(
 
 _LONGEST_SHARED = timedelta(days=7)
 _CLOCKS: dict[Any, _Clock | None] = {}
+_CLOCKS_BY_SPANS: dict[tuple[Any, ...], _Clock] = {}
 
 
 class _Clock:
@@ -234,7 +235,15 @@ def _clock_of(tariff: Any) -> _Clock | None:
         if r.day_of_week or r.start_date is not None or r.end_date is not None:
             return None
         spans.append((r.start_time, r.end_time))
-    return _Clock(tuple(spans))
+    # Tariffs with the same element times share one clock, so a page's many tariffs with
+    # one off-peak rule work out the window's position once, not once per tariff.
+    key = tuple(spans)
+    clock = _CLOCKS_BY_SPANS.get(key)
+    if clock is None:
+        if len(_CLOCKS_BY_SPANS) >= _PARSED_LIMIT:
+            _CLOCKS_BY_SPANS.clear()
+        clock = _CLOCKS_BY_SPANS[key] = _Clock(key)
+    return clock
 
 
 def _load_parsed(versions: dict[TariffKey, Version]) -> dict[TariffKey, tuple[Version, Any]]:

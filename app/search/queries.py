@@ -311,7 +311,7 @@ def evses_near(
     versions the connectors name and, for a window, the schedules: one round trip. Rows are
     ordered by (distance, location id, evse id); the caller drops EVSEs at or before the keyset.
     """
-    bind = db.session.get_bind()
+    bind = _read_bind()
     # SpatiaLite's index frame is computed from the centre: its statements are built per search.
     if bind.dialect.name != "postgresql":
         return list(db.session.connection().execute(near_statement(criteria, after, locations)))
@@ -321,6 +321,18 @@ def evses_near(
     connection = db.session.connection()
     driver = connection.connection.driver_connection
     return _run_prepared(driver, connection.dialect, criteria, after, locations)
+
+
+def _read_bind() -> Any:
+    """Where db.session reads, without making a session for a request that has none yet.
+
+    Only an open session can route elsewhere (the replica marks the one it opens); a fresh
+    one would read from its factory's bind, else the app's engine. The pooled read needs
+    no session, so the request skips building one and closing it at teardown.
+    """
+    if db.session.registry.has():
+        return db.session.get_bind()
+    return db.session.session_factory.kw.get("bind") or db.engine
 
 
 def near_statement(

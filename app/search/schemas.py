@@ -43,6 +43,9 @@ class SearchArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    # The API's parser (app.core.http.BoundedParser) asks this first, on the raw query args.
+    fast_query = staticmethod(fastargs.criteria)
+
     def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
         """Load the query; the usual plain circle search takes the fast path (fastargs)."""
         if many is None and partial is None:

@@ -92,6 +92,21 @@ def test_every_answer_carries_the_security_headers(client, path):
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
 
 
+def test_a_security_header_the_view_set_itself_is_kept_and_not_doubled(database_url):
+    app = create_app("testing", {"DATABASE_URL": database_url})
+
+    @app.get("/__framed")
+    def framed():
+        own = {"x-frame-options": "SAMEORIGIN", "Content-Security-Policy": "default-src 'self'"}
+        return "ok", 200, own
+
+    headers = app.test_client().get("/__framed").headers
+    assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'self'"]
+    assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert headers.getlist("Referrer-Policy") == ["strict-origin-when-cross-origin"]
+
+
 @pytest.mark.parametrize("profile", ["default", "testing", "production"])
 def test_session_cookies_are_samesite_lax_and_http_only_in_every_profile(profile):
     settings = config.load(profile, {"SECRET_KEY": "x"})

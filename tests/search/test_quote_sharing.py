@@ -121,8 +121,8 @@ def test_a_window_across_a_dst_change_is_never_shared():
     assert shared_key(object(), tariff, across, zone, Decimal(20), Decimal(11)) is None
 
 
-def _evening_tariff() -> Any:
-    """ENERGY at 0.20 from 17:00 to midnight, 0.40 otherwise."""
+def _evening_tariff(evening_price: float = 0.2) -> Any:
+    """ENERGY at 0.20 (or evening_price) from 17:00 to midnight, 0.40 otherwise."""
     evening = {"start_time": "17:00"}
     return parse_tariff(
         {
@@ -132,7 +132,9 @@ def _evening_tariff() -> Any:
             "currency": "EUR",
             "elements": [
                 {
-                    "price_components": [{"type": "ENERGY", "price": 0.2, "step_size": 1}],
+                    "price_components": [
+                        {"type": "ENERGY", "price": evening_price, "step_size": 1}
+                    ],
                     "restrictions": evening,
                 },
                 {"price_components": [{"type": "ENERGY", "price": 0.4, "step_size": 1}]},
@@ -170,3 +172,23 @@ def test_which_side_of_a_restriction_time_and_where_it_falls_tell_windows_apart(
         assert _price(tariff, one, zone, energy, power) != _price(
             tariff, other, zone, energy, power
         )
+
+
+def test_tariffs_with_the_same_times_share_positions_but_keep_their_own_prices():
+    cheap, dear = _evening_tariff(0.2), _evening_tariff(0.3)
+    zone, energy, power = ZONES[0], Decimal(20), Decimal(11)
+    day = date(2026, 1, 12)
+    early, late = _window(day, 16.5, 120), _window(day, 17.5, 120)
+    # One clock serves both tariffs: asked in turns, each window keeps its own position.
+    keys = [
+        shared_key(version, tariff, window, zone, energy, power)
+        for version, tariff, window in (
+            ("cheap", cheap, early),
+            ("dear", dear, late),
+            ("cheap", cheap, late),
+            ("dear", dear, early),
+        )
+    ]
+    assert keys[0][1:] == keys[3][1:] and keys[1][1:] == keys[2][1:]
+    assert keys[0][0] == "cheap" and keys[3][0] == "dear" and keys[0][-1] != keys[1][-1]
+    assert _price(cheap, early, zone, energy, power) < _price(dear, early, zone, energy, power)

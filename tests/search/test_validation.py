@@ -80,3 +80,5 @@ def test_an_anonymous_search_opens_and_sets_no_session(client):
     response = client.get("/api/v1/chargers", query_string=GOOD)
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
+    # flask-login looked into the (empty) session, so caches must still key on the cookie.
+    assert response.headers.getlist("Vary") == ["Cookie"]
