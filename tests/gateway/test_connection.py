@@ -136,6 +136,13 @@ class GatedHeartbeatPort(MemoryStationPort):
         super().connection_changed(station_id, online, version)
 
 
+async def heartbeats_held(socket: ClientConnection, gated: GatedHeartbeatPort, count: int) -> None:
+    """Send `count` heartbeats; return once the first is held in the port."""
+    for n in range(count):
+        await socket.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
+    assert await asyncio.to_thread(gated.entered.wait, DEADLINE)
+
+
 def test_messages_behind_one_that_waits_are_answered_after_it_in_order(
     port: MemoryStationPort,
 ) -> None:
@@ -144,9 +151,7 @@ def test_messages_behind_one_that_waits_are_answered_after_it_in_order(
     async def scenario() -> None:
         async with serving(gated) as gateway:
             socket = await booted(gateway)
-            for n in range(40):  # more than the queue holds: the gateway stops reading
-                await socket.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
-            assert await asyncio.to_thread(gated.entered.wait, DEADLINE)
+            await heartbeats_held(socket, gated, 40)  # more than the queue holds
             connection = gateway.links["CP16"]._connection  # type: ignore[attr-defined]
             await wait_until(lambda: connection._reading_paused, "the gateway stops reading")
             # One read may carry them all (the queue then passes QUEUE_HIGH); no more reads.
@@ -175,9 +180,7 @@ def test_messages_sent_just_before_a_close_are_all_handled_before_offline(
     async def scenario() -> None:
         async with serving(gated) as gateway:
             socket = await booted(gateway)
-            for n in range(5):
-                await socket.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
-            assert await asyncio.to_thread(gated.entered.wait, DEADLINE)
+            await heartbeats_held(socket, gated, 5)
             await socket.close()
             await asyncio.sleep(0.1)  # the close is in while hb0 still waits
             gated.release.set()

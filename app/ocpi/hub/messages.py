@@ -2,10 +2,11 @@
 
 Rows are written in batches, off the routed request's path: `record()` adds the row to this
 process's buffer, and a background thread writes the buffer every HUB_MESSAGE_FLUSH_SECONDS (at
-once when HUB_MESSAGE_FLUSH_ROWS rows wait) as one INSERT in a transaction of its own, committed
-without waiting for the disk. The crash window: a process killed outright (SIGKILL, a worker
-timeout) loses the rows of its last interval, and a database crash the last fraction of a second
-of committed ones; a graceful exit writes what is buffered (atexit). A metadata log can afford
+once when HUB_MESSAGE_FLUSH_ROWS rows wait) as one COPY in a transaction of its own (an INSERT
+off PostgreSQL), committed without waiting for the disk. The crash window: a process killed
+outright (SIGKILL, a worker timeout) loses the rows of its last interval, and a database crash
+the last fraction of a second of committed ones; a graceful exit writes what is buffered
+(atexit). A metadata log can afford
 that; what another party relies on (outbox, proxied URLs, statuses) is committed durably in the
 request's transaction. HUB_MESSAGE_FLUSH_SECONDS = 0 writes each row in the caller's transaction
 instead (the test suite, whose tests each run in one rolled-back transaction).
