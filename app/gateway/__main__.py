@@ -34,6 +34,7 @@ from app.gateway.bus import (
 )
 from app.gateway.heap import HeapKeeper, HeapPolicy
 from app.gateway.memory import MemoryStationPort, parse_seed
+from app.gateway.poll import new_event_loop
 from app.gateway.ports import StationPort
 from app.gateway.server import Gateway, GatewayConfig, run_gateway
 
@@ -112,7 +113,14 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-async def main(env: Mapping[str, str]) -> None:
+def run(env: Mapping[str, str]) -> None:
+    """Run the gateway on an event loop that batches reads under load (app.gateway.poll)."""
+    config = config_from_env(env)
+    with asyncio.Runner(loop_factory=lambda: new_event_loop(config.batch_pause)) as runner:
+        runner.run(main(env, config))
+
+
+async def main(env: Mapping[str, str], config: GatewayConfig | None = None) -> None:
     """Serve until SIGINT or SIGTERM, then close connections and the bus."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -121,7 +129,7 @@ async def main(env: Mapping[str, str]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     port, bus = port_from_env(env), bus_from_env(env)
-    async with run_gateway(port, bus, config_from_env(env)) as gateway:
+    async with run_gateway(port, bus, config or config_from_env(env)) as gateway:
         log.info("gateway listening on %s:%d", gateway.config.host, gateway.bound_port)
         if gateway.metrics_port is not None:
             log.info("gateway metrics on %s:%d", gateway.config.host, gateway.metrics_port)
@@ -172,4 +180,4 @@ if __name__ == "__main__":
     )
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every frame at INFO
     tune_gc()
-    asyncio.run(main(os.environ))
+    run(os.environ)

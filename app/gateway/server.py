@@ -105,6 +105,9 @@ class GatewayConfig:
     heap_churn_share: float = 0.1
     heap_growth: float = 0.25
     heap_settle_seconds: float = 5.0
+    # Seconds a busy loop lets ready sockets gather before it polls again (0: poll at once).
+    # Used by `python -m app.gateway`; see app.gateway.poll.
+    batch_pause: float = 0.001
 
 
 @dataclass(frozen=True, slots=True)
