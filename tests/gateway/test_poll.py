@@ -97,11 +97,22 @@ def test_the_pause_never_outlasts_a_timer(selector: Scripted) -> None:
     assert selector.sleeps == [0.0002]
 
 
-def test_pauses_count_as_work_so_batching_holds(selector: Scripted) -> None:
+def test_batching_holds_while_the_work_share_stays_above_the_quiet_share(
+    selector: Scripted,
+) -> None:
     selector.turns(work=0.009, idle=0.001, count=5)
-    # Batched turns: short handler work, then the pause, then nothing left to wait for.
-    selector.turns(work=0.0003, idle=0.0, count=int(3 * WINDOW / (0.0003 + PAUSE)))
     assert selector.busy
+    # Batched turns are cheaper: 45% working is below busy_share, above quiet_share.
+    selector.turns(work=0.00045 * 2, idle=0.0011 - PAUSE, count=int(3 * WINDOW / 0.002))
+    assert selector.busy
+
+
+def test_a_loop_that_mostly_pauses_stops_batching(selector: Scripted) -> None:
+    selector.turns(work=0.009, idle=0.001, count=5)
+    assert selector.busy
+    # A few peers in turn: each pause brings one answer, handled in 0.1 ms.
+    selector.turns(work=0.0001, idle=0.0, count=int(3 * WINDOW / (0.0001 + PAUSE)))
+    assert not selector.busy
 
 
 def test_busy_ends_when_the_load_does(selector: Scripted) -> None:
