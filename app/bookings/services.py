@@ -65,6 +65,20 @@ def _lock_schedule(evse_id: int) -> None:
         )
 
 
+def _ensure_still_free(evse_id: int, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    """Check again under the schedule lock; a refusal ends the transaction, freeing the lock.
+
+    Whoever held the lock before us may just have taken the slot. In a rush on one slot the
+    other attempts queue for the lock one by one: the next one should not wait for this
+    one's caller to close its session.
+    """
+    try:
+        rules.ensure_free(evse_id, starts_at, ends_at, now)
+    except SlotTaken:
+        db.session.rollback()
+        raise
+
+
 def quote_booking(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime) -> Quote:
     """Price a window on an EVSE after checking that it could be booked now."""
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
@@ -90,8 +104,7 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     rules.check_window(starts_at, ends_at, now=now)
     rules.ensure_free(evse_id, starts_at, ends_at, now)
     _lock_schedule(evse_id)
-    # Again under the lock: whoever held it before us may just have taken the slot.
-    rules.ensure_free(evse_id, starts_at, ends_at, now)
+    _ensure_still_free(evse_id, starts_at, ends_at, now)
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
     quote = quote_evse(evse, starts_at, ends_at)
     _expire_stale_holds_on(evse.id, now)
