@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import joinedload
 
 from app.bookings.enums import HOLDING_SQL, HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
@@ -31,9 +32,19 @@ def get_booking(booking_id: int, *, for_update: bool = False) -> Booking:
     return booking
 
 
+# What the booking rules and the quote read of an EVSE, loaded with it in two round trips:
+# joined, the weekly schedule and the connectors are a few rows; a listing's blackouts pile
+# up over the years, and joined to those they would multiply.
+_BOOKABLE = (
+    joinedload(Evse.location).joinedload(Location.availability),
+    joinedload(Evse.connectors),
+    joinedload(Evse.station),
+)
+
+
 def get_evse(evse_id: int) -> Evse:
-    """Return the EVSE, or raise NotFound."""
-    evse = db.session.get(Evse, evse_id)
+    """Return the EVSE with its listing, schedule, connectors and station, or raise NotFound."""
+    evse = db.session.get(Evse, evse_id, options=_BOOKABLE)
     if evse is None:
         raise NotFound(f"EVSE {evse_id} not found")
     return evse
