@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.bookings.enums import HOLDING_SQL, HOLDING_STATUSES, BookingStatus
 from app.bookings.models import Booking, ProblemReport, Review
 from app.core.clock import as_utc
-from app.core.db import UTCDateTime, run_alone
+from app.core.db import DriverStatement, UTCDateTime, run_alone, run_together
 from app.core.errors import NotFound
 from app.extensions import db
 from app.inventory.models import Connector, Evse, Location
@@ -78,11 +78,14 @@ def overlapping_window(
     ends_at: datetime,
     now: datetime,
     exclude_id: int | None = None,
+    *,
+    under: DriverStatement | None = None,
 ) -> tuple[datetime, datetime] | None:
     """Return the window of a booking holding part of [starts_at, ends_at) on the EVSE.
 
     Made first in a request (a hold's first check), it runs alone: one round trip, no BEGIN
     and no ROLLBACK, which is all most refusals in a rush on one slot cost the database.
+    `under` (PostgreSQL: a lock, the driver's SQL) is taken first, in the same round trip.
     """
     params = {
         "evse_id": evse_id,
@@ -95,7 +98,12 @@ def overlapping_window(
     if session.autoflush:
         session.flush()  # as an ORM select would: what this transaction added counts
     connection = session.connection()
-    rows = run_alone(connection, _driver_sql(connection.dialect), params)
+    check = _driver_sql(connection.dialect)
+    if under is None:
+        rows = run_alone(connection, check, params)
+    else:
+        together = run_together(connection, [under, (check, params)])
+        rows = None if together is None else together[-1]
     if rows is None:
         rows = session.execute(_OVERLAP, params).all()
     return (as_utc(rows[0][0]), as_utc(rows[0][1])) if rows else None
