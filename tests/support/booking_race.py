@@ -176,9 +176,12 @@ def _server_process(url: str, tasks, ready, go, results) -> None:
 
     Each task is (driver_ids, evse_id, window); the attempts start when `go` is set.
     """
+    import gc
+
     from app import create_app
 
     app = create_app("testing", {"DATABASE_URL": url})
+    gc.freeze()  # as wsgi.py does in a web worker
     for driver_ids, evse_id, window in iter(tasks.get, None):
         outcome = Outcome()
         gate = _Gate(len(driver_ids))
