@@ -14,6 +14,7 @@ from app.bookings.enums import BookingStatus, Party
 from app.bookings.errors import InvalidTransition, SlotTaken
 from app.bookings.models import Booking
 from app.bookings.schedule import blacked_out, within_schedule
+from app.core.db import DriverStatement
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.metrics import BOOKING_OUTCOMES
 from app.inventory.models import Evse
@@ -35,9 +36,14 @@ def ensure_free(
     ends_at: datetime,
     now: datetime,
     exclude_id: int | None = None,
+    *,
+    under: DriverStatement | None = None,
 ) -> None:
-    """Raise SlotTaken with the reason when another booking holds part of the window."""
-    other = queries.overlapping_window(evse_id, starts_at, ends_at, now, exclude_id)
+    """Raise SlotTaken with the reason when another booking holds part of the window.
+
+    `under`: a lock to take first, in the same round trip (queries.overlapping_window).
+    """
+    other = queries.overlapping_window(evse_id, starts_at, ends_at, now, exclude_id, under=under)
     if other is not None:
         BOOKING_OUTCOMES.labels(outcome="slot_taken").inc()
         raise SlotTaken(

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Role, User
@@ -23,6 +22,7 @@ from app.bookings.models import Booking, ProblemReport, Review
 from app.bookings.pricing import Quote, price_window, quote_evse
 from app.bookings.rules import access_visible as access_visible  # views read it from here
 from app.core.clock import as_utc, utcnow
+from app.core.db import DriverStatement
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.metrics import BOOKING_OUTCOMES, count_on_commit
 from app.core.outbox import emit
@@ -31,6 +31,7 @@ from app.payments import services as payments
 
 # First key of the two-key advisory lock on an EVSE's booking schedule.
 SCHEDULE_LOCK_SPACE = 7301
+_SCHEDULE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%(space)s, %(evse_id)s)"
 
 
 def _commit_slot() -> None:
@@ -48,8 +49,8 @@ def _commit_slot() -> None:
         raise
 
 
-def _lock_schedule(evse_id: int) -> None:
-    """Serialise changes to one EVSE's holding bookings until this transaction ends.
+def _schedule_lock(evse_id: int) -> DriverStatement | None:
+    """The statement that takes an EVSE's schedule lock; None where none is needed.
 
     The exclusion constraint is the guard; this lock keeps two of its checks from waiting
     on each other (an insert overlapping a row whose status is being moved, pending ->
@@ -58,11 +59,32 @@ def _lock_schedule(evse_id: int) -> None:
     cheap check instead of pricing and inserting first. Taken after the first check, so
     the bulk of a rush never queues for it. SQLite serialises writers by itself.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :evse_id)"),
-            {"space": SCHEDULE_LOCK_SPACE, "evse_id": evse_id},
-        )
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    return _SCHEDULE_LOCK_SQL, {"space": SCHEDULE_LOCK_SPACE, "evse_id": evse_id}
+
+
+def _lock_schedule(evse_id: int) -> None:
+    """Serialise changes to one EVSE's holding bookings until this transaction ends."""
+    lock = _schedule_lock(evse_id)
+    if lock is not None:
+        db.session.connection().exec_driver_sql(*lock)
+
+
+def _lock_and_check_again(
+    evse_id: int, starts_at: datetime, ends_at: datetime, now: datetime
+) -> None:
+    """Take the schedule lock and check the window again under it, in one round trip.
+
+    Whoever held the lock before us may just have taken the slot. In a rush on one slot the
+    other attempts queue for the lock one by one: a refusal ends the transaction at once, so
+    the next one need not wait for this one's caller to close its session.
+    """
+    try:
+        rules.ensure_free(evse_id, starts_at, ends_at, now, under=_schedule_lock(evse_id))
+    except SlotTaken:
+        db.session.rollback()
+        raise
 
 
 def quote_booking(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime) -> Quote:
@@ -89,9 +111,7 @@ def hold_slot(driver: User, evse_id: int, starts_at: datetime, ends_at: datetime
     # The cheap checks first: most refusals in a rush on one slot end here, after one query.
     rules.check_window(starts_at, ends_at, now=now)
     rules.ensure_free(evse_id, starts_at, ends_at, now)
-    _lock_schedule(evse_id)
-    # Again under the lock: whoever held it before us may just have taken the slot.
-    rules.ensure_free(evse_id, starts_at, ends_at, now)
+    _lock_and_check_again(evse_id, starts_at, ends_at, now)
     evse = rules.validated_evse(driver, evse_id, starts_at, ends_at, now)
     quote = quote_evse(evse, starts_at, ends_at)
     _expire_stale_holds_on(evse.id, now)

@@ -7,7 +7,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,6 +23,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from app.core.clock import utcnow
 
 IDLE = TransactionStatus.IDLE  # a driver connection with no transaction open
+# A statement in the driver's SQL (`%(name)s` parameters) with its parameters.
+DriverStatement = tuple[str, Mapping[str, Any] | None]
 
 # Ids are INTEGER columns (32-bit) in PostgreSQL; a larger number names nothing we store.
 MAX_ID = 2**31 - 1
@@ -151,6 +153,30 @@ def run_alone(
     finally:
         if not raw.closed:
             raw.autocommit = was
+
+
+def run_together(
+    connection: Connection, statements: Sequence[DriverStatement]
+) -> list[list[Any]] | None:
+    """Run statements (the driver's SQL) in the connection's transaction, sent at once (psycopg's
+    pipeline: one round trip, BEGIN included) on PostgreSQL; None on another database, else the
+    rows of each.
+
+    For a lock and the read that must follow it: the server runs them in order, each with a
+    snapshot of its own (READ COMMITTED), so the read sees what the lock's last holder committed,
+    and its answer comes back with the lock's instead of one round trip later.
+    """
+    if connection.dialect.name != "postgresql":
+        return None
+    raw = connection.connection.driver_connection
+    try:
+        with raw.pipeline():
+            cursors = [raw.execute(sql, params, prepare=True) for sql, params in statements]
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    except psycopg.Error:
+        if raw.broken:
+            connection.invalidate()  # as SQLAlchemy does when its own statement finds it lost
+        raise
 
 
 _own = threading.local()  # per thread: {engine: its detached connection} (read_alone)

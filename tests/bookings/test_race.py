@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+
+import psycopg
 from sqlalchemy import func, select
 
+from app.accounts.models import User
+from app.bookings import services
+from app.bookings.errors import SlotTaken
 from app.bookings.models import Booking
 from app.extensions import db
 from app.payments.models import BookingPayment, StripeCustomer
 from app.payments.services import gateway
 from tests.support.booking_race import make_drivers, make_slot_listing, race, slot_tomorrow
+from tests.support.locks import wait_for_a_waiter
 
 ATTEMPTS = 200
 
@@ -100,3 +107,58 @@ def test_concurrent_raw_inserts_are_refused_by_the_database_alone(app, committed
 
     assert sorted(set(results)) == ["inserted", "overlap"]
     assert results.count("inserted") == 1
+
+
+HOLD_BEHIND_THE_LOCK = """
+    INSERT INTO bookings (driver_id, location_id, evse_id, starts_at, ends_at, status,
+                          expires_at, instant_book, amount_minor, currency, policy,
+                          created_at, last_updated)
+    SELECT %(driver)s, location_id, id, %(starts)s, %(ends)s, 'pending',
+           now() + interval '15 minutes', true, 660, 'EUR', '{}'::json, now(), now()
+    FROM evses WHERE id = %(evse)s
+"""
+
+
+def test_a_hold_queued_for_the_lock_is_refused_by_the_check_under_it_and_frees_the_lock(
+    app, committed_db, database_url
+):
+    """The first check passes (the other hold is not committed yet); the one made with the lock,
+    once granted, sees it: the friendly refusal, not the constraint's, and the lock let go."""
+    evse_id = make_slot_listing(app, "queue")
+    first, second = make_drivers(app, "queue", 2)
+    starts, ends = slot_tomorrow()
+    plain = database_url.replace("+psycopg", "")
+    lock = (services.SCHEDULE_LOCK_SPACE, evse_id)
+    outcome: dict[str, object] = {}
+
+    def hold() -> None:
+        with app.app_context():
+            try:
+                services.hold_slot(db.session.get(User, second), evse_id, starts, ends)
+            except SlotTaken as refused:
+                outcome["refused"] = refused.extra
+                # Before this session is closed: the lock must be free already.
+                with psycopg.connect(plain) as other:
+                    free = "SELECT pg_try_advisory_xact_lock(%s, %s)"
+                    outcome["lock_free"] = other.execute(free, lock).fetchone()[0]
+            finally:
+                db.session.remove()
+
+    with psycopg.connect(plain) as holder, psycopg.connect(plain, autocommit=True) as admin:
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock)
+        params = {"driver": first, "starts": starts, "ends": ends, "evse": evse_id}
+        holder.execute(HOLD_BEHIND_THE_LOCK, params)
+        attempt = threading.Thread(target=hold)
+        attempt.start()
+        wait_for_a_waiter(admin, *lock)
+        holder.commit()
+        attempt.join(timeout=30)
+
+    assert outcome == {
+        "refused": {
+            "reason": "overlap",
+            "taken_from": starts.isoformat(),
+            "taken_until": ends.isoformat(),
+        },
+        "lock_free": True,
+    }

@@ -1,7 +1,9 @@
-"""Statements run alone (no BEGIN/COMMIT round trips): run_alone and reads_alone views."""
+"""Statements run alone (no BEGIN/COMMIT round trips): run_alone and reads_alone views; statements
+sent together in one round trip: run_together."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -10,8 +12,9 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from app.core.db import read_alone, reads_alone, run_alone
+from app.core.db import read_alone, reads_alone, run_alone, run_together
 from app.extensions import db
+from tests.support.locks import wait_for_a_waiter
 
 
 @pytest.fixture
@@ -111,3 +114,58 @@ def test_a_lost_own_connection_is_replaced(app, database_url):
         assert read_alone("SELECT 1") == [(1,)]  # answered on the session's connection
         db.session.remove()
         assert _backend() not in (lost, None)
+
+
+def test_statements_run_together_in_one_transaction_that_a_rollback_undoes(engine):
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS run_together_probe (n int)"))
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            rows = run_together(
+                connection,
+                [
+                    ("INSERT INTO run_together_probe VALUES (%(n)s)", {"n": 3}),
+                    ("SELECT n FROM run_together_probe", None),
+                ],
+            )
+            assert rows == [[], [(3,)]]  # the read saw the write sent with it
+            assert raw.info.transaction_status == TransactionStatus.INTRANS  # BEGIN went too
+            connection.rollback()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM run_together_probe")).scalar() == 0
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE run_together_probe"))
+
+
+LOCK_SPACE, LOCK_KEY = 7399, 1
+LOCK = ("SELECT pg_advisory_xact_lock(%(space)s, %(key)s)", {"space": LOCK_SPACE, "key": LOCK_KEY})
+
+
+def test_a_read_sent_with_a_lock_sees_what_the_locks_last_holder_committed(engine, database_url):
+    """Each statement takes its own snapshot: the read's is taken once the lock is granted."""
+    plain = database_url.replace("+psycopg", "")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS run_together_probe (n int)"))
+    seen: list[list[tuple[int]]] = []
+
+    def queue_for_the_lock() -> None:
+        with engine.connect() as connection:
+            read = ("SELECT n FROM run_together_probe", None)
+            seen.append(run_together(connection, [LOCK, read])[1])
+            connection.rollback()
+
+    try:
+        with psycopg.connect(plain) as holder, psycopg.connect(plain, autocommit=True) as admin:
+            holder.execute(*LOCK)
+            holder.execute("INSERT INTO run_together_probe VALUES (9)")
+            waiter = threading.Thread(target=queue_for_the_lock)
+            waiter.start()
+            wait_for_a_waiter(admin, LOCK_SPACE, LOCK_KEY)
+            holder.commit()
+            waiter.join(timeout=30)
+        assert seen == [[(9,)]]
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE run_together_probe"))

@@ -30,6 +30,8 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The process's CPU time when the attempts were let go (race() only).
+    cpu_at_release: float | None = None
 
 
 def make_slot_listing(app: Flask, tag: str) -> int:
@@ -140,7 +142,11 @@ def attempt(
 def race(app: Flask, driver_ids: list[int], evse_id: int, window, *, pay: bool) -> Outcome:
     """Start one thread per driver; all try to book the same window at once."""
     outcome = Outcome()
-    gate = threading.Barrier(len(driver_ids))
+
+    def released() -> None:
+        outcome.cpu_at_release = time.process_time()
+
+    gate = threading.Barrier(len(driver_ids), action=released)
     threads = [
         threading.Thread(target=attempt, args=(app, driver_id, evse_id, window, pay, outcome, gate))
         for driver_id in driver_ids
@@ -176,9 +182,12 @@ def _server_process(url: str, tasks, ready, go, results) -> None:
 
     Each task is (driver_ids, evse_id, window); the attempts start when `go` is set.
     """
+    import gc
+
     from app import create_app
 
     app = create_app("testing", {"DATABASE_URL": url})
+    gc.freeze()  # as wsgi.py does in a web worker
     for driver_ids, evse_id, window in iter(tasks.get, None):
         outcome = Outcome()
         gate = _Gate(len(driver_ids))
