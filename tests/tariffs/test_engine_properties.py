@@ -17,7 +17,11 @@ from app.tariffs.engine import (
     Tariff,
     parse_tariff,
     price_session,
+    quote_total,
+    quote_window,
+    session_total,
 )
+from app.tariffs.quotes import price_window, window_amount
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 3, 28, 20, tzinfo=UTC)  # the night before a DST change
@@ -264,3 +268,33 @@ def test_minor_units_are_the_total_rounded_half_up(
     for incl in (True, False):
         amount = result.total_incl_tax if incl else result.total_excl_tax
         assert abs(from_minor_units(result.minor_units(incl), "EUR") - amount) <= Decimal("0.005")
+
+
+@settings(max_examples=200, deadline=None)
+@given(tariff=any_tariffs(), periods=sessions())
+def test_the_total_alone_is_the_total_of_the_whole_result(
+    tariff: Tariff, periods: list[SessionPeriod]
+) -> None:
+    # Quotes ask for the total alone: the very same Cost, to the last digit and tax.
+    assert (
+        session_total(tariff, periods, AMSTERDAM)
+        == price_session(tariff, periods, AMSTERDAM).total_cost
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tariff=any_tariffs(),
+    minutes=st.integers(1, 3000),
+    power=st.sampled_from([Decimal("2.3"), Decimal(11), Decimal("7.4"), Decimal(150)]),
+    wanted=st.none() | st.decimals(min_value=Decimal("0.1"), max_value=200, places=1),
+)
+def test_a_window_amount_is_the_price_windows_amount(
+    tariff: Tariff, minutes: int, power: Decimal, wanted: Decimal | None
+) -> None:
+    end = START + timedelta(minutes=minutes)
+    full = price_window(tariff, START, end, AMSTERDAM, power, wanted)
+    assert window_amount(tariff, START, end, AMSTERDAM, power, wanted) == full.amount_minor
+    energy = full.energy_kwh
+    total = quote_total(tariff, START, end, AMSTERDAM, energy, power)
+    assert total == quote_window(tariff, START, end, AMSTERDAM, energy, power).total_cost

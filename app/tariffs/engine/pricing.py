@@ -85,16 +85,48 @@ def price_session(
 
     reservation_expired defaults to "the session is only a reservation".
     """
+    expired = _checked(periods, tz, reservation_expired)
+    with localcontext() as context:
+        context.prec = PRECISION
+        groups, lines = _billed_lines(tariff, periods, tz, expired)
+        return _result(tariff, groups, lines)
+
+
+def session_total(
+    tariff: Tariff,
+    periods: Sequence[SessionPeriod],
+    tz: tzinfo,
+    *,
+    reservation_expired: bool | None = None,
+) -> Cost:
+    """Return price_session(...).total_cost alone: the same steps, without the breakdown.
+
+    Quotes only need the total; the priced periods, hours and billed volumes are skipped.
+    """
+    expired = _checked(periods, tz, reservation_expired)
+    with localcontext() as context:
+        context.prec = PRECISION
+        _, lines = _billed_lines(tariff, periods, tz, expired)
+        costs = _costs_by_kind(lines, [_line_cost(tariff, line) for line in lines])
+        return limit_total(sum(costs.values(), start=Cost()), tariff)[0]
+
+
+def _checked(periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool | None) -> bool:
+    """Refuse a bad zone or periods; return whether an only-reservation session expired."""
     if not isinstance(tz, tzinfo):
         raise PeriodError(f"tz: expected a time zone (zoneinfo.ZoneInfo), got {tz!r}")
     validate(periods)
-    if reservation_expired is None:
-        reservation_expired = all(p.state is PeriodState.RESERVATION for p in periods)
-    with localcontext() as context:
-        context.prec = PRECISION
-        groups = _groups(tariff, _cut(tariff, periods, tz), tz, reservation_expired)
-        lines = _round_steps(_lines(tariff, groups))
-        return _result(tariff, groups, lines)
+    if expired is None:
+        return all(p.state is PeriodState.RESERVATION for p in periods)
+    return expired
+
+
+def _billed_lines(
+    tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool
+) -> tuple[list[_Group], list[_Line]]:
+    """Cut, pick and bill: the groups and their step-rounded lines (in the engine's context)."""
+    groups = _groups(tariff, _cut(tariff, periods, tz), tz, expired)
+    return groups, _round_steps(_lines(tariff, groups))
 
 
 def _cut(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> list[Segment]:
@@ -252,7 +284,7 @@ def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
 def _result(tariff: Tariff, groups: list[_Group], lines: list[_Line]) -> PriceResult:
     """Add up lines into the session's costs, quantities and priced periods."""
     priced = [_priced(tariff, line) for line in lines]
-    costs = _costs_by_kind(lines, priced)
+    costs = _costs_by_kind(lines, [item.cost for item in priced])
     total, limit = limit_total(sum(costs.values(), start=Cost()), tariff)
     segments = [group.segment for group in groups]
     return PriceResult(
@@ -276,21 +308,26 @@ def _result(tariff: Tariff, groups: list[_Group], lines: list[_Line]) -> PriceRe
 
 
 def _priced(tariff: Tariff, line: _Line) -> PricedDimension:
-    """Price one line: billed volume times price, taxed per the tariff's rules."""
-    component = line.component
+    """Price one line: its cost, with its volumes in kWh, hours or 1."""
     is_time = line.dimension in TIMED
-    base = component.price * line.billed / (HOUR if is_time else 1)
     return PricedDimension(
         type=line.dimension,
         volume=line.volume / HOUR if is_time else line.volume,
         billed_volume=line.billed / HOUR if is_time else line.billed,
-        component=component,
+        component=line.component,
         element_index=line.element_index,
-        cost=cost_of(base, component.vat, tariff),
+        cost=_line_cost(tariff, line),
     )
 
 
-def _costs_by_kind(lines: list[_Line], priced: list[PricedDimension]) -> dict[str, Cost]:
+def _line_cost(tariff: Tariff, line: _Line) -> Cost:
+    """Billed volume times price, taxed per the tariff's rules."""
+    component = line.component
+    base = component.price * line.billed / (HOUR if line.dimension in TIMED else 1)
+    return cost_of(base, component.vat, tariff)
+
+
+def _costs_by_kind(lines: list[_Line], costs_of_lines: list[Cost]) -> dict[str, Cost]:
     """Sum line costs into the CDR's fixed/energy/time/parking/reservation buckets."""
     kinds = {
         Dimension.FLAT: "fixed",
@@ -299,9 +336,9 @@ def _costs_by_kind(lines: list[_Line], priced: list[PricedDimension]) -> dict[st
         Dimension.PARKING_TIME: "parking",
     }
     costs = {kind: Cost() for kind in (*kinds.values(), "reservation")}
-    for line, item in zip(lines, priced, strict=True):
+    for line, cost in zip(lines, costs_of_lines, strict=True):
         kind = "reservation" if line.reservation else kinds[line.dimension]
-        costs[kind] = costs[kind] + item.cost
+        costs[kind] = costs[kind] + cost
     return costs
 
 
