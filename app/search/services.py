@@ -96,13 +96,17 @@ def _page(criteria: SearchCriteria, window: Window) -> tuple[list[SearchResult],
 def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
     """One result per EVSE from rows that repeat it once per connector."""
     results: list[SearchResult] = []
+    last: int | None = None
+    connectors: list[queries.ConnectorRow] = []
     for row in rows:
-        if row.evse_pk is None:
+        evse_pk = row.evse_pk
+        if evse_pk is None:
             continue
-        if not results or results[-1].row.evse_pk != row.evse_pk:
-            results.append(SearchResult(row, connectors=[]))
+        if evse_pk != last:
+            last, connectors = evse_pk, []
+            results.append(SearchResult(row, connectors))
         if row.connector_ocpi_id is not None:
-            results[-1].connectors.append(  # type: ignore[union-attr]
+            connectors.append(
                 queries.ConnectorRow(
                     row.connector_ocpi_id,
                     row.standard,
