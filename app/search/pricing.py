@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,7 @@ from app.search import queries
 from app.search.criteria import Window
 from app.tariffs.engine import TariffError, parse_tariff
 from app.tariffs.engine.restrictions import time_of_day_ok
-from app.tariffs.quotes import estimated_energy, price_window
+from app.tariffs.quotes import estimated_energy, window_amount
 
 log = logging.getLogger("plugpool.search")
 
@@ -106,13 +108,17 @@ def _compute(
     )
 
 
-def versions_of(country_code: str, party_id: str, lines: str | None) -> dict[TariffKey, Version]:
-    """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id")."""
+@lru_cache(maxsize=4096)
+def versions_of(country_code: str, party_id: str, lines: str | None) -> Mapping[TariffKey, Version]:
+    """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id").
+
+    Cached (read-only): a page's connectors name a few tariffs, the same again and again.
+    """
     versions: dict[TariffKey, Version] = {}
     for line in (lines or "").splitlines():
         pk, updated, ocpi_id = line.split("|", 2)
         versions[(country_code, party_id, ocpi_id)] = (int(pk), updated)
-    return versions
+    return MappingProxyType(versions)
 
 
 def _amount(
@@ -128,7 +134,7 @@ def _amount(
     key = shared_key(version, tariff, window, zone, energy, power_kw)
     amount = _SHARED_QUOTES.get(key) if key is not None else None
     if amount is None:
-        amount = price_window(tariff, window.start, window.end, zone, power_kw, energy).amount_minor
+        amount = window_amount(tariff, window.start, window.end, zone, power_kw, energy)
         if key is not None:
             if len(_SHARED_QUOTES) >= _SHARED_LIMIT:
                 _SHARED_QUOTES.clear()

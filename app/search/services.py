@@ -15,7 +15,7 @@ from app.core.errors import NotFound
 from app.inventory.models import Location
 from app.inventory.queries import listing_tariff
 from app.search import queries
-from app.search.availability import fits_schedule, hits_blackout, parse_blackouts, parse_slots
+from app.search.availability import fits_weekly, hits_blackout, parse_blackouts
 from app.search.criteria import MAX_LIMIT, REFERENCE_HOURS, SearchCriteria, Window
 from app.search.pricing import Quote, QuoteBook, minor_units, versions_of
 from app.tariffs.simple_price import price_from_elements
@@ -181,8 +181,7 @@ def _available(window: Window, results: list[SearchResult]) -> list[SearchResult
 
 def _open(window: Window, slots: str | None, blackouts: str | None, time_zone: str) -> bool:
     # A location without any weekly slot (a public roaming site) is always open.
-    weekly = parse_slots(slots) if slots else None
-    if weekly is not None and not fits_schedule(weekly, time_zone, window):
+    if slots and not fits_weekly(slots, time_zone, window):
         return False
     return not (blackouts and hits_blackout(parse_blackouts(blackouts), time_zone, window))
 
