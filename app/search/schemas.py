@@ -43,8 +43,8 @@ class SearchArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    # The API's parser (app.core.http.BoundedParser) asks this first, on the raw query args.
-    fast_query = staticmethod(fastargs.criteria)
+    # The API's parser (app.core.http.BoundedParser) asks this first, with the request.
+    fast_query = staticmethod(fastargs.from_request)
 
     def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
         """Load the query; the usual plain circle search takes the fast path (fastargs)."""
