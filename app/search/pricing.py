@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from app.core.money import to_minor_units
@@ -38,9 +37,12 @@ _SHARED_QUOTES: dict[tuple[Any, ...], int] = {}
 _SHARED_LIMIT = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """The price of a window on one connector, in integer minor units."""
+class Quote(NamedTuple):
+    """The price of a window on one connector, in integer minor units.
+
+    A named tuple: immutable (caches share it) and cheap to build (a search builds one
+    per distinct tariff and power it prices).
+    """
 
     amount_minor: int
     currency: str
@@ -55,33 +57,41 @@ Version = tuple[int, str]  # (tariff row id, last_updated as the database prints
 
 
 class QuoteBook:
-    """Quotes for one search request, each distinct input priced once per process."""
+    """Quotes of one search's window, each distinct input priced once per process."""
 
-    def __init__(self, versions: dict[TariffKey, Version]) -> None:
+    def __init__(
+        self, versions: Mapping[TariffKey, Version], window: Window, energy_kwh: Decimal | None
+    ) -> None:
         self._tariffs = _load_parsed(versions)
+        self._window = window
+        self._energy_kwh = energy_kwh
+        # By power in W, what the window alone decides: the power in kW and the energy a
+        # connector of that power is quoted for (the one quote rule), once per search.
+        self._powers: dict[int, tuple[Decimal, Decimal]] = {}
 
-    def quote(
-        self,
-        key: TariffKey,
-        window: Window,
-        time_zone: str,
-        energy_kwh: Decimal | None,
-        power_kw: Decimal,
-    ) -> Quote | None:
-        """Quote the window on a connector of power_kw with tariff key, or None if unpriced."""
+    def quote(self, key: TariffKey, time_zone: str, power_w: int) -> Quote | None:
+        """Quote the window on a connector of power_w with tariff key, or None if unpriced."""
         found = self._tariffs.get(key)
         if found is None:
             return None
+        power = self._powers.get(power_w)
+        if power is None:
+            power = self._powers[power_w] = self._power(power_w)
+        power_kw, energy = power
+        window = self._window
         # The version moves with every edit, so a cached quote is never stale.
-        cache_key = (found[0], window.start, window.end, time_zone, energy_kwh, power_kw)
+        cache_key = (found[0], window.start, window.end, time_zone, self._energy_kwh, power_kw)
         quote = _QUOTES.get(cache_key, _MISSING)
         if quote is _MISSING:
             if len(_QUOTES) >= _QUOTES_LIMIT:
                 _QUOTES.clear()
-            quote = _QUOTES[cache_key] = _compute(
-                key, found, window, time_zone, energy_kwh, power_kw
-            )
+            quote = _QUOTES[cache_key] = _compute(key, found, window, time_zone, energy, power_kw)
         return quote  # type: ignore[return-value]
+
+    def _power(self, power_w: int) -> tuple[Decimal, Decimal]:
+        power_kw = _kw(power_w)
+        window = self._window
+        return power_kw, estimated_energy(power_kw, window.start, window.end, self._energy_kwh)
 
 
 def _compute(
@@ -89,14 +99,12 @@ def _compute(
     found: tuple[Version, Any],
     window: Window,
     time_zone: str,
-    energy_kwh: Decimal | None,
+    energy: Decimal,
     power_kw: Decimal,
 ) -> Quote | None:
     version, tariff = found
     if not tariff.is_active_at(window.start):
         return None
-    # The one quote rule (app/tariffs/quotes.py): the booking holds the same amount.
-    energy = estimated_energy(power_kw, window.start, window.end, energy_kwh)
     return Quote(
         amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
         currency=tariff.currency,
@@ -106,6 +114,11 @@ def _compute(
         energy_kwh=energy,
         power_kw=power_kw,
     )
+
+
+@lru_cache(maxsize=1024)
+def _kw(power_w: int) -> Decimal:
+    return Decimal(power_w) / 1000
 
 
 @lru_cache(maxsize=4096)

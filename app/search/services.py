@@ -208,27 +208,20 @@ def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]
             if connector.tariffs:
                 row = result.row
                 versions.update(versions_of(row.country_code, row.party_id, connector.tariffs))
-    book = QuoteBook(versions)
+    book = QuoteBook(versions, window, criteria.energy_kwh)
     for result in results:
-        result.quote = _cheapest(criteria, window, result, book)
+        result.quote = _cheapest(criteria, result, book)
         result.priced = True
 
 
-def _cheapest(
-    criteria: SearchCriteria, window: Window, result: SearchResult, book: QuoteBook
-) -> Quote | None:
+def _cheapest(criteria: SearchCriteria, result: SearchResult, book: QuoteBook) -> Quote | None:
     row, cheapest = result.row, None
     for connector in result.connectors or ():
         if not connector_matches(criteria, connector):
             continue
-        power_kw = _kw(connector.power_w)
         for tariff_id in connector.tariff_ids or ():
             quote = book.quote(
-                (row.country_code, row.party_id, tariff_id),
-                window,
-                row.time_zone,
-                criteria.energy_kwh,
-                power_kw,
+                (row.country_code, row.party_id, tariff_id), row.time_zone, connector.power_w
             )
             if quote is not None:
                 # The first of equally cheap connectors wins.
@@ -238,16 +231,16 @@ def _cheapest(
     return cheapest
 
 
-@lru_cache(maxsize=1024)
-def _kw(power_w: int) -> Decimal:
-    return Decimal(power_w) / 1000
+@lru_cache(maxsize=64)
+def _watts(power_kw: Decimal) -> Decimal:
+    return power_kw * 1000
 
 
 def connector_matches(criteria: SearchCriteria, connector: Any) -> bool:
     """Tell whether a connector row meets the connector filters (as the SQL does)."""
     if criteria.standards and connector.standard not in criteria.standards:
         return False
-    if criteria.min_power_kw is not None and connector.power_w < criteria.min_power_kw * 1000:
+    if criteria.min_power_kw is not None and connector.power_w < _watts(criteria.min_power_kw):
         return False
     if criteria.current == "DC" and connector.power_type != "DC":
         return False
