@@ -10,9 +10,9 @@ FLAT once per phase; add taxes per component; clamp to min_price/max_price.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import tzinfo
 from decimal import ROUND_CEILING, Decimal, localcontext
+from typing import NamedTuple
 
 from app.tariffs.engine import restrictions as rules
 from app.tariffs.engine.model import (
@@ -53,16 +53,14 @@ TIMED = (Dimension.TIME, Dimension.PARKING_TIME)
 Picks = tuple[tuple[Dimension, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
+class _Group(NamedTuple):
     """Consecutive segments of one period that picked the same elements."""
 
     segment: Segment  # the merged segment
     picks: Picks
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):
     """One dimension billed in one group; volume in kWh, seconds, or 1 for FLAT."""
 
     group: int
@@ -154,7 +152,7 @@ def _groups(tariff: Tariff, segments: list[Segment], tz: tzinfo, expired: bool) 
 
 def _merge(first: Segment, second: Segment) -> Segment:
     """Join two adjacent segments of one period."""
-    return replace(first, end=second.end, energy=first.energy + second.energy)
+    return first._replace(end=second.end, energy=first.energy + second.energy)
 
 
 def _picks(tariff: Tariff, segment: Segment, tz: tzinfo, expired: bool) -> Picks:
@@ -271,7 +269,7 @@ def _round_last(lines: list[_Line]) -> _Line:
     used = sum((line.volume for line in lines), ZERO)
     # Pro-rata cuts leave noise in the 50th digit; it must not cost a whole extra step.
     billed = _ceil_to(used.quantize(RESOLUTION), step)
-    return replace(last, billed=last.billed + billed - used)
+    return last._replace(billed=last.billed + billed - used)
 
 
 def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
