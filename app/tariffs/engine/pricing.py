@@ -101,7 +101,19 @@ def session_total(
 
     Quotes only need the total; the priced periods, hours and billed volumes are skipped.
     """
-    expired = _checked(periods, tz, reservation_expired)
+    return _total(tariff, periods, tz, _checked(periods, tz, reservation_expired))
+
+
+def built_session_total(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> Cost:
+    """session_total of periods the engine built itself (a quote's): valid by construction,
+    so they are not validated again; charging and parking only, no reservation."""
+    if not isinstance(tz, tzinfo):
+        raise PeriodError(f"tz: expected a time zone (zoneinfo.ZoneInfo), got {tz!r}")
+    return _total(tariff, periods, tz, False)
+
+
+def _total(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool) -> Cost:
+    """The total cost of checked periods, after min and max price."""
     with localcontext() as context:
         context.prec = PRECISION
         _, lines = _billed_lines(tariff, periods, tz, expired)
@@ -140,8 +152,13 @@ def _cut(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> list[S
 def _groups(tariff: Tariff, segments: list[Segment], tz: tzinfo, expired: bool) -> list[_Group]:
     """Pick elements per segment and merge neighbours of one period with equal picks."""
     groups: list[_Group] = []
+    # The elements tried in each phase, worked out once rather than for every segment.
+    phases = {
+        reservation: _candidates(tariff, reservation, expired)
+        for reservation in {segment.is_reservation for segment in segments}
+    }
     for segment in segments:
-        picks = _picks(tariff, segment, tz, expired)
+        picks = _picks(segment, tz, phases[segment.is_reservation])
         previous = groups[-1] if groups else None
         if previous and previous.picks == picks and previous.segment.source == segment.source:
             groups[-1] = _Group(_merge(previous.segment, segment), picks)
@@ -155,10 +172,9 @@ def _merge(first: Segment, second: Segment) -> Segment:
     return first._replace(end=second.end, energy=first.energy + second.energy)
 
 
-def _picks(tariff: Tariff, segment: Segment, tz: tzinfo, expired: bool) -> Picks:
-    """Return, per dimension, the index of the element that prices it in segment."""
+def _picks(segment: Segment, tz: tzinfo, candidates: list[tuple[int, TariffElement]]) -> Picks:
+    """Return, per dimension, the index of the candidate element that prices it in segment."""
     moment = rules.moment_of(segment, tz)
-    candidates = _candidates(tariff, segment.is_reservation, expired)
     picks = []
     for dimension in (*_CONSUMED[segment.state], Dimension.FLAT):
         index = _first_match(candidates, dimension, moment)

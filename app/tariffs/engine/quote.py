@@ -19,7 +19,7 @@ from app.tariffs.engine.periods import (
     require_decimal,
     to_seconds,
 )
-from app.tariffs.engine.pricing import HOUR, PRECISION, price_session, session_total
+from app.tariffs.engine.pricing import HOUR, PRECISION, built_session_total, price_session
 from app.tariffs.engine.result import Cost, PriceResult
 
 
@@ -44,12 +44,10 @@ def quote_total(
     tz: tzinfo,
     energy_kwh: Decimal,
     power_kw: Decimal,
-    *,
-    current_a: Decimal | None = None,
 ) -> Cost:
     """Return quote_window(...).total_cost alone (what a search shows), priced the same way."""
-    periods = _checked_periods(start, end, energy_kwh, power_kw, current_a)
-    return session_total(tariff, periods, tz)
+    periods = _checked_periods(start, end, energy_kwh, power_kw, None)
+    return built_session_total(tariff, periods, tz)
 
 
 def _checked_periods(

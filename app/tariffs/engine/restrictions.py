@@ -193,5 +193,5 @@ def _first_change(tz: tzinfo, low: int, high: int) -> int:
 
 
 def _offset(tz: tzinfo, second: int) -> timedelta | None:
-    """Return the UTC offset of tz at a POSIX second."""
-    return to_datetime(Decimal(second)).astimezone(tz).utcoffset()
+    """Return the UTC offset of tz at a POSIX second (a whole one: fromtimestamp is exact)."""
+    return datetime.fromtimestamp(second, tz).utcoffset()
