@@ -13,7 +13,6 @@ import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote
 
 from app.inventory.enums import ConnectorType
 from app.search.criteria import DEFAULT_LIMIT, MAX_LIMIT, MAX_RADIUS_M, SearchCriteria, Window
@@ -31,7 +30,7 @@ _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+
 
 # A query string of plain characters and percent-escapes of printable ASCII: for such a one,
 # splitting on & and = and unquoting gives exactly the pairs werkzeug's request.args holds.
-_PLAIN_QUERY = re.compile(rb"(?:[A-Za-z0-9._~,:=&-]|%[2-7][0-9A-Fa-f])*")
+_PLAIN_QUERY = re.compile(rb"[A-Za-z0-9._~,:=&-]*(?:%[2-7][0-9A-Fa-f][A-Za-z0-9._~,:=&-]*)*")
 
 
 class QueryArgs(dict[str, list[str]]):
@@ -57,9 +56,15 @@ def query_args(raw: bytes) -> QueryArgs | None:
             continue  # as parse_qsl: an empty part is no parameter
         name, _, value = part.partition("=")  # no "=": a blank value (keep_blank_values)
         if "%" in part:
-            name, value = unquote(name), unquote(value)
+            name, value = _unescape(name), _unescape(value)
         args.setdefault(name, []).append(value)
     return args
+
+
+def _unescape(text: str) -> str:
+    """unquote() for text whose every % starts an escape of printable ASCII (_PLAIN_QUERY)."""
+    head, *escaped = text.split("%")
+    return head + "".join(chr(int(part[:2], 16)) + part[2:] for part in escaped)
 
 
 def from_request(request: Any) -> SearchCriteria | None:
