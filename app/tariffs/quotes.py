@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.core.money import to_minor_units
-from app.tariffs.engine import PriceResult, Tariff, quote_total, quote_window
+from app.tariffs.engine import PriceResult, Tariff, quote_amount, quote_window
 
 SECONDS_PER_HOUR = Decimal(3600)
 
@@ -87,8 +87,7 @@ def window_amount(
 ) -> int:
     """price_window(...).amount_minor alone: the same rule and engine, no breakdown (search)."""
     energy = estimated_energy(power_kw, start, end, wanted_kwh)
-    total = quote_total(tariff, start, end, zone, energy, power_kw)
-    return to_minor_units(total.incl_tax, tariff.currency)
+    return to_minor_units(quote_amount(tariff, start, end, zone, energy, power_kw), tariff.currency)
 
 
 def breakdown_of(result: PriceResult) -> Breakdown:

@@ -1,5 +1,6 @@
 """Properties of the engine that must hold for any tariff and session (hypothesis)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
@@ -15,12 +16,13 @@ from app.tariffs.engine import (
     PriceResult,
     SessionPeriod,
     Tariff,
+    TaxIncluded,
     parse_tariff,
     price_session,
-    quote_total,
+    quote_amount,
     quote_window,
-    session_total,
 )
+from app.tariffs.engine.pricing import built_session_amount
 from app.tariffs.quotes import price_window, window_amount
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -270,21 +272,29 @@ def test_minor_units_are_the_total_rounded_half_up(
         assert abs(from_minor_units(result.minor_units(incl), "EUR") - amount) <= Decimal("0.005")
 
 
-@settings(max_examples=200, deadline=None)
-@given(tariff=any_tariffs(), periods=sessions())
-def test_the_total_alone_is_the_total_of_the_whole_result(
+@st.composite
+def taxed_tariffs(draw: st.DrawFn) -> Tariff:
+    """any_tariffs, and the same as OCPI 2.3.0 tariffs whose prices include taxes or not."""
+    tariff = draw(any_tariffs())
+    included = draw(st.sampled_from([None, *TaxIncluded]))
+    if included is None:
+        return tariff
+    return replace(tariff, version="2.3.0", tax_included=included)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tariff=taxed_tariffs(), periods=sessions())
+def test_the_amount_alone_is_the_amount_of_the_whole_result(
     tariff: Tariff, periods: list[SessionPeriod]
 ) -> None:
-    # Quotes ask for the total alone: the very same Cost, to the last digit and tax.
-    assert (
-        session_total(tariff, periods, AMSTERDAM)
-        == price_session(tariff, periods, AMSTERDAM).total_cost
-    )
+    # A quote asks for the amount after taxes alone: the very same Decimal, to the last digit.
+    expected = price_session(tariff, periods, AMSTERDAM).total_incl_tax
+    assert built_session_amount(tariff, periods, AMSTERDAM) == expected
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    tariff=any_tariffs(),
+    tariff=taxed_tariffs(),
     minutes=st.integers(1, 3000),
     power=st.sampled_from([Decimal("2.3"), Decimal(11), Decimal("7.4"), Decimal(150)]),
     wanted=st.none() | st.decimals(min_value=Decimal("0.1"), max_value=200, places=1),
@@ -296,5 +306,5 @@ def test_a_window_amount_is_the_price_windows_amount(
     full = price_window(tariff, START, end, AMSTERDAM, power, wanted)
     assert window_amount(tariff, START, end, AMSTERDAM, power, wanted) == full.amount_minor
     energy = full.energy_kwh
-    total = quote_total(tariff, START, end, AMSTERDAM, energy, power)
-    assert total == quote_window(tariff, START, end, AMSTERDAM, energy, power).total_cost
+    amount = quote_amount(tariff, START, end, AMSTERDAM, energy, power)
+    assert amount == quote_window(tariff, START, end, AMSTERDAM, energy, power).total_incl_tax

@@ -35,7 +35,7 @@ from app.tariffs.engine.periods import (
     validate,
 )
 from app.tariffs.engine.result import Cost, PricedDimension, PricedPeriod, PriceResult
-from app.tariffs.engine.taxes import cost_of, limit_total
+from app.tariffs.engine.taxes import amounts_of, cost_of, limit_total
 
 # Enough digits that hours (seconds / 3600) and pro-rata energy never lose a cent.
 PRECISION = 50
@@ -90,35 +90,27 @@ def price_session(
         return _result(tariff, groups, lines)
 
 
-def session_total(
-    tariff: Tariff,
-    periods: Sequence[SessionPeriod],
-    tz: tzinfo,
-    *,
-    reservation_expired: bool | None = None,
-) -> Cost:
-    """Return price_session(...).total_cost alone: the same steps, without the breakdown.
+def built_session_amount(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> Decimal:
+    """session_total(...).incl_tax of periods the engine built itself (a quote's).
 
-    Quotes only need the total; the priced periods, hours and billed volumes are skipped.
+    Valid by construction, so they are not validated again (charging and parking only, no
+    reservation). The lines are added up by kind and then the kinds, in _costs_by_kind's
+    order, as bare amounts: the same additions without a Cost and its taxes for each.
     """
-    return _total(tariff, periods, tz, _checked(periods, tz, reservation_expired))
-
-
-def built_session_total(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> Cost:
-    """session_total of periods the engine built itself (a quote's): valid by construction,
-    so they are not validated again; charging and parking only, no reservation."""
     if not isinstance(tz, tzinfo):
         raise PeriodError(f"tz: expected a time zone (zoneinfo.ZoneInfo), got {tz!r}")
-    return _total(tariff, periods, tz, False)
-
-
-def _total(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool) -> Cost:
-    """The total cost of checked periods, after min and max price."""
     with localcontext() as context:
         context.prec = PRECISION
-        _, lines = _billed_lines(tariff, periods, tz, expired)
-        costs = _costs_by_kind(lines, [_line_cost(tariff, line) for line in lines])
-        return limit_total(sum(costs.values(), start=Cost()), tariff)[0]
+        _, lines = _billed_lines(tariff, periods, tz, False)
+        excl = dict.fromkeys(_KINDS, ZERO)
+        incl = dict.fromkeys(_KINDS, ZERO)
+        for line in lines:
+            kind = "reservation" if line.reservation else _KIND[line.dimension]
+            line_excl, line_incl = amounts_of(_line_base(line), line.component.vat, tariff)
+            excl[kind] = excl[kind] + line_excl
+            incl[kind] = incl[kind] + line_incl
+        total = Cost(sum(excl.values(), ZERO), sum(incl.values(), ZERO))
+        return limit_total(total, tariff)[0].incl_tax
 
 
 def _checked(periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool | None) -> bool:
@@ -336,22 +328,29 @@ def _priced(tariff: Tariff, line: _Line) -> PricedDimension:
 
 def _line_cost(tariff: Tariff, line: _Line) -> Cost:
     """Billed volume times price, taxed per the tariff's rules."""
-    component = line.component
-    base = component.price * line.billed / (HOUR if line.dimension in TIMED else 1)
-    return cost_of(base, component.vat, tariff)
+    return cost_of(_line_base(line), line.component.vat, tariff)
+
+
+def _line_base(line: _Line) -> Decimal:
+    """Billed volume times price, before taxes."""
+    return line.component.price * line.billed / (HOUR if line.dimension in TIMED else 1)
+
+
+# The CDR's cost buckets, in the order their totals are added up.
+_KIND = {
+    Dimension.FLAT: "fixed",
+    Dimension.ENERGY: "energy",
+    Dimension.TIME: "time",
+    Dimension.PARKING_TIME: "parking",
+}
+_KINDS = (*_KIND.values(), "reservation")
 
 
 def _costs_by_kind(lines: list[_Line], costs_of_lines: list[Cost]) -> dict[str, Cost]:
     """Sum line costs into the CDR's fixed/energy/time/parking/reservation buckets."""
-    kinds = {
-        Dimension.FLAT: "fixed",
-        Dimension.ENERGY: "energy",
-        Dimension.TIME: "time",
-        Dimension.PARKING_TIME: "parking",
-    }
-    costs = {kind: Cost() for kind in (*kinds.values(), "reservation")}
+    costs = {kind: Cost() for kind in _KINDS}
     for line, cost in zip(lines, costs_of_lines, strict=True):
-        kind = "reservation" if line.reservation else kinds[line.dimension]
+        kind = "reservation" if line.reservation else _KIND[line.dimension]
         costs[kind] = costs[kind] + cost
     return costs
 

@@ -19,8 +19,8 @@ from app.tariffs.engine.periods import (
     require_decimal,
     to_seconds,
 )
-from app.tariffs.engine.pricing import HOUR, PRECISION, built_session_total, price_session
-from app.tariffs.engine.result import Cost, PriceResult
+from app.tariffs.engine.pricing import HOUR, PRECISION, built_session_amount, price_session
+from app.tariffs.engine.result import PriceResult
 
 
 def quote_window(
@@ -37,17 +37,17 @@ def quote_window(
     return price_session(tariff, _checked_periods(start, end, energy_kwh, power_kw, current_a), tz)
 
 
-def quote_total(
+def quote_amount(
     tariff: Tariff,
     start: datetime,
     end: datetime,
     tz: tzinfo,
     energy_kwh: Decimal,
     power_kw: Decimal,
-) -> Cost:
-    """Return quote_window(...).total_cost alone (what a search shows), priced the same way."""
+) -> Decimal:
+    """Return quote_window(...).total_incl_tax alone (what a search shows), priced the same way."""
     periods = _checked_periods(start, end, energy_kwh, power_kw, None)
-    return built_session_total(tariff, periods, tz)
+    return built_session_amount(tariff, periods, tz)
 
 
 def _checked_periods(
