@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -65,6 +65,7 @@ class QuoteBook:
         self._tariffs = _load_parsed(versions)
         self._window = window
         self._energy_kwh = energy_kwh
+        self._duration = window.end - window.start
         # By power in W, what the window alone decides: the power in kW and the energy a
         # connector of that power is quoted for (the one quote rule), once per search.
         self._powers: dict[int, tuple[Decimal, Decimal]] = {}
@@ -85,8 +86,26 @@ class QuoteBook:
         if quote is _MISSING:
             if len(_QUOTES) >= _QUOTES_LIMIT:
                 _QUOTES.clear()
-            quote = _QUOTES[cache_key] = _compute(key, found, window, time_zone, energy, power_kw)
+            quote = _QUOTES[cache_key] = self._compute(key, found, time_zone, energy, power_kw)
         return quote  # type: ignore[return-value]
+
+    def _compute(
+        self,
+        key: TariffKey,
+        found: tuple[Version, Any],
+        time_zone: str,
+        energy: Decimal,
+        power_kw: Decimal,
+    ) -> Quote | None:
+        version, tariff = found
+        window = self._window
+        if not tariff.is_active_at(window.start):
+            return None
+        zone = _zone(time_zone)
+        amount = _amount(version, tariff, window, self._duration, zone, energy, power_kw)
+        return _new_quote(
+            (amount, tariff.currency, key[2], window.start, window.end, energy, power_kw)
+        )
 
     def _power(self, power_w: int) -> tuple[Decimal, Decimal]:
         power_kw = _kw(power_w)
@@ -94,26 +113,8 @@ class QuoteBook:
         return power_kw, estimated_energy(power_kw, window.start, window.end, self._energy_kwh)
 
 
-def _compute(
-    key: TariffKey,
-    found: tuple[Version, Any],
-    window: Window,
-    time_zone: str,
-    energy: Decimal,
-    power_kw: Decimal,
-) -> Quote | None:
-    version, tariff = found
-    if not tariff.is_active_at(window.start):
-        return None
-    return Quote(
-        amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
-        currency=tariff.currency,
-        tariff_id=key[2],
-        start=window.start,
-        end=window.end,
-        energy_kwh=energy,
-        power_kw=power_kw,
-    )
+# A search builds many quotes: tuple.__new__ (C) skips the named tuple's Python __new__.
+_new_quote = partial(tuple.__new__, Quote)
 
 
 @lru_cache(maxsize=1024)
@@ -138,13 +139,13 @@ def _amount(
     version: Version,
     tariff: Any,
     window: Window,
-    time_zone: str,
+    duration: timedelta,
+    zone: ZoneInfo,
     energy: Decimal,
     power_kw: Decimal,
 ) -> int:
     """The engine's price in minor units; shared between windows the engine cannot tell apart."""
-    zone = _zone(time_zone)
-    key = shared_key(version, tariff, window, zone, energy, power_kw)
+    key = _shared_key(version, tariff, window, duration, zone, energy, power_kw)
     amount = _SHARED_QUOTES.get(key) if key is not None else None
     if amount is None:
         amount = window_amount(tariff, window.start, window.end, zone, power_kw, energy)
@@ -166,7 +167,18 @@ def shared_key(
     the start and where in the window a time that flips one of them falls: two windows
     that agree on those (and have no DST change inside) are priced alike on any day.
     """
-    duration = window.end - window.start
+    return _shared_key(version, tariff, window, window.end - window.start, zone, energy, power_kw)
+
+
+def _shared_key(
+    version: Any,
+    tariff: Any,
+    window: Window,
+    duration: timedelta,
+    zone: ZoneInfo,
+    energy: Decimal,
+    power_kw: Decimal,
+) -> tuple[Any, ...] | None:
     clock = _clock(version, tariff)
     if clock is None:
         return None
@@ -210,7 +222,8 @@ class _Clock:
     def position(self, window: Window, zone: ZoneInfo) -> tuple[Any, ...] | None:
         """The verdicts at the window's local start and the offsets of the flips inside it."""
         last_window, last_zone, last = self._last
-        if last_window == window and last_zone is zone:
+        # A page asks with the very same window object: no dataclass comparison needed then.
+        if (last_window is window or last_window == window) and last_zone is zone:
             return last  # type: ignore[no-any-return]
         found = self._position(window, zone)
         self._last = (window, zone, found)
