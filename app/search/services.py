@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from app.core.clock import utcnow
@@ -107,17 +107,24 @@ def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
             results.append(SearchResult(row, connectors))
         if row.connector_ocpi_id is not None:
             connectors.append(
-                queries.ConnectorRow(
-                    row.connector_ocpi_id,
-                    row.standard,
-                    row.format,
-                    row.power_type,
-                    row.power_w,
-                    queries.tariff_ids(row.tariff_ids),
-                    row.tariffs,
+                _connector_row(
+                    (
+                        row.connector_ocpi_id,
+                        row.standard,
+                        row.format,
+                        row.power_type,
+                        row.power_w,
+                        queries.tariff_ids(row.tariff_ids),
+                        row.tariffs,
+                    )
                 )
             )
     return results
+
+
+# Rows repeat an EVSE once per connector: tuple.__new__ (C) skips the named tuple's Python
+# __new__ for each.
+_connector_row = partial(tuple.__new__, queries.ConnectorRow)
 
 
 def _key(row: Any) -> Key:
