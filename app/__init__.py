@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from flask import Flask
@@ -17,10 +19,32 @@ from app.extensions import api, db, login_manager, migrate
 __version__ = "0.1.0"
 
 
+class PlugPoolFlask(Flask):
+    """Flask, where whether a view or hook is a coroutine function is asked once per function.
+
+    Flask asks inspect for every hook and view of every request (a dozen calls each time);
+    a plain function's answer never changes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: set[FunctionType] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's ensure_sync, remembering the plain functions (and methods') it let through."""
+        target = getattr(func, "__func__", func)
+        if target in self._sync_functions:
+            return func
+        sync = super().ensure_sync(func)
+        if sync is func and type(target) is FunctionType:
+            self._sync_functions.add(target)
+        return sync
+
+
 def create_app(profile: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build a PlugPool app for a settings profile (default, testing, production)."""
     settings = config.load(profile, overrides)
-    app = Flask(__name__, template_folder="../web/templates", static_folder="../web/static")
+    app = PlugPoolFlask(__name__, template_folder="../web/templates", static_folder="../web/static")
     app.config.update(settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

@@ -146,7 +146,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
 class BoundedParser(FlaskParser):
     """webargs' parser, where JSON nested beyond the recursion limit is a 400, not a crash.
 
-    A query schema may offer `fast_query(args)`: the loaded value for a query it is sure
+    A query schema may offer `fast_query(request)`: the loaded value for a query it is sure
     of, else None. Such a query skips webargs' proxy and marshmallow; any other (and every
     error) takes webargs' full path, so error answers stay the schema's.
     """
@@ -157,7 +157,7 @@ class BoundedParser(FlaskParser):
         """Load the arguments: the schema's fast_query first for a plain query, else webargs."""
         fast_query = getattr(argmap, "fast_query", None)
         if fast_query is not None and location == "query" and not kwargs.get("validate"):
-            found = fast_query((req if req is not None else request).args)
+            found = fast_query(req if req is not None else request)
             if found is not None:
                 return found
         return super().parse(argmap, req, location=location, **kwargs)

@@ -24,10 +24,37 @@ def fits_schedule(slots: Iterable[WeeklySlot], time_zone: str, window: Window) -
     Each occurrence is converted to UTC on its own date, so DST days are exact, and
     slots that touch (Mon 22:00-24:00, Tue 00:00-06:00) join into one span.
     """
+    first, last = _local_days(time_zone, window)
+    return _covers(sorted(_occurrences(list(slots), _zone(time_zone), first, last)), window)
+
+
+def fits_weekly(text: str, time_zone: str, window: Window) -> bool:
+    """fits_schedule for slots as the search SQL gives them (parse_slots' text)."""
+    return _covers(_laid_out(text, time_zone, *_local_days(time_zone, window)), window)
+
+
+Spans = tuple[tuple[datetime, datetime], ...]
+
+
+@lru_cache(maxsize=8192)
+def _laid_out(text: str, time_zone: str, first: date, last: date) -> Spans:
+    """The UTC spans of a schedule's occurrences on local dates first..last, in order.
+
+    Locations share a few schedules and searches a few weeks of dates: each is laid out
+    once, not once per search.
+    """
+    return tuple(sorted(_occurrences(parse_slots(text), _zone(time_zone), first, last)))
+
+
+def _local_days(time_zone: str, window: Window) -> tuple[date, date]:
+    """The local dates whose slots may cover the window (a slot may run past midnight)."""
     zone = _zone(time_zone)
     first = window.start.astimezone(zone).date() - timedelta(days=1)
-    last = window.end.astimezone(zone).date()
-    spans = sorted(_occurrences(list(slots), zone, first, last))
+    return first, window.end.astimezone(zone).date()
+
+
+def _covers(spans: Iterable[tuple[datetime, datetime]], window: Window) -> bool:
+    """Tell whether spans, in order, join up to cover the whole window."""
     reached = window.start
     for start, end in spans:
         if start > reached:
@@ -72,9 +99,10 @@ def parse_slots(text: str) -> list[WeeklySlot]:
     return slots
 
 
-def parse_blackouts(text: str) -> list[tuple[date, date]]:
-    """Blackouts from the search SQL's text: one "start|end" (ISO dates) a line."""
-    return [
+@lru_cache(maxsize=4096)
+def parse_blackouts(text: str) -> tuple[tuple[date, date], ...]:
+    """Blackouts from the search SQL's text: one "start|end" (ISO dates) a line (cached)."""
+    return tuple(
         (date.fromisoformat(start), date.fromisoformat(end))
         for start, end in (line.split("|") for line in text.splitlines())
-    ]
+    )

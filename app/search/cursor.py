@@ -27,9 +27,13 @@ _FIELDS = tuple(field.name for field in fields(SearchCriteria))
 _AFTER, _WITH_COUNT = _FIELDS.index("after"), _FIELDS.index("with_count")
 
 
+# json.dumps with separators builds a new encoder on every call; this is the same one, kept.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_cursor(key: tuple[float, int, int], criteria: SearchCriteria) -> str:
     """Encode the last key of a page for the next request."""
-    raw = json.dumps([*key, fingerprint(criteria)], separators=(",", ":"))
+    raw = _COMPACT.encode([*key, fingerprint(criteria)])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

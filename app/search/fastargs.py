@@ -28,6 +28,51 @@ _INTEGER = re.compile(r"\d{1,3}")
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)")
 
 
+# A query string of plain characters and percent-escapes of printable ASCII: for such a one,
+# splitting on & and = and unquoting gives exactly the pairs werkzeug's request.args holds.
+_PLAIN_QUERY = re.compile(rb"[A-Za-z0-9._~,:=&-]*(?:%[2-7][0-9A-Fa-f][A-Za-z0-9._~,:=&-]*)*")
+
+
+class QueryArgs(dict[str, list[str]]):
+    """Query parameters by name, every value kept: the part of a MultiDict criteria() reads."""
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """The first value of key, as MultiDict.get gives it."""
+        values = super().get(key)
+        return values[0] if values else default
+
+    def getlist(self, key: str) -> list[str]:
+        """Every value of key, in order."""
+        return super().get(key, [])
+
+
+def query_args(raw: bytes) -> QueryArgs | None:
+    """The parameters of a plainly written query string, as request.args has them, or None."""
+    if not _PLAIN_QUERY.fullmatch(raw):
+        return None
+    args = QueryArgs()
+    for part in raw.decode("ascii").split("&"):
+        if not part:
+            continue  # as parse_qsl: an empty part is no parameter
+        name, _, value = part.partition("=")  # no "=": a blank value (keep_blank_values)
+        if "%" in part:
+            name, value = _unescape(name), _unescape(value)
+        args.setdefault(name, []).append(value)
+    return args
+
+
+def _unescape(text: str) -> str:
+    """unquote() for text whose every % starts an escape of printable ASCII (_PLAIN_QUERY)."""
+    head, *escaped = text.split("%")
+    return head + "".join(chr(int(part[:2], 16)) + part[2:] for part in escaped)
+
+
+def from_request(request: Any) -> SearchCriteria | None:
+    """criteria() of a request's query string, read without werkzeug's parser when plain."""
+    args = query_args(request.query_string)
+    return criteria(request.args if args is None else args)
+
+
 def criteria(args: Any) -> SearchCriteria | None:
     """The criteria of a plain circle search, or None: let the schema load it."""
     getlist = getattr(args, "getlist", None)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from app.core.money import to_minor_units
@@ -15,7 +16,7 @@ from app.search import queries
 from app.search.criteria import Window
 from app.tariffs.engine import TariffError, parse_tariff
 from app.tariffs.engine.restrictions import time_of_day_ok
-from app.tariffs.quotes import estimated_energy, price_window
+from app.tariffs.quotes import estimated_energy, window_amount
 
 log = logging.getLogger("plugpool.search")
 
@@ -36,9 +37,12 @@ _SHARED_QUOTES: dict[tuple[Any, ...], int] = {}
 _SHARED_LIMIT = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """The price of a window on one connector, in integer minor units."""
+class Quote(NamedTuple):
+    """The price of a window on one connector, in integer minor units.
+
+    A named tuple: immutable (caches share it) and cheap to build (a search builds one
+    per distinct tariff and power it prices).
+    """
 
     amount_minor: int
     currency: str
@@ -53,82 +57,98 @@ Version = tuple[int, str]  # (tariff row id, last_updated as the database prints
 
 
 class QuoteBook:
-    """Quotes for one search request, each distinct input priced once per process."""
+    """Quotes of one search's window, each distinct input priced once per process."""
 
-    def __init__(self, versions: dict[TariffKey, Version]) -> None:
+    def __init__(
+        self, versions: Mapping[TariffKey, Version], window: Window, energy_kwh: Decimal | None
+    ) -> None:
         self._tariffs = _load_parsed(versions)
+        self._window = window
+        self._energy_kwh = energy_kwh
+        self._duration = window.end - window.start
+        # By power in W, what the window alone decides: the power in kW and the energy a
+        # connector of that power is quoted for (the one quote rule), once per search.
+        self._powers: dict[int, tuple[Decimal, Decimal]] = {}
 
-    def quote(
-        self,
-        key: TariffKey,
-        window: Window,
-        time_zone: str,
-        energy_kwh: Decimal | None,
-        power_kw: Decimal,
-    ) -> Quote | None:
-        """Quote the window on a connector of power_kw with tariff key, or None if unpriced."""
+    def quote(self, key: TariffKey, time_zone: str, power_w: int) -> Quote | None:
+        """Quote the window on a connector of power_w with tariff key, or None if unpriced."""
         found = self._tariffs.get(key)
         if found is None:
             return None
+        power = self._powers.get(power_w)
+        if power is None:
+            power = self._powers[power_w] = self._power(power_w)
+        power_kw, energy = power
+        window = self._window
         # The version moves with every edit, so a cached quote is never stale.
-        cache_key = (found[0], window.start, window.end, time_zone, energy_kwh, power_kw)
+        cache_key = (found[0], window.start, window.end, time_zone, self._energy_kwh, power_kw)
         quote = _QUOTES.get(cache_key, _MISSING)
         if quote is _MISSING:
             if len(_QUOTES) >= _QUOTES_LIMIT:
                 _QUOTES.clear()
-            quote = _QUOTES[cache_key] = _compute(
-                key, found, window, time_zone, energy_kwh, power_kw
-            )
+            quote = _QUOTES[cache_key] = self._compute(key, found, time_zone, energy, power_kw)
         return quote  # type: ignore[return-value]
 
+    def _compute(
+        self,
+        key: TariffKey,
+        found: tuple[Version, Any],
+        time_zone: str,
+        energy: Decimal,
+        power_kw: Decimal,
+    ) -> Quote | None:
+        version, tariff = found
+        window = self._window
+        if not tariff.is_active_at(window.start):
+            return None
+        zone = _zone(time_zone)
+        amount = _amount(version, tariff, window, self._duration, zone, energy, power_kw)
+        return _new_quote(
+            (amount, tariff.currency, key[2], window.start, window.end, energy, power_kw)
+        )
 
-def _compute(
-    key: TariffKey,
-    found: tuple[Version, Any],
-    window: Window,
-    time_zone: str,
-    energy_kwh: Decimal | None,
-    power_kw: Decimal,
-) -> Quote | None:
-    version, tariff = found
-    if not tariff.is_active_at(window.start):
-        return None
-    # The one quote rule (app/tariffs/quotes.py): the booking holds the same amount.
-    energy = estimated_energy(power_kw, window.start, window.end, energy_kwh)
-    return Quote(
-        amount_minor=_amount(version, tariff, window, time_zone, energy, power_kw),
-        currency=tariff.currency,
-        tariff_id=key[2],
-        start=window.start,
-        end=window.end,
-        energy_kwh=energy,
-        power_kw=power_kw,
-    )
+    def _power(self, power_w: int) -> tuple[Decimal, Decimal]:
+        power_kw = _kw(power_w)
+        window = self._window
+        return power_kw, estimated_energy(power_kw, window.start, window.end, self._energy_kwh)
 
 
-def versions_of(country_code: str, party_id: str, lines: str | None) -> dict[TariffKey, Version]:
-    """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id")."""
+# A search builds many quotes: tuple.__new__ (C) skips the named tuple's Python __new__.
+_new_quote = partial(tuple.__new__, Quote)
+
+
+@lru_cache(maxsize=1024)
+def _kw(power_w: int) -> Decimal:
+    return Decimal(power_w) / 1000
+
+
+@lru_cache(maxsize=4096)
+def versions_of(country_code: str, party_id: str, lines: str | None) -> Mapping[TariffKey, Version]:
+    """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id").
+
+    Cached (read-only): a page's connectors name a few tariffs, the same again and again.
+    """
     versions: dict[TariffKey, Version] = {}
     for line in (lines or "").splitlines():
         pk, updated, ocpi_id = line.split("|", 2)
         versions[(country_code, party_id, ocpi_id)] = (int(pk), updated)
-    return versions
+    return MappingProxyType(versions)
 
 
 def _amount(
     version: Version,
     tariff: Any,
     window: Window,
-    time_zone: str,
+    duration: timedelta,
+    zone: ZoneInfo,
     energy: Decimal,
     power_kw: Decimal,
 ) -> int:
     """The engine's price in minor units; shared between windows the engine cannot tell apart."""
-    zone = _zone(time_zone)
-    key = shared_key(version, tariff, window, zone, energy, power_kw)
+    key = _shared_key(version, tariff, window, duration, zone, energy, power_kw)
     amount = _SHARED_QUOTES.get(key) if key is not None else None
     if amount is None:
-        amount = price_window(tariff, window.start, window.end, zone, power_kw, energy).amount_minor
+        amount = window_amount(tariff, window.start, window.end, zone, power_kw, energy)
         if key is not None:
             if len(_SHARED_QUOTES) >= _SHARED_LIMIT:
                 _SHARED_QUOTES.clear()
@@ -147,7 +167,18 @@ def shared_key(
     the start and where in the window a time that flips one of them falls: two windows
     that agree on those (and have no DST change inside) are priced alike on any day.
     """
-    duration = window.end - window.start
+    return _shared_key(version, tariff, window, window.end - window.start, zone, energy, power_kw)
+
+
+def _shared_key(
+    version: Any,
+    tariff: Any,
+    window: Window,
+    duration: timedelta,
+    zone: ZoneInfo,
+    energy: Decimal,
+    power_kw: Decimal,
+) -> tuple[Any, ...] | None:
     clock = _clock(version, tariff)
     if clock is None:
         return None
@@ -191,7 +222,8 @@ class _Clock:
     def position(self, window: Window, zone: ZoneInfo) -> tuple[Any, ...] | None:
         """The verdicts at the window's local start and the offsets of the flips inside it."""
         last_window, last_zone, last = self._last
-        if last_window == window and last_zone is zone:
+        # A page asks with the very same window object: no dataclass comparison needed then.
+        if (last_window is window or last_window == window) and last_zone is zone:
             return last  # type: ignore[no-any-return]
         found = self._position(window, zone)
         self._last = (window, zone, found)

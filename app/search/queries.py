@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import orjson
@@ -189,9 +190,13 @@ _NETWORK_IS_OWN = _party_column(Party.is_own).label("is_own")
 _TARIFF_IDS = cast(Connector.tariff_ids, String).label("tariff_ids")
 
 
-def tariff_ids(text: str | None) -> list[str]:
-    """The tariff ids of a connector from the JSON text the search SQL returns."""
-    return orjson.loads(text) if text else []
+@lru_cache(maxsize=4096)
+def tariff_ids(text: str | None) -> tuple[str, ...]:
+    """The tariff ids of a connector from the JSON text the search SQL returns.
+
+    Cached: connectors name the same few tariffs, in the same few texts.
+    """
+    return tuple(orjson.loads(text)) if text else ()
 
 
 # Separators of the text the SQL aggregates: OCPI ids and times are printable, one line each.
@@ -559,12 +564,28 @@ def _run_prepared(
     if idle:
         raw.autocommit = True
     try:
-        with psycopg.RawCursor(raw, row_factory=namedtuple_row) as cursor:
+        with psycopg.RawCursor(raw, row_factory=partial(_named_rows, sql)) as cursor:
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
     finally:
         if idle and not raw.closed:  # a lost connection keeps its own error, not this one
             raw.autocommit = False
+
+
+# Row makers by statement: psycopg's namedtuple_row reads the column names on every execute and
+# builds each row through the class's Python-level _make; here the class (the very one
+# namedtuple_row makes) is looked up once per statement and rows are built by tuple.__new__
+# itself (C, no Python frame per row).
+_ROW_MAKERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def _named_rows(sql: str, cursor: Any) -> Callable[[Any], Any]:
+    """Row factory (bound to its statement): the named tuples namedtuple_row gives."""
+    make = _ROW_MAKERS.get(sql)
+    if make is None:
+        row_type = namedtuple_row(cursor).__self__  # type: ignore[attr-defined]
+        make = _ROW_MAKERS[sql] = partial(tuple.__new__, row_type)
+    return make
 
 
 def count_candidates(criteria: SearchCriteria) -> int:
@@ -581,7 +602,7 @@ class ConnectorRow(NamedTuple):
     format: str
     power_type: str
     power_w: int
-    tariff_ids: list[str]
+    tariff_ids: tuple[str, ...]
     tariffs: str | None  # live tariff versions, as tariffs_column gives them
 
 

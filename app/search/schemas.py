@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
@@ -43,8 +44,8 @@ class SearchArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    # The API's parser (app.core.http.BoundedParser) asks this first, on the raw query args.
-    fast_query = staticmethod(fastargs.criteria)
+    # The API's parser (app.core.http.BoundedParser) asks this first, with the request.
+    fast_query = staticmethod(fastargs.from_request)
 
     def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
         """Load the query; the usual plain circle search takes the fast path (fastargs)."""
@@ -257,7 +258,8 @@ class ChargerPageSchema(Schema):
 
 
 def page_json(page: SearchPage, criteria: SearchCriteria) -> dict[str, Any]:
-    """Serialise a search page as ChargerPageSchema describes (write it with dumps_page)."""
+    """Serialise a search page as ChargerPageSchema describes (write it with dumps_page:
+    parts already in JSON are orjson Fragments)."""
     quotes: dict[int, dict[str, Any]] = {}  # quotes are shared objects: one dict per quote
     body: dict[str, Any] = {
         "results": [_result_json(result, quotes) for result in page.results],
@@ -293,12 +295,42 @@ def _result_json(result: SearchResult, quotes: dict[int, dict[str, Any]]) -> dic
             "coordinates": {"latitude": str(row.latitude), "longitude": str(row.longitude)},
         },
         "evse": {"id": row.evse_pk, "uid": row.uid, "evse_id": row.evse_id, "status": row.status},
-        "connectors": [_connector_json(connector) for connector in result.connectors or ()],
+        "connectors": _connectors_json(result.connectors or ()),
         "distance_m": round(float(row.distance), 1),
         "status": row.status,
         "quote": quote_json,
-        "network": {"name": row.network_name, "own": bool(row.is_own)},
+        "network": _network_json(row.network_name, bool(row.is_own)),
     }
+
+
+# An EVSE's connectors and a result's network are a few kinds repeated from result to
+# result: each kind's JSON is written once, by orjson itself (so byte for byte what it would
+# write in place), and handed to dumps_page as a Fragment. Bounded, like the other caches.
+_FRAGMENTS: dict[Any, orjson.Fragment] = {}
+_FRAGMENTS_LIMIT = 10_000
+
+
+def _connectors_json(connectors: Sequence[Any]) -> orjson.Fragment:
+    key = tuple(connectors)
+    found = _FRAGMENTS.get(key)
+    if found is None:
+        found = _fragment(key, [_connector_json(connector) for connector in connectors])
+    return found
+
+
+def _network_json(name: str, own: bool) -> orjson.Fragment:
+    key = (name, own)
+    found = _FRAGMENTS.get(key)
+    if found is None:
+        found = _fragment(key, {"name": name, "own": own})
+    return found
+
+
+def _fragment(key: Any, value: Any) -> orjson.Fragment:
+    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
+        _FRAGMENTS.clear()
+    found = _FRAGMENTS[key] = orjson.Fragment(orjson.dumps(value))
+    return found
 
 
 def _connector_json(connector: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from app.core.clock import utcnow
@@ -15,7 +15,7 @@ from app.core.errors import NotFound
 from app.inventory.models import Location
 from app.inventory.queries import listing_tariff
 from app.search import queries
-from app.search.availability import fits_schedule, hits_blackout, parse_blackouts, parse_slots
+from app.search.availability import fits_weekly, hits_blackout, parse_blackouts
 from app.search.criteria import MAX_LIMIT, REFERENCE_HOURS, SearchCriteria, Window
 from app.search.pricing import Quote, QuoteBook, minor_units, versions_of
 from app.tariffs.simple_price import price_from_elements
@@ -96,24 +96,35 @@ def _page(criteria: SearchCriteria, window: Window) -> tuple[list[SearchResult],
 def _with_connectors(rows: Sequence[Any]) -> list[SearchResult]:
     """One result per EVSE from rows that repeat it once per connector."""
     results: list[SearchResult] = []
+    last: int | None = None
+    connectors: list[queries.ConnectorRow] = []
     for row in rows:
-        if row.evse_pk is None:
+        evse_pk = row.evse_pk
+        if evse_pk is None:
             continue
-        if not results or results[-1].row.evse_pk != row.evse_pk:
-            results.append(SearchResult(row, connectors=[]))
+        if evse_pk != last:
+            last, connectors = evse_pk, []
+            results.append(SearchResult(row, connectors))
         if row.connector_ocpi_id is not None:
-            results[-1].connectors.append(  # type: ignore[union-attr]
-                queries.ConnectorRow(
-                    row.connector_ocpi_id,
-                    row.standard,
-                    row.format,
-                    row.power_type,
-                    row.power_w,
-                    queries.tariff_ids(row.tariff_ids),
-                    row.tariffs,
+            connectors.append(
+                _connector_row(
+                    (
+                        row.connector_ocpi_id,
+                        row.standard,
+                        row.format,
+                        row.power_type,
+                        row.power_w,
+                        queries.tariff_ids(row.tariff_ids),
+                        row.tariffs,
+                    )
                 )
             )
     return results
+
+
+# Rows repeat an EVSE once per connector: tuple.__new__ (C) skips the named tuple's Python
+# __new__ for each.
+_connector_row = partial(tuple.__new__, queries.ConnectorRow)
 
 
 def _key(row: Any) -> Key:
@@ -177,8 +188,7 @@ def _available(window: Window, results: list[SearchResult]) -> list[SearchResult
 
 def _open(window: Window, slots: str | None, blackouts: str | None, time_zone: str) -> bool:
     # A location without any weekly slot (a public roaming site) is always open.
-    weekly = parse_slots(slots) if slots else None
-    if weekly is not None and not fits_schedule(weekly, time_zone, window):
+    if slots and not fits_weekly(slots, time_zone, window):
         return False
     return not (blackouts and hits_blackout(parse_blackouts(blackouts), time_zone, window))
 
@@ -205,27 +215,20 @@ def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]
             if connector.tariffs:
                 row = result.row
                 versions.update(versions_of(row.country_code, row.party_id, connector.tariffs))
-    book = QuoteBook(versions)
+    book = QuoteBook(versions, window, criteria.energy_kwh)
     for result in results:
-        result.quote = _cheapest(criteria, window, result, book)
+        result.quote = _cheapest(criteria, result, book)
         result.priced = True
 
 
-def _cheapest(
-    criteria: SearchCriteria, window: Window, result: SearchResult, book: QuoteBook
-) -> Quote | None:
+def _cheapest(criteria: SearchCriteria, result: SearchResult, book: QuoteBook) -> Quote | None:
     row, cheapest = result.row, None
     for connector in result.connectors or ():
         if not connector_matches(criteria, connector):
             continue
-        power_kw = _kw(connector.power_w)
         for tariff_id in connector.tariff_ids or ():
             quote = book.quote(
-                (row.country_code, row.party_id, tariff_id),
-                window,
-                row.time_zone,
-                criteria.energy_kwh,
-                power_kw,
+                (row.country_code, row.party_id, tariff_id), row.time_zone, connector.power_w
             )
             if quote is not None:
                 # The first of equally cheap connectors wins.
@@ -235,16 +238,16 @@ def _cheapest(
     return cheapest
 
 
-@lru_cache(maxsize=1024)
-def _kw(power_w: int) -> Decimal:
-    return Decimal(power_w) / 1000
+@lru_cache(maxsize=64)
+def _watts(power_kw: Decimal) -> Decimal:
+    return power_kw * 1000
 
 
 def connector_matches(criteria: SearchCriteria, connector: Any) -> bool:
     """Tell whether a connector row meets the connector filters (as the SQL does)."""
     if criteria.standards and connector.standard not in criteria.standards:
         return False
-    if criteria.min_power_kw is not None and connector.power_w < criteria.min_power_kw * 1000:
+    if criteria.min_power_kw is not None and connector.power_w < _watts(criteria.min_power_kw):
         return False
     if criteria.current == "DC" and connector.power_type != "DC":
         return False

@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.core.money import to_minor_units
-from app.tariffs.engine import PriceResult, Tariff, quote_window
+from app.tariffs.engine import PriceResult, Tariff, quote_amount, quote_window
 
 SECONDS_PER_HOUR = Decimal(3600)
 
@@ -75,6 +75,19 @@ def price_window(
         hours=window_hours(start, end),
         breakdown=breakdown_of(result),
     )
+
+
+def window_amount(
+    tariff: Tariff,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    power_kw: Decimal,
+    wanted_kwh: Decimal | None = None,
+) -> int:
+    """price_window(...).amount_minor alone: the same rule and engine, no breakdown (search)."""
+    energy = estimated_energy(power_kw, start, end, wanted_kwh)
+    return to_minor_units(quote_amount(tariff, start, end, zone, energy, power_kw), tariff.currency)
 
 
 def breakdown_of(result: PriceResult) -> Breakdown:

@@ -177,3 +177,27 @@ def test_the_page_policy_allows_the_origins_the_settings_name(app):
     assert "http://127.0.0.1:8420" in local["script-src"]
     assert "http://127.0.0.1:8420" in local["connect-src"]
     assert "'unsafe-inline'" not in local["script-src"] + local["style-src"]
+
+
+def test_views_and_hooks_are_asked_once_whether_they_are_coroutines(app):
+    class View:
+        def get(self) -> str:
+            return "sync"
+
+    def hook() -> None:
+        return None
+
+    async def coroutine() -> None:
+        return None
+
+    method = View().get
+    assert app.ensure_sync(hook) is hook
+    assert app.ensure_sync(method) is method
+    assert hook in app._sync_functions and View.get in app._sync_functions
+    # Another bound method of the same function is let through from the cache.
+    other = View().get
+    assert app.ensure_sync(other) is other
+    # A coroutine function is never remembered: Flask's own answer, every time.
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(coroutine)
+    assert coroutine not in app._sync_functions

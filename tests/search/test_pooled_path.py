@@ -5,10 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from geoalchemy2.elements import WKTElement
+from psycopg.rows import namedtuple_row
 
 from app.extensions import db
 from app.inventory.models import Connector, Evse, Location, Party
+from app.search import queries
+from app.search.criteria import SearchCriteria
 from app.tariffs.models import Tariff
 from tests.conftest import _admin_execute
 
@@ -103,3 +107,22 @@ def test_a_search_survives_the_server_dropping_its_pooled_connection(app, commit
     response = client.get("/api/v1/chargers", query_string=AREA)
     assert response.status_code == 200
     assert [result["evse"]["uid"] for result in response.get_json()["results"]] == ["E1"]
+
+
+def test_pooled_rows_are_the_named_tuples_psycopg_makes(app, committed_db):
+    with app.app_context():
+        _seed()
+        criteria = SearchCriteria(lat=AREA["lat"], lon=AREA["lon"], radius_m=AREA["radius_m"])
+        rows = queries.evses_near(criteria, None, 5)
+        # The same statement through psycopg's own namedtuple_row.
+        with db.engine.connect() as connection:
+            sql, names = queries._compiled(criteria, None, connection.dialect)
+            values = queries._values(criteria, None, 5)
+            raw = connection.connection.driver_connection
+            with psycopg.RawCursor(raw, row_factory=namedtuple_row) as cursor:
+                cursor.execute(sql, [values[name] for name in names])
+                expected = cursor.fetchall()
+            connection.rollback()
+    assert rows and rows == expected
+    assert [type(row) for row in rows] == [type(row) for row in expected]
+    assert [row._asdict() for row in rows] == [row._asdict() for row in expected]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
-from app.search.availability import fits_schedule, hits_blackout
+import pytest
+
+from app.search.availability import (
+    fits_schedule,
+    fits_weekly,
+    hits_blackout,
+    parse_blackouts,
+    parse_slots,
+)
 from app.search.criteria import Window
 from tests.search.conftest import add_blackout, add_slots, uid
 
@@ -91,3 +99,33 @@ def test_hits_blackout_uses_the_local_end_date_exclusively():
     span = Window(datetime(2026, 11, 23, 22, tzinfo=UTC), datetime(2026, 11, 23, 23, tzinfo=UTC))
     assert not hits_blackout([(date(2026, 11, 24), date(2026, 11, 24))], "Europe/Amsterdam", span)
     assert hits_blackout([(date(2026, 11, 23), date(2026, 11, 23))], "Europe/Amsterdam", span)
+
+
+SCHEDULES = [
+    "1|07:00:00|22:00:00\n2|07:00:00|22:00:00\n6|09:00:00|18:00:00",
+    "7|00:00:00|03:00:00\n6|22:00:00|00:00:00",
+    "1|18:00:00|00:00:00\n2|00:00:00|06:00:00\n3|18:00:00|00:00:00",
+]
+
+
+@pytest.mark.parametrize("text", SCHEDULES)
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "Europe/London", "America/New_York"])
+def test_a_schedule_laid_out_once_judges_as_a_fresh_one(text, zone):
+    # Windows every 45 minutes over a week with both European DST changes nearby, asked
+    # twice: the cached layout of the first ask must give what a fresh one gives.
+    for day in (date(2026, 3, 27), date(2026, 10, 23), date(2026, 11, 23)):
+        start = datetime.combine(day, time(0), tzinfo=UTC)
+        for step in range(0, 7 * 24 * 60, 45):
+            for hours in (1, 2, 9):
+                at = start + timedelta(minutes=step)
+                span = Window(at, at + timedelta(hours=hours))
+                expected = fits_schedule(parse_slots(text), zone, span)
+                assert fits_weekly(text, zone, span) is expected
+                assert fits_weekly(text, zone, span) is expected
+
+
+def test_blackouts_parse_from_the_search_text():
+    assert parse_blackouts("2026-11-23|2026-11-24\n2026-12-01|2026-12-01") == (
+        (date(2026, 11, 23), date(2026, 11, 24)),
+        (date(2026, 12, 1), date(2026, 12, 1)),
+    )

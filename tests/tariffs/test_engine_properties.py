@@ -1,5 +1,6 @@
 """Properties of the engine that must hold for any tariff and session (hypothesis)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
@@ -15,9 +16,14 @@ from app.tariffs.engine import (
     PriceResult,
     SessionPeriod,
     Tariff,
+    TaxIncluded,
     parse_tariff,
     price_session,
+    quote_amount,
+    quote_window,
 )
+from app.tariffs.engine.pricing import built_session_amount
+from app.tariffs.quotes import price_window, window_amount
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 3, 28, 20, tzinfo=UTC)  # the night before a DST change
@@ -264,3 +270,41 @@ def test_minor_units_are_the_total_rounded_half_up(
     for incl in (True, False):
         amount = result.total_incl_tax if incl else result.total_excl_tax
         assert abs(from_minor_units(result.minor_units(incl), "EUR") - amount) <= Decimal("0.005")
+
+
+@st.composite
+def taxed_tariffs(draw: st.DrawFn) -> Tariff:
+    """any_tariffs, and the same as OCPI 2.3.0 tariffs whose prices include taxes or not."""
+    tariff = draw(any_tariffs())
+    included = draw(st.sampled_from([None, *TaxIncluded]))
+    if included is None:
+        return tariff
+    return replace(tariff, version="2.3.0", tax_included=included)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tariff=taxed_tariffs(), periods=sessions())
+def test_the_amount_alone_is_the_amount_of_the_whole_result(
+    tariff: Tariff, periods: list[SessionPeriod]
+) -> None:
+    # A quote asks for the amount after taxes alone: the very same Decimal, to the last digit.
+    expected = price_session(tariff, periods, AMSTERDAM).total_incl_tax
+    assert built_session_amount(tariff, periods, AMSTERDAM) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tariff=taxed_tariffs(),
+    minutes=st.integers(1, 3000),
+    power=st.sampled_from([Decimal("2.3"), Decimal(11), Decimal("7.4"), Decimal(150)]),
+    wanted=st.none() | st.decimals(min_value=Decimal("0.1"), max_value=200, places=1),
+)
+def test_a_window_amount_is_the_price_windows_amount(
+    tariff: Tariff, minutes: int, power: Decimal, wanted: Decimal | None
+) -> None:
+    end = START + timedelta(minutes=minutes)
+    full = price_window(tariff, START, end, AMSTERDAM, power, wanted)
+    assert window_amount(tariff, START, end, AMSTERDAM, power, wanted) == full.amount_minor
+    energy = full.energy_kwh
+    amount = quote_amount(tariff, START, end, AMSTERDAM, energy, power)
+    assert amount == quote_window(tariff, START, end, AMSTERDAM, energy, power).total_incl_tax

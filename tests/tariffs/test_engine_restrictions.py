@@ -242,3 +242,20 @@ def test_priced_periods_carry_billed_volume_and_cost() -> None:
 def test_malformed_periods_are_refused(periods: list[SessionPeriod], message: str) -> None:
     with pytest.raises(PeriodError, match=message):
         price_session(tariff(priced("TIME", 1)), periods, AMSTERDAM)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "America/New_York", "Australia/Lord_Howe"])
+def test_utc_offsets_are_read_as_from_the_exact_instant(zone: str) -> None:
+    # The DST scan reads offsets through fromtimestamp: the same as converting the exact
+    # instant, on every second around both changes of the year (and a half-hour one).
+    from app.tariffs.engine.periods import to_datetime
+    from app.tariffs.engine.restrictions import _offset
+
+    tz = ZoneInfo(zone)
+    days = [datetime(2026, month, day, tzinfo=UTC) for month, day in ((3, 8), (3, 29), (4, 5))]
+    for day in days:
+        for day2 in (day, day.replace(month=day.month + 7)):
+            base = int(day2.timestamp())
+            for second in range(base - 3 * 3600, base + 27 * 3600, 599):
+                expected = to_datetime(Decimal(second)).astimezone(tz).utcoffset()
+                assert _offset(tz, second) == expected

@@ -60,7 +60,7 @@ from app.tariffs.engine.model import (
 from app.tariffs.engine.parse import SUPPORTED_VERSIONS, parse_tariff
 from app.tariffs.engine.periods import PeriodError, PeriodState, SessionPeriod
 from app.tariffs.engine.pricing import price_session
-from app.tariffs.engine.quote import quote_window
+from app.tariffs.engine.quote import quote_amount, quote_window
 from app.tariffs.engine.result import (
     Cost,
     PricedDimension,
@@ -93,5 +93,6 @@ __all__ = [
     "TaxIncluded",
     "parse_tariff",
     "price_session",
+    "quote_amount",
     "quote_window",
 ]

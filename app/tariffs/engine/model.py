@@ -97,7 +97,10 @@ class TariffElement:
 
     def component(self, dimension: Dimension) -> PriceComponent | None:
         """Return this element's component for dimension, if it has one."""
-        return next((c for c in self.price_components if c.type is dimension), None)
+        for component in self.price_components:
+            if component.type is dimension:
+                return component
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ FLAT once per phase; add taxes per component; clamp to min_price/max_price.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import tzinfo
 from decimal import ROUND_CEILING, Decimal, localcontext
+from typing import NamedTuple
 
 from app.tariffs.engine import restrictions as rules
 from app.tariffs.engine.model import (
@@ -35,7 +35,7 @@ from app.tariffs.engine.periods import (
     validate,
 )
 from app.tariffs.engine.result import Cost, PricedDimension, PricedPeriod, PriceResult
-from app.tariffs.engine.taxes import cost_of, limit_total
+from app.tariffs.engine.taxes import amounts_of, cost_of, limit_total
 
 # Enough digits that hours (seconds / 3600) and pro-rata energy never lose a cent.
 PRECISION = 50
@@ -53,16 +53,14 @@ TIMED = (Dimension.TIME, Dimension.PARKING_TIME)
 Picks = tuple[tuple[Dimension, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
+class _Group(NamedTuple):
     """Consecutive segments of one period that picked the same elements."""
 
     segment: Segment  # the merged segment
     picks: Picks
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):
     """One dimension billed in one group; volume in kWh, seconds, or 1 for FLAT."""
 
     group: int
@@ -85,16 +83,52 @@ def price_session(
 
     reservation_expired defaults to "the session is only a reservation".
     """
+    expired = _checked(periods, tz, reservation_expired)
+    with localcontext() as context:
+        context.prec = PRECISION
+        groups, lines = _billed_lines(tariff, periods, tz, expired)
+        return _result(tariff, groups, lines)
+
+
+def built_session_amount(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> Decimal:
+    """session_total(...).incl_tax of periods the engine built itself (a quote's).
+
+    Valid by construction, so they are not validated again (charging and parking only, no
+    reservation). The lines are added up by kind and then the kinds, in _costs_by_kind's
+    order, as bare amounts: the same additions without a Cost and its taxes for each.
+    """
+    if not isinstance(tz, tzinfo):
+        raise PeriodError(f"tz: expected a time zone (zoneinfo.ZoneInfo), got {tz!r}")
+    with localcontext() as context:
+        context.prec = PRECISION
+        _, lines = _billed_lines(tariff, periods, tz, False)
+        excl = dict.fromkeys(_KINDS, ZERO)
+        incl = dict.fromkeys(_KINDS, ZERO)
+        for line in lines:
+            kind = "reservation" if line.reservation else _KIND[line.dimension]
+            line_excl, line_incl = amounts_of(_line_base(line), line.component.vat, tariff)
+            excl[kind] = excl[kind] + line_excl
+            incl[kind] = incl[kind] + line_incl
+        total = Cost(sum(excl.values(), ZERO), sum(incl.values(), ZERO))
+        return limit_total(total, tariff)[0].incl_tax
+
+
+def _checked(periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool | None) -> bool:
+    """Refuse a bad zone or periods; return whether an only-reservation session expired."""
     if not isinstance(tz, tzinfo):
         raise PeriodError(f"tz: expected a time zone (zoneinfo.ZoneInfo), got {tz!r}")
     validate(periods)
-    if reservation_expired is None:
-        reservation_expired = all(p.state is PeriodState.RESERVATION for p in periods)
-    with localcontext() as context:
-        context.prec = PRECISION
-        groups = _groups(tariff, _cut(tariff, periods, tz), tz, reservation_expired)
-        lines = _round_steps(_lines(tariff, groups))
-        return _result(tariff, groups, lines)
+    if expired is None:
+        return all(p.state is PeriodState.RESERVATION for p in periods)
+    return expired
+
+
+def _billed_lines(
+    tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo, expired: bool
+) -> tuple[list[_Group], list[_Line]]:
+    """Cut, pick and bill: the groups and their step-rounded lines (in the engine's context)."""
+    groups = _groups(tariff, _cut(tariff, periods, tz), tz, expired)
+    return groups, _round_steps(_lines(tariff, groups))
 
 
 def _cut(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> list[Segment]:
@@ -110,8 +144,13 @@ def _cut(tariff: Tariff, periods: Sequence[SessionPeriod], tz: tzinfo) -> list[S
 def _groups(tariff: Tariff, segments: list[Segment], tz: tzinfo, expired: bool) -> list[_Group]:
     """Pick elements per segment and merge neighbours of one period with equal picks."""
     groups: list[_Group] = []
+    # The elements tried in each phase, worked out once rather than for every segment.
+    phases = {
+        reservation: _candidates(tariff, reservation, expired)
+        for reservation in {segment.is_reservation for segment in segments}
+    }
     for segment in segments:
-        picks = _picks(tariff, segment, tz, expired)
+        picks = _picks(segment, tz, phases[segment.is_reservation])
         previous = groups[-1] if groups else None
         if previous and previous.picks == picks and previous.segment.source == segment.source:
             groups[-1] = _Group(_merge(previous.segment, segment), picks)
@@ -122,13 +161,12 @@ def _groups(tariff: Tariff, segments: list[Segment], tz: tzinfo, expired: bool) 
 
 def _merge(first: Segment, second: Segment) -> Segment:
     """Join two adjacent segments of one period."""
-    return replace(first, end=second.end, energy=first.energy + second.energy)
+    return first._replace(end=second.end, energy=first.energy + second.energy)
 
 
-def _picks(tariff: Tariff, segment: Segment, tz: tzinfo, expired: bool) -> Picks:
-    """Return, per dimension, the index of the element that prices it in segment."""
+def _picks(segment: Segment, tz: tzinfo, candidates: list[tuple[int, TariffElement]]) -> Picks:
+    """Return, per dimension, the index of the candidate element that prices it in segment."""
     moment = rules.moment_of(segment, tz)
-    candidates = _candidates(tariff, segment.is_reservation, expired)
     picks = []
     for dimension in (*_CONSUMED[segment.state], Dimension.FLAT):
         index = _first_match(candidates, dimension, moment)
@@ -239,7 +277,7 @@ def _round_last(lines: list[_Line]) -> _Line:
     used = sum((line.volume for line in lines), ZERO)
     # Pro-rata cuts leave noise in the 50th digit; it must not cost a whole extra step.
     billed = _ceil_to(used.quantize(RESOLUTION), step)
-    return replace(last, billed=last.billed + billed - used)
+    return last._replace(billed=last.billed + billed - used)
 
 
 def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
@@ -252,7 +290,7 @@ def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
 def _result(tariff: Tariff, groups: list[_Group], lines: list[_Line]) -> PriceResult:
     """Add up lines into the session's costs, quantities and priced periods."""
     priced = [_priced(tariff, line) for line in lines]
-    costs = _costs_by_kind(lines, priced)
+    costs = _costs_by_kind(lines, [item.cost for item in priced])
     total, limit = limit_total(sum(costs.values(), start=Cost()), tariff)
     segments = [group.segment for group in groups]
     return PriceResult(
@@ -276,32 +314,44 @@ def _result(tariff: Tariff, groups: list[_Group], lines: list[_Line]) -> PriceRe
 
 
 def _priced(tariff: Tariff, line: _Line) -> PricedDimension:
-    """Price one line: billed volume times price, taxed per the tariff's rules."""
-    component = line.component
+    """Price one line: its cost, with its volumes in kWh, hours or 1."""
     is_time = line.dimension in TIMED
-    base = component.price * line.billed / (HOUR if is_time else 1)
     return PricedDimension(
         type=line.dimension,
         volume=line.volume / HOUR if is_time else line.volume,
         billed_volume=line.billed / HOUR if is_time else line.billed,
-        component=component,
+        component=line.component,
         element_index=line.element_index,
-        cost=cost_of(base, component.vat, tariff),
+        cost=_line_cost(tariff, line),
     )
 
 
-def _costs_by_kind(lines: list[_Line], priced: list[PricedDimension]) -> dict[str, Cost]:
+def _line_cost(tariff: Tariff, line: _Line) -> Cost:
+    """Billed volume times price, taxed per the tariff's rules."""
+    return cost_of(_line_base(line), line.component.vat, tariff)
+
+
+def _line_base(line: _Line) -> Decimal:
+    """Billed volume times price, before taxes."""
+    return line.component.price * line.billed / (HOUR if line.dimension in TIMED else 1)
+
+
+# The CDR's cost buckets, in the order their totals are added up.
+_KIND = {
+    Dimension.FLAT: "fixed",
+    Dimension.ENERGY: "energy",
+    Dimension.TIME: "time",
+    Dimension.PARKING_TIME: "parking",
+}
+_KINDS = (*_KIND.values(), "reservation")
+
+
+def _costs_by_kind(lines: list[_Line], costs_of_lines: list[Cost]) -> dict[str, Cost]:
     """Sum line costs into the CDR's fixed/energy/time/parking/reservation buckets."""
-    kinds = {
-        Dimension.FLAT: "fixed",
-        Dimension.ENERGY: "energy",
-        Dimension.TIME: "time",
-        Dimension.PARKING_TIME: "parking",
-    }
-    costs = {kind: Cost() for kind in (*kinds.values(), "reservation")}
-    for line, item in zip(lines, priced, strict=True):
-        kind = "reservation" if line.reservation else kinds[line.dimension]
-        costs[kind] = costs[kind] + item.cost
+    costs = {kind: Cost() for kind in _KINDS}
+    for line, cost in zip(lines, costs_of_lines, strict=True):
+        kind = "reservation" if line.reservation else _KIND[line.dimension]
+        costs[kind] = costs[kind] + cost
     return costs
 
 

@@ -19,7 +19,7 @@ from app.tariffs.engine.periods import (
     require_decimal,
     to_seconds,
 )
-from app.tariffs.engine.pricing import HOUR, PRECISION, price_session
+from app.tariffs.engine.pricing import HOUR, PRECISION, built_session_amount, price_session
 from app.tariffs.engine.result import PriceResult
 
 
@@ -34,11 +34,34 @@ def quote_window(
     current_a: Decimal | None = None,
 ) -> PriceResult:
     """Quote charging at power_kw from start until energy_kwh is in (or end), then parking."""
+    return price_session(tariff, _checked_periods(start, end, energy_kwh, power_kw, current_a), tz)
+
+
+def quote_amount(
+    tariff: Tariff,
+    start: datetime,
+    end: datetime,
+    tz: tzinfo,
+    energy_kwh: Decimal,
+    power_kw: Decimal,
+) -> Decimal:
+    """Return quote_window(...).total_incl_tax alone (what a search shows), priced the same way."""
+    periods = _checked_periods(start, end, energy_kwh, power_kw, None)
+    return built_session_amount(tariff, periods, tz)
+
+
+def _checked_periods(
+    start: datetime,
+    end: datetime,
+    energy_kwh: Decimal,
+    power_kw: Decimal,
+    current_a: Decimal | None,
+) -> list[SessionPeriod]:
+    """Refuse what cannot be quoted, then synthesise the quote's periods."""
     _check_quote(start, end, energy_kwh, power_kw)
     with localcontext() as context:
         context.prec = PRECISION
-        periods = _quote_periods(start, end, energy_kwh, power_kw, current_a)
-    return price_session(tariff, periods, tz)
+        return _quote_periods(start, end, energy_kwh, power_kw, current_a)
 
 
 def _quote_periods(

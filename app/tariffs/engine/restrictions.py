@@ -19,10 +19,10 @@ midpoint for energy and duration (which also works for zero-length segments).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from app.tariffs.engine.model import DayOfWeek, Restrictions, Tariff
 from app.tariffs.engine.periods import Segment, to_datetime, to_seconds
@@ -31,8 +31,7 @@ MIDNIGHT = time(0, 0)
 _WEEK = tuple(DayOfWeek)
 
 
-@dataclass(frozen=True, slots=True)
-class Moment:
+class Moment(NamedTuple):
     """What the restrictions are checked against, at one point of a session."""
 
     local: datetime
@@ -194,5 +193,5 @@ def _first_change(tz: tzinfo, low: int, high: int) -> int:
 
 
 def _offset(tz: tzinfo, second: int) -> timedelta | None:
-    """Return the UTC offset of tz at a POSIX second."""
-    return to_datetime(Decimal(second)).astimezone(tz).utcoffset()
+    """Return the UTC offset of tz at a POSIX second (a whole one: fromtimestamp is exact)."""
+    return datetime.fromtimestamp(second, tz).utcoffset()

@@ -45,11 +45,9 @@ class Cost:
         """Add two costs, merging taxes of the same name and percentage."""
         if not isinstance(other, Cost):
             return NotImplemented
-        return Cost(
-            self.excl_tax + other.excl_tax,
-            self.incl_tax + other.incl_tax,
-            _merge_taxes(self.taxes + other.taxes),
-        )
+        # Most costs carry no tax: nothing to merge then (merging nothing gives nothing).
+        taxes = _merge_taxes(self.taxes + other.taxes) if self.taxes or other.taxes else ()
+        return Cost(self.excl_tax + other.excl_tax, self.incl_tax + other.incl_tax, taxes)
 
 
 def _round(amount: Decimal, places: int) -> Decimal:

@@ -39,6 +39,16 @@ def cost_of(amount: Decimal, vat: Decimal | None, tariff: Tariff) -> Cost:
     return Cost(amount, amount + tax, (TaxAmount("VAT", tax, vat),))
 
 
+def amounts_of(amount: Decimal, vat: Decimal | None, tariff: Tariff) -> tuple[Decimal, Decimal]:
+    """Return cost_of(amount, vat, tariff)'s amounts before and after taxes, by the same
+    operations, without building the Cost and its taxes (a quote's total needs no more)."""
+    if vat is None or tariff.tax_included is TaxIncluded.NOT_APPLICABLE:
+        return amount, amount
+    if tariff.tax_included is TaxIncluded.YES:
+        return amount * HUNDRED / (HUNDRED + vat), amount
+    return amount, amount + amount * vat / HUNDRED
+
+
 def limit_total(total: Cost, tariff: Tariff) -> tuple[Cost, Limit | None]:
     """Clamp total to the tariff's min_price and max_price; say which one applied."""
     low, high = tariff.min_price, tariff.max_price
