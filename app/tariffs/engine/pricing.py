@@ -49,6 +49,9 @@ _CONSUMED = {
 }
 
 TIMED = (Dimension.TIME, Dimension.PARKING_TIME)
+# Members bound once for the hot functions below: on Python 3.11 every Enum.MEMBER lookup
+# goes through EnumType.__getattr__'s slot, several times slower than a global.
+_ENERGY, _FLAT, _TIME = Dimension.ENERGY, Dimension.FLAT, Dimension.TIME
 
 Picks = tuple[tuple[Dimension, int], ...]
 
@@ -168,7 +171,7 @@ def _picks(segment: Segment, tz: tzinfo, candidates: list[tuple[int, TariffEleme
     """Return, per dimension, the index of the candidate element that prices it in segment."""
     moment = rules.moment_of(segment, tz)
     picks = []
-    for dimension in (*_CONSUMED[segment.state], Dimension.FLAT):
+    for dimension in (*_CONSUMED[segment.state], _FLAT):
         index = _first_match(candidates, dimension, moment)
         if index is not None:
             picks.append((dimension, index))
@@ -209,7 +212,7 @@ def _lines(tariff: Tariff, groups: list[_Group]) -> list[_Line]:
     for number, group in enumerate(groups):
         for dimension, index in group.picks:
             volume = _volume(group.segment, dimension)
-            if dimension is Dimension.FLAT and number not in flats:
+            if dimension is _FLAT and number not in flats:
                 continue
             if volume == 0:
                 continue  # nothing used: must not decide which step_size applies
@@ -229,15 +232,15 @@ def _flat_group(groups: list[_Group], reservation: bool) -> int | None:
     """
     phase = [(n, g) for n, g in enumerate(groups) if g.segment.is_reservation is reservation]
     used = [(n, g) for n, g in phase if g.segment.seconds or g.segment.energy] or phase
-    flat = (n for n, g in used if any(d is Dimension.FLAT for d, _ in g.picks))
+    flat = (n for n, g in used if any(d is _FLAT for d, _ in g.picks))
     return next(flat, None)
 
 
 def _volume(segment: Segment, dimension: Dimension) -> Decimal:
     """Return what segment consumed of dimension: kWh, seconds, or 1 for FLAT."""
-    if dimension is Dimension.ENERGY:
+    if dimension is _ENERGY:
         return segment.energy
-    if dimension is Dimension.FLAT:
+    if dimension is _FLAT:
         return Decimal(1)
     return segment.seconds
 
@@ -259,9 +262,9 @@ def _round_steps(lines: list[_Line]) -> list[_Line]:
 def _step_groups(lines: list[_Line]) -> tuple[list[int], list[int], list[int]]:
     """Return the line numbers of the energy, the last-used time and the reservation group."""
     numbered = list(enumerate(lines))
-    energy = [i for i, ln in numbered if not ln.reservation and ln.dimension is Dimension.ENERGY]
+    energy = [i for i, ln in numbered if not ln.reservation and ln.dimension is _ENERGY]
     timed = [i for i, ln in numbered if not ln.reservation and ln.dimension in TIMED]
-    reserved = [i for i, ln in numbered if ln.reservation and ln.dimension is Dimension.TIME]
+    reserved = [i for i, ln in numbered if ln.reservation and ln.dimension is _TIME]
     if timed:
         last = lines[timed[-1]].dimension
         timed = [i for i in timed if lines[i].dimension is last]
@@ -272,7 +275,7 @@ def _round_last(lines: list[_Line]) -> _Line:
     """Return the last line with the group total rounded up to its step_size added."""
     last = lines[-1]
     step = Decimal(last.component.step_size)
-    if last.dimension is Dimension.ENERGY:
+    if last.dimension is _ENERGY:
         step /= WH_PER_KWH  # ENERGY steps are in Wh, volumes in kWh
     used = sum((line.volume for line in lines), ZERO)
     # Pro-rata cuts leave noise in the 50th digit; it must not cost a whole extra step.

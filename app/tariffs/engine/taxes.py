@@ -25,6 +25,9 @@ from app.tariffs.engine.periods import ZERO
 from app.tariffs.engine.result import Cost, TaxAmount
 
 HUNDRED = Decimal(100)
+# Members bound once: on Python 3.11 every Enum.MEMBER lookup goes through
+# EnumType.__getattr__'s slot, several times slower than a global.
+_YES, _NOT_APPLICABLE = TaxIncluded.YES, TaxIncluded.NOT_APPLICABLE
 Limit = Literal["min_price", "max_price"]
 
 
@@ -42,9 +45,9 @@ def cost_of(amount: Decimal, vat: Decimal | None, tariff: Tariff) -> Cost:
 def amounts_of(amount: Decimal, vat: Decimal | None, tariff: Tariff) -> tuple[Decimal, Decimal]:
     """Return cost_of(amount, vat, tariff)'s amounts before and after taxes, by the same
     operations, without building the Cost and its taxes (a quote's total needs no more)."""
-    if vat is None or tariff.tax_included is TaxIncluded.NOT_APPLICABLE:
+    if vat is None or tariff.tax_included is _NOT_APPLICABLE:
         return amount, amount
-    if tariff.tax_included is TaxIncluded.YES:
+    if tariff.tax_included is _YES:
         return amount * HUNDRED / (HUNDRED + vat), amount
     return amount, amount + amount * vat / HUNDRED
 
