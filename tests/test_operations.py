@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
 from app import create_app
-from app.core.logs import JsonFormatter, RequestIdFilter
+from app.core.logs import JsonFormatter, RequestIdFilter, uuid4_text
 from app.core.outbox import emit
 from app.extensions import db
 from tests.support.http_server import free_port
@@ -114,6 +115,18 @@ def test_every_response_carries_a_request_id_and_keeps_a_sane_one(client):
 
     assert mine.headers["X-Request-ID"] == "abc-123"
     assert made.headers["X-Request-ID"] not in ("", "bad id; drop table")
+    # One we make is a random UUID4, written as str(uuid.uuid4()) writes one.
+    made_id = made.headers["X-Request-ID"]
+    assert str(uuid.UUID(made_id)) == made_id and uuid.UUID(made_id).version == 4
+    assert client.get("/livez").headers["X-Request-ID"] != made_id
+
+
+def test_a_request_id_made_from_random_bytes_is_their_uuid4():
+    for _ in range(2000):
+        random = os.urandom(16)
+        assert uuid4_text(random) == str(uuid.UUID(bytes=random, version=4))
+    for random in (bytes(16), b"\xff" * 16):
+        assert uuid4_text(random) == str(uuid.UUID(bytes=random, version=4))
 
 
 def test_json_log_lines_name_the_request_id(database_url):

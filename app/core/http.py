@@ -91,14 +91,15 @@ def contains_nul(value: Any) -> bool:
 
 def _refuse_nul_characters() -> None:
     """No text with NUL reaches the database: the path, the query and form fields (400)."""
-    values = list((request.view_args or {}).values())
-    query = request.query_string
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    values = list((current.view_args or {}).values())
+    query = current.query_string
     # A decoded query value can only hold NUL if the raw query has %00 or a NUL byte: the
     # usual GET skips walking every value.
     if b"%00" in query or b"\x00" in query:
-        values += [value for values_ in request.args.listvalues() for value in values_]
-    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-        values += [value for values_ in request.form.listvalues() for value in values_]
+        values += [value for values_ in current.args.listvalues() for value in values_]
+    if current.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        values += [value for values_ in current.form.listvalues() for value in values_]
     if contains_nul(values):
         raise NulInInput()
 

@@ -166,8 +166,10 @@ def init_app(app: Flask) -> None:
     def _observe(response: Response) -> Response:
         started = g.pop("metrics_started", None)
         if started is not None:
-            rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-            _timer(request.method, rule, response.status_code).observe(
+            current = request._get_current_object()  # type: ignore[attr-defined]
+            url_rule = current.url_rule
+            rule = url_rule.rule if url_rule is not None else "<unmatched>"
+            _timer(current.method, rule, response.status_code).observe(
                 time.perf_counter() - started
             )
         return response
