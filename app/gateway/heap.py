@@ -97,11 +97,12 @@ class HeapKeeper:
         self.full_churn = self.churn()
         self.full_heap = self.heap_size()
         self.full_collections += 1
+        # Not gc.get_freeze_count() here: it walks the frozen list, lengthening the pause.
         log.info(
-            "heap: collected %d, froze %d objects in %.0f ms (%d connections)",
+            "heap: collected %d objects in %.0f ms, %d memory blocks in use (%d connections)",
             collected,
-            gc.get_freeze_count(),
             took * 1000,
+            self.full_heap,
             self.connections(),
         )
         return took

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from array import array
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth
 from app.gateway.protocol import (
     FrameError,
     camel_key,
+    class_routes,
     convert_keys,
     now_iso,
     parse_frame,
@@ -30,6 +32,8 @@ from app.gateway.protocol import (
     wire_payload,
 )
 from app.gateway.server import GatewayConfig, basic_credentials, negotiate, station_from_path
+from app.gateway.v16 import StationV16
+from app.gateway.v201 import StationV201
 
 
 def test_station_id_is_taken_from_the_path_and_unquoted() -> None:
@@ -149,3 +153,34 @@ def test_now_is_written_to_the_second_in_utc() -> None:
     parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     assert stamp.endswith("Z") and parsed.microsecond == 0
     assert abs((datetime.now(UTC) - parsed).total_seconds()) < 2
+
+
+def link_remembering(size: int) -> StationV16:
+    """A 1.6 link with only the duplicate-id memory set up (no connection)."""
+    link = StationV16.__new__(StationV16)
+    link._recent, link._recent_size, link._recent_next = array("q"), size, 0
+    return link
+
+
+def test_message_ids_are_remembered_for_the_last_n_messages_only() -> None:
+    link = link_remembering(3)
+    assert [link._seen(i) for i in ("a", "b", "c", "a", "b")] == [False] * 3 + [True] * 2
+    assert not link._seen("d")  # drops "a", the oldest
+    assert not link._seen("a")  # drops "b"
+    assert [link._seen(i) for i in ("c", "d", "a", "b")] == [True, True, True, False]
+    assert len(link._recent) == 3
+    nothing = link_remembering(0)
+    assert not nothing._seen("a") and not nothing._seen("a")
+    assert not link_remembering(2)._seen("")  # an empty id is an id like the others
+
+
+def test_route_table_is_the_class_one_and_holds_plain_functions() -> None:
+    link = link_remembering(3)
+    link.route_map = {"ignored": {}}  # what the library's __init__ does
+    assert "route_map" not in vars(link)
+    assert link.route_map is class_routes(StationV16)
+    assert class_routes(StationV201)["Heartbeat"]["_on_action"] is StationV201.on_heartbeat
+    assert (
+        class_routes(StationV16)["BootNotification"]["_on_action"]
+        is StationV16.on_boot_notification
+    )
