@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import ssl
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -34,10 +35,10 @@ from websockets.http11 import Request, Response
 from app.gateway.bus import CommandBus
 from app.gateway.commands import Command, CommandResult
 from app.gateway.connection import StationConnection
-from app.gateway.errors import CommandTimeout, StationOffline
+from app.gateway.errors import CommandFailed, CommandTimeout, StationOffline
 from app.gateway.keepalive import Keepalive
 from app.gateway.limits import KeyedTokenBucket, retry_after
-from app.gateway.metrics import serve_metrics
+from app.gateway.metrics import COMMANDS, serve_metrics
 from app.gateway.ports import AuthOutcome, OcppVersion, StationAuth, StationPort
 from app.gateway.protocol import StationLink
 from app.gateway.v16 import StationV16
@@ -366,15 +367,25 @@ class Gateway:
         task = asyncio.create_task(link.execute(command))
         link.commands.add(task)
         task.add_done_callback(_finish_command(link))
+        name, started = type(command).__name__, time.perf_counter()
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout)
+            result = await asyncio.wait_for(asyncio.shield(task), timeout)
         except TimeoutError:
+            COMMANDS.observe(name, "Timeout", time.perf_counter() - started)
             raise CommandTimeout(f"{station_id} did not answer within {timeout}s") from None
+        except CommandTimeout:
+            COMMANDS.observe(name, "Timeout", time.perf_counter() - started)
+            raise
+        except CommandFailed:
+            COMMANDS.observe(name, "CallError", time.perf_counter() - started)
+            raise
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and current is not None and not current.cancelling():
                 raise StationOffline(f"{station_id} disconnected before answering") from None
             raise
+        COMMANDS.observe(name, result.status, time.perf_counter() - started)
+        return result
 
     async def evict(self, station_id: str, claim: int | None = None) -> None:
         """Close this process's connection of a station that connected to another node since.
