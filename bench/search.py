@@ -113,6 +113,8 @@ def main() -> None:
             points = _load(pg_url, args.chargers, rng)
         load_s = time.perf_counter() - started
         print(f"loaded {len(points)} chargers in {load_s:.1f} s (COPY, index built after)")
+        if args.keep and not args.reuse:
+            print(f"kept as database {name}: time it again with --reuse {name}")
         warmup = [_spec(points, rng) for _ in range(args.warmup)]
         specs = [_spec(points, rng) for _ in range(args.searches)]
         raw, circle = _time_raw(pg_url, warmup, specs, args.radius)
@@ -172,7 +174,7 @@ def main() -> None:
         "http_app_postgres_cpu_ratio": round(ratio, 2),
         "loadavg_1m": load[0],
         "http_workers": args.workers,
-        "http_threads": args.threads,
+        "http_threads": args.threads if args.worker_class == "gthread" else 1,
         "http_worker_class": args.worker_class,
         "http_clients": args.clients,
     }
@@ -586,6 +588,9 @@ def _gunicorn(sa_url: str, port: int, args: argparse.Namespace) -> subprocess.Po
     env = {**os.environ, "DATABASE_URL": sa_url, "PLUGPOOL_ENV": "default"}
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
+        # What production runs (config/gunicorn.py); the bench's arguments below override.
+        "--config",
+        str(ROOT / "config" / "gunicorn.py"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -593,7 +598,8 @@ def _gunicorn(sa_url: str, port: int, args: argparse.Namespace) -> subprocess.Po
         "--worker-class",
         args.worker_class,
         "--threads",
-        str(args.threads),
+        # gunicorn silently runs gthread for any class when threads > 1: sync gets one.
+        str(args.threads if args.worker_class == "gthread" else 1),
         "--keep-alive",
         "30",
         "--log-level",

@@ -121,7 +121,13 @@ class CookieSessions(SecureCookieSessionInterface):
         only the Vary header, without reading the seven cookie settings first."""
         if not session and not session.modified:
             if session.accessed:
-                response.vary.add("Cookie")
+                headers = response.headers
+                if "Vary" in headers:
+                    response.vary.add("Cookie")
+                else:
+                    # The usual answer has no Vary yet: the header itself, what vary.add
+                    # writes then, without parsing a HeaderSet and writing it back.
+                    headers.add("Vary", "Cookie")
             return
         super().save_session(app, session, response)
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache, partial
-from types import MappingProxyType
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -123,16 +122,20 @@ def _kw(power_w: int) -> Decimal:
 
 
 @lru_cache(maxsize=4096)
-def versions_of(country_code: str, party_id: str, lines: str | None) -> Mapping[TariffKey, Version]:
+def versions_of(
+    country_code: str, party_id: str, lines: str | None
+) -> tuple[tuple[TariffKey, Version], ...]:
     """Parse the tariff lines the search SQL returns ("row id|last_updated|OCPI id").
 
-    Cached (read-only): a page's connectors name a few tariffs, the same again and again.
+    (key, version) pairs, cached (immutable): a page's connectors name a few tariffs, the
+    same again and again, and dict.update takes pairs without the per-key lookups a mapping
+    costs.
     """
     versions: dict[TariffKey, Version] = {}
     for line in (lines or "").splitlines():
         pk, updated, ocpi_id = line.split("|", 2)
         versions[(country_code, party_id, ocpi_id)] = (int(pk), updated)
-    return MappingProxyType(versions)
+    return tuple(versions.items())
 
 
 def _amount(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -17,7 +17,7 @@ from app.inventory.queries import listing_tariff
 from app.search import queries
 from app.search.availability import fits_weekly, hits_blackout, parse_blackouts
 from app.search.criteria import MAX_LIMIT, REFERENCE_HOURS, SearchCriteria, Window
-from app.search.pricing import Quote, QuoteBook, minor_units, versions_of
+from app.search.pricing import Quote, QuoteBook, TariffKey, Version, minor_units, versions_of
 from app.tariffs.simple_price import price_from_elements
 
 # When Python-side filters (schedule, blackout, price) may drop rows, fetch a quarter more
@@ -209,22 +209,31 @@ def _price(criteria: SearchCriteria, window: Window, results: list[SearchResult]
         connectors = queries.connectors_of(result.row.evse_pk for result in unloaded)
         for result in unloaded:
             result.connectors = connectors.get(result.row.evse_pk, [])
-    versions = {}
+    versions: dict[TariffKey, Version] = {}
+    # A page's connectors name the same few tariff lines: each distinct one is added once.
+    seen: set[tuple[str, str, str]] = set()
     for result in results:
+        row = result.row
         for connector in result.connectors or ():
-            if connector.tariffs:
-                row = result.row
-                versions.update(versions_of(row.country_code, row.party_id, connector.tariffs))
+            lines = connector.tariffs
+            if lines:
+                named = (row.country_code, row.party_id, lines)
+                if named not in seen:
+                    seen.add(named)
+                    versions.update(versions_of(*named))
     book = QuoteBook(versions, window, criteria.energy_kwh)
+    matches = connector_filter(criteria)
     for result in results:
-        result.quote = _cheapest(criteria, result, book)
+        result.quote = _cheapest(matches, result, book)
         result.priced = True
 
 
-def _cheapest(criteria: SearchCriteria, result: SearchResult, book: QuoteBook) -> Quote | None:
+def _cheapest(
+    matches: Callable[[Any], bool], result: SearchResult, book: QuoteBook
+) -> Quote | None:
     row, cheapest = result.row, None
     for connector in result.connectors or ():
-        if not connector_matches(criteria, connector):
+        if not matches(connector):
             continue
         for tariff_id in connector.tariff_ids or ():
             quote = book.quote(
@@ -252,6 +261,39 @@ def connector_matches(criteria: SearchCriteria, connector: Any) -> bool:
     if criteria.current == "DC" and connector.power_type != "DC":
         return False
     return not (criteria.current == "AC" and not connector.power_type.startswith("AC"))
+
+
+def connector_filter(criteria: SearchCriteria) -> Callable[[Any], bool]:
+    """connector_matches for one search: which filters apply, and the watts, worked out once.
+
+    A page tests every connector of its results; the criteria do not change meanwhile.
+    """
+    standards = frozenset(criteria.standards) if criteria.standards else None
+    min_w = None if criteria.min_power_kw is None else _watts(criteria.min_power_kw)
+    current = criteria.current
+    if standards is None and min_w is None and current is None:
+        return _any_connector
+    if current is None:
+        if min_w is None:
+            return lambda connector: connector.standard in standards  # type: ignore[operator]
+        if standards is None:
+            return lambda connector: not connector.power_w < min_w
+        return lambda connector: connector.standard in standards and not connector.power_w < min_w
+
+    def matches(connector: Any) -> bool:
+        if standards is not None and connector.standard not in standards:
+            return False
+        if min_w is not None and connector.power_w < min_w:
+            return False
+        if current == "DC":
+            return connector.power_type == "DC"  # type: ignore[no-any-return]
+        return connector.power_type.startswith("AC")  # type: ignore[no-any-return]
+
+    return matches
+
+
+def _any_connector(_connector: Any) -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)

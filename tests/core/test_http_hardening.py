@@ -107,6 +107,23 @@ def test_a_security_header_the_view_set_itself_is_kept_and_not_doubled(database_
     assert headers.getlist("Referrer-Policy") == ["strict-origin-when-cross-origin"]
 
 
+def test_an_untouched_session_adds_cookie_to_vary_as_flask_does(database_url):
+    app = create_app("testing", {"DATABASE_URL": database_url})
+
+    @app.get("/__vary/<own>")
+    def vary(own: str):
+        return "ok", 200, {"Vary": own} if own != "none" else {}
+
+    client = app.test_client()
+    # flask-login looks into the empty session of every request: caches must key on the cookie.
+    assert client.get("/__vary/none").headers.getlist("Vary") == ["Cookie"]
+    # A view's own Vary is kept and extended, not doubled (werkzeug's HeaderSet rules).
+    assert client.get("/__vary/Accept-Encoding").headers.getlist("Vary") == [
+        "Accept-Encoding, Cookie"
+    ]
+    assert client.get("/__vary/cookie").headers.getlist("Vary") == ["cookie"]
+
+
 @pytest.mark.parametrize("profile", ["default", "testing", "production"])
 def test_session_cookies_are_samesite_lax_and_http_only_in_every_profile(profile):
     settings = config.load(profile, {"SECRET_KEY": "x"})
