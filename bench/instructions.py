@@ -32,7 +32,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench.search import ADMIN_URL, ROOT, _spec
+from bench.search import ADMIN_URL, ROOT, _spec, wait_until_up, worker_arguments
 
 MARKER = "/__callgrind_marker"  # bench/instructions_hook.py: the worker calls getloadavg()
 # Every thousandth charger, in id order (without ORDER BY a synchronised scan may start
@@ -70,13 +70,7 @@ def main() -> None:
         f"127.0.0.1:{args.port}",
         "--workers",
         "1",
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        # gunicorn runs gthread whatever the class when threads > 1: sync means one thread.
-        str(args.threads if args.worker_class == "gthread" else 1),
-        "--keep-alive",
-        "30",
+        *worker_arguments(args.worker_class, args.threads),
         "--timeout",
         "600",
         "--log-level",
@@ -85,7 +79,7 @@ def main() -> None:
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     try:
-        _wait_until_up(args.port, server)
+        wait_until_up(args.port, "/livez", 600, server)
         worker = _worker(server.pid)
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=600)
         _send(connection, paths[: args.warmup], args)
@@ -179,21 +173,6 @@ def _mark(
                 return int(found.group(1))
         time.sleep(0.5)
     raise RuntimeError(f"callgrind did not write {name}")
-
-
-def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            connection.request("GET", "/livez")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(1)
-    raise RuntimeError("gunicorn did not come up")
 
 
 if __name__ == "__main__":

@@ -533,7 +533,7 @@ def _time_http(
     """The API under gunicorn; also the CPU each request cost the server, PostgreSQL, client."""
     server = _gunicorn(sa_url, args.port, args)
     try:
-        _wait_until_up(args.port)
+        wait_until_up(args.port)
         times, rps, cpu = _measure(args.port, [server.pid], [], pg_url, warmup, specs, args)
     finally:
         _stop(server)
@@ -566,8 +566,8 @@ def _time_cluster(
     )
     try:
         for n in range(args.cluster_nodes):
-            _wait_until_up(base + n)
-        _wait_until_up(proxy_port)
+            wait_until_up(base + n)
+        wait_until_up(proxy_port)
         pids = [node.pid for node in nodes]
         return _measure(proxy_port, pids, [proxy.pid], pg_url, warmup, specs, args)
     finally:
@@ -595,18 +595,19 @@ def _gunicorn(sa_url: str, port: int, args: argparse.Namespace) -> subprocess.Po
         f"127.0.0.1:{port}",
         "--workers",
         str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        # gunicorn silently runs gthread for any class when threads > 1: sync gets one.
-        str(args.threads if args.worker_class == "gthread" else 1),
-        "--keep-alive",
-        "30",
+        *worker_arguments(args.worker_class, args.threads),
         "--log-level",
         "warning",
         "wsgi:app",
     ]
     return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+def worker_arguments(worker_class: str, threads: int) -> list[str]:
+    """gunicorn's worker class, threads and keep-alive for a benchmark node."""
+    # gunicorn silently runs gthread for any class when threads > 1: sync gets one.
+    count = threads if worker_class == "gthread" else 1
+    return ["--worker-class", worker_class, "--threads", str(count), "--keep-alive", "30"]
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -673,17 +674,25 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _wait_until_up(port: int) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_up(
+    port: int,
+    path: str = "/healthz",
+    seconds: float = 60,
+    server: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Wait until GET `path` answers on loopback `port` (a `server` that exits fails at once)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds)
+            connection.request("GET", path)
             connection.getresponse().read()
             return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not come up within 60 s")
+    raise RuntimeError(f"gunicorn did not come up within {seconds:.0f} s")
 
 
 def _hammer(port: int, specs: list[Spec], clients: int, radius: int) -> list[float]:
