@@ -14,7 +14,10 @@ collection (`gc.unfreeze`, `gc.collect`, `gc.freeze`) reclaims them once the hea
 blocks in use) has grown by `growth` since the last one, or connections opened+closed passed
 `churn_share` of those open, and then only after churn has been quiet for
 `settle_seconds` (so a reconnect storm pays one pause at its end, not one per wave), or
-at once when the heap has grown by twice `growth` (churn that never settles).
+at once when the heap has grown by twice `growth` (churn that never settles). A full
+collection that frees little of what the heap had grown by says the growth was live data
+(new stations, filled buffers): the next one then waits for twice the growth, up to
+`max_growth_scale` times; one that frees much sets it back.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class HeapPolicy:
     growth: float = 0.25  # heap grown by this share since the last full collection
     settle_seconds: float = 5.0  # how long churn must have (nearly) stopped
     check_seconds: float = 0.5
+    reclaim_share: float = 0.1  # a collection freeing less of the growth than this was idle
+    max_growth_scale: int = 4
 
 
 class HeapKeeper:
@@ -62,6 +67,7 @@ class HeapKeeper:
         self.full_heap = heap_size()
         self.samples: list[tuple[float, int]] = []  # (time, churn) over the settle window
         self.full_collections = 0
+        self.growth_scale = 1  # doubled after each collection that found the growth live
 
     def settled(self, now: float, churn: int, needed: float) -> bool:
         """Record a churn sample; tell whether churn stayed under a tenth of `needed` lately."""
@@ -81,21 +87,31 @@ class HeapKeeper:
         settled = self.settled(now, churn, needed)
         churned = churn - self.full_churn >= needed
         size = self.heap_size()
-        grown = size > self.full_heap * (1 + self.policy.growth)
+        growth = self.policy.growth * self.growth_scale
+        grown = size > self.full_heap * (1 + growth)
         # Churn that never settles (a big network always has some station reconnecting)
         # must not let frozen garbage grow without end: past twice the growth, collect anyway.
-        overgrown = size > self.full_heap * (1 + 2 * self.policy.growth)
+        overgrown = size > self.full_heap * (1 + 2 * growth)
         return (settled and (churned or grown)) or overgrown
 
     def collect_fully(self) -> float:
         """Run one full collection over everything and freeze the survivors; return seconds."""
         started = time.perf_counter()
+        before = self.heap_size()
         gc.unfreeze()
         collected = gc.collect()
         gc.freeze()
         took = time.perf_counter() - started
+        after = self.heap_size()
+        grown = before - self.full_heap
+        # Seen at 10,000 stations: a 531 ms collection after 25% growth freed 1,188 objects.
+        if grown > 0:  # (a collection for churn alone tells nothing of the growth)
+            if before - after < grown * self.policy.reclaim_share:
+                self.growth_scale = min(self.growth_scale * 2, self.policy.max_growth_scale)
+            else:
+                self.growth_scale = 1
         self.full_churn = self.churn()
-        self.full_heap = self.heap_size()
+        self.full_heap = after
         self.full_collections += 1
         # Not gc.get_freeze_count() here: it walks the frozen list, lengthening the pause.
         log.info(

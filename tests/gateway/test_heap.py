@@ -105,6 +105,53 @@ def test_ticks_freeze_survivors_and_a_full_collection_resets_the_baselines() -> 
         gc.unfreeze()
 
 
+class Readings:
+    """Heap sizes read in turn; the last one stays."""
+
+    def __init__(self, *values: int) -> None:
+        self.values = list(values)
+
+    def __call__(self) -> int:
+        return self.values.pop(0) if len(self.values) > 1 else self.values[0]
+
+
+def test_collections_that_free_little_make_the_next_wait_for_more_growth() -> None:
+    clock, churn = Clock(), [0]
+    policy = HeapPolicy(growth=0.25, settle_seconds=5.0, reclaim_share=0.1, max_growth_scale=4)
+    heap = Readings(100_000)
+    keeper = HeapKeeper(lambda: churn[0], lambda: 5000, policy, clock, heap)
+    keeper.samples = [(0.0, 0)]  # churn watched since 0: settled from 5 s on
+    try:
+        clock.now = 10
+        heap.values = [126_000]
+        assert keeper.full_due()
+        heap.values = [126_000, 125_000]  # before, after: 1,000 freed of 26,000 grown
+        keeper.collect_fully()
+        assert keeper.growth_scale == 2 and keeper.full_heap == 125_000
+        heap.values = [185_000]  # +48%: was due at +25%, now waits for +50%
+        assert not keeper.full_due()
+        heap.values = [188_000]
+        assert keeper.full_due()
+        heap.values = [188_000, 187_000]  # little again: 4x
+        keeper.collect_fully()
+        assert keeper.growth_scale == 4
+        heap.values = [187_000, 186_000]  # no growth since (churn alone): the scale stays
+        keeper.collect_fully()
+        assert keeper.growth_scale == 4 and keeper.full_heap == 186_000
+        heap.values = [190_000, 189_900]  # little of a little growth: 4x is the cap
+        keeper.collect_fully()
+        assert keeper.growth_scale == 4
+        heap.values = [376_000]  # +98.9%
+        assert not keeper.full_due()
+        heap.values = [380_000, 200_000]  # frees most of the growth: back to 1x
+        keeper.collect_fully()
+        assert keeper.growth_scale == 1
+        heap.values = [251_000]  # +25.5%
+        assert keeper.full_due()
+    finally:
+        gc.unfreeze()
+
+
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """`python -m app.gateway` with STATIONS seeded stations and a 1 s settle window."""
